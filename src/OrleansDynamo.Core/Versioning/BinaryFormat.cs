@@ -1,0 +1,129 @@
+using System.Buffers;
+using System.Text;
+
+namespace OrleansDynamo.Core.Versioning;
+
+/// <summary>Thrown when bytes that should hold a context or a sibling set do not decode.</summary>
+public sealed class VersionFormatException(string message) : FormatException(message);
+
+/// <summary>Little writer for the versioned binary formats: LEB128 varints and length-prefixed bytes.</summary>
+internal sealed class FormatWriter(int capacity = 64)
+{
+    private byte[] _buffer = new byte[Math.Max(16, capacity)];
+    private int _length;
+
+    public void Byte(byte b)
+    {
+        Ensure(1);
+        _buffer[_length++] = b;
+    }
+
+    public void VarUInt(ulong v)
+    {
+        Ensure(10);
+        while (v >= 0x80)
+        {
+            _buffer[_length++] = (byte)(v | 0x80);
+            v >>= 7;
+        }
+        _buffer[_length++] = (byte)v;
+    }
+
+    /// <summary>Zig-zag signed varint (timestamps may be negative under simulated skew).</summary>
+    public void VarInt(long v) => VarUInt((ulong)((v << 1) ^ (v >> 63)));
+
+    public void Bytes(ReadOnlySpan<byte> bytes)
+    {
+        VarUInt((ulong)bytes.Length);
+        Ensure(bytes.Length);
+        bytes.CopyTo(_buffer.AsSpan(_length));
+        _length += bytes.Length;
+    }
+
+    public void String(string s)
+    {
+        int max = Encoding.UTF8.GetMaxByteCount(s.Length);
+        Ensure(max + 5);
+        int n = Encoding.UTF8.GetByteCount(s);
+        VarUInt((ulong)n);
+        _length += Encoding.UTF8.GetBytes(s, _buffer.AsSpan(_length));
+    }
+
+    public byte[] ToArray() => _buffer.AsSpan(0, _length).ToArray();
+
+    private void Ensure(int more)
+    {
+        if (_length + more <= _buffer.Length) return;
+        Array.Resize(ref _buffer, Math.Max(_buffer.Length * 2, _length + more));
+    }
+}
+
+/// <summary>Strict reader: every overrun, overlong varint or trailing byte is a <see cref="VersionFormatException"/>.</summary>
+internal ref struct FormatReader(ReadOnlySpan<byte> data, string what)
+{
+    private readonly ReadOnlySpan<byte> _data = data;
+    private int _pos;
+
+    public readonly bool AtEnd => _pos == _data.Length;
+
+    public byte Byte()
+    {
+        if (_pos >= _data.Length) throw Fail("ends early");
+        return _data[_pos++];
+    }
+
+    public ulong VarUInt()
+    {
+        ulong result = 0;
+        for (int shift = 0; shift < 64; shift += 7)
+        {
+            byte b = Byte();
+            result |= (ulong)(b & 0x7F) << shift;
+            if ((b & 0x80) == 0) return result;
+        }
+        throw Fail("has an overlong number");
+    }
+
+    public long VarInt()
+    {
+        ulong z = VarUInt();
+        return (long)(z >> 1) ^ -(long)(z & 1);
+    }
+
+    public int Length(int max)
+    {
+        ulong n = VarUInt();
+        if (n > (ulong)max || n > (ulong)(_data.Length - _pos)) throw Fail("has a length past its end");
+        return (int)n;
+    }
+
+    public byte[] Bytes(int max)
+    {
+        int n = Length(max);
+        var result = _data.Slice(_pos, n).ToArray();
+        _pos += n;
+        return result;
+    }
+
+    public string String(int maxBytes)
+    {
+        int n = Length(maxBytes);
+        try
+        {
+            var s = new UTF8Encoding(false, true).GetString(_data.Slice(_pos, n));
+            _pos += n;
+            return s;
+        }
+        catch (DecoderFallbackException)
+        {
+            throw Fail("holds a name that is not UTF-8");
+        }
+    }
+
+    public readonly void End()
+    {
+        if (!AtEnd) throw Fail("has trailing bytes");
+    }
+
+    public readonly VersionFormatException Fail(string why) => new($"{what} {why}");
+}

@@ -1,0 +1,117 @@
+using System.Collections.Immutable;
+
+namespace OrleansDynamo.Core.Versioning;
+
+/// <summary>
+/// A key's versions on one replica, as a dotted version vector set (Preguiça et al.; Riak 2.0 DVVSet):
+/// a causal context (<see cref="Context"/>, everything this replica has seen) and the siblings still
+/// live, each tagged with the dot of the write that made it. Every sibling's dot is covered by the
+/// context. Two puts with the same client context through one coordinator get distinct dots, so both
+/// survive; a put whose client context covers a sibling's dot replaces it.
+/// </summary>
+public sealed class SiblingSet : IEquatable<SiblingSet>
+{
+    public static readonly SiblingSet Empty = new(VectorClock.Empty, ImmutableArray<Sibling>.Empty);
+
+    public VectorClock Context { get; }
+
+    /// <summary>Live siblings ordered by dot (node ordinal, then counter): a canonical order.</summary>
+    public ImmutableArray<Sibling> Siblings { get; }
+
+    private SiblingSet(VectorClock context, ImmutableArray<Sibling> siblings)
+    {
+        Context = context;
+        Siblings = siblings;
+    }
+
+    /// <summary>Builds a set, checking the invariant that every dot is covered and unique.</summary>
+    public static SiblingSet Create(VectorClock context, IEnumerable<Sibling> siblings)
+    {
+        var sorted = siblings.OrderBy(s => s.Dot.Node, StringComparer.Ordinal).ThenBy(s => s.Dot.Counter).ToImmutableArray();
+        for (int i = 0; i < sorted.Length; i++)
+        {
+            if (!context.Covers(sorted[i].Dot))
+                throw new ArgumentException($"sibling dot {sorted[i].Dot} is not covered by context {context}");
+            if (i > 0 && sorted[i - 1].Dot == sorted[i].Dot)
+                throw new ArgumentException($"two siblings share dot {sorted[i].Dot}");
+        }
+        return new SiblingSet(context, sorted);
+    }
+
+    public bool IsEmpty => Siblings.IsEmpty && Context.IsEmpty;
+
+    /// <summary>True when a get should report the key as not found: no siblings, or only delete markers.</summary>
+    public bool IsDeleted => Siblings.All(s => s.Tombstone);
+
+    /// <summary>
+    /// The coordinator's step of a put (or delete, with <paramref name="tombstone"/>): drops the siblings
+    /// the client had seen, adds the new value under a fresh dot, and folds the client's context in.
+    /// </summary>
+    public SiblingSet Update(VectorClock clientContext, string coordinator, byte[] value, bool tombstone, long nowMs)
+    {
+        long counter = Math.Max(Context.CounterOf(coordinator), clientContext.CounterOf(coordinator)) + 1;
+        var dot = new Dot(coordinator, counter);
+        var kept = Siblings.Where(s => !clientContext.Covers(s.Dot));
+        var context = Context.Merge(clientContext).WithEntry(coordinator, counter, nowMs);
+        return Create(context, kept.Append(new Sibling(dot, value, tombstone, nowMs)));
+    }
+
+    /// <summary>
+    /// Reconciles two replicas' sets (the replica-side step of a put, read repair, anti-entropy, handoff):
+    /// a sibling survives unless the other side has seen its dot and dropped it. Commutative, associative
+    /// and idempotent.
+    /// </summary>
+    public SiblingSet Merge(SiblingSet other)
+    {
+        if (ReferenceEquals(this, other) || other.IsEmpty) return this;
+        if (IsEmpty) return other;
+        var otherDots = other.Siblings.Select(s => s.Dot).ToHashSet();
+        var thisDots = Siblings.Select(s => s.Dot).ToHashSet();
+        var result = new List<Sibling>(Siblings.Length + other.Siblings.Length);
+        foreach (var s in Siblings)
+        {
+            if (otherDots.Contains(s.Dot) || !other.Context.Covers(s.Dot)) result.Add(s);
+        }
+        foreach (var s in other.Siblings)
+        {
+            if (!thisDots.Contains(s.Dot) && !Context.Covers(s.Dot)) result.Add(s);
+        }
+        return Create(Context.Merge(other.Context), result);
+    }
+
+    /// <summary>Keeps only the newest sibling by timestamp (ties broken by dot), for last-write-wins buckets.</summary>
+    public SiblingSet ResolveLastWriteWins()
+    {
+        if (Siblings.Length <= 1) return this;
+        var winner = Siblings.OrderByDescending(s => s.TimestampMs)
+            .ThenByDescending(s => s.Dot.Node, StringComparer.Ordinal)
+            .ThenByDescending(s => s.Dot.Counter)
+            .First();
+        return new SiblingSet(Context, ImmutableArray.Create(winner));
+    }
+
+    /// <summary>Prunes the context past <paramref name="maxEntries"/>, keeping every live sibling's node.</summary>
+    public SiblingSet Prune(int maxEntries)
+    {
+        if (Context.Count <= maxEntries) return this;
+        var keep = Siblings.Select(s => s.Dot.Node).ToHashSet(StringComparer.Ordinal);
+        var pruned = Context.Prune(maxEntries, keep);
+        return ReferenceEquals(pruned, Context) ? this : new SiblingSet(pruned, Siblings);
+    }
+
+    /// <summary>True when <paramref name="other"/> holds nothing this set lacks (merging it changes nothing).</summary>
+    public bool Subsumes(SiblingSet other) => Merge(other).Equals(this);
+
+    /// <summary>Bytes of values held, for summaries.</summary>
+    public long ValueBytes => Siblings.Sum(s => (long)s.Value.Length);
+
+    public bool Equals(SiblingSet? other) =>
+        other is not null && Context.Compare(other.Context) == Causality.Equal &&
+        Siblings.AsSpan().SequenceEqual(other.Siblings.AsSpan());
+
+    public override bool Equals(object? obj) => Equals(obj as SiblingSet);
+
+    public override int GetHashCode() => HashCode.Combine(Siblings.Length, Context.Count);
+
+    public override string ToString() => $"{Context}[{string.Join(",", Siblings.Select(s => s.Tombstone ? s.Dot + "(del)" : s.Dot.ToString()))}]";
+}

@@ -1,0 +1,139 @@
+using System.Collections.Immutable;
+
+namespace OrleansDynamo.Core.Versioning;
+
+/// <summary>
+/// The binary formats of clocks and sibling sets. Each starts with a format byte; formats are only
+/// ever appended. The client sees the context as opaque base64 (<see cref="EncodeContext"/>).
+/// <code>
+/// context v1     := 0x01 clock
+/// siblingset v1  := 0x01 clock varuint(n) sibling*n
+/// clock          := varuint(n) (string node, varuint counter, varint timestampMs)*n   (nodes strictly ascending)
+/// sibling        := string node, varuint counter, byte flags(bit0 tombstone), varint timestampMs, bytes value
+/// </code>
+/// </summary>
+public static class VersionCodec
+{
+    public const byte ContextFormatV1 = 1;
+    public const byte SiblingSetFormatV1 = 1;
+
+    private const int MaxNodeNameBytes = 256;
+    private const int MaxClockEntries = 4096;
+    private const int MaxSiblings = 65536;
+    private const int MaxValueBytes = 64 * 1024 * 1024;
+
+    public static byte[] EncodeContextBytes(VectorClock clock)
+    {
+        var w = new FormatWriter(8 + clock.Count * 24);
+        w.Byte(ContextFormatV1);
+        WriteClock(w, clock);
+        return w.ToArray();
+    }
+
+    public static string EncodeContext(VectorClock clock) => Convert.ToBase64String(EncodeContextBytes(clock));
+
+    /// <summary>Decodes a client context; null or empty means "no context" (a blind write).</summary>
+    public static VectorClock DecodeContext(string? base64)
+    {
+        if (string.IsNullOrEmpty(base64)) return VectorClock.Empty;
+        byte[] bytes;
+        try
+        {
+            bytes = Convert.FromBase64String(base64);
+        }
+        catch (FormatException)
+        {
+            throw new VersionFormatException("context is not valid base64");
+        }
+        return DecodeContextBytes(bytes);
+    }
+
+    public static VectorClock DecodeContextBytes(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.IsEmpty) return VectorClock.Empty;
+        var r = new FormatReader(bytes, "context");
+        byte format = r.Byte();
+        if (format != ContextFormatV1) throw r.Fail($"has unknown format {format}");
+        var clock = ReadClock(ref r);
+        r.End();
+        return clock;
+    }
+
+    public static byte[] EncodeSiblingSet(SiblingSet set)
+    {
+        var w = new FormatWriter(16 + set.Context.Count * 24 + (int)Math.Min(int.MaxValue / 2, set.ValueBytes + set.Siblings.Length * 32));
+        w.Byte(SiblingSetFormatV1);
+        WriteClock(w, set.Context);
+        w.VarUInt((ulong)set.Siblings.Length);
+        foreach (var s in set.Siblings)
+        {
+            w.String(s.Dot.Node);
+            w.VarUInt((ulong)s.Dot.Counter);
+            w.Byte(s.Tombstone ? (byte)1 : (byte)0);
+            w.VarInt(s.TimestampMs);
+            w.Bytes(s.Value);
+        }
+        return w.ToArray();
+    }
+
+    public static SiblingSet DecodeSiblingSet(ReadOnlySpan<byte> bytes)
+    {
+        var r = new FormatReader(bytes, "sibling set");
+        byte format = r.Byte();
+        if (format != SiblingSetFormatV1) throw r.Fail($"has unknown format {format}");
+        var clock = ReadClock(ref r);
+        int n = checked((int)r.VarUInt());
+        if (n > MaxSiblings) throw r.Fail("has too many siblings");
+        var siblings = new Sibling[n];
+        for (int i = 0; i < n; i++)
+        {
+            string node = r.String(MaxNodeNameBytes);
+            long counter = (long)r.VarUInt();
+            byte flags = r.Byte();
+            if ((flags & ~1) != 0) throw r.Fail("has unknown sibling flags");
+            long ts = r.VarInt();
+            byte[] value = r.Bytes(MaxValueBytes);
+            siblings[i] = new Sibling(new Dot(node, counter), value, (flags & 1) != 0, ts);
+        }
+        r.End();
+        try
+        {
+            return SiblingSet.Create(clock, siblings);
+        }
+        catch (ArgumentException e)
+        {
+            throw new VersionFormatException("sibling set is inconsistent: " + e.Message);
+        }
+    }
+
+    private static void WriteClock(FormatWriter w, VectorClock clock)
+    {
+        w.VarUInt((ulong)clock.Count);
+        foreach (var e in clock.Entries)
+        {
+            w.String(e.Node);
+            w.VarUInt((ulong)e.Counter);
+            w.VarInt(e.TimestampMs);
+        }
+    }
+
+    private static VectorClock ReadClock(ref FormatReader r)
+    {
+        ulong n = r.VarUInt();
+        if (n > MaxClockEntries) throw r.Fail("has too many clock entries");
+        var entries = ImmutableArray.CreateBuilder<ClockEntry>((int)n);
+        string? previous = null;
+        for (ulong i = 0; i < n; i++)
+        {
+            string node = r.String(MaxNodeNameBytes);
+            if (node.Length == 0) throw r.Fail("has an empty node name");
+            if (previous is not null && string.CompareOrdinal(previous, node) >= 0) throw r.Fail("has clock entries out of order");
+            ulong counter = r.VarUInt();
+            if (counter == 0 || counter > long.MaxValue) throw r.Fail("has a zero or oversized counter");
+            long ts = r.VarInt();
+            entries.Add(new ClockEntry(node, (long)counter, ts));
+            previous = node;
+        }
+        return VectorClock.FromSorted(entries.ToImmutable());
+    }
+}

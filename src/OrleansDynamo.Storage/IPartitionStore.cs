@@ -1,0 +1,105 @@
+using OrleansDynamo.Core.Keys;
+using OrleansDynamo.Core.Versioning;
+
+namespace OrleansDynamo.Storage;
+
+/// <summary>
+/// The one door to a silo's data (Dynamo §5: pluggable local persistence). All partitions of a silo
+/// live behind one store. Callers serialize access per key (the partition grain does) and pass
+/// sibling sets already merged with the core's versioning rules; the store only persists them.
+/// Implementations: <c>SqlitePartitionStore</c> (durable, default) and <c>InMemoryPartitionStore</c>.
+/// </summary>
+public interface IPartitionStore : IAsyncDisposable
+{
+    /// <summary>A key's stored sibling set, or null when the key is absent.</summary>
+    ValueTask<SiblingSet?> ReadAsync(int partition, DynamoKey key, CancellationToken cancellationToken = default);
+
+    /// <summary>Replaces a key's sibling set atomically. Durable on return in <see cref="DurabilityMode.Full"/>.</summary>
+    /// <exception cref="StorageLimitException">the key or a value is over its limit; nothing is written.</exception>
+    ValueTask WriteAsync(int partition, DynamoKey key, SiblingSet siblings, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Removes a key outright (tombstone garbage collection). When <paramref name="expected"/> is given, removes
+    /// only if the stored set still equals it; returns whether a row was removed.
+    /// </summary>
+    ValueTask<bool> RemoveAsync(int partition, DynamoKey key, SiblingSet? expected = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// One page of a partition's keys in ascending key-hash order (ties by bucket, then key), starting
+    /// strictly after <paramref name="after"/> (null: from the start). Pages stay correct under
+    /// concurrent writes: every key present for the whole scan is returned exactly once.
+    /// </summary>
+    ValueTask<PartitionPage> ScanAsync(int partition, ScanCursor? after, int pageSize, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes every key of a partition (after its ownership moved away).</summary>
+    ValueTask DropPartitionAsync(int partition, CancellationToken cancellationToken = default);
+
+    /// <summary>Key count and bytes of one partition.</summary>
+    ValueTask<PartitionSummary> SummarizeAsync(int partition, CancellationToken cancellationToken = default);
+
+    /// <summary>Summaries of every partition holding at least one key.</summary>
+    ValueTask<IReadOnlyList<PartitionSummary>> SummarizeAllAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The durable hint log of this silo (sloppy quorum writes waiting for their intended silo).</summary>
+    IHintLog Hints { get; }
+
+    /// <summary>Small durable named blobs: membership history, ring, reminder state.</summary>
+    IMetadataStore Metadata { get; }
+}
+
+/// <summary>How hard a write is pushed to disk before it returns.</summary>
+public enum DurabilityMode
+{
+    /// <summary>fsync before the write returns (group commit shares one fsync among concurrent writes).</summary>
+    Full = 0,
+    /// <summary>the WAL is synced at checkpoints only; a power loss may lose the latest writes.</summary>
+    Normal = 1,
+}
+
+/// <summary>Where a scan stopped: the last key returned.</summary>
+public readonly record struct ScanCursor(KeyHash Hash, string Bucket, string Key);
+
+public sealed record StoredEntry(DynamoKey Key, KeyHash Hash, SiblingSet Siblings);
+
+public sealed record PartitionPage(IReadOnlyList<StoredEntry> Entries, ScanCursor? Next)
+{
+    /// <summary>True when the scan has reached the end of the partition.</summary>
+    public bool IsLast => Next is null;
+}
+
+public readonly record struct PartitionSummary(int Partition, long KeyCount, long Bytes);
+
+/// <summary>A write taken by a stand-in for <paramref name="TargetSilo"/> (Dynamo §4.6).</summary>
+public sealed record Hint(string TargetSilo, int Partition, DynamoKey Key, SiblingSet Siblings, long CreatedAtMs);
+
+public sealed record StoredHint(long Id, Hint Hint);
+
+public interface IHintLog
+{
+    /// <summary>Appends a hint durably and returns its id (ids grow monotonically).</summary>
+    ValueTask<long> AppendAsync(Hint hint, CancellationToken cancellationToken = default);
+
+    /// <summary>Hints for one target with id greater than <paramref name="afterId"/>, oldest first, at most <paramref name="max"/>.</summary>
+    ValueTask<IReadOnlyList<StoredHint>> ListAsync(string targetSilo, long afterId, int max, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes delivered (or dropped) hints; unknown ids are ignored.</summary>
+    ValueTask DeleteAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken = default);
+
+    /// <summary>Number of hints waiting, per target silo.</summary>
+    ValueTask<IReadOnlyDictionary<string, long>> CountByTargetAsync(CancellationToken cancellationToken = default);
+}
+
+public interface IMetadataStore
+{
+    ValueTask<byte[]?> GetAsync(string name, CancellationToken cancellationToken = default);
+
+    ValueTask SetAsync(string name, byte[] value, CancellationToken cancellationToken = default);
+
+    ValueTask<bool> DeleteAsync(string name, CancellationToken cancellationToken = default);
+}
+
+/// <summary>A key or value over its limit; nothing was written.</summary>
+public sealed class StorageLimitException(string message) : ArgumentException(message);
+
+/// <summary>A data file is damaged or not ours; the store refuses to open. The message names the file.</summary>
+public sealed class StorageCorruptedException(string message, Exception? inner = null) : IOException(message, inner);
