@@ -78,8 +78,13 @@ internal ref struct FormatReader(ReadOnlySpan<byte> data, string what)
         for (int shift = 0; shift < 64; shift += 7)
         {
             byte b = Byte();
+            if (shift == 63 && b > 1) throw Fail("has an overlong number"); // bits past 64
             result |= (ulong)(b & 0x7F) << shift;
-            if ((b & 0x80) == 0) return result;
+            if ((b & 0x80) == 0)
+            {
+                if (b == 0 && shift > 0) throw Fail("has an overlong number"); // not the shortest form
+                return result;
+            }
         }
         throw Fail("has an overlong number");
     }

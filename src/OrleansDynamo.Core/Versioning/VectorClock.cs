@@ -75,6 +75,7 @@ public sealed class VectorClock : IEquatable<VectorClock>
     /// <summary>Sets <paramref name="node"/>'s counter (never lowers it).</summary>
     public VectorClock WithEntry(string node, long counter, long nowMs)
     {
+        if (counter <= 0) return this; // a zero entry means "absent": storing one breaks Equals and the codec
         int i = IndexOf(node);
         if (i >= 0)
         {

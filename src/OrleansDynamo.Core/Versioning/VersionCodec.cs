@@ -82,13 +82,22 @@ public static class VersionCodec
         byte format = r.Byte();
         if (format != SiblingSetFormatV1) throw r.Fail($"has unknown format {format}");
         var clock = ReadClock(ref r);
-        int n = checked((int)r.VarUInt());
-        if (n > MaxSiblings) throw r.Fail("has too many siblings");
+        ulong count = r.VarUInt();
+        if (count > MaxSiblings) throw r.Fail("has too many siblings");
+        int n = (int)count;
         var siblings = new Sibling[n];
         for (int i = 0; i < n; i++)
         {
             string node = r.String(MaxNodeNameBytes);
-            long counter = (long)r.VarUInt();
+            ulong raw = r.VarUInt();
+            if (raw == 0 || raw > long.MaxValue) throw r.Fail("has a zero or oversized counter");
+            long counter = (long)raw;
+            if (i > 0)
+            {
+                var previous = siblings[i - 1].Dot;
+                int c = string.CompareOrdinal(previous.Node, node);
+                if (c > 0 || (c == 0 && previous.Counter > counter)) throw r.Fail("has siblings out of order");
+            }
             byte flags = r.Byte();
             if ((flags & ~1) != 0) throw r.Fail("has unknown sibling flags");
             long ts = r.VarInt();

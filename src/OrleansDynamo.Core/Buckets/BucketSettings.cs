@@ -1,0 +1,50 @@
+using OrleansDynamo.Core.Coordination;
+using OrleansDynamo.Core.Keys;
+
+namespace OrleansDynamo.Core.Buckets;
+
+/// <summary>
+/// A named key space with its own replication and conflict settings (Riak's bucket properties).
+/// R + W &gt; N is the user's choice, not enforced (Dynamo §4.5).
+/// </summary>
+public sealed record BucketSettings(
+    string Name,
+    int N = 3,
+    int R = 2,
+    int W = 2,
+    ConflictPolicy Policy = ConflictPolicy.Siblings,
+    int MaxValueBytes = BucketSettings.DefaultMaxValueBytes,
+    int PR = 0,
+    int PW = 0)
+{
+    public const string DefaultName = "default";
+    public const int DefaultMaxValueBytes = 1024 * 1024;
+    public const int MaxN = 16;
+
+    /// <summary>Null when the settings are valid, else a message naming the bad field.</summary>
+    public string? Validate()
+    {
+        if (KeyValidation.CheckBucketName(Name) is { } bad) return bad;
+        if (N < 1 || N > MaxN) return $"bucket '{Name}': N must be between 1 and {MaxN}, got {N}";
+        if (R < 1 || R > N) return $"bucket '{Name}': R must be between 1 and N={N}, got {R}";
+        if (W < 1 || W > N) return $"bucket '{Name}': W must be between 1 and N={N}, got {W}";
+        if (PR < 0 || PR > R) return $"bucket '{Name}': PR must be between 0 and R={R}, got {PR}";
+        if (PW < 0 || PW > W) return $"bucket '{Name}': PW must be between 0 and W={W}, got {PW}";
+        if (MaxValueBytes < 1 || MaxValueBytes > 64 * 1024 * 1024) return $"bucket '{Name}': MaxValueBytes must be between 1 and 64 MiB, got {MaxValueBytes}";
+        if (!Enum.IsDefined(Policy)) return $"bucket '{Name}': unknown conflict policy {(int)Policy}";
+        return null;
+    }
+
+    public static string PolicyName(ConflictPolicy policy) => policy switch
+    {
+        ConflictPolicy.LastWriteWins => "last-write-wins",
+        _ => "siblings",
+    };
+
+    public static ConflictPolicy? ParsePolicy(string? text) => text?.Trim().ToLowerInvariant() switch
+    {
+        null or "" or "siblings" => ConflictPolicy.Siblings,
+        "last-write-wins" or "lww" => ConflictPolicy.LastWriteWins,
+        _ => null,
+    };
+}

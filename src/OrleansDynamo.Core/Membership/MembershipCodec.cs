@@ -1,0 +1,127 @@
+using OrleansDynamo.Core.Buckets;
+using OrleansDynamo.Core.Coordination;
+using OrleansDynamo.Core.Versioning;
+
+namespace OrleansDynamo.Core.Membership;
+
+/// <summary>
+/// Binary format of a membership history, for the metadata store and for gossip.
+/// <code>
+/// history v1 := 0x01 string cluster, varuint partitions, bucket default, varuint n, event*n
+/// event      := varint lamport, string origin, byte kind, payload(kind)
+///   Join: member   Leave/Left: string silo   Bucket: bucket
+/// member     := string name, string address, string zone, double weight (as int64 bits), string http
+/// bucket     := string name, varuint n r w pr pw, byte policy, varuint maxValueBytes
+/// </code>
+/// </summary>
+public static class MembershipCodec
+{
+    public const byte FormatV1 = 1;
+
+    public static byte[] Encode(MembershipHistory history)
+    {
+        var w = new FormatWriter(256);
+        w.Byte(FormatV1);
+        w.String(history.ClusterName);
+        w.VarUInt((ulong)history.PartitionCount);
+        WriteBucket(w, history.DefaultBucket);
+        w.VarUInt((ulong)history.Events.Count);
+        foreach (var e in history.Events)
+        {
+            w.VarInt(e.Lamport);
+            w.String(e.Origin);
+            w.Byte((byte)e.Kind);
+            switch (e.Kind)
+            {
+                case MembershipEventKind.Join:
+                    var m = e.Member!;
+                    w.String(m.Name);
+                    w.String(m.Address);
+                    w.String(m.Zone ?? "");
+                    w.VarInt(BitConverter.DoubleToInt64Bits(m.Weight));
+                    w.String(m.HttpAddress ?? "");
+                    break;
+                case MembershipEventKind.Leave:
+                case MembershipEventKind.Left:
+                    w.String(e.SiloName!);
+                    break;
+                case MembershipEventKind.Bucket:
+                    WriteBucket(w, e.Bucket!);
+                    break;
+            }
+        }
+        return w.ToArray();
+    }
+
+    public static MembershipHistory Decode(ReadOnlySpan<byte> bytes)
+    {
+        var r = new FormatReader(bytes, "membership history");
+        byte format = r.Byte();
+        if (format != FormatV1) throw r.Fail($"has unknown format {format}");
+        string cluster = r.String(1024);
+        int partitions = checked((int)r.VarUInt());
+        var defaultBucket = ReadBucket(ref r);
+        ulong n = r.VarUInt();
+        if (n > 1_000_000) throw r.Fail("has too many events");
+        var events = new List<MembershipEvent>((int)n);
+        for (ulong i = 0; i < n; i++)
+        {
+            long lamport = r.VarInt();
+            string origin = r.String(1024);
+            var kind = (MembershipEventKind)r.Byte();
+            switch (kind)
+            {
+                case MembershipEventKind.Join:
+                    string name = r.String(1024);
+                    string address = r.String(4096);
+                    string zone = r.String(1024);
+                    double weight = BitConverter.Int64BitsToDouble(r.VarInt());
+                    string http = r.String(4096);
+                    events.Add(MembershipEvent.Join(lamport, origin, new MemberInfo(name, address, zone.Length == 0 ? null : zone, weight, http.Length == 0 ? null : http)));
+                    break;
+                case MembershipEventKind.Leave:
+                    events.Add(MembershipEvent.Leave(lamport, origin, r.String(1024)));
+                    break;
+                case MembershipEventKind.Left:
+                    events.Add(MembershipEvent.Left(lamport, origin, r.String(1024)));
+                    break;
+                case MembershipEventKind.Bucket:
+                    events.Add(MembershipEvent.DefineBucket(lamport, origin, ReadBucket(ref r)));
+                    break;
+                default:
+                    throw r.Fail($"has unknown event kind {(int)kind}");
+            }
+        }
+        r.End();
+        try
+        {
+            return new MembershipHistory(cluster, partitions, defaultBucket, events);
+        }
+        catch (ArgumentException e)
+        {
+            throw new VersionFormatException("membership history is invalid: " + e.Message);
+        }
+    }
+
+    private static void WriteBucket(FormatWriter w, BucketSettings b)
+    {
+        w.String(b.Name);
+        w.VarUInt((ulong)b.N);
+        w.VarUInt((ulong)b.R);
+        w.VarUInt((ulong)b.W);
+        w.VarUInt((ulong)b.PR);
+        w.VarUInt((ulong)b.PW);
+        w.Byte((byte)b.Policy);
+        w.VarUInt((ulong)b.MaxValueBytes);
+    }
+
+    private static BucketSettings ReadBucket(ref FormatReader r)
+    {
+        string name = r.String(1024);
+        int n = checked((int)r.VarUInt()), rr = checked((int)r.VarUInt()), ww = checked((int)r.VarUInt());
+        int pr = checked((int)r.VarUInt()), pw = checked((int)r.VarUInt());
+        var policy = (ConflictPolicy)r.Byte();
+        int max = checked((int)r.VarUInt());
+        return new BucketSettings(name, n, rr, ww, policy, max, pr, pw);
+    }
+}

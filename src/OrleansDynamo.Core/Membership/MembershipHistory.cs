@@ -1,0 +1,137 @@
+using System.Collections.Immutable;
+using OrleansDynamo.Core.Buckets;
+using OrleansDynamo.Core.Ring;
+
+namespace OrleansDynamo.Core.Membership;
+
+/// <summary>
+/// The cluster's membership as a grow-only set of events (joins, leaves, bucket definitions).
+/// Merging two histories is set union: commutative, associative and idempotent, so gossip in any
+/// order converges. Replaying the events in their total order gives the ring: each join or leave
+/// re-runs the claim from the previous owners, so partitions move only as the claim moves them.
+/// </summary>
+public sealed class MembershipHistory
+{
+    private ClusterState? _state;
+
+    public string ClusterName { get; }
+
+    public int PartitionCount { get; }
+
+    public BucketSettings DefaultBucket { get; }
+
+    /// <summary>Events in total order (Lamport, then origin).</summary>
+    public ImmutableSortedSet<MembershipEvent> Events { get; }
+
+    public MembershipHistory(string clusterName, int partitionCount, BucketSettings defaultBucket, IEnumerable<MembershipEvent>? events = null)
+    {
+        if (string.IsNullOrWhiteSpace(clusterName)) throw new ArgumentException("cluster name must not be empty", nameof(clusterName));
+        if (partitionCount < 1 || (partitionCount & (partitionCount - 1)) != 0)
+            throw new ArgumentException($"partition count must be a power of two, got {partitionCount}", nameof(partitionCount));
+        ClusterName = clusterName;
+        PartitionCount = partitionCount;
+        DefaultBucket = defaultBucket;
+        Events = (events ?? []).ToImmutableSortedSet(EventOrder.Instance);
+    }
+
+    private MembershipHistory(MembershipHistory template, ImmutableSortedSet<MembershipEvent> events)
+    {
+        ClusterName = template.ClusterName;
+        PartitionCount = template.PartitionCount;
+        DefaultBucket = template.DefaultBucket;
+        Events = events;
+    }
+
+    public long MaxLamport => Events.Count == 0 ? 0 : Events.Max!.Lamport;
+
+    /// <summary>A cheap summary for gossip: equal digests mean (with overwhelming probability) equal histories.</summary>
+    public HistoryDigest Digest
+    {
+        get
+        {
+            ulong h = 14695981039346656037UL;
+            foreach (var e in Events)
+            {
+                h = Mix(h, (ulong)e.Lamport);
+                foreach (char c in e.Origin) h = Mix(h, c);
+            }
+            return new HistoryDigest(Events.Count, h);
+        }
+    }
+
+    private static ulong Mix(ulong h, ulong v) => (h ^ v) * 1099511628211UL;
+
+    /// <summary>Adds one event (idempotent).</summary>
+    public MembershipHistory Add(MembershipEvent e) => Events.Contains(e) ? this : new MembershipHistory(this, Events.Add(e));
+
+    /// <summary>Set union of two histories of the same cluster.</summary>
+    public MembershipHistory Merge(MembershipHistory other)
+    {
+        if (other.ClusterName != ClusterName)
+            throw new InvalidOperationException($"cannot merge membership of cluster '{other.ClusterName}' into cluster '{ClusterName}'");
+        if (other.PartitionCount != PartitionCount)
+            throw new InvalidOperationException($"cannot merge a ring of {other.PartitionCount} partitions into one of {PartitionCount}");
+        if (other.Events.IsSubsetOf(Events)) return this;
+        if (Events.IsSubsetOf(other.Events)) return new MembershipHistory(this, other.Events);
+        return new MembershipHistory(this, Events.Union(other.Events));
+    }
+
+    /// <summary>The meaning of the history: members, ring and buckets (computed once, cached).</summary>
+    public ClusterState State => _state ??= Replay();
+
+    private ClusterState Replay()
+    {
+        var members = ImmutableSortedDictionary.CreateBuilder<string, MemberState>(StringComparer.Ordinal);
+        var buckets = ImmutableSortedDictionary.CreateBuilder<string, BucketSettings>(StringComparer.Ordinal);
+        buckets[DefaultBucket.Name] = DefaultBucket;
+        RingSnapshot? ring = null;
+        foreach (var e in Events)
+        {
+            bool ringChanged = false;
+            switch (e.Kind)
+            {
+                case MembershipEventKind.Join when e.Member is not null:
+                    var previous = members.GetValueOrDefault(e.Member.Name);
+                    members[e.Member.Name] = new MemberState(e.Member, MemberStatus.Up);
+                    ringChanged = previous is null || previous.Status != MemberStatus.Up || previous.Info.Weight != e.Member.Weight || previous.Info.Zone != e.Member.Zone;
+                    break;
+                case MembershipEventKind.Leave when e.SiloName is not null && members.TryGetValue(e.SiloName, out var leaving) && leaving.Status == MemberStatus.Up:
+                    members[e.SiloName] = leaving with { Status = MemberStatus.Leaving };
+                    ringChanged = true;
+                    break;
+                case MembershipEventKind.Left when e.SiloName is not null && members.TryGetValue(e.SiloName, out var gone):
+                    ringChanged = gone.Status == MemberStatus.Up;
+                    members[e.SiloName] = gone with { Status = MemberStatus.Left };
+                    break;
+                case MembershipEventKind.Bucket when e.Bucket is not null:
+                    buckets[e.Bucket.Name] = e.Bucket;
+                    break;
+            }
+            if (!ringChanged) continue;
+            var up = members.Values.Where(m => m.Status == MemberStatus.Up)
+                .Select(m => new SiloMember(m.Info.Name, m.Info.Zone, m.Info.Weight)).ToList();
+            if (up.Count == 0) ring = null;
+            else if (ring is null) ring = RingSnapshot.Create(up, PartitionCount);
+            else ring = ring.WithMembers(up);
+        }
+        return new ClusterState
+        {
+            ClusterName = ClusterName,
+            PartitionCount = PartitionCount,
+            Members = members.ToImmutable(),
+            Ring = ring,
+            Buckets = buckets.ToImmutable(),
+            Version = Events.Count,
+        };
+    }
+
+    private sealed class EventOrder : IComparer<MembershipEvent>
+    {
+        public static readonly EventOrder Instance = new();
+
+        public int Compare(MembershipEvent? x, MembershipEvent? y) => x is null ? (y is null ? 0 : -1) : x.CompareTo(y);
+    }
+}
+
+/// <summary>Event count and an order-sensitive hash of event ids.</summary>
+public readonly record struct HistoryDigest(int Count, ulong Hash);

@@ -1,0 +1,113 @@
+using System.Text;
+using Microsoft.Extensions.Logging;
+using OrleansDynamo.Core.Buckets;
+using OrleansDynamo.Core.Coordination;
+using OrleansDynamo.Core.Keys;
+using OrleansDynamo.Core.Membership;
+using OrleansDynamo.Core.Versioning;
+using OrleansDynamo.Silo.Diagnostics;
+using OrleansDynamo.Silo.Grains;
+using OrleansDynamo.Silo.Membership;
+using OrleansDynamo.Silo.Transport;
+using OrleansDynamo.Storage;
+
+namespace OrleansDynamo.Silo.Coordination;
+
+/// <summary>Coordinator timeouts.</summary>
+public sealed record CoordinatorSettings(TimeSpan RequestTimeout, TimeSpan ReplicaTimeout);
+
+/// <summary>
+/// Coordinates gets and puts for any key (Dynamo §4.5): checks the request, finds the key's replicas
+/// (sloppy quorum), forwards when this silo is not one of them, and otherwise runs the quorum with
+/// the core's pure <see cref="PutCore"/>/<see cref="GetCore"/> while this class only sends and waits.
+/// </summary>
+public sealed partial class RequestCoordinator(
+    string self,
+    MembershipManager membership,
+    IFailureDetector detector,
+    PartitionGrainDirectory grains,
+    ISiloTransport transport,
+    IPartitionStore store,
+    TimeProvider time,
+    SiloCounters counters,
+    CoordinatorSettings settings,
+    ILogger log)
+{
+    public string Self => self;
+
+    /// <summary>Raised after a get decides, with the number of versions it returned (the paper's divergence metric).</summary>
+    public event Action<int>? VersionsReturned;
+
+    internal (BucketSettings Bucket, DynamoKey Key) Resolve(ClusterState state, string? bucketName, string? key)
+    {
+        string name = string.IsNullOrEmpty(bucketName) ? BucketSettings.DefaultName : bucketName;
+        if (KeyValidation.CheckKey(key) is { } badKey) throw Invalid(badKey);
+        if (!state.Buckets.TryGetValue(name, out var bucket))
+        {
+            counters.Add(CounterNames.InvalidRequests);
+            throw new DynamoException(DynamoErrorKind.NotFound, $"unknown bucket '{name}'; create it with `dynamo bucket create {name}`");
+        }
+        return (bucket, new DynamoKey(bucket.Name, key!));
+    }
+
+    private DynamoException Invalid(string message)
+    {
+        counters.Add(CounterNames.InvalidRequests);
+        return DynamoException.Invalid(message);
+    }
+
+    private static int Quorum(int requested, int bucketDefault) => requested == 0 ? bucketDefault : requested;
+
+    private int CheckQuorum(string name, int requested, int bucketDefault, int n, bool allowZero = false)
+    {
+        int q = Quorum(requested, bucketDefault);
+        if (q < (allowZero ? 0 : 1) || q > n) throw Invalid($"{name} must be between {(allowZero ? 0 : 1)} and N={n}, got {q}");
+        return q;
+    }
+
+    private (ReplicaPlan Plan, ClusterState State) Plan(ClusterState state, DynamoKey key, int n)
+    {
+        var ring = state.Ring ?? throw DynamoException.Unavailable("no silo is up in the ring yet; the cluster is still forming");
+        return (ReplicaPlan.Build(ring.PreferenceListFor(key, n), n, detector), state);
+    }
+
+    /// <summary>Sends a request this silo should not coordinate to the key's replicas, first reachable first.</summary>
+    private async Task<T> ForwardAsync<T>(ReplicaPlan plan, ISiloRequest<T> request, CancellationToken ct)
+    {
+        counters.Add(CounterNames.Forwarded);
+        DynamoException? last = null;
+        foreach (var target in plan.Targets)
+        {
+            try
+            {
+                var result = await transport.SendAsync(target.Silo, request, settings.RequestTimeout + settings.ReplicaTimeout, ct);
+                detector.ReportSuccess(target.Silo);
+                return result;
+            }
+            catch (DynamoException e) when (e.Kind == DynamoErrorKind.Unavailable)
+            {
+                detector.ReportFailure(target.Silo);
+                last = e;
+            }
+        }
+        throw DynamoException.Unavailable($"no replica of partition {plan.Partition} could coordinate: {last?.Message}", last);
+    }
+
+    internal static string Describe(Exception e) => e switch
+    {
+        DynamoException d => d.Message,
+        OperationCanceledException => "timed out",
+        _ => e.GetType().Name + ": " + e.Message,
+    };
+
+    internal static string Utf8(byte[] b) => Encoding.UTF8.GetString(b);
+
+    private long NowMs => time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private async Task StoreHintAsync(string target, int partition, DynamoKey key, SiblingSet set, CancellationToken ct)
+    {
+        await store.Hints.AppendAsync(new Hint(target, partition, key, set, NowMs), ct);
+        counters.Add(CounterNames.HintsStored);
+        counters.Add(CounterNames.HintsStored + ":" + target);
+    }
+}

@@ -1,0 +1,39 @@
+using System.Collections.Concurrent;
+
+namespace OrleansDynamo.Silo.Diagnostics;
+
+/// <summary>
+/// Monotonic named counters of one silo (read repairs, hints stored, ...), read by `dynamo status`
+/// and the dashboard. Per-target counters use "name:target" keys.
+/// </summary>
+public sealed class SiloCounters
+{
+    private readonly ConcurrentDictionary<string, StrongBox> _counters = new(StringComparer.Ordinal);
+
+    public void Add(string name, long delta = 1) => Interlocked.Add(ref _counters.GetOrAdd(name, _ => new StrongBox()).Value, delta);
+
+    public long Get(string name) => _counters.TryGetValue(name, out var box) ? Interlocked.Read(ref box.Value) : 0;
+
+    public IReadOnlyDictionary<string, long> Snapshot() =>
+        _counters.ToDictionary(kv => kv.Key, kv => Interlocked.Read(ref kv.Value.Value), StringComparer.Ordinal);
+
+    private sealed class StrongBox
+    {
+        public long Value;
+    }
+}
+
+/// <summary>Counter names, one place.</summary>
+public static class CounterNames
+{
+    public const string Gets = "gets";
+    public const string Puts = "puts";
+    public const string Deletes = "deletes";
+    public const string Forwarded = "forwarded";
+    public const string ReadRepairs = "read_repairs";
+    public const string HintsStored = "hints_stored";
+    public const string HintsDelivered = "hints_delivered";
+    public const string HintsDropped = "hints_dropped";
+    public const string QuorumFailures = "quorum_failures";
+    public const string InvalidRequests = "invalid_requests";
+}

@@ -1,0 +1,40 @@
+using System.Collections.Concurrent;
+using OrleansDynamo.Storage;
+
+namespace OrleansDynamo.Silo.Grains;
+
+/// <summary>
+/// Finds or activates this silo's partition grains, and deactivates the ones idle past a limit
+/// (their state is all in the store, so deactivation loses nothing).
+/// </summary>
+public sealed class PartitionGrainDirectory(
+    string siloName,
+    IPartitionStore store,
+    TimeProvider time,
+    int maxClockEntries,
+    TimeSpan idleTimeout)
+{
+    private readonly ConcurrentDictionary<int, PartitionGrain> _active = new();
+    private readonly List<IPartitionChangeObserver> _observers = [];
+    private readonly KeyedLock<Core.Keys.DynamoKey> _turns = new();
+
+    /// <summary>Adds an observer; call before the first request.</summary>
+    public void AddObserver(IPartitionChangeObserver observer) => _observers.Add(observer);
+
+    public IPartitionGrain Get(int partition) =>
+        _active.TryGetValue(partition, out var grain) ? grain : _active.GetOrAdd(partition, p => new PartitionGrain(p, siloName, store, time, maxClockEntries, _observers, _turns));
+
+    public int ActiveCount => _active.Count;
+
+    /// <summary>Deactivates idle grains; returns how many.</summary>
+    public int DeactivateIdle()
+    {
+        int n = 0;
+        foreach (var (partition, grain) in _active)
+        {
+            if (grain.IdleFor > idleTimeout && _active.TryRemove(new KeyValuePair<int, PartitionGrain>(partition, grain)))
+                n++;
+        }
+        return n;
+    }
+}

@@ -1,0 +1,122 @@
+using OrleansDynamo.Core.Buckets;
+using OrleansDynamo.Storage;
+
+namespace OrleansDynamo.Silo.Hosting;
+
+/// <summary>
+/// A silo's settings, bound from the "Silo" section of the configuration (a --config JSON file,
+/// environment variables like Silo__GrpcPort, command-line overrides like --Silo:GrpcPort=11112).
+/// </summary>
+public sealed class SiloOptions
+{
+    public const string Section = "Silo";
+
+    /// <summary>Silos only talk to silos of the same cluster name (and secret).</summary>
+    public string ClusterName { get; set; } = "dev";
+
+    /// <summary>Optional shared secret; a silo whose secret differs is not let in.</summary>
+    public string? ClusterSecret { get; set; }
+
+    /// <summary>Unique name of this silo in the cluster; default the machine name and gRPC port.</summary>
+    public string? SiloName { get; set; }
+
+    public string? Zone { get; set; }
+
+    /// <summary>Relative capacity: a silo of weight 2 gets twice the partitions.</summary>
+    public double Weight { get; set; } = 1.0;
+
+    public string DataDirectory { get; set; } = "./data";
+
+    /// <summary>sqlite (default) or memory.</summary>
+    public string StorageEngine { get; set; } = "sqlite";
+
+    public DurabilityMode Durability { get; set; } = DurabilityMode.Full;
+
+    /// <summary>Address to bind and to advertise (loopback by default).</summary>
+    public string Host { get; set; } = "127.0.0.1";
+
+    public int GrpcPort { get; set; } = 11111;
+
+    /// <summary>Port of the dashboard and JSON API; 0 turns them off.</summary>
+    public int HttpPort { get; set; } = 8080;
+
+    /// <summary>Other silos' gRPC addresses (http://host:port), contacted at start and periodically.</summary>
+    public List<string> Seeds { get; set; } = [];
+
+    /// <summary>Partitions on the ring (a power of two, fixed when the cluster is created).</summary>
+    public int PartitionCount { get; set; } = 1024;
+
+    /// <summary>A fresh silo (no membership on disk) joins at start; false waits for `dynamo join`.</summary>
+    public bool AutoJoin { get; set; } = true;
+
+    public BucketOptions DefaultBucket { get; set; } = new();
+
+    /// <summary>How long a coordinator waits for its quorum.</summary>
+    public int RequestTimeoutMs { get; set; } = 2000;
+
+    /// <summary>How long a silo-to-silo call may take.</summary>
+    public int ReplicaTimeoutMs { get; set; } = 2000;
+
+    /// <summary>A partition grain idle this long is deactivated.</summary>
+    public int GrainIdleTimeoutMs { get; set; } = 60_000;
+
+    /// <summary>How often a silo gossips with one random peer.</summary>
+    public int GossipIntervalMs { get; set; } = 1000;
+
+    /// <summary>Context entries kept before the oldest are pruned (Dynamo §4.4).</summary>
+    public int MaxClockEntries { get; set; } = 10;
+
+    public string AdvertisedGrpcAddress => $"http://{Host}:{GrpcPort}";
+
+    public string? AdvertisedHttpAddress => HttpPort > 0 ? $"http://{Host}:{HttpPort}" : null;
+
+    public string EffectiveSiloName => string.IsNullOrWhiteSpace(SiloName) ? $"{Environment.MachineName.ToLowerInvariant()}-{GrpcPort}" : SiloName!;
+
+    /// <summary>Every problem with the settings, each naming its field; empty when valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(ClusterName)) errors.Add("Silo:ClusterName must not be empty");
+        if (SiloName is not null && (SiloName.Length == 0 || SiloName.Length > 128 || SiloName.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))))
+            errors.Add($"Silo:SiloName '{SiloName}' must be 1-128 characters without spaces");
+        if (!(Weight > 0 && Weight <= 1000)) errors.Add($"Silo:Weight must be in (0, 1000], got {Weight}");
+        if (string.IsNullOrWhiteSpace(DataDirectory)) errors.Add("Silo:DataDirectory must not be empty");
+        if (StorageEngine is not ("sqlite" or "memory")) errors.Add($"Silo:StorageEngine must be 'sqlite' or 'memory', got '{StorageEngine}'");
+        if (!Enum.IsDefined(Durability)) errors.Add($"Silo:Durability must be Full or Normal, got '{Durability}'");
+        if (GrpcPort is < 0 or > 65535) errors.Add($"Silo:GrpcPort must be 0-65535, got {GrpcPort}");
+        if (HttpPort is < 0 or > 65535) errors.Add($"Silo:HttpPort must be 0-65535, got {HttpPort}");
+        if (HttpPort != 0 && HttpPort == GrpcPort) errors.Add("Silo:HttpPort must differ from Silo:GrpcPort");
+        if (PartitionCount < 1 || PartitionCount > 65536 || (PartitionCount & (PartitionCount - 1)) != 0)
+            errors.Add($"Silo:PartitionCount must be a power of two between 1 and 65536, got {PartitionCount}");
+        foreach (var seed in Seeds)
+        {
+            if (!Uri.TryCreate(seed, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+                errors.Add($"Silo:Seeds entry '{seed}' is not an http://host:port address");
+        }
+        if (RequestTimeoutMs < 1) errors.Add($"Silo:RequestTimeoutMs must be positive, got {RequestTimeoutMs}");
+        if (ReplicaTimeoutMs < 1) errors.Add($"Silo:ReplicaTimeoutMs must be positive, got {ReplicaTimeoutMs}");
+        if (GrainIdleTimeoutMs < 1) errors.Add($"Silo:GrainIdleTimeoutMs must be positive, got {GrainIdleTimeoutMs}");
+        if (GossipIntervalMs < 10) errors.Add($"Silo:GossipIntervalMs must be at least 10, got {GossipIntervalMs}");
+        if (MaxClockEntries < 1) errors.Add($"Silo:MaxClockEntries must be positive, got {MaxClockEntries}");
+        if (DefaultBucket.ToSettings(BucketSettings.DefaultName) is var b && b.Validate() is { } bad)
+            errors.Add("Silo:DefaultBucket: " + bad);
+        if (BucketSettings.ParsePolicy(DefaultBucket.Policy) is null)
+            errors.Add($"Silo:DefaultBucket:Policy must be 'siblings' or 'last-write-wins', got '{DefaultBucket.Policy}'");
+        return errors;
+    }
+}
+
+/// <summary>Bucket settings as they appear in configuration.</summary>
+public sealed class BucketOptions
+{
+    public int N { get; set; } = 3;
+    public int R { get; set; } = 2;
+    public int W { get; set; } = 2;
+    public int PR { get; set; }
+    public int PW { get; set; }
+    public string Policy { get; set; } = "siblings";
+    public int MaxValueBytes { get; set; } = BucketSettings.DefaultMaxValueBytes;
+
+    public BucketSettings ToSettings(string name) =>
+        new(name, N, R, W, BucketSettings.ParsePolicy(Policy) ?? Core.Coordination.ConflictPolicy.Siblings, MaxValueBytes, PR, PW);
+}

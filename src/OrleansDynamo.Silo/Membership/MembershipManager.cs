@@ -1,0 +1,206 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using OrleansDynamo.Core.Buckets;
+using OrleansDynamo.Core.Membership;
+using OrleansDynamo.Silo.Transport;
+using OrleansDynamo.Storage;
+
+namespace OrleansDynamo.Silo.Membership;
+
+/// <summary>Settings of membership and gossip.</summary>
+public sealed record MembershipSettings(
+    string ClusterName,
+    string? ClusterSecret,
+    MemberInfo Self,
+    int PartitionCount,
+    BucketSettings DefaultBucket,
+    IReadOnlyList<string> Seeds,
+    bool AutoJoin,
+    TimeSpan GossipInterval,
+    TimeSpan CallTimeout);
+
+/// <summary>
+/// This silo's copy of the membership history: loaded from and saved to the metadata store, spread
+/// by push-pull gossip with one random peer per round (and the seeds, so two silos started apart
+/// do not stay in separate clusters). The current <see cref="ClusterState"/> is an immutable snapshot
+/// swapped in atomically.
+/// </summary>
+public sealed class MembershipManager
+{
+    internal const string MetadataKey = "membership";
+
+    private readonly MembershipSettings _settings;
+    private readonly IMetadataStore _metadata;
+    private readonly ISiloTransport _transport;
+    private readonly IFailureDetector _detector;
+    private readonly Random _random;
+    private readonly ILogger _log;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly string _secretProof;
+    private MembershipHistory _history;
+
+    public MembershipManager(MembershipSettings settings, IMetadataStore metadata, ISiloTransport transport, IFailureDetector detector, Random random, ILogger log)
+    {
+        _settings = settings;
+        _metadata = metadata;
+        _transport = transport;
+        _detector = detector;
+        _random = random;
+        _log = log;
+        _secretProof = Proof(settings.ClusterSecret);
+        _history = new MembershipHistory(settings.ClusterName, settings.PartitionCount, settings.DefaultBucket);
+    }
+
+    public string SiloName => _settings.Self.Name;
+
+    public MembershipHistory History => Volatile.Read(ref _history);
+
+    public ClusterState State => History.State;
+
+    /// <summary>Raised after the history grew (on the thread that merged it).</summary>
+    public event Action<ClusterState>? Changed;
+
+    public long GossipRounds { get; private set; }
+
+    /// <summary>Loads the persisted history; a fresh silo joins itself when <see cref="MembershipSettings.AutoJoin"/>.</summary>
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        var stored = await _metadata.GetAsync(MetadataKey, cancellationToken);
+        if (stored is not null)
+        {
+            var loaded = MembershipCodec.Decode(stored);
+            if (loaded.ClusterName != _settings.ClusterName)
+                throw new DynamoException(DynamoErrorKind.FailedPrecondition,
+                    $"the data directory belongs to cluster '{loaded.ClusterName}', but this silo is configured for cluster '{_settings.ClusterName}'");
+            if (loaded.PartitionCount != _settings.PartitionCount)
+                throw new DynamoException(DynamoErrorKind.FailedPrecondition,
+                    $"the data directory holds a ring of {loaded.PartitionCount} partitions, but Silo:PartitionCount is {_settings.PartitionCount}");
+            Volatile.Write(ref _history, loaded);
+            _log.LogInformation("Loaded membership: {Count} events, {Members} members", loaded.Events.Count, loaded.State.Members.Count);
+            var me = loaded.State.Member(SiloName);
+            if (me is not null && me.Info.Address != _settings.Self.Address && me.Status == MemberStatus.Up)
+                await RecordAsync(MembershipEvent.Join(loaded.MaxLamport + 1, SiloName, _settings.Self), cancellationToken);
+        }
+        else if (_settings.AutoJoin)
+        {
+            await JoinSelfAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>Records this silo's join (the operator's `dynamo join`, or auto-join at first start).</summary>
+    public Task<bool> JoinSelfAsync(CancellationToken cancellationToken) =>
+        RecordAsync(MembershipEvent.Join(History.MaxLamport + 1, SiloName, _settings.Self), cancellationToken);
+
+    public Task<bool> LeaveAsync(string silo, CancellationToken cancellationToken)
+    {
+        var member = State.Member(silo) ?? throw new DynamoException(DynamoErrorKind.NotFound, $"no silo named '{silo}' in cluster '{_settings.ClusterName}'");
+        if (member.Status != MemberStatus.Up) throw new DynamoException(DynamoErrorKind.FailedPrecondition, $"silo '{silo}' is {member.Status.ToString().ToLowerInvariant()} already");
+        if (State.Members.Values.Count(m => m.Status == MemberStatus.Up) == 1)
+            throw new DynamoException(DynamoErrorKind.FailedPrecondition, $"silo '{silo}' is the last one up; the cluster would hold no data");
+        return RecordAsync(MembershipEvent.Leave(History.MaxLamport + 1, SiloName, silo), cancellationToken);
+    }
+
+    public Task<bool> MarkLeftAsync(string silo, CancellationToken cancellationToken) =>
+        RecordAsync(MembershipEvent.Left(History.MaxLamport + 1, SiloName, silo), cancellationToken);
+
+    public Task<bool> DefineBucketAsync(BucketSettings bucket, CancellationToken cancellationToken) =>
+        RecordAsync(MembershipEvent.DefineBucket(History.MaxLamport + 1, SiloName, bucket), cancellationToken);
+
+    public async Task<bool> RecordAsync(MembershipEvent e, CancellationToken cancellationToken) =>
+        await MergeAsync(History.Add(e), cancellationToken);
+
+    /// <summary>Merges another history in; persists and raises <see cref="Changed"/> when it grew.</summary>
+    public async Task<bool> MergeAsync(MembershipHistory other, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken);
+        bool grew;
+        try
+        {
+            var current = History;
+            var merged = current.Merge(other);
+            grew = !ReferenceEquals(merged, current) && merged.Events.Count != current.Events.Count;
+            if (!grew) return false;
+            await _metadata.SetAsync(MetadataKey, MembershipCodec.Encode(merged), cancellationToken);
+            Volatile.Write(ref _history, merged);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+        var state = State;
+        _log.LogInformation("Membership changed: version {Version}, up [{Up}]", state.Version,
+            string.Join(", ", state.Members.Values.Where(m => m.Status == MemberStatus.Up).Select(m => m.Name)));
+        Changed?.Invoke(state);
+        return true;
+    }
+
+    /// <summary>One gossip round: a random live peer, and a seed now and then or while alone.</summary>
+    public async Task GossipRoundAsync(CancellationToken cancellationToken)
+    {
+        GossipRounds++;
+        var peers = State.Active.Where(m => m.Name != SiloName).Select(m => m.Name).ToList();
+        var reachable = peers.Where(_detector.IsReachable).ToList();
+        var targets = new List<string>(2);
+        if (reachable.Count > 0) targets.Add(reachable[_random.Next(reachable.Count)]);
+        else if (peers.Count > 0) targets.Add(peers[_random.Next(peers.Count)]);
+        var knownAddresses = State.Members.Values.Select(m => m.Info.Address).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var unknownSeeds = _settings.Seeds.Where(s => !knownAddresses.Contains(s)).ToList();
+        if (unknownSeeds.Count > 0) targets.Add(unknownSeeds[_random.Next(unknownSeeds.Count)]);
+        else if (_settings.Seeds.Count > 0 && (targets.Count == 0 || _random.Next(10) == 0))
+            targets.Add(_settings.Seeds[_random.Next(_settings.Seeds.Count)]);
+        await Task.WhenAll(targets.Distinct().Select(t => GossipWithAsync(t, cancellationToken)));
+    }
+
+    /// <summary>Push-pull with one silo (a name, or a seed address). Never throws for an unreachable peer.</summary>
+    public async Task<bool> GossipWithAsync(string target, CancellationToken cancellationToken)
+    {
+        var history = History;
+        var request = new GossipRequest(_settings.ClusterName, _secretProof, SiloName, _settings.Self.Address, history.Digest, MembershipCodec.Encode(history));
+        try
+        {
+            var response = await _transport.SendAsync(target, request, _settings.CallTimeout, cancellationToken);
+            _detector.ReportSuccess(response.Silo);
+            if (response.History is not null) await MergeAsync(MembershipCodec.Decode(response.History), cancellationToken);
+            return true;
+        }
+        catch (DynamoException e) when (e.Kind == DynamoErrorKind.FailedPrecondition)
+        {
+            _log.LogError("Gossip with {Target} refused: {Message}", target, e.Message);
+            return false;
+        }
+        catch (DynamoException e)
+        {
+            if (State.Member(target) is not null) _detector.ReportFailure(target);
+            _log.LogDebug("Gossip with {Target} failed: {Message}", target, e.Message);
+            return false;
+        }
+    }
+
+    /// <summary>The receiving side of gossip.</summary>
+    public async Task<GossipResponse> HandleGossipAsync(GossipRequest request, CancellationToken cancellationToken)
+    {
+        if (request.ClusterName != _settings.ClusterName || request.SecretProof != _secretProof)
+        {
+            string why = request.ClusterName != _settings.ClusterName
+                ? $"silo '{request.FromSilo}' at {request.FromAddress} belongs to cluster '{request.ClusterName}', this silo '{SiloName}' to cluster '{_settings.ClusterName}'"
+                : $"silo '{request.FromSilo}' at {request.FromAddress} presented the wrong cluster secret";
+            _log.LogError("Refused gossip: {Why}", why);
+            throw new DynamoException(DynamoErrorKind.FailedPrecondition, why);
+        }
+        _detector.ReportSuccess(request.FromSilo);
+        if (request.History is not null && request.Digest != History.Digest)
+        {
+            var theirs = MembershipCodec.Decode(request.History);
+            if (theirs.PartitionCount != _settings.PartitionCount)
+                throw new DynamoException(DynamoErrorKind.FailedPrecondition,
+                    $"silo '{request.FromSilo}' uses {theirs.PartitionCount} partitions, this cluster {_settings.PartitionCount}");
+            await MergeAsync(theirs, cancellationToken);
+        }
+        var mine = History;
+        return new GossipResponse(SiloName, mine.Digest, mine.Digest == request.Digest ? null : MembershipCodec.Encode(mine));
+    }
+
+    private static string Proof(string? secret) =>
+        string.IsNullOrEmpty(secret) ? "" : Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes("orleansdynamo:" + secret)));
+}

@@ -1,0 +1,151 @@
+using Microsoft.Extensions.Logging;
+using OrleansDynamo.Core.Membership;
+using OrleansDynamo.Silo.Coordination;
+using OrleansDynamo.Silo.Diagnostics;
+using OrleansDynamo.Silo.Grains;
+using OrleansDynamo.Silo.Hosting;
+using OrleansDynamo.Silo.Membership;
+using OrleansDynamo.Silo.Transport;
+using OrleansDynamo.Silo.Transport.Grpc;
+using OrleansDynamo.Storage;
+
+namespace OrleansDynamo.Silo;
+
+/// <summary>
+/// Everything one silo does, apart from how it is hosted: membership and gossip, partition grains,
+/// coordination, and the background services. Takes every effect as a parameter (store, transport,
+/// clock, random), so the same silo runs under Kestrel, inside a test process, or in the simulation.
+/// </summary>
+public sealed class SiloRuntime : IAsyncDisposable
+{
+    private readonly List<BackgroundLoop> _loops = [];
+    private readonly List<Task> _running = [];
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly ILogger _log;
+
+    public SiloRuntime(SiloOptions options, IPartitionStore store, ISiloTransport transport, TimeProvider time, Random random, ILoggerFactory loggers, SiloWireMethods? wireMethods = null)
+    {
+        Options = options;
+        WireMethods = wireMethods ?? SiloWireMethods.CreateDefault();
+        Store = store;
+        Transport = transport;
+        Time = time;
+        Random = random;
+        Loggers = loggers;
+        _log = loggers.CreateLogger("OrleansDynamo.Silo");
+        Name = options.EffectiveSiloName;
+        Detector = new CallFailureDetector();
+        var self = new MemberInfo(Name, options.AdvertisedGrpcAddress, string.IsNullOrWhiteSpace(options.Zone) ? null : options.Zone, options.Weight, options.AdvertisedHttpAddress);
+        Membership = new MembershipManager(
+            new MembershipSettings(options.ClusterName, options.ClusterSecret, self, options.PartitionCount,
+                options.DefaultBucket.ToSettings(Core.Buckets.BucketSettings.DefaultName), options.Seeds, options.AutoJoin,
+                TimeSpan.FromMilliseconds(options.GossipIntervalMs), TimeSpan.FromMilliseconds(options.ReplicaTimeoutMs)),
+            store.Metadata, transport, Detector, random, loggers.CreateLogger("OrleansDynamo.Membership"));
+        Grains = new PartitionGrainDirectory(Name, store, time, options.MaxClockEntries, TimeSpan.FromMilliseconds(options.GrainIdleTimeoutMs));
+        Coordinator = new RequestCoordinator(Name, Membership, Detector, Grains, transport, store, time, Counters,
+            new CoordinatorSettings(TimeSpan.FromMilliseconds(options.RequestTimeoutMs), TimeSpan.FromMilliseconds(options.ReplicaTimeoutMs)),
+            loggers.CreateLogger("OrleansDynamo.Coordinator"));
+
+        Dispatcher.Register<ReplicaRead, ReplicaReadResult>(Coordinator.HandleReplicaReadAsync);
+        Dispatcher.Register<ReplicaWrite, ReplicaWriteResult>(Coordinator.HandleReplicaWriteAsync);
+        Dispatcher.Register<GetCommand, GetOutcome>(Coordinator.GetAsync);
+        Dispatcher.Register<PutCommand, PutOutcome>(Coordinator.PutAsync);
+        Dispatcher.Register<GossipRequest, GossipResponse>(Membership.HandleGossipAsync);
+
+        AddLoop("gossip", TimeSpan.FromMilliseconds(options.GossipIntervalMs), Membership.GossipRoundAsync);
+        AddLoop("grain-deactivation", TimeSpan.FromMilliseconds(Math.Max(1000, options.GrainIdleTimeoutMs / 4)), _ =>
+        {
+            Grains.DeactivateIdle();
+            return Task.CompletedTask;
+        });
+    }
+
+    public string Name { get; }
+
+    public SiloOptions Options { get; }
+
+    public IPartitionStore Store { get; }
+
+    public ISiloTransport Transport { get; }
+
+    public TimeProvider Time { get; }
+
+    public Random Random { get; }
+
+    public ILoggerFactory Loggers { get; }
+
+    public SiloRequestDispatcher Dispatcher { get; } = new();
+
+    /// <summary>How each silo-to-silo request maps to gRPC; features add theirs before the host maps them.</summary>
+    public SiloWireMethods WireMethods { get; }
+
+    /// <summary>Extra HTTP endpoints (JSON API, dashboard, metrics) that features add; mapped by the host.</summary>
+    public List<Action<Microsoft.AspNetCore.Routing.IEndpointRouteBuilder>> EndpointMappers { get; } = [];
+
+    public IFailureDetector Detector { get; }
+
+    public MembershipManager Membership { get; }
+
+    public PartitionGrainDirectory Grains { get; }
+
+    public RequestCoordinator Coordinator { get; }
+
+    public SiloCounters Counters { get; } = new();
+
+    public IReadOnlyList<BackgroundLoop> Loops => _loops;
+
+    /// <summary>Services that move partitions register here so status can show their transfers.</summary>
+    public List<ITransferReporter> TransferReporters { get; } = [];
+
+    /// <summary>How this silo sees a member: up, unreachable, leaving or left.</summary>
+    public string StatusOf(MemberState member) => member.Status switch
+    {
+        MemberStatus.Leaving => "leaving",
+        MemberStatus.Left => "left",
+        _ when member.Name == Name || Detector.IsReachable(member.Name) => "up",
+        _ => "unreachable",
+    };
+
+    public bool Started { get; private set; }
+
+    /// <summary>Adds a background service; must be called before <see cref="StartAsync"/>.</summary>
+    public BackgroundLoop AddLoop(string name, TimeSpan interval, Func<CancellationToken, Task> round)
+    {
+        if (Started) throw new InvalidOperationException("loops are added before the silo starts");
+        var loop = new BackgroundLoop(name, interval, round, Time, _log);
+        _loops.Add(loop);
+        return loop;
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await Membership.InitializeAsync(cancellationToken);
+        Started = true;
+        foreach (var loop in _loops) _running.Add(loop.RunAsync(_stopping.Token));
+        // Meet the seeds at once rather than after the first gossip interval.
+        foreach (var seed in Options.Seeds) _ = Membership.GossipWithAsync(seed, _stopping.Token);
+        _log.LogInformation("Silo {Silo} started in cluster {Cluster} at {Address}", Name, Options.ClusterName, Options.AdvertisedGrpcAddress);
+    }
+
+    public async Task StopAsync()
+    {
+        if (_stopping.IsCancellationRequested) return;
+        _stopping.Cancel();
+        try
+        {
+            await Task.WhenAll(_running);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        _log.LogInformation("Silo {Silo} stopped", Name);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        if (Transport is IAsyncDisposable t) await t.DisposeAsync();
+        await Store.DisposeAsync();
+        _stopping.Dispose();
+    }
+}
