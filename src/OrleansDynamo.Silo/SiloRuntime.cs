@@ -19,6 +19,7 @@ namespace OrleansDynamo.Silo;
 public sealed class SiloRuntime : IAsyncDisposable
 {
     private readonly List<BackgroundLoop> _loops = [];
+    private readonly List<ISiloFeature> _features = [];
     private readonly List<Task> _running = [];
     private readonly CancellationTokenSource _stopping = new();
     private readonly ILogger _log;
@@ -52,12 +53,21 @@ public sealed class SiloRuntime : IAsyncDisposable
         Dispatcher.Register<PutCommand, PutOutcome>(Coordinator.PutAsync);
         Dispatcher.Register<GossipRequest, GossipResponse>(Membership.HandleGossipAsync);
 
+        foreach (var type in typeof(SiloRuntime).Assembly.GetTypes()
+                     .Where(t => typeof(ISiloFeature).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
+                     .Select(t => (ISiloFeature)Activator.CreateInstance(t)!)
+                     .OrderBy(f => f.Order).ThenBy(f => f.GetType().FullName, StringComparer.Ordinal))
+        {
+            _features.Add(type);
+        }
+
         AddLoop("gossip", TimeSpan.FromMilliseconds(options.GossipIntervalMs), Membership.GossipRoundAsync);
         AddLoop("grain-deactivation", TimeSpan.FromMilliseconds(Math.Max(1000, options.GrainIdleTimeoutMs / 4)), _ =>
         {
             Grains.DeactivateIdle();
             return Task.CompletedTask;
         });
+        foreach (var feature in _features) feature.Install(this);
     }
 
     public string Name { get; }
@@ -91,6 +101,14 @@ public sealed class SiloRuntime : IAsyncDisposable
     public RequestCoordinator Coordinator { get; }
 
     public SiloCounters Counters { get; } = new();
+
+    /// <summary>Slots for background work; a feature may install a latency-watching controller.</summary>
+    public Admission.IBackgroundAdmission Admission { get; set; } = OrleansDynamo.Silo.Admission.UnlimitedAdmission.Instance;
+
+    /// <summary>The installed feature of type <typeparamref name="T"/>, or null.</summary>
+    public T? Feature<T>() where T : class, ISiloFeature => _features.OfType<T>().FirstOrDefault();
+
+    public IReadOnlyList<ISiloFeature> Features => _features;
 
     public IReadOnlyList<BackgroundLoop> Loops => _loops;
 

@@ -59,7 +59,7 @@ public static class MembershipCodec
         byte format = r.Byte();
         if (format != FormatV1) throw r.Fail($"has unknown format {format}");
         string cluster = r.String(1024);
-        int partitions = checked((int)r.VarUInt());
+        int partitions = SmallInt(ref r);
         var defaultBucket = ReadBucket(ref r);
         ulong n = r.VarUInt();
         if (n > 1_000_000) throw r.Fail("has too many events");
@@ -103,6 +103,12 @@ public static class MembershipCodec
         }
     }
 
+    private static int SmallInt(ref FormatReader r)
+    {
+        ulong v = r.VarUInt();
+        return v <= int.MaxValue ? (int)v : throw r.Fail("has a number out of range");
+    }
+
     private static void WriteBucket(FormatWriter w, BucketSettings b)
     {
         w.String(b.Name);
@@ -118,10 +124,10 @@ public static class MembershipCodec
     private static BucketSettings ReadBucket(ref FormatReader r)
     {
         string name = r.String(1024);
-        int n = checked((int)r.VarUInt()), rr = checked((int)r.VarUInt()), ww = checked((int)r.VarUInt());
-        int pr = checked((int)r.VarUInt()), pw = checked((int)r.VarUInt());
+        int n = SmallInt(ref r), rr = SmallInt(ref r), ww = SmallInt(ref r);
+        int pr = SmallInt(ref r), pw = SmallInt(ref r);
         var policy = (ConflictPolicy)r.Byte();
-        int max = checked((int)r.VarUInt());
+        int max = SmallInt(ref r);
         return new BucketSettings(name, n, rr, ww, policy, max, pr, pw);
     }
 }

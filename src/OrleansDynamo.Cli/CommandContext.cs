@@ -1,0 +1,57 @@
+using System.CommandLine;
+using OrleansDynamo.Client;
+
+namespace OrleansDynamo.Cli;
+
+/// <summary>What a verb works with: the endpoints, the output mode and a client built on first use.</summary>
+public sealed class CommandContext : IAsyncDisposable
+{
+    private DynamoClient? _client;
+
+    private CommandContext(IReadOnlyList<string> endpoints, bool json)
+    {
+        Endpoints = endpoints;
+        Json = json;
+    }
+
+    /// <summary>The silo addresses from --endpoint.</summary>
+    public IReadOnlyList<string> Endpoints { get; }
+
+    /// <summary>The first --endpoint: the silo single-silo verbs (status, repair, join) talk to.</summary>
+    public string FirstEndpoint => Endpoints[0];
+
+    /// <summary>True with --json.</summary>
+    public bool Json { get; }
+
+    /// <summary>A client seeded with the endpoints (lazy: the ring is fetched on first use).</summary>
+    public DynamoClient Client => _client ??= new DynamoClient(new DynamoClientOptions
+    {
+        Seeds = Endpoints.ToList(),
+        // One command, one short life: no periodic refresh.
+        RingRefreshInterval = Timeout.InfiniteTimeSpan,
+    });
+
+    public static CommandContext From(ParseResult parseResult) =>
+        new(GlobalOptions.GetEndpoints(parseResult), parseResult.GetValue(GlobalOptions.Json));
+
+    /// <summary>
+    /// Runs a verb's body with a context; every exception becomes exit code 2 and one line on stderr.
+    /// </summary>
+    public static async Task<int> RunAsync(ParseResult parseResult, CancellationToken cancellationToken, Func<CommandContext, CancellationToken, Task<int>> body)
+    {
+        try
+        {
+            await using var context = From(parseResult);
+            return await body(context, cancellationToken);
+        }
+        catch (Exception e)
+        {
+            return Output.ExitCodes.Fail(e);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_client is not null) await _client.DisposeAsync();
+    }
+}

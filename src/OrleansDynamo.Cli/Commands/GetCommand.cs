@@ -1,0 +1,110 @@
+using System.CommandLine;
+using OrleansDynamo.Cli.Output;
+using OrleansDynamo.Client;
+using Spectre.Console;
+
+namespace OrleansDynamo.Cli.Commands;
+
+/// <summary><c>dynamo get KEY [--bucket B] [--r R] [--pr PR] [--base64] [--replicas]</c></summary>
+public static class GetCommand
+{
+    public static Command Create()
+    {
+        var key = KeyOptions.Key();
+        var bucket = KeyOptions.Bucket();
+        var r = KeyOptions.Quorum("--r", "Replies to wait for (default: the bucket's R)");
+        var pr = KeyOptions.Quorum("--pr", "Of those, replies from primary replicas (default: the bucket's PR)");
+        var base64 = new Option<bool>("--base64") { Description = "Print values as base64 instead of UTF-8 text" };
+        var replicas = new Option<bool>("--replicas") { Description = "Show what every replica in the preference list holds, unreconciled" };
+        var command = new Command("get", "Read a key: every concurrent version and the context to write back with") { key, bucket, r, pr, base64, replicas };
+        command.SetAction((parseResult, cancellationToken) => CommandContext.RunAsync(parseResult, cancellationToken, async (ctx, ct) =>
+        {
+            string bucketName = parseResult.GetValue(bucket)!;
+            string keyName = parseResult.GetValue(key)!;
+            bool asBase64 = parseResult.GetValue(base64);
+            if (parseResult.GetValue(replicas))
+                return await ShowReplicasAsync(ctx, bucketName, keyName, asBase64, ct);
+
+            var options = new GetOptions { R = parseResult.GetValue(r), PR = parseResult.GetValue(pr) };
+            var result = await ctx.Client.GetAsync(bucketName, keyName, options, ct);
+            if (ctx.Json)
+            {
+                JsonOut.Write(writer =>
+                {
+                    writer.WriteStartObject();
+                    writer.WriteBoolean("found", result.Found);
+                    JsonOut.WriteSiblings(writer, result.Siblings, asBase64);
+                    writer.WriteString("context", result.Context.ToString());
+                    writer.WriteEndObject();
+                });
+            }
+            else if (!result.Found)
+            {
+                Console.WriteLine($"not found: {bucketName}/{keyName}");
+            }
+            else if (result.Siblings.Count == 1)
+            {
+                Console.WriteLine(ValueText.Format(result.Siblings[0], asBase64));
+                Console.WriteLine($"context: {result.Context}");
+            }
+            else
+            {
+                Console.WriteLine($"{result.Siblings.Count} concurrent versions (siblings); write back with the context to reconcile:");
+                for (int i = 0; i < result.Siblings.Count; i++)
+                {
+                    var sibling = result.Siblings[i];
+                    string shown = sibling.Deleted ? "(deleted)" : ValueText.Format(sibling, asBase64);
+                    Console.WriteLine($"[{i + 1}] {shown}");
+                }
+                Console.WriteLine($"context: {result.Context}");
+            }
+            return result.Found ? ExitCodes.Success : ExitCodes.NotFound;
+        }));
+        return command;
+    }
+
+    private static async Task<int> ShowReplicasAsync(CommandContext ctx, string bucket, string key, bool base64, CancellationToken ct)
+    {
+        var report = await ctx.Client.GetReplicasAsync(bucket, key, ct);
+        bool anyFound = false;
+        foreach (var replica in report.Replicas) anyFound |= replica.Found || replica.Siblings.Count > 0;
+
+        if (ctx.Json)
+        {
+            JsonOut.Write(writer =>
+            {
+                writer.WriteStartObject();
+                writer.WriteStartArray("replicas");
+                foreach (var replica in report.Replicas)
+                {
+                    writer.WriteStartObject();
+                    writer.WriteString("silo", replica.Silo);
+                    writer.WriteBoolean("reachable", replica.Reachable);
+                    JsonOut.WriteSiblings(writer, replica.Siblings, base64);
+                    writer.WriteEndObject();
+                }
+                writer.WriteEndArray();
+                writer.WriteEndObject();
+            });
+        }
+        else
+        {
+            AnsiConsole.MarkupLine($"{Markup.Escape(bucket)}/{Markup.Escape(key)}: partition [bold]{report.Partition}[/], preference list {Markup.Escape(string.Join(", ", report.PreferenceList))}");
+            var table = new Table().AddColumns("Silo", "Reachable", "Versions", "Error");
+            foreach (var replica in report.Replicas)
+            {
+                var versions = new List<string>(replica.Siblings.Count);
+                foreach (var sibling in replica.Siblings)
+                    versions.Add(sibling.Deleted ? "(deleted)" : ValueText.Format(sibling, base64));
+                string shown = versions.Count == 0 ? (replica.Reachable ? "(none)" : "") : string.Join("\n", versions);
+                table.AddRow(
+                    new Text(replica.Silo),
+                    new Markup(replica.Reachable ? "[green]yes[/]" : "[red]no[/]"),
+                    new Text(shown),
+                    new Text(replica.Error));
+            }
+            AnsiConsole.Write(table);
+        }
+        return anyFound ? ExitCodes.Success : ExitCodes.NotFound;
+    }
+}

@@ -1,0 +1,22 @@
+using System.CommandLine;
+using OrleansDynamo.Cli.Output;
+
+namespace OrleansDynamo.Cli.Commands;
+
+/// <summary><c>dynamo leave SILO_NAME</c>: the silo hands its partitions over and leaves.</summary>
+public static class LeaveCommand
+{
+    public static Command Create()
+    {
+        var silo = new Argument<string>("SILO_NAME") { Description = "Name of the silo that leaves (see dynamo status)" };
+        var command = new Command("leave", "Make a silo leave the cluster; its partitions move to the others first") { silo };
+        command.SetAction((parseResult, cancellationToken) => CommandContext.RunAsync(parseResult, cancellationToken, async (ctx, ct) =>
+        {
+            string name = parseResult.GetValue(silo)!;
+            string message = await ctx.Client.LeaveAsync(name, ct);
+            AdminOutput.Write(ctx, message, $"{name} is leaving the cluster");
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+}

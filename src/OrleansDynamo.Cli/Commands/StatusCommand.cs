@@ -1,0 +1,95 @@
+using System.CommandLine;
+using OrleansDynamo.Cli.Output;
+using Spectre.Console;
+
+namespace OrleansDynamo.Cli.Commands;
+
+/// <summary><c>dynamo status</c>: the silos as the first --endpoint sees them, its transfers, hints and counters.</summary>
+public static class StatusCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("status", "Show the silos, their health and partitions, transfers, hints waiting and counters");
+        command.SetAction((parseResult, cancellationToken) => CommandContext.RunAsync(parseResult, cancellationToken, async (ctx, ct) =>
+        {
+            var status = await ctx.Client.GetStatusAsync(ctx.FirstEndpoint, ct);
+            if (ctx.Json)
+            {
+                JsonOut.Write(writer =>
+                {
+                    writer.WriteStartObject();
+                    writer.WriteString("silo", status.Silo);
+                    writer.WriteStartArray("silos");
+                    foreach (var silo in status.Silos) JsonOut.WriteSilo(writer, silo);
+                    writer.WriteEndArray();
+                    writer.WriteStartArray("transfers");
+                    foreach (var t in status.Transfers)
+                    {
+                        writer.WriteStartObject();
+                        writer.WriteNumber("partition", t.Partition);
+                        writer.WriteString("from", t.FromSilo);
+                        writer.WriteString("to", t.ToSilo);
+                        writer.WriteNumber("keysSent", t.KeysSent);
+                        writer.WriteString("state", t.State);
+                        writer.WriteEndObject();
+                    }
+                    writer.WriteEndArray();
+                    writer.WriteStartObject("hintsWaiting");
+                    foreach (var (target, count) in status.HintsWaiting.OrderBy(h => h.Key, StringComparer.Ordinal)) writer.WriteNumber(target, count);
+                    writer.WriteEndObject();
+                    writer.WriteStartObject("counters");
+                    foreach (var (name, value) in status.Counters.OrderBy(c => c.Key, StringComparer.Ordinal)) writer.WriteNumber(name, value);
+                    writer.WriteEndObject();
+                    writer.WriteEndObject();
+                });
+                return ExitCodes.Success;
+            }
+
+            AnsiConsole.MarkupLine($"answered by [bold]{Markup.Escape(status.Silo)}[/] ({Markup.Escape(ctx.FirstEndpoint)})");
+            var silos = new Table().AddColumns("Silo", "Address", "Zone", "Status", "Partitions", "Replicas");
+            foreach (var silo in status.Silos)
+            {
+                silos.AddRow(
+                    new Text(silo.Name),
+                    new Text(silo.Address),
+                    new Text(silo.Zone),
+                    new Markup(StatusMarkup(silo.Status)),
+                    new Text(silo.Partitions.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                    new Text(silo.Replicas.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            }
+            AnsiConsole.Write(silos);
+
+            if (status.Transfers.Count > 0)
+            {
+                var transfers = new Table().AddColumns("Partition", "From", "To", "Keys sent", "State");
+                foreach (var t in status.Transfers)
+                    transfers.AddRow(t.Partition.ToString(System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(t.FromSilo), Markup.Escape(t.ToSilo),
+                        t.KeysSent.ToString(System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(t.State));
+                AnsiConsole.Write(transfers);
+            }
+            if (status.HintsWaiting.Count > 0)
+            {
+                var hints = new Table().AddColumns("Hints for", "Waiting");
+                foreach (var (target, count) in status.HintsWaiting.OrderBy(h => h.Key, StringComparer.Ordinal))
+                    hints.AddRow(Markup.Escape(target), count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                AnsiConsole.Write(hints);
+            }
+            if (status.Counters.Count > 0)
+            {
+                var counters = new Table().AddColumns("Counter", "Value");
+                foreach (var (name, value) in status.Counters.OrderBy(c => c.Key, StringComparer.Ordinal))
+                    counters.AddRow(Markup.Escape(name), value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                AnsiConsole.Write(counters);
+            }
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    internal static string StatusMarkup(string status) => status switch
+    {
+        "up" => "[green]up[/]",
+        "unreachable" => "[red]unreachable[/]",
+        _ => $"[yellow]{Markup.Escape(status)}[/]",
+    };
+}

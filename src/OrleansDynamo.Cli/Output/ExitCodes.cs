@@ -1,0 +1,40 @@
+using OrleansDynamo.Client;
+
+namespace OrleansDynamo.Cli.Output;
+
+/// <summary>The exit codes of every verb.</summary>
+internal static class ExitCodes
+{
+    public const int Success = 0;
+
+    /// <summary>get: the key has no live version.</summary>
+    public const int NotFound = 1;
+
+    /// <summary>Any error, bad arguments included; the reason is one line on stderr.</summary>
+    public const int Error = 2;
+
+    /// <summary>Writes <c>error: message</c> as one line on stderr and returns <see cref="Error"/>.</summary>
+    public static int Fail(string message)
+    {
+        Console.Error.WriteLine("error: " + OneLine(message));
+        return Error;
+    }
+
+    public static int Fail(Exception e) => Fail(Describe(e));
+
+    private static string Describe(Exception e) => e switch
+    {
+        DynamoException d when d.Kind == DynamoErrorKind.Timeout => d.Message.StartsWith("timeout", StringComparison.OrdinalIgnoreCase) ? d.Message : "timeout: " + d.Message,
+        DynamoException d => d.Message,
+        OperationCanceledException => "cancelled",
+        AggregateException { InnerExceptions.Count: 1 } a => Describe(a.InnerExceptions[0]),
+        _ => e.Message,
+    };
+
+    private static string OneLine(string message)
+    {
+        message = message.Trim();
+        if (message.Length == 0) return "unknown error";
+        return message.ReplaceLineEndings(" ");
+    }
+}

@@ -1,0 +1,71 @@
+using System.Buffers;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using OrleansDynamo.Client;
+
+namespace OrleansDynamo.Cli.Output;
+
+/// <summary>Writes one compact JSON document and a newline to stdout.</summary>
+internal static class JsonOut
+{
+    private static readonly JsonWriterOptions s_options = new()
+    {
+        // Values are user text: keep non-ASCII readable; the output is not embedded in HTML.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    public static void Write(Action<Utf8JsonWriter> write)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, s_options))
+        {
+            write(writer);
+        }
+        Console.Out.Flush();
+        using var stdout = Console.OpenStandardOutput();
+        stdout.Write(buffer.WrittenSpan);
+        stdout.Write("\n"u8);
+        stdout.Flush();
+    }
+
+    /// <summary>Writes <c>"siblings":[{"value":...,"deleted":...}]</c>; values as UTF-8 text, or base64.</summary>
+    public static void WriteSiblings(Utf8JsonWriter writer, IReadOnlyList<SiblingValue> siblings, bool base64)
+    {
+        writer.WriteStartArray("siblings");
+        foreach (var sibling in siblings)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("value", ValueText.Format(sibling, base64));
+            writer.WriteBoolean("deleted", sibling.Deleted);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+    }
+
+    public static void WriteStringArray(Utf8JsonWriter writer, string name, IEnumerable<string> values)
+    {
+        writer.WriteStartArray(name);
+        foreach (var value in values) writer.WriteStringValue(value);
+        writer.WriteEndArray();
+    }
+
+    public static void WriteSilo(Utf8JsonWriter writer, ClusterSilo silo)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("name", silo.Name);
+        writer.WriteString("address", silo.Address);
+        writer.WriteString("status", silo.Status);
+        writer.WriteNumber("partitions", silo.Partitions);
+        writer.WriteNumber("replicas", silo.Replicas);
+        writer.WriteString("zone", silo.Zone);
+        writer.WriteString("httpAddress", silo.HttpAddress);
+        writer.WriteEndObject();
+    }
+}
+
+/// <summary>How a value is shown: UTF-8 text, or base64 on request.</summary>
+internal static class ValueText
+{
+    public static string Format(SiblingValue sibling, bool base64) =>
+        base64 ? Convert.ToBase64String(sibling.Value.Span) : sibling.ValueAsString;
+}

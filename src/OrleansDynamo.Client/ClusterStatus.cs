@@ -1,0 +1,37 @@
+namespace OrleansDynamo.Client;
+
+/// <summary>A partition moving between silos (ownership transfer after a join or leave).</summary>
+public sealed record TransferInfo(int Partition, string FromSilo, string ToSilo, ulong KeysSent, string State);
+
+/// <summary>What one silo reports about itself and the cluster.</summary>
+public sealed class ClusterStatus
+{
+    public ClusterStatus(
+        string silo,
+        IReadOnlyList<ClusterSilo> silos,
+        IReadOnlyList<TransferInfo> transfers,
+        IReadOnlyDictionary<string, ulong> hintsWaiting,
+        IReadOnlyDictionary<string, ulong> counters)
+    {
+        Silo = silo;
+        Silos = silos;
+        Transfers = transfers;
+        HintsWaiting = hintsWaiting;
+        Counters = counters;
+    }
+
+    /// <summary>The name of the silo that answered.</summary>
+    public string Silo { get; }
+
+    /// <summary>Every silo as the answering silo sees it.</summary>
+    public IReadOnlyList<ClusterSilo> Silos { get; }
+
+    /// <summary>Ownership transfers under way.</summary>
+    public IReadOnlyList<TransferInfo> Transfers { get; }
+
+    /// <summary>Hinted writes waiting on the answering silo, by target silo.</summary>
+    public IReadOnlyDictionary<string, ulong> HintsWaiting { get; }
+
+    /// <summary>Named counters of the answering silo (hints_stored, read_repairs, ...).</summary>
+    public IReadOnlyDictionary<string, ulong> Counters { get; }
+}

@@ -1,0 +1,99 @@
+using OrleansDynamo.Core.Buckets;
+using OrleansDynamo.Protocol.Grpc;
+
+namespace OrleansDynamo.Client;
+
+/// <summary>Cluster administration: buckets, ring, status, membership, repair.</summary>
+public sealed partial class DynamoClient
+{
+    /// <summary>Creates a bucket (or changes its settings) and returns it as the cluster stored it.</summary>
+    /// <exception cref="DynamoException">The settings are invalid (the message names the field).</exception>
+    public async Task<BucketSettings> CreateBucketAsync(BucketSettings settings, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        if (settings.Validate() is { } bad) throw DynamoException.Invalid(bad);
+        var request = new CreateBucketRequest { Bucket = WireMapping.ToWire(settings) };
+        var (response, _) = await SendAnyAsync("CreateBucket", request, BucketInfo.Parser, cancellationToken).ConfigureAwait(false);
+        // The bucket's N decides its keys' preference lists: fetch the ring that lists it.
+        if (_state is not null) Observe(StartRefresh());
+        return WireMapping.ToBucket(response);
+    }
+
+    /// <summary>
+    /// Fetches the ring: from any silo (and caches it) when <paramref name="endpoint"/> is null,
+    /// else from that silo (as it sees the ring, not cached).
+    /// </summary>
+    public async Task<ClusterRing> GetRingAsync(string? endpoint = null, CancellationToken cancellationToken = default)
+    {
+        if (endpoint is null) return await RefreshRingAsync(cancellationToken).ConfigureAwait(false);
+        var info = await SendToAsync(endpoint, "GetRing", new GetRingRequest(), RingInfo.Parser, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return WireMapping.ToRing(info);
+        }
+        catch (ArgumentException e)
+        {
+            throw new DynamoException(DynamoErrorKind.Internal, $"{endpoint} sent a ring that does not fit together: {e.Message}", e) { Endpoint = endpoint };
+        }
+    }
+
+    /// <summary>The status of one silo (<paramref name="endpoint"/>, or any when null) and the cluster as it sees it.</summary>
+    public async Task<ClusterStatus> GetStatusAsync(string? endpoint = null, CancellationToken cancellationToken = default)
+    {
+        StatusResponse response = endpoint is null
+            ? (await SendAnyAsync("GetStatus", new StatusRequest(), StatusResponse.Parser, cancellationToken).ConfigureAwait(false)).Response
+            : await SendToAsync(endpoint, "GetStatus", new StatusRequest(), StatusResponse.Parser, cancellationToken).ConfigureAwait(false);
+        return WireMapping.ToStatus(response);
+    }
+
+    /// <summary>What every replica in the key's preference list holds, without reconciling (for debugging divergence).</summary>
+    public async Task<ReplicaReport> GetReplicasAsync(string bucket, string key, CancellationToken cancellationToken = default)
+    {
+        bucket = CheckKey(bucket, key);
+        var request = new GetReplicasRequest { Bucket = bucket, Key = key };
+        var state = _state ?? await GetRoutedStateAsync(cancellationToken).ConfigureAwait(false);
+        Route(state, bucket, key, out int partition, out int n, out int start);
+        var (response, _) = await SendAsync(state, partition, n, start, "GetReplicas", request, GetReplicasResponse.Parser, cancellationToken).ConfigureAwait(false);
+        return WireMapping.ToReport(response);
+    }
+
+    /// <summary>
+    /// Asks the silo at <paramref name="newSiloAddress"/> to join the cluster that <paramref name="seed"/> belongs to.
+    /// The request goes to the new silo; both addresses are gRPC addresses (http://host:port).
+    /// </summary>
+    /// <returns>The silo's message.</returns>
+    public async Task<string> JoinAsync(string seed, string newSiloAddress, CancellationToken cancellationToken = default)
+    {
+        if (DynamoClientOptions.CheckAddress(seed) is { } badSeed) throw DynamoException.Invalid($"seed: {badSeed}");
+        if (DynamoClientOptions.CheckAddress(newSiloAddress) is { } badSilo) throw DynamoException.Invalid($"new silo: {badSilo}");
+        var request = new JoinRequest { SiloAddress = newSiloAddress, SeedAddress = seed };
+        var response = await SendToAsync(newSiloAddress, "Join", request, AdminResponse.Parser, cancellationToken).ConfigureAwait(false);
+        if (_state is not null) Observe(StartRefresh());
+        return response.Message;
+    }
+
+    /// <summary>Asks the cluster to let the silo named <paramref name="siloName"/> leave; its partitions move to the others first.</summary>
+    /// <returns>The silo's message.</returns>
+    public async Task<string> LeaveAsync(string siloName, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrWhiteSpace(siloName)) throw DynamoException.Invalid("silo name must not be empty");
+        var (response, _) = await SendAnyAsync("Leave", new LeaveRequest { SiloName = siloName }, AdminResponse.Parser, cancellationToken).ConfigureAwait(false);
+        if (_state is not null) Observe(StartRefresh());
+        return response.Message;
+    }
+
+    /// <summary>
+    /// Starts an anti-entropy exchange for <paramref name="partition"/> (every partition the silo holds when null)
+    /// on <paramref name="endpoint"/> (any silo when null).
+    /// </summary>
+    /// <returns>The silo's message.</returns>
+    public async Task<string> RepairAsync(int? partition = null, string? endpoint = null, CancellationToken cancellationToken = default)
+    {
+        if (partition is < 0) throw DynamoException.Invalid($"partition must not be negative, got {partition}");
+        var request = new RepairRequest { Partition = partition ?? -1 };
+        AdminResponse response = endpoint is null
+            ? (await SendAnyAsync("Repair", request, AdminResponse.Parser, cancellationToken).ConfigureAwait(false)).Response
+            : await SendToAsync(endpoint, "Repair", request, AdminResponse.Parser, cancellationToken).ConfigureAwait(false);
+        return response.Message;
+    }
+}

@@ -1,0 +1,143 @@
+using System.Text;
+using Google.Protobuf;
+using OrleansDynamo.Core.Buckets;
+using OrleansDynamo.Core.Keys;
+using OrleansDynamo.Protocol.Grpc;
+
+namespace OrleansDynamo.Client;
+
+/// <summary>Get, put and delete.</summary>
+public sealed partial class DynamoClient
+{
+    /// <summary>The bucket the overloads without one use.</summary>
+    public const string DefaultBucket = BucketSettings.DefaultName;
+
+    /// <summary>Reads a key: every causally unrelated version and a context covering them all.</summary>
+    /// <exception cref="DynamoException">Bad input, unknown bucket, or no read quorum.</exception>
+    public async Task<GetResult> GetAsync(string bucket, string key, GetOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        bucket = CheckKey(bucket, key);
+        var request = new GetRequest { Bucket = bucket, Key = key };
+        if (options is not null)
+        {
+            if (options.R is { } r) request.R = CheckQuorum(r, "R");
+            if (options.PR is { } pr) request.Pr = pr;
+        }
+        var state = _state ?? await GetRoutedStateAsync(cancellationToken).ConfigureAwait(false);
+        Route(state, bucket, key, out int partition, out int n, out int start);
+        var (response, silo) = await SendAsync(state, partition, n, start, "Get", request, GetResponse.Parser, cancellationToken).ConfigureAwait(false);
+        NoteCoordinator(response.Coordinator, silo);
+        return WireMapping.ToResult(response);
+    }
+
+    /// <summary>Reads a key of the <c>default</c> bucket.</summary>
+    public Task<GetResult> GetAsync(string key, GetOptions? options = null, CancellationToken cancellationToken = default) =>
+        GetAsync(DefaultBucket, key, options, cancellationToken);
+
+    /// <summary>
+    /// Writes a value. Pass the context of the get the value was derived from; without one the write is
+    /// concurrent with what is stored and may become a sibling. The bytes are sent without a copy:
+    /// do not change them until the task completes.
+    /// </summary>
+    /// <returns>The context of the new version.</returns>
+    /// <exception cref="DynamoException">Bad input, unknown bucket, or no write quorum.</exception>
+    public async Task<DynamoContext> PutAsync(string bucket, string key, ReadOnlyMemory<byte> value, DynamoContext? context = null,
+        PutOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        bucket = CheckKey(bucket, key);
+        var request = new PutRequest
+        {
+            Bucket = bucket,
+            Key = key,
+            Value = UnsafeByteOperations.UnsafeWrap(value),
+            Context = context?.ToString() ?? string.Empty,
+        };
+        if (options is not null)
+        {
+            if (options.W is { } w) request.W = CheckQuorum(w, "W");
+            if (options.PW is { } pw) request.Pw = pw;
+        }
+        var state = _state ?? await GetRoutedStateAsync(cancellationToken).ConfigureAwait(false);
+        Route(state, bucket, key, out int partition, out int n, out int start);
+        var (response, silo) = await SendAsync(state, partition, n, start, "Put", request, PutResponse.Parser, cancellationToken).ConfigureAwait(false);
+        NoteCoordinator(response.Coordinator, silo);
+        return DynamoContext.FromWire(response.Context);
+    }
+
+    /// <summary>Writes a value to a key of the <c>default</c> bucket.</summary>
+    public Task<DynamoContext> PutAsync(string key, ReadOnlyMemory<byte> value, DynamoContext? context = null,
+        PutOptions? options = null, CancellationToken cancellationToken = default) =>
+        PutAsync(DefaultBucket, key, value, context, options, cancellationToken);
+
+    /// <summary>Writes a string value, UTF-8 encoded.</summary>
+    public Task<DynamoContext> PutAsync(string bucket, string key, string value, DynamoContext? context = null,
+        PutOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        return PutAsync(bucket, key, Encoding.UTF8.GetBytes(value), context, options, cancellationToken);
+    }
+
+    /// <summary>Writes a string value, UTF-8 encoded, to a key of the <c>default</c> bucket.</summary>
+    public Task<DynamoContext> PutAsync(string key, string value, DynamoContext? context = null,
+        PutOptions? options = null, CancellationToken cancellationToken = default) =>
+        PutAsync(DefaultBucket, key, value, context, options, cancellationToken);
+
+    /// <summary>
+    /// Deletes a key by writing a tombstone that supersedes the versions <paramref name="context"/> covers.
+    /// </summary>
+    /// <returns>The context of the tombstone.</returns>
+    public async Task<DynamoContext> DeleteAsync(string bucket, string key, DynamoContext? context = null,
+        PutOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        bucket = CheckKey(bucket, key);
+        var request = new DeleteRequest
+        {
+            Bucket = bucket,
+            Key = key,
+            Context = context?.ToString() ?? string.Empty,
+        };
+        if (options is not null)
+        {
+            if (options.W is { } w) request.W = CheckQuorum(w, "W");
+            if (options.PW is { } pw) request.Pw = pw;
+        }
+        var state = _state ?? await GetRoutedStateAsync(cancellationToken).ConfigureAwait(false);
+        Route(state, bucket, key, out int partition, out int n, out int start);
+        var (response, silo) = await SendAsync(state, partition, n, start, "Delete", request, PutResponse.Parser, cancellationToken).ConfigureAwait(false);
+        NoteCoordinator(response.Coordinator, silo);
+        return DynamoContext.FromWire(response.Context);
+    }
+
+    /// <summary>Deletes a key of the <c>default</c> bucket.</summary>
+    public Task<DynamoContext> DeleteAsync(string key, DynamoContext? context = null, PutOptions? options = null,
+        CancellationToken cancellationToken = default) =>
+        DeleteAsync(DefaultBucket, key, context, options, cancellationToken);
+
+    /// <summary>Checks bucket and key at the edge; returns the bucket name (empty means <c>default</c>).</summary>
+    private static string CheckKey(string? bucket, string key)
+    {
+        if (string.IsNullOrEmpty(bucket))
+        {
+            bucket = DefaultBucket;
+        }
+        else if (!ReferenceEquals(bucket, DefaultBucket) && KeyValidation.CheckBucketName(bucket) is { } badBucket)
+        {
+            throw DynamoException.Invalid(badBucket);
+        }
+        if (KeyValidation.CheckKey(key) is { } badKey) throw DynamoException.Invalid(badKey);
+        return bucket;
+    }
+
+    private static uint CheckQuorum(uint value, string name) =>
+        value == 0 ? throw DynamoException.Invalid($"{name} must be at least 1") : value;
+
+    /// <summary>
+    /// In client mode the silo a request went to coordinates it when it is in the key's preference list;
+    /// when another silo coordinated, the cached ring is probably stale.
+    /// </summary>
+    private void NoteCoordinator(string coordinator, string silo)
+    {
+        if (_coordination == CoordinationMode.Client && coordinator.Length != 0 && !string.Equals(coordinator, silo, StringComparison.Ordinal))
+            RequestRefresh();
+    }
+}

@@ -1,0 +1,79 @@
+namespace OrleansDynamo.Client;
+
+/// <summary>Settings of a <see cref="DynamoClient"/>.</summary>
+public sealed class DynamoClientOptions
+{
+    /// <summary>The default for <see cref="RequestTimeout"/>: 5 s.</summary>
+    public static readonly TimeSpan DefaultRequestTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>The default for <see cref="RingRefreshInterval"/>: 10 s.</summary>
+    public static readonly TimeSpan DefaultRingRefreshInterval = TimeSpan.FromSeconds(10);
+
+    /// <summary>The default for <see cref="MarkDownDuration"/>: 5 s.</summary>
+    public static readonly TimeSpan DefaultMarkDownDuration = TimeSpan.FromSeconds(5);
+
+    /// <summary>The default for <see cref="ConnectTimeout"/>: 2 s.</summary>
+    public static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// gRPC addresses of silos to fetch the ring from, e.g. <c>http://127.0.0.1:11111</c>.
+    /// At least one is required; any silo of the cluster will do.
+    /// </summary>
+    public IList<string> Seeds { get; set; } = new List<string>();
+
+    /// <summary>How long one call to one silo may take before it fails with <see cref="DynamoErrorKind.Timeout"/>. Default 5 s.</summary>
+    public TimeSpan RequestTimeout { get; set; } = DefaultRequestTimeout;
+
+    /// <summary>
+    /// How often the cached ring is fetched again in the background. Default 10 s.
+    /// <see cref="Timeout.InfiniteTimeSpan"/> turns the periodic refresh off (a routing miss still refreshes).
+    /// </summary>
+    public TimeSpan RingRefreshInterval { get; set; } = DefaultRingRefreshInterval;
+
+    /// <summary>Who picks the coordinator. Default <see cref="CoordinationMode.Client"/>.</summary>
+    public CoordinationMode Coordination { get; set; } = CoordinationMode.Client;
+
+    /// <summary>
+    /// How long a silo that could not be reached is skipped before the client tries it again
+    /// (it is still tried as a last resort when every other silo is down). Default 5 s.
+    /// </summary>
+    public TimeSpan MarkDownDuration { get; set; } = DefaultMarkDownDuration;
+
+    /// <summary>
+    /// How long opening a connection to a silo may take; a silo that cannot be connected to in time
+    /// is marked down and the next one tried. Keep it below <see cref="RequestTimeout"/>. Default 2 s.
+    /// </summary>
+    public TimeSpan ConnectTimeout { get; set; } = DefaultConnectTimeout;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first bad field.</summary>
+    public void Validate()
+    {
+        if (Seeds is null || Seeds.Count == 0)
+            throw new ArgumentException($"{nameof(Seeds)}: at least one silo address is required, e.g. http://127.0.0.1:11111", nameof(Seeds));
+        for (int i = 0; i < Seeds.Count; i++)
+        {
+            if (CheckAddress(Seeds[i]) is { } reason)
+                throw new ArgumentException($"{nameof(Seeds)}[{i}]: {reason}", nameof(Seeds));
+        }
+        if (RequestTimeout <= TimeSpan.Zero && RequestTimeout != Timeout.InfiniteTimeSpan)
+            throw new ArgumentException($"{nameof(RequestTimeout)}: must be positive, got {RequestTimeout}", nameof(RequestTimeout));
+        if (RingRefreshInterval <= TimeSpan.Zero && RingRefreshInterval != Timeout.InfiniteTimeSpan)
+            throw new ArgumentException($"{nameof(RingRefreshInterval)}: must be positive or infinite, got {RingRefreshInterval}", nameof(RingRefreshInterval));
+        if (MarkDownDuration < TimeSpan.Zero)
+            throw new ArgumentException($"{nameof(MarkDownDuration)}: must not be negative, got {MarkDownDuration}", nameof(MarkDownDuration));
+        if (ConnectTimeout <= TimeSpan.Zero && ConnectTimeout != Timeout.InfiniteTimeSpan)
+            throw new ArgumentException($"{nameof(ConnectTimeout)}: must be positive or infinite, got {ConnectTimeout}", nameof(ConnectTimeout));
+        if (!Enum.IsDefined(Coordination))
+            throw new ArgumentException($"{nameof(Coordination)}: unknown mode {(int)Coordination}", nameof(Coordination));
+    }
+
+    /// <summary>Null when <paramref name="address"/> is an absolute http(s) URI, else the reason.</summary>
+    internal static string? CheckAddress(string? address)
+    {
+        if (string.IsNullOrWhiteSpace(address))
+            return "a silo address must not be empty";
+        if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+            return $"'{address}' is not an http:// or https:// address, e.g. http://127.0.0.1:11111";
+        return null;
+    }
+}

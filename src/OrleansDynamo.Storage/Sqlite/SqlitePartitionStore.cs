@@ -1,0 +1,217 @@
+using Microsoft.Data.Sqlite;
+using OrleansDynamo.Core.Keys;
+using OrleansDynamo.Core.Versioning;
+
+namespace OrleansDynamo.Storage.Sqlite;
+
+/// <summary>
+/// The durable engine: one SQLite database per silo (<c>&lt;DataDirectory&gt;/silo.db</c>) in WAL mode.
+/// Writes go through <see cref="GroupCommitWriter"/> (one transaction and one fsync per batch);
+/// reads use a small pool of connections with prepared statements. Every blob carries a CRC-32C;
+/// a damaged file or value raises <see cref="StorageCorruptedException"/> naming the file.
+/// </summary>
+public sealed class SqlitePartitionStore : IPartitionStore
+{
+    private readonly SqliteWriteSession _writeSession;
+    private readonly SqliteReadPool _reads;
+    private readonly StoreLimits _limits;
+    private readonly WalCheckpointer? _checkpointer;
+    private int _disposed;
+
+    internal GroupCommitWriter Writer { get; }
+
+    /// <summary>The database file.</summary>
+    public string DatabasePath { get; }
+
+    public IHintLog Hints { get; }
+
+    public IMetadataStore Metadata { get; }
+
+    /// <summary>Batches committed since open and writes in them (mean batch size = Writes / Batches).</summary>
+    public (long Batches, long Writes) CommitStats => Writer.Stats;
+
+    private SqlitePartitionStore(SqliteStoreOptions options, SqliteConnection writeConnection)
+    {
+        DatabasePath = options.DatabasePath;
+        _limits = new StoreLimits(options.MaxKeyBytes, options.MaxValueBytes);
+        _writeSession = new SqliteWriteSession(writeConnection, DatabasePath);
+        _reads = new SqliteReadPool(DatabasePath, options.ReadConnections);
+        _checkpointer = options.CheckpointInterval > TimeSpan.Zero
+            ? new WalCheckpointer(DatabasePath, options.Durability, options.CheckpointInterval)
+            : null;
+        Writer = new GroupCommitWriter(_writeSession, options, _checkpointer);
+        Hints = new SqliteHintLog(this, _reads, _limits);
+        Metadata = new SqliteMetadataStore(this, _reads);
+    }
+
+    /// <summary>
+    /// Opens (or creates) the silo database, checking header, format version, schema and pages.
+    /// </summary>
+    /// <exception cref="StorageCorruptedException">the file is damaged or not ours; the message names it.</exception>
+    public static SqlitePartitionStore Open(SqliteStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        string path = options.DatabasePath;
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        SqliteSchema.CheckHeader(path);
+        var connection = new SqliteConnection(SqliteSchema.ConnectionString(path, SqliteOpenMode.ReadWriteCreate));
+        try
+        {
+            connection.Open();
+            using (var cmd = connection.CreateCommand())
+            {
+                cmd.CommandText = "PRAGMA journal_mode = WAL;";
+                if (cmd.ExecuteScalar() is not string mode || !mode.Equals("wal", StringComparison.OrdinalIgnoreCase))
+                    throw new IOException($"storage file '{path}' could not be put in WAL mode");
+            }
+            string sync = options.Durability == DurabilityMode.Full ? "FULL" : "NORMAL";
+            SqliteSchema.Execute(connection, $"PRAGMA synchronous = {sync};");
+            int autoCheckpoint = options.CheckpointInterval > TimeSpan.Zero ? options.WalAutoCheckpointPages : 1000;
+            SqliteSchema.Execute(connection, $"PRAGMA wal_autocheckpoint = {autoCheckpoint};");
+            SqliteSchema.Execute(connection, $"PRAGMA journal_size_limit = {64L * 1024 * 1024};");
+            SqliteSchema.Execute(connection, $"PRAGMA cache_size = -{options.WriteCacheKiB};");
+            SqliteSchema.CreateOrVerify(connection, path, options.QuickCheckOnOpen);
+            return new SqlitePartitionStore(options, connection);
+        }
+        catch (SqliteException e) when (SqliteSchema.IsCorruption(e))
+        {
+            connection.Dispose();
+            throw SqliteSchema.Corrupted(path, e.Message, e);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    public ValueTask<SiblingSet?> ReadAsync(int partition, DynamoKey key, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        ThrowIfDisposed();
+        return _reads.RunAsync((Store: this, partition, key), static (s, st) => st.Store.ReadCore(s, st.partition, st.key), cancellationToken);
+    }
+
+    private SiblingSet? ReadCore(SqliteReadSession s, int partition, DynamoKey key)
+    {
+        key.Hash.WriteBytes(s.HashBuffer);
+        SqliteRows.BindKey(s.ReadKey, partition, s.HashBuffer, key.Bucket, key.Key);
+        using var r = s.ReadKey.ExecuteReader();
+        if (!r.Read()) return null;
+        return SqliteRows.DecodeKv(DatabasePath, partition, key.Bucket, key.Key, s.HashBuffer, (byte[])r.GetValue(0), r.GetInt64(1));
+    }
+
+    public ValueTask WriteAsync(int partition, DynamoKey key, SiblingSet siblings, CancellationToken cancellationToken = default)
+    {
+        _limits.Check(key, siblings);
+        cancellationToken.ThrowIfCancellationRequested();
+        ThrowIfDisposed();
+        byte[] hash = key.Hash.ToBytes();
+        byte[] blob = VersionCodec.EncodeSiblingSet(siblings);
+        long crc = BlobChecksum.Compute(hash, blob);
+        return new ValueTask(Writer.Enqueue(new PutOp(partition, hash, key.Bucket, key.Key, blob, crc)));
+    }
+
+    public ValueTask<bool> RemoveAsync(int partition, DynamoKey key, SiblingSet? expected = null, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        ThrowIfDisposed();
+        return new ValueTask<bool>(Writer.Enqueue(new RemoveOp(partition, key.Hash.ToBytes(), key.Bucket, key.Key, expected)));
+    }
+
+    public ValueTask<PartitionPage> ScanAsync(int partition, ScanCursor? after, int pageSize, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
+        cancellationToken.ThrowIfCancellationRequested();
+        ThrowIfDisposed();
+        return _reads.RunAsync((Store: this, partition, after, pageSize), static (s, st) => st.Store.ScanCore(s, st.partition, st.after, st.pageSize), cancellationToken);
+    }
+
+    private PartitionPage ScanCore(SqliteReadSession s, int partition, ScanCursor? after, int pageSize)
+    {
+        SqliteCommand cmd;
+        if (after is { } cursor)
+        {
+            cmd = s.ScanAfter;
+            SqliteRows.BindKey(cmd, partition, cursor.Hash.ToBytes(), cursor.Bucket, cursor.Key);
+            cmd.Parameters[4].Value = (long)pageSize + 1;
+        }
+        else
+        {
+            cmd = s.ScanFirst;
+            cmd.Parameters[0].Value = partition;
+            cmd.Parameters[1].Value = (long)pageSize + 1;
+        }
+        var entries = new List<StoredEntry>(Math.Min(pageSize, 1024));
+        bool more = false;
+        using (var r = cmd.ExecuteReader())
+        {
+            while (r.Read())
+            {
+                if (entries.Count == pageSize)
+                {
+                    more = true;
+                    break;
+                }
+                var hash = (byte[])r.GetValue(0);
+                string bucket = r.GetString(1), key = r.GetString(2);
+                var set = SqliteRows.DecodeKv(DatabasePath, partition, bucket, key, hash, (byte[])r.GetValue(3), r.GetInt64(4));
+                entries.Add(new StoredEntry(new DynamoKey(bucket, key), KeyHash.FromBytes(hash), set));
+            }
+        }
+        ScanCursor? next = null;
+        if (more)
+        {
+            var last = entries[^1];
+            next = new ScanCursor(last.Hash, last.Key.Bucket, last.Key.Key);
+        }
+        return new PartitionPage(entries, next);
+    }
+
+    public ValueTask DropPartitionAsync(int partition, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        ThrowIfDisposed();
+        return new ValueTask(Writer.Enqueue(new DropPartitionOp(partition)));
+    }
+
+    public ValueTask<PartitionSummary> SummarizeAsync(int partition, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        ThrowIfDisposed();
+        return _reads.RunAsync(partition, static (s, p) =>
+        {
+            s.Summarize.Parameters[0].Value = p;
+            using var r = s.Summarize.ExecuteReader();
+            r.Read();
+            return new PartitionSummary(p, r.GetInt64(0), r.GetInt64(1));
+        }, cancellationToken);
+    }
+
+    public ValueTask<IReadOnlyList<PartitionSummary>> SummarizeAllAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        ThrowIfDisposed();
+        return _reads.RunAsync(0, static (s, _) =>
+        {
+            var list = new List<PartitionSummary>();
+            using var r = s.SummarizeAll.ExecuteReader();
+            while (r.Read()) list.Add(new PartitionSummary(r.GetInt32(0), r.GetInt64(1), r.GetInt64(2)));
+            return (IReadOnlyList<PartitionSummary>)list;
+        }, cancellationToken);
+    }
+
+    internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+
+    /// <summary>Commits writes already queued, then closes every connection (SQLite checkpoints the WAL).</summary>
+    public ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return ValueTask.CompletedTask;
+        Writer.Dispose();
+        _checkpointer?.Dispose();
+        _reads.Dispose();
+        _writeSession.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,50 @@
+using OrleansDynamo.Core.Versioning;
+
+namespace OrleansDynamo.Storage.Sqlite;
+
+/// <summary>Turns stored blobs back into values, refusing any whose checksum or format is wrong.</summary>
+internal static class SqliteRows
+{
+    /// <summary>Sets the parameters of a key-addressed statement ($p, $h, $b, $k, in that order).</summary>
+    public static void BindKey(Microsoft.Data.Sqlite.SqliteCommand cmd, int partition, byte[] hash, string bucket, string key)
+    {
+        var ps = cmd.Parameters;
+        ps[0].Value = partition;
+        ps[1].Value = hash;
+        ps[2].Value = bucket;
+        ps[3].Value = key;
+    }
+
+    public static SiblingSet DecodeKv(string path, int partition, string bucket, string key, ReadOnlySpan<byte> hash, byte[] blob, long crc)
+    {
+        if (BlobChecksum.Compute(hash, blob) != crc)
+            throw SqliteSchema.Corrupted(path, $"checksum mismatch for key {bucket}/{key} in partition {partition}");
+        return Decode(path, blob, $"key {bucket}/{key} in partition {partition}");
+    }
+
+    public static SiblingSet DecodeHint(string path, long id, byte[] blob, long crc)
+    {
+        if (BlobChecksum.Compute(default, blob) != crc)
+            throw SqliteSchema.Corrupted(path, $"checksum mismatch for hint {id}");
+        return Decode(path, blob, $"hint {id}");
+    }
+
+    public static byte[] CheckMeta(string path, string name, byte[] blob, long crc)
+    {
+        if (BlobChecksum.Compute(default, blob) != crc)
+            throw SqliteSchema.Corrupted(path, $"checksum mismatch for metadata '{name}'");
+        return blob;
+    }
+
+    private static SiblingSet Decode(string path, byte[] blob, string what)
+    {
+        try
+        {
+            return VersionCodec.DecodeSiblingSet(blob);
+        }
+        catch (Exception e) when (e is FormatException or OverflowException or ArgumentException)
+        {
+            throw SqliteSchema.Corrupted(path, $"the sibling set of {what} does not decode ({e.Message})", e);
+        }
+    }
+}

@@ -1,0 +1,130 @@
+using OrleansDynamo.Core.Versioning;
+
+namespace OrleansDynamo.Storage.Sqlite;
+
+/// <summary>
+/// A pending write for the group-commit thread. <see cref="Apply"/> runs inside the batch's
+/// transaction; <see cref="Complete"/> or <see cref="Fail"/> runs once the batch's fate is known.
+/// Blobs and checksums are computed by the caller, off the writer thread.
+/// </summary>
+internal abstract class WriteOp
+{
+    public abstract void Apply(SqliteWriteSession s);
+    public abstract void Complete();
+    public abstract void Fail(Exception error);
+}
+
+/// <summary>A write op whose caller awaits a result.</summary>
+internal abstract class WriteOp<T> : WriteOp
+{
+    // Continuations must not run on the writer thread: it has the next batch to commit.
+    private readonly TaskCompletionSource<T> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    protected T Result { get; set; } = default!;
+
+    public Task<T> Task => _done.Task;
+
+    public override void Complete() => _done.TrySetResult(Result);
+
+    public override void Fail(Exception error) => _done.TrySetException(error);
+}
+
+internal sealed class PutOp(int partition, byte[] hash, string bucket, string key, byte[] blob, long crc) : WriteOp<bool>
+{
+    public override void Apply(SqliteWriteSession s)
+    {
+        var cmd = s.Upsert;
+        SqliteRows.BindKey(cmd, partition, hash, bucket, key);
+        cmd.Parameters[4].Value = blob;
+        cmd.Parameters[5].Value = blob.Length;
+        cmd.Parameters[6].Value = crc;
+        cmd.ExecuteNonQuery();
+        Result = true;
+    }
+}
+
+internal sealed class RemoveOp(int partition, byte[] hash, string bucket, string key, SiblingSet? expected) : WriteOp<bool>
+{
+    public override void Apply(SqliteWriteSession s)
+    {
+        if (expected is not null)
+        {
+            SqliteRows.BindKey(s.SelectForRemove, partition, hash, bucket, key);
+            using var r = s.SelectForRemove.ExecuteReader();
+            if (!r.Read())
+            {
+                Result = false;
+                return;
+            }
+            var stored = SqliteRows.DecodeKv(s.Path, partition, bucket, key, hash, (byte[])r.GetValue(0), r.GetInt64(1));
+            if (!stored.Equals(expected))
+            {
+                Result = false;
+                return;
+            }
+        }
+        SqliteRows.BindKey(s.DeleteKey, partition, hash, bucket, key);
+        Result = s.DeleteKey.ExecuteNonQuery() > 0;
+    }
+}
+
+internal sealed class DropPartitionOp(int partition) : WriteOp<bool>
+{
+    public override void Apply(SqliteWriteSession s)
+    {
+        s.DropPartition.Parameters[0].Value = partition;
+        s.DropPartition.ExecuteNonQuery();
+        Result = true;
+    }
+}
+
+internal sealed class AppendHintOp(string target, int partition, string bucket, string key, byte[] blob, long createdAt, long crc) : WriteOp<long>
+{
+    public override void Apply(SqliteWriteSession s)
+    {
+        var ps = s.InsertHint.Parameters;
+        ps[0].Value = target;
+        ps[1].Value = partition;
+        ps[2].Value = bucket;
+        ps[3].Value = key;
+        ps[4].Value = blob;
+        ps[5].Value = createdAt;
+        ps[6].Value = crc;
+        Result = (long)s.InsertHint.ExecuteScalar()!;
+    }
+}
+
+internal sealed class DeleteHintsOp(long[] ids) : WriteOp<bool>
+{
+    public override void Apply(SqliteWriteSession s)
+    {
+        foreach (long id in ids)
+        {
+            s.DeleteHint.Parameters[0].Value = id;
+            s.DeleteHint.ExecuteNonQuery();
+        }
+        Result = true;
+    }
+}
+
+internal sealed class SetMetaOp(string name, byte[] blob, long crc) : WriteOp<bool>
+{
+    public override void Apply(SqliteWriteSession s)
+    {
+        var ps = s.UpsertMeta.Parameters;
+        ps[0].Value = name;
+        ps[1].Value = blob;
+        ps[2].Value = crc;
+        s.UpsertMeta.ExecuteNonQuery();
+        Result = true;
+    }
+}
+
+internal sealed class DeleteMetaOp(string name) : WriteOp<bool>
+{
+    public override void Apply(SqliteWriteSession s)
+    {
+        s.DeleteMeta.Parameters[0].Value = name;
+        Result = s.DeleteMeta.ExecuteNonQuery() > 0;
+    }
+}

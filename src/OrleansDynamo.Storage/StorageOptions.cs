@@ -1,0 +1,39 @@
+namespace OrleansDynamo.Storage;
+
+/// <summary>
+/// The silo's choice of storage engine (section <c>Storage</c> of a silo config). Validated by
+/// <see cref="Validate"/>, which names the field at fault.
+/// </summary>
+public sealed class StorageOptions
+{
+    /// <summary>The durable SQLite engine (the default).</summary>
+    public const string SqliteEngine = "sqlite";
+
+    /// <summary>The in-memory engine: no disk, data lost on stop.</summary>
+    public const string MemoryEngine = "memory";
+
+    /// <summary><c>"sqlite"</c> (default) or <c>"memory"</c>.</summary>
+    public string Engine { get; set; } = SqliteEngine;
+
+    /// <summary>Directory holding <c>silo.db</c>; created when missing. Default <c>./data</c>.</summary>
+    public string DataDirectory { get; set; } = "./data";
+
+    /// <summary>How hard writes are pushed to disk. Default <see cref="DurabilityMode.Full"/>.</summary>
+    public DurabilityMode Durability { get; set; } = DurabilityMode.Full;
+
+    /// <summary>Largest sibling value accepted, in bytes. Default 1 MiB.</summary>
+    public int MaxValueBytes { get; set; } = StoreLimits.DefaultMaxValueBytes;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid field.</summary>
+    public void Validate()
+    {
+        if (Engine is not (SqliteEngine or MemoryEngine))
+            throw new ArgumentException($"Storage.Engine is '{Engine}'; expected '{SqliteEngine}' or '{MemoryEngine}'", nameof(Engine));
+        if (Engine == SqliteEngine && string.IsNullOrWhiteSpace(DataDirectory))
+            throw new ArgumentException("Storage.DataDirectory must be set for the sqlite engine", nameof(DataDirectory));
+        if (!Enum.IsDefined(Durability))
+            throw new ArgumentException($"Storage.Durability is {(int)Durability}; expected Full or Normal", nameof(Durability));
+        if (MaxValueBytes <= 0)
+            throw new ArgumentException($"Storage.MaxValueBytes is {MaxValueBytes}; it must be positive", nameof(MaxValueBytes));
+    }
+}

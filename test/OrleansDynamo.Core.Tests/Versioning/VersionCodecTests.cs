@@ -1,0 +1,250 @@
+using FsCheck;
+using FsCheck.Xunit;
+using OrleansDynamo.Core.Versioning;
+using Xunit;
+
+namespace OrleansDynamo.Core.Tests.Versioning;
+
+/// <summary>
+/// Round trips and strict decoding of <see cref="VersionCodec"/>: any input either decodes to a value that
+/// re-encodes to exactly the same bytes or throws <see cref="VersionFormatException"/>, never anything else.
+/// </summary>
+[Properties(Arbitrary = [typeof(Generators)], MaxTest = Generators.MaxTest)]
+public class VersionCodecTests
+{
+    private static SiblingSet Pick(History history, NonNegativeInt i)
+    {
+        var world = ReplicaWorld.Run(history);
+        return world.Snapshots[i.Get % world.Snapshots.Count];
+    }
+
+    /// <summary>Decodes <paramref name="bytes"/>; on success returns the re-encoding, on a format error null.</summary>
+    private static byte[]? DecodeReencode(byte[] bytes, Func<byte[], byte[]> roundTrip)
+    {
+        try
+        {
+            return roundTrip(bytes);
+        }
+        catch (VersionFormatException e)
+        {
+            Assert.False(string.IsNullOrWhiteSpace(e.Message));
+            return null;
+        }
+    }
+
+    // ---- round trips ----
+
+    [Property]
+    public void Context_bytes_round_trip(CodecClock c)
+    {
+        var bytes = VersionCodec.EncodeContextBytes(c.Clock);
+        var decoded = VersionCodec.DecodeContextBytes(bytes);
+        Assert.Equal(c.Clock, decoded);
+        Assert.Equal(bytes, VersionCodec.EncodeContextBytes(decoded));
+    }
+
+    [Property]
+    public void Small_context_bytes_round_trip(VectorClock clock) =>
+        Assert.Equal(clock, VersionCodec.DecodeContextBytes(VersionCodec.EncodeContextBytes(clock)));
+
+    [Property]
+    public void Base64_context_round_trips(CodecClock c)
+    {
+        string text = VersionCodec.EncodeContext(c.Clock);
+        Assert.Equal(c.Clock, VersionCodec.DecodeContext(text));
+        Assert.Equal(Convert.ToBase64String(VersionCodec.EncodeContextBytes(c.Clock)), text);
+    }
+
+    [Property]
+    public void Sibling_sets_round_trip(History history, NonNegativeInt i)
+    {
+        var set = Pick(history, i);
+        var bytes = VersionCodec.EncodeSiblingSet(set);
+        var decoded = VersionCodec.DecodeSiblingSet(bytes);
+        Assert.Equal(set, decoded);
+        Assert.Equal(set.Context, decoded.Context);
+        Assert.Equal(bytes, VersionCodec.EncodeSiblingSet(decoded));
+    }
+
+    [Property]
+    public void Sibling_sets_with_wide_clocks_round_trip(CodecClock c, History history, NonNegativeInt i)
+    {
+        var set = Pick(history, i);
+        var widened = SiblingSet.Create(set.Context.Merge(c.Clock), set.Siblings);
+        var decoded = VersionCodec.DecodeSiblingSet(VersionCodec.EncodeSiblingSet(widened));
+        Assert.Equal(widened, decoded);
+        Assert.Equal(widened.Context, decoded.Context);
+    }
+
+    [Fact]
+    public void No_context_decodes_to_the_empty_clock()
+    {
+        Assert.Same(VectorClock.Empty, VersionCodec.DecodeContext(null));
+        Assert.Same(VectorClock.Empty, VersionCodec.DecodeContext(""));
+        Assert.Same(VectorClock.Empty, VersionCodec.DecodeContextBytes([]));
+        Assert.Equal(VectorClock.Empty, VersionCodec.DecodeContext(VersionCodec.EncodeContext(VectorClock.Empty)));
+        Assert.Equal(SiblingSet.Empty, VersionCodec.DecodeSiblingSet(VersionCodec.EncodeSiblingSet(SiblingSet.Empty)));
+    }
+
+    [Fact]
+    public void Context_v1_layout_is_stable()
+    {
+        var clock = VectorClock.From([new("a", 1, -1), new("b", 300, 2)]);
+        Assert.Equal(
+            Convert.FromHexString("01" + "02" + "0161" + "01" + "01" + "0162" + "AC02" + "04"),
+            VersionCodec.EncodeContextBytes(clock));
+    }
+
+    // ---- strict decoding ----
+
+    [Property]
+    public void Mutated_context_bytes_fail_cleanly_or_reencode_identically(VectorClock clock, Mutations mutations)
+    {
+        var bytes = mutations.Apply(VersionCodec.EncodeContextBytes(clock));
+        var reencoded = DecodeReencode(bytes, b => VersionCodec.EncodeContextBytes(VersionCodec.DecodeContextBytes(b)));
+        if (reencoded is null || bytes.Length == 0) return; // empty means "no context" by design
+        Assert.Equal(Convert.ToHexString(bytes), Convert.ToHexString(reencoded));
+    }
+
+    [Property]
+    public void Mutated_sibling_sets_fail_cleanly_or_reencode_identically(History history, NonNegativeInt i, Mutations mutations)
+    {
+        var bytes = mutations.Apply(VersionCodec.EncodeSiblingSet(Pick(history, i)));
+        var reencoded = DecodeReencode(bytes, b => VersionCodec.EncodeSiblingSet(VersionCodec.DecodeSiblingSet(b)));
+        if (reencoded is null) return;
+        Assert.Equal(Convert.ToHexString(bytes), Convert.ToHexString(reencoded));
+    }
+
+    [Property]
+    public void Every_truncation_of_a_sibling_set_is_rejected(History history, NonNegativeInt i)
+    {
+        var bytes = VersionCodec.EncodeSiblingSet(Pick(history, i));
+        for (int n = 0; n < bytes.Length; n++)
+        {
+            var prefix = bytes[..n];
+            Assert.Throws<VersionFormatException>(() => VersionCodec.DecodeSiblingSet(prefix));
+        }
+    }
+
+    [Property]
+    public void Every_truncation_of_a_context_is_rejected(CodecClock c)
+    {
+        var bytes = VersionCodec.EncodeContextBytes(c.Clock);
+        for (int n = 1; n < bytes.Length; n++)
+        {
+            var prefix = bytes[..n];
+            Assert.Throws<VersionFormatException>(() => VersionCodec.DecodeContextBytes(prefix));
+        }
+    }
+
+    [Property]
+    public void Trailing_bytes_are_rejected(VectorClock clock, History history, NonNegativeInt i, byte extra)
+    {
+        Assert.Throws<VersionFormatException>(() => VersionCodec.DecodeContextBytes([.. VersionCodec.EncodeContextBytes(clock), extra]));
+        Assert.Throws<VersionFormatException>(() => VersionCodec.DecodeSiblingSet([.. VersionCodec.EncodeSiblingSet(Pick(history, i)), extra]));
+    }
+
+    [Property]
+    public void Random_bytes_fail_cleanly_or_reencode_identically(byte[] bytes)
+    {
+        var context = DecodeReencode(bytes, b => VersionCodec.EncodeContextBytes(VersionCodec.DecodeContextBytes(b)));
+        if (context is not null && bytes.Length > 0) Assert.Equal(bytes, context);
+        var set = DecodeReencode(bytes, b => VersionCodec.EncodeSiblingSet(VersionCodec.DecodeSiblingSet(b)));
+        if (set is not null) Assert.Equal(bytes, set);
+    }
+
+    [Property]
+    public void Bad_base64_fails_cleanly_or_decodes_its_bytes(MaybeBase64 input)
+    {
+        VectorClock clock;
+        try
+        {
+            clock = VersionCodec.DecodeContext(input.Text);
+        }
+        catch (VersionFormatException)
+        {
+            return;
+        }
+        var bytes = Convert.FromBase64String(input.Text);
+        if (bytes.Length == 0) Assert.Same(VectorClock.Empty, clock);
+        else Assert.Equal(bytes, VersionCodec.EncodeContextBytes(clock));
+    }
+
+    [Theory]
+    [InlineData("not base64!")]
+    [InlineData("AQ")]
+    [InlineData("A===")]
+    [InlineData("AQA=AQA=")]
+    public void Malformed_base64_is_a_format_error(string text)
+    {
+        var e = Assert.Throws<VersionFormatException>(() => VersionCodec.DecodeContext(text));
+        Assert.Contains("base64", e.Message);
+    }
+
+    [Fact]
+    public void Unknown_format_bytes_are_rejected_with_a_clear_message()
+    {
+        for (int format = 0; format < 256; format++)
+        {
+            if (format == VersionCodec.ContextFormatV1) continue;
+            byte f = (byte)format;
+            var context = Assert.Throws<VersionFormatException>(() => VersionCodec.DecodeContextBytes([f, 0]));
+            Assert.Equal($"context has unknown format {format}", context.Message);
+            var set = Assert.Throws<VersionFormatException>(() => VersionCodec.DecodeSiblingSet([f, 0, 0]));
+            Assert.Equal($"sibling set has unknown format {format}", set.Message);
+            var viaBase64 = Assert.Throws<VersionFormatException>(() => VersionCodec.DecodeContext(Convert.ToBase64String([f, 0])));
+            Assert.Contains("unknown format", viaBase64.Message);
+        }
+    }
+
+    [Property]
+    public void Clocks_built_with_any_public_operation_round_trip(VectorClock clock, byte pick, sbyte counter)
+    {
+        string node = Generators.Nodes[pick % Generators.Nodes.Length];
+        foreach (var c in new[] { clock.WithEntry(node, counter, 1), clock.Increment(node, -5), clock.Prune(1 + pick % 4) })
+            Assert.Equal(c, VersionCodec.DecodeContextBytes(VersionCodec.EncodeContextBytes(c)));
+    }
+
+    [Fact]
+    public void Empty_sibling_set_bytes_are_rejected() =>
+        Assert.Throws<VersionFormatException>(() => VersionCodec.DecodeSiblingSet([]));
+
+    [Theory]
+    [InlineData("01" + "01" + "0161" + "00" + "00", "zero or oversized counter")]                    // counter 0
+    [InlineData("01" + "01" + "0161" + "FFFFFFFFFFFFFFFFFF01" + "00", "zero or oversized counter")]  // counter 2^64-1
+    [InlineData("01" + "02" + "0162" + "01" + "00" + "0161" + "01" + "00", "out of order")]          // b before a
+    [InlineData("01" + "02" + "0161" + "01" + "00" + "0161" + "01" + "00", "out of order")]          // duplicate node
+    [InlineData("01" + "01" + "00" + "01" + "00", "empty node name")]
+    [InlineData("01" + "01" + "01FF" + "01" + "00", "not UTF-8")]
+    [InlineData("01" + "01" + "0161" + "FFFFFFFFFFFFFFFFFFFF01" + "00", "overlong")]
+    [InlineData("01" + "01" + "0261", "past its end")]
+    [InlineData("01" + "01" + "0161" + "8100" + "00", "overlong")]                                    // counter 1 as two bytes
+    [InlineData("01" + "8100", "overlong")]                                                            // entry count 1 as two bytes
+    [InlineData("01" + "01" + "0161" + "01" + "FFFFFFFFFFFFFFFFFF7F", "overlong")]                    // timestamp bits past 64
+    [InlineData("01" + "FFFF03", "too many clock entries")]
+    public void Malformed_contexts_name_the_problem(string hex, string why)
+    {
+        var e = Assert.Throws<VersionFormatException>(() => VersionCodec.DecodeContextBytes(Convert.FromHexString(hex)));
+        Assert.Contains(why, e.Message);
+    }
+
+    private const string OneEntryClock = "01" + "0161" + "02" + "00"; // {a:2}
+
+    [Theory]
+    [InlineData("01" + OneEntryClock + "01" + "0161" + "03" + "00" + "00" + "00", "inconsistent")]  // dot a:3 not covered
+    [InlineData("01" + OneEntryClock + "02" + "0161" + "01" + "00" + "00" + "00" + "0161" + "01" + "00" + "00" + "00", "inconsistent")] // duplicate dot
+    [InlineData("01" + OneEntryClock + "01" + "0161" + "01" + "02" + "00" + "00", "unknown sibling flags")]
+    [InlineData("01" + OneEntryClock + "01" + "0161" + "01" + "00" + "00" + "05AA", "past its end")]
+    [InlineData("01" + OneEntryClock + "01" + "0161" + "00" + "00" + "00" + "00", "zero or oversized counter")]  // dot a:0
+    [InlineData("01" + OneEntryClock + "01" + "0162" + "00" + "00" + "00" + "00", "zero or oversized counter")]  // dot b:0, node not in the context
+    [InlineData("01" + OneEntryClock + "01" + "0161" + "FFFFFFFFFFFFFFFFFF01" + "00" + "00" + "00", "zero or oversized counter")] // dot a:2^64-1 (negative as long)
+    [InlineData("01" + OneEntryClock + "02" + "0161" + "02" + "00" + "00" + "00" + "0161" + "01" + "00" + "00" + "00", "out of order")] // a:2 before a:1
+    [InlineData("01" + OneEntryClock + "838004", "too many siblings")]
+    [InlineData("01" + OneEntryClock + "FFFFFFFF0F", "too many siblings")]   // 2^32-1 siblings
+    [InlineData("01" + OneEntryClock + "FFFFFFFFFFFFFFFF7F", "too many siblings")]
+    public void Malformed_sibling_sets_name_the_problem(string hex, string why)
+    {
+        var e = Assert.Throws<VersionFormatException>(() => VersionCodec.DecodeSiblingSet(Convert.FromHexString(hex)));
+        Assert.Contains(why, e.Message);
+    }
+}

@@ -1,0 +1,131 @@
+using Microsoft.Data.Sqlite;
+using OrleansDynamo.Storage.Sqlite;
+using Xunit;
+using static OrleansDynamo.Storage.Tests.TestData;
+
+namespace OrleansDynamo.Storage.Tests;
+
+/// <summary>A damaged or foreign data file is refused with a message naming it; wrong data is never served.</summary>
+public sealed class SqliteCorruptionTests : IDisposable
+{
+    private readonly string _dir = TempDirectory();
+
+    private string DbPath => Path.Combine(Path.GetFullPath(_dir), "silo.db");
+
+    private SqliteStoreOptions Options => new() { DataDirectory = _dir };
+
+    public void Dispose() => DeleteDirectory(_dir);
+
+    private async Task WriteSample(int keys = 300)
+    {
+        await using var store = SqlitePartitionStore.Open(Options);
+        for (int i = 0; i < keys; i++) await store.WriteAsync(i % 4, Key("k" + i), Value(new byte[1000]));
+        await store.Hints.AppendAsync(new Hint("silo-b", 1, Key("k1"), Value("h"), Now));
+    }
+
+    private void AssertRefused(string because)
+    {
+        var error = Assert.Throws<StorageCorruptedException>(() => SqlitePartitionStore.Open(Options));
+        Assert.Contains(DbPath, error.Message);
+        Assert.Contains(because, error.Message);
+    }
+
+    [Fact]
+    public async Task Overwritten_pages_in_the_middle_are_refused_naming_the_file()
+    {
+        await WriteSample();
+        Assert.False(File.Exists(DbPath + "-wal") && new FileInfo(DbPath + "-wal").Length > 0, "close checkpoints the WAL into the file");
+        long length = new FileInfo(DbPath).Length;
+        Assert.True(length > 16 * 4096);
+        var garbage = new byte[3 * 4096];
+        new Random(1).NextBytes(garbage);
+        using (var f = new FileStream(DbPath, FileMode.Open, FileAccess.Write))
+        {
+            f.Position = length / 2 / 4096 * 4096;
+            f.Write(garbage);
+        }
+        AssertRefused("damaged");
+    }
+
+    [Fact]
+    public async Task A_flipped_byte_inside_a_value_is_caught_by_its_checksum()
+    {
+        await using (var store = SqlitePartitionStore.Open(Options))
+        {
+            var marker = Enumerable.Repeat((byte)0xA7, 600).ToArray();
+            await store.WriteAsync(1, Key("victim"), Value(marker));
+            await store.WriteAsync(1, Key("bystander"), Value("fine"));
+        }
+        byte[] file = await File.ReadAllBytesAsync(DbPath);
+        int at = file.AsSpan().IndexOf(Enumerable.Repeat((byte)0xA7, 600).ToArray());
+        Assert.True(at > 0);
+        file[at + 300] ^= 0x01;
+        await File.WriteAllBytesAsync(DbPath, file);
+
+        await using var reopened = SqlitePartitionStore.Open(Options); // page structure is intact
+        Assert.Equal(Value("fine"), await reopened.ReadAsync(1, Key("bystander")));
+        var error = await Assert.ThrowsAsync<StorageCorruptedException>(async () => await reopened.ReadAsync(1, Key("victim")));
+        Assert.Contains(DbPath, error.Message);
+        Assert.Contains("victim", error.Message);
+        await Assert.ThrowsAsync<StorageCorruptedException>(async () => await reopened.ScanAsync(1, null, 10));
+    }
+
+    [Fact]
+    public async Task A_blob_that_does_not_decode_is_refused_naming_the_file()
+    {
+        await WriteSample(keys: 1);
+        byte[] junk = [0x7F, 1, 2, 3];
+        using (var c = new SqliteConnection($"Data Source={DbPath};Pooling=False"))
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "UPDATE kv SET blob = $b, crc = $c";
+            cmd.Parameters.AddWithValue("$b", junk);
+            cmd.Parameters.AddWithValue("$c", BlobChecksum.Compute(Core.Keys.KeyHash.Of("default", "k0").ToBytes(), junk));
+            Assert.Equal(1, cmd.ExecuteNonQuery());
+        }
+        await using var store = SqlitePartitionStore.Open(Options);
+        var error = await Assert.ThrowsAsync<StorageCorruptedException>(async () => await store.ReadAsync(0, Key("k0")));
+        Assert.Contains(DbPath, error.Message);
+        Assert.Contains("does not decode", error.Message);
+    }
+
+    [Fact]
+    public async Task Unknown_format_version_is_refused_naming_the_file()
+    {
+        await WriteSample(keys: 1);
+        Exec("PRAGMA user_version = 99;");
+        AssertRefused("format version 99 is unknown");
+    }
+
+    [Fact]
+    public void Someone_elses_sqlite_database_is_refused()
+    {
+        Exec("CREATE TABLE users (id INTEGER PRIMARY KEY);");
+        AssertRefused("no OrleansDynamo format version");
+    }
+
+    [Fact]
+    public void A_file_that_is_not_sqlite_is_refused()
+    {
+        File.WriteAllText(DbPath, "these are not the pages you are looking for, not at all, no");
+        AssertRefused("header");
+    }
+
+    [Fact]
+    public async Task A_missing_table_is_refused()
+    {
+        await WriteSample(keys: 1);
+        Exec("DROP TABLE meta;");
+        AssertRefused("'meta' is missing");
+    }
+
+    private void Exec(string sql)
+    {
+        using var c = new SqliteConnection($"Data Source={DbPath};Pooling=False");
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+}

@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using System.Reflection;
+using OrleansDynamo.Core.Keys;
+using OrleansDynamo.Storage.CrashWriter;
+using OrleansDynamo.Storage.Sqlite;
+using Xunit;
+using Xunit.Abstractions;
+using static OrleansDynamo.Storage.Tests.TestData;
+
+namespace OrleansDynamo.Storage.Tests;
+
+/// <summary>
+/// Crash safety for real: a child process writes in Full mode and prints each ack; it is killed with
+/// SIGKILL mid-stream; every acknowledged key must then be present with its exact value, and the
+/// store must open without any repair step.
+/// </summary>
+public sealed class SqliteCrashTests(ITestOutputHelper output)
+{
+    private static string CrashWriterPath =>
+        typeof(SqliteCrashTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .Single(a => a.Key == "CrashWriterPath").Value!;
+
+    [Theory]
+    [InlineData(300)]
+    [InlineData(900)]
+    public async Task Every_acknowledged_write_survives_SIGKILL(int killAfterAcks)
+    {
+        string dir = TempDirectory();
+        try
+        {
+            var acked = await RunAndKill(dir, writers: 16, killAfterAcks);
+            Assert.True(acked.Count >= killAfterAcks, $"only {acked.Count} acks");
+            Assert.True(File.Exists(Path.Combine(dir, "silo.db-wal")), "the killed process left its WAL behind (recovery is exercised)");
+
+            await using var store = SqlitePartitionStore.Open(new SqliteStoreOptions { DataDirectory = dir });
+            foreach (var key in acked)
+            {
+                var stored = await store.ReadAsync(CrashPayload.PartitionOf(key), new DynamoKey(CrashPayload.Bucket, key));
+                Assert.True(stored is not null, $"acknowledged key {key} is missing after the crash");
+                Assert.Equal(CrashPayload.SetOf(key), stored);
+            }
+            long total = (await store.SummarizeAllAsync()).Sum(s => s.KeyCount);
+            Assert.True(total >= acked.Count);
+            output.WriteLine($"{acked.Count} acked, {total} stored after SIGKILL");
+        }
+        finally
+        {
+            DeleteDirectory(dir);
+        }
+    }
+
+    private async Task<HashSet<string>> RunAndKill(string dir, int writers, int killAfterAcks)
+    {
+        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+        var psi = new ProcessStartInfo(dotnet)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[] { "exec", CrashWriterPath, dir, writers.ToString(System.Globalization.CultureInfo.InvariantCulture), "30" })
+            psi.ArgumentList.Add(arg);
+
+        using var process = Process.Start(psi)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var acked = new HashSet<string>(StringComparer.Ordinal);
+        bool killed = false;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+        {
+            if (CrashPayload.TryParseAck(line, out var key)) acked.Add(key);
+            if (!killed && acked.Count >= killAfterAcks)
+            {
+                process.Kill(entireProcessTree: true); // SIGKILL: no flush, no dispose, no checkpoint
+                killed = true;
+            }
+        }
+        await process.WaitForExitAsync(timeout.Token);
+        Assert.True(killed, $"the writer exited on its own (code {process.ExitCode}): {await stderr}");
+        return acked;
+    }
+}

@@ -1,0 +1,41 @@
+using OrleansDynamo.Silo.Hosting;
+
+namespace OrleansDynamo.TestingHost;
+
+/// <summary>How a <see cref="TestCluster"/> is built.</summary>
+public sealed class TestClusterOptions
+{
+    public int Silos { get; set; } = 3;
+
+    public string ClusterName { get; set; } = "test";
+
+    /// <summary>Smaller than production (1024) so tests start and scan fast.</summary>
+    public int PartitionCount { get; set; } = 64;
+
+    public int N { get; set; } = 3;
+
+    public int R { get; set; } = 2;
+
+    public int W { get; set; } = 2;
+
+    /// <summary>sqlite (in a temp directory, Normal durability) or memory.</summary>
+    public string StorageEngine { get; set; } = "sqlite";
+
+    /// <summary>Silo-to-silo calls over real gRPC (default) or the in-process network.</summary>
+    public bool InMemoryTransport { get; set; }
+
+    /// <summary>Serve the dashboard and JSON API on an HTTP port.</summary>
+    public bool Http { get; set; } = true;
+
+    public int GossipIntervalMs { get; set; } = 200;
+
+    public int RequestTimeoutMs { get; set; } = 1500;
+
+    public int ReplicaTimeoutMs { get; set; } = 1000;
+
+    /// <summary>Last word on each silo's settings (index, options).</summary>
+    public Action<int, SiloOptions>? Configure { get; set; }
+
+    /// <summary>Capture silo logs (default: warnings and errors to the console).</summary>
+    public Microsoft.Extensions.Logging.LogLevel LogLevel { get; set; } = Microsoft.Extensions.Logging.LogLevel.Warning;
+}
