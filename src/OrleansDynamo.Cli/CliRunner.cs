@@ -1,5 +1,6 @@
 using System.CommandLine;
 using OrleansDynamo.Cli.Output;
+using Spectre.Console;
 
 namespace OrleansDynamo.Cli;
 
@@ -8,6 +9,7 @@ internal static class CliRunner
 {
     public static async Task<int> RunAsync(RootCommand root, string[] args)
     {
+        ConfigureConsole();
         ParseResult parsed;
         try
         {
@@ -31,5 +33,20 @@ internal static class CliRunner
         {
             return ExitCodes.Fail(e);
         }
+    }
+
+    /// <summary>Plain tables without colour codes or wrapping when stdout is a file or a pipe.</summary>
+    private static void ConfigureConsole()
+    {
+        if (!Console.IsOutputRedirected) return;
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Out = new AnsiConsoleOutput(Console.Out),
+            Interactive = InteractionSupport.No,
+        });
+        console.Profile.Width = 240;
+        AnsiConsole.Console = console;
     }
 }

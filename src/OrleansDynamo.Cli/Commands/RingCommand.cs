@@ -103,8 +103,8 @@ public static class RingCommand
 
         AnsiConsole.MarkupLine(
             $"cluster [bold]{Markup.Escape(ring.ClusterName)}[/], ring version {ring.Version}, {ring.PartitionCount} partitions, " +
-            $"{ring.Silos.Count} silos (answered by {Markup.Escape(ring.AnsweredBy)})");
-        var table = new Table().AddColumns("Silo", "Address", "Zone", "Status", "Owns", "Share", $"Replicas (N={n}, bucket {Markup.Escape(bucket)})");
+            $"{ring.Silos.Count} silos (answered by {Markup.Escape(ring.AnsweredBy)}); replicas counted with N of bucket {Markup.Escape(bucket)}");
+        var table = new Table().AddColumns("Silo", "Address", "Zone", "Status", "Owns", "Share", $"Replicas (N={n})");
         for (int i = 0; i < ring.Silos.Count; i++)
         {
             var silo = ring.Silos[i];

@@ -14,6 +14,22 @@ public sealed partial class RequestCoordinator
     /// </summary>
     public async Task<GetOutcome> GetAsync(GetCommand command, CancellationToken ct)
     {
+        long start = time.GetTimestamp();
+        try
+        {
+            var outcome = await CoordinateGetAsync(command, ct);
+            if (outcome.Coordinator == self) Observe("get", RequestSide.Coordinator, start, null, outcome.Found ? outcome.Siblings.Length : 0, -1);
+            return outcome;
+        }
+        catch (Exception e)
+        {
+            Observe("get", RequestSide.Coordinator, start, ErrorKindOf(e), 0, -1);
+            throw;
+        }
+    }
+
+    private async Task<GetOutcome> CoordinateGetAsync(GetCommand command, CancellationToken ct)
+    {
         var state = membership.State;
         var (bucket, key) = Resolve(state, command.Bucket, command.Key);
         int r = CheckQuorum("R", command.R, bucket.R, bucket.N);
@@ -53,7 +69,6 @@ public sealed partial class RequestCoordinator
             result = core.Result;
         }
         _ = RepairAfterAsync(reads, core, plan.Partition, key, bucket.Policy);
-        VersionsReturned?.Invoke(result.Siblings.Length);
         return new GetOutcome(result.Found, result.Siblings, result.Context, core.Replies, self);
     }
 

@@ -14,6 +14,22 @@ public sealed partial class RequestCoordinator
     /// </summary>
     public async Task<PutOutcome> PutAsync(PutCommand command, CancellationToken ct)
     {
+        long start = time.GetTimestamp();
+        try
+        {
+            var outcome = await CoordinatePutAsync(command, ct);
+            if (outcome.Coordinator == self) Observe(command.Delete ? "delete" : "put", RequestSide.Coordinator, start, null, 0, -1);
+            return outcome;
+        }
+        catch (Exception e)
+        {
+            Observe(command.Delete ? "delete" : "put", RequestSide.Coordinator, start, ErrorKindOf(e), 0, -1);
+            throw;
+        }
+    }
+
+    private async Task<PutOutcome> CoordinatePutAsync(PutCommand command, CancellationToken ct)
+    {
         var state = membership.State;
         var (bucket, key) = Resolve(state, command.Bucket, command.Key);
         int w = CheckQuorum("W", command.W, bucket.W, bucket.N);
@@ -114,12 +130,42 @@ public sealed partial class RequestCoordinator
     /// <summary>The replica side of a write: merge into the local store, and keep a hint when standing in.</summary>
     public async Task<ReplicaWriteResult> HandleReplicaWriteAsync(ReplicaWrite request, CancellationToken ct)
     {
-        var stored = await grains.Get(request.Partition).MergeAsync(request.Key, request.Siblings, request.Policy, ct);
-        if (request.HintFor is { } intended && intended != self)
-            await StoreHintAsync(intended, request.Partition, request.Key, stored, ct);
-        return new ReplicaWriteResult(stored);
+        long start = time.GetTimestamp();
+        DynamoErrorKind? error = null;
+        try
+        {
+            var stored = await grains.Get(request.Partition).MergeAsync(request.Key, request.Siblings, request.Policy, ct);
+            if (request.HintFor is { } intended && intended != self)
+                await StoreHintAsync(intended, request.Partition, request.Key, stored, ct);
+            return new ReplicaWriteResult(stored);
+        }
+        catch (Exception e)
+        {
+            error = ErrorKindOf(e);
+            throw;
+        }
+        finally
+        {
+            Observe("put", RequestSide.Replica, start, error, 0, request.Partition);
+        }
     }
 
-    public async Task<ReplicaReadResult> HandleReplicaReadAsync(ReplicaRead request, CancellationToken ct) =>
-        new(await grains.Get(request.Partition).ReadAsync(request.Key, ct));
+    public async Task<ReplicaReadResult> HandleReplicaReadAsync(ReplicaRead request, CancellationToken ct)
+    {
+        long start = time.GetTimestamp();
+        DynamoErrorKind? error = null;
+        try
+        {
+            return new(await grains.Get(request.Partition).ReadAsync(request.Key, ct));
+        }
+        catch (Exception e)
+        {
+            error = ErrorKindOf(e);
+            throw;
+        }
+        finally
+        {
+            Observe("get", RequestSide.Replica, start, error, 0, request.Partition);
+        }
+    }
 }

@@ -35,8 +35,26 @@ public sealed partial class RequestCoordinator(
 {
     public string Self => self;
 
-    /// <summary>Raised after a get decides, with the number of versions it returned (the paper's divergence metric).</summary>
-    public event Action<int>? VersionsReturned;
+    private IRequestObserver[] _observers = [];
+
+    /// <summary>Adds an observer of finished requests (metrics); call before the silo serves.</summary>
+    public void AddObserver(IRequestObserver observer) => _observers = [.. _observers, observer];
+
+    private void Observe(string operation, RequestSide side, long startTimestamp, DynamoErrorKind? error, int versions, int partition)
+    {
+        var observers = _observers;
+        if (observers.Length == 0) return;
+        var e = new RequestEvent(operation, side, time.GetElapsedTime(startTimestamp), error, versions, partition);
+        foreach (var o in observers) o.OnRequest(e);
+    }
+
+    private static DynamoErrorKind ErrorKindOf(Exception e) => e switch
+    {
+        DynamoException d => d.Kind,
+        OperationCanceledException => DynamoErrorKind.Timeout,
+        Storage.StorageLimitException => DynamoErrorKind.InvalidArgument,
+        _ => DynamoErrorKind.Internal,
+    };
 
     internal (BucketSettings Bucket, DynamoKey Key) Resolve(ClusterState state, string? bucketName, string? key)
     {
