@@ -15,7 +15,7 @@ public sealed partial class DynamoClient
         var request = new CreateBucketRequest { Bucket = WireMapping.ToWire(settings) };
         var (response, _) = await SendAnyAsync("CreateBucket", request, BucketInfo.Parser, cancellationToken).ConfigureAwait(false);
         // The bucket's N decides its keys' preference lists: fetch the ring that lists it.
-        if (_state is not null) Observe(StartRefresh());
+        if (_state is not null) TryRefreshInBackground();
         return WireMapping.ToBucket(response);
     }
 
@@ -68,7 +68,7 @@ public sealed partial class DynamoClient
         if (DynamoClientOptions.CheckAddress(newSiloAddress) is { } badSilo) throw DynamoException.Invalid($"new silo: {badSilo}");
         var request = new JoinRequest { SiloAddress = newSiloAddress, SeedAddress = seed };
         var response = await SendToAsync(newSiloAddress, "Join", request, AdminResponse.Parser, cancellationToken).ConfigureAwait(false);
-        if (_state is not null) Observe(StartRefresh());
+        if (_state is not null) TryRefreshInBackground();
         return response.Message;
     }
 
@@ -78,7 +78,7 @@ public sealed partial class DynamoClient
     {
         if (string.IsNullOrWhiteSpace(siloName)) throw DynamoException.Invalid("silo name must not be empty");
         var (response, _) = await SendAnyAsync("Leave", new LeaveRequest { SiloName = siloName }, AdminResponse.Parser, cancellationToken).ConfigureAwait(false);
-        if (_state is not null) Observe(StartRefresh());
+        if (_state is not null) TryRefreshInBackground();
         return response.Message;
     }
 

@@ -115,7 +115,6 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
         _disposing.Cancel();
         _timer?.Dispose();
         await _pool.DisposeAsync().ConfigureAwait(false);
-        _disposing.Dispose();
     }
 
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
@@ -131,18 +130,27 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
     /// <summary>The ring-based view when there is one, else the seeds.</summary>
     private RoutingState AnyState => _state ?? _seedState;
 
-    private void OnRefreshTimer()
-    {
-        if (Volatile.Read(ref _disposed) != 0) return;
-        Observe(StartRefresh());
-    }
+    private void OnRefreshTimer() => TryRefreshInBackground();
 
     /// <summary>After a routing miss: refresh in the background, at most once per <see cref="MinRefreshSpacing"/>.</summary>
     private void RequestRefresh()
     {
-        if (Volatile.Read(ref _disposed) != 0) return;
         if (_time.GetTimestamp() - Volatile.Read(ref _lastRefreshStarted) < _minRefreshTicks) return;
-        Observe(StartRefresh());
+        TryRefreshInBackground();
+    }
+
+    /// <summary>Starts a refresh whose failure is only observed (the next request or tick tries again).</summary>
+    private void TryRefreshInBackground()
+    {
+        if (Volatile.Read(ref _disposed) != 0) return;
+        try
+        {
+            Observe(StartRefresh());
+        }
+        catch (ObjectDisposedException)
+        {
+            // Disposed meanwhile.
+        }
     }
 
     /// <summary>Starts a ring fetch unless one is under way (single flight) and returns it.</summary>

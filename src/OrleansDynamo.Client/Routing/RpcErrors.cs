@@ -5,12 +5,10 @@ namespace OrleansDynamo.Client.Routing;
 /// <summary>What the router does after a failed call.</summary>
 internal enum FailureAction
 {
-    /// <summary>Throw at once: the answer would be the same from any silo.</summary>
+    /// <summary>Throw at once: the silo answered (any error but an unreachable silo).</summary>
     Throw,
     /// <summary>The silo could not be reached: mark it down, refresh the ring, try the next silo.</summary>
     MarkDownAndRetry,
-    /// <summary>The silo answered that it could not serve (e.g. no quorum): try the next silo.</summary>
-    Retry,
 }
 
 /// <summary>Maps gRPC failures to router actions and <see cref="DynamoException"/>s.</summary>
@@ -19,9 +17,10 @@ internal static class RpcErrors
     public static FailureAction Classify(RpcException e) => e.StatusCode switch
     {
         // GrpcConnection reports a connect or transport failure as UNAVAILABLE with the
-        // HttpRequestException/IOException inside; a silo's own UNAVAILABLE answer has none.
+        // HttpRequestException/IOException inside. A silo's own UNAVAILABLE answer (e.g. "write
+        // quorum not reached") has none: it is the coordinator's verdict and goes to the caller
+        // as it is; sending the write to another coordinator would only store it again.
         StatusCode.Unavailable when e.InnerException is HttpRequestException or IOException => FailureAction.MarkDownAndRetry,
-        StatusCode.Unavailable or StatusCode.Aborted or StatusCode.Cancelled => FailureAction.Retry,
         _ => FailureAction.Throw,
     };
 

@@ -40,6 +40,7 @@ public sealed class ClientApiService(SiloRuntime silo)
             Context = VersionCodec.EncodeContext(outcome.Context),
             ReplicasAnswered = (uint)outcome.ReplicasAnswered,
             Coordinator = outcome.Coordinator,
+            FastestReplica = outcome.FastestReplica ?? "",
         };
         foreach (var s in outcome.Siblings)
         {

@@ -11,6 +11,7 @@ public sealed record GetCommand(string Bucket, string Key, int R = 0, int PR = 0
 public sealed record PutCommand(string Bucket, string Key, byte[] Value, string? Context, bool Delete = false, int W = 0, int PW = 0, int Hops = 0)
     : ISiloRequest<PutOutcome>;
 
-public sealed record GetOutcome(bool Found, ImmutableArray<Sibling> Siblings, VectorClock Context, int ReplicasAnswered, string Coordinator);
+/// <summary><paramref name="FastestReplica"/>: the replica whose answer arrived first (a write may go there next, Dynamo §6).</summary>
+public sealed record GetOutcome(bool Found, ImmutableArray<Sibling> Siblings, VectorClock Context, int ReplicasAnswered, string Coordinator, string? FastestReplica = null);
 
 public sealed record PutOutcome(VectorClock Context, int ReplicasAcked, string Coordinator);

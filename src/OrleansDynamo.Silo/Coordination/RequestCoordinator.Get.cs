@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using OrleansDynamo.Core.Coordination;
 using OrleansDynamo.Core.Keys;
@@ -43,7 +44,8 @@ public sealed partial class RequestCoordinator
         var core = new GetCore(bucket.N, Math.Min(r, replicas.Count), replicas, bucket.Policy, Math.Min(pr, plan.Primaries.Count), plan.Primaries);
         var decided = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var reads = new Task[plan.Targets.Length];
-        for (int i = 0; i < reads.Length; i++) reads[i] = ReadOneAsync(plan.Targets[i].Silo, plan.Partition, key, core, decided);
+        var fastest = new StrongBox<string?>();
+        for (int i = 0; i < reads.Length; i++) reads[i] = ReadOneAsync(plan.Targets[i].Silo, plan.Partition, key, core, decided, fastest);
 
         using (var deadline = new CancellationTokenSource(settings.RequestTimeout, time))
         await using (deadline.Token.Register(() =>
@@ -59,8 +61,10 @@ public sealed partial class RequestCoordinator
         }
 
         GetResult result;
+        string? fastestReplica;
         lock (core)
         {
+            fastestReplica = fastest.Value;
             if (core.Decision != QuorumDecision.Succeeded)
             {
                 counters.Add(CounterNames.QuorumFailures);
@@ -69,10 +73,10 @@ public sealed partial class RequestCoordinator
             result = core.Result;
         }
         _ = RepairAfterAsync(reads, core, plan.Partition, key, bucket.Policy);
-        return new GetOutcome(result.Found, result.Siblings, result.Context, core.Replies, self);
+        return new GetOutcome(result.Found, result.Siblings, result.Context, core.Replies, self, fastestReplica);
     }
 
-    private async Task ReadOneAsync(string silo, int partition, DynamoKey key, GetCore core, TaskCompletionSource decided)
+    private async Task ReadOneAsync(string silo, int partition, DynamoKey key, GetCore core, TaskCompletionSource decided, StrongBox<string?> fastest)
     {
         SiblingSet? value = null;
         string? failure = null;
@@ -92,7 +96,11 @@ public sealed partial class RequestCoordinator
         }
         lock (core)
         {
-            if (failure is null) core.OnReply(silo, value);
+            if (failure is null)
+            {
+                core.OnReply(silo, value);
+                fastest.Value ??= silo;
+            }
             else core.OnFailure(silo, failure);
             if (core.Decision != QuorumDecision.Pending) decided.TrySetResult();
         }

@@ -56,8 +56,9 @@ public sealed partial class RequestCoordinator
         }
         counters.Add(command.Delete ? CounterNames.Deletes : CounterNames.Puts);
 
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        deadline.CancelAfter(settings.RequestTimeout);
+        // The deadline runs on the silo's clock (a real-time CancelAfter would escape the simulation).
+        using var timeout = new CancellationTokenSource(settings.RequestTimeout, time);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
         SiblingSet written;
         try
         {

@@ -122,8 +122,16 @@ public sealed partial class RequestCoordinator(
 
     private long NowMs => time.GetUtcNow().ToUnixTimeMilliseconds();
 
+    /// <summary>Where hints go (the hinted-handoff feature bounds the backlog); null: straight to the hint log.</summary>
+    public Hints.IHintSink? HintSink { get; set; }
+
     private async Task StoreHintAsync(string target, int partition, DynamoKey key, SiblingSet set, CancellationToken ct)
     {
+        if (HintSink is { } sink)
+        {
+            await sink.StoreAsync(new Hint(target, partition, key, set, NowMs), ct);
+            return;
+        }
         await store.Hints.AppendAsync(new Hint(target, partition, key, set, NowMs), ct);
         counters.Add(CounterNames.HintsStored);
         counters.Add(CounterNames.HintsStored + ":" + target);

@@ -66,6 +66,9 @@ public sealed class SiloOptions
     /// <summary>Context entries kept before the oldest are pruned (Dynamo §4.4).</summary>
     public int MaxClockEntries { get; set; } = 10;
 
+    /// <summary>Hinted handoff: delivery interval, backoff, maximum hint age and backlog per target.</summary>
+    public Hints.HintOptions Hints { get; set; } = new();
+
     public string AdvertisedGrpcAddress => $"http://{Host}:{GrpcPort}";
 
     public string? AdvertisedHttpAddress => HttpPort > 0 ? $"http://{Host}:{HttpPort}" : null;
@@ -98,6 +101,7 @@ public sealed class SiloOptions
         if (GrainIdleTimeoutMs < 1) errors.Add($"Silo:GrainIdleTimeoutMs must be positive, got {GrainIdleTimeoutMs}");
         if (GossipIntervalMs < 10) errors.Add($"Silo:GossipIntervalMs must be at least 10, got {GossipIntervalMs}");
         if (MaxClockEntries < 1) errors.Add($"Silo:MaxClockEntries must be positive, got {MaxClockEntries}");
+        errors.AddRange(Hints.Validate());
         if (DefaultBucket.ToSettings(BucketSettings.DefaultName) is var b && b.Validate() is { } bad)
             errors.Add("Silo:DefaultBucket: " + bad);
         if (BucketSettings.ParsePolicy(DefaultBucket.Policy) is null)
