@@ -59,7 +59,7 @@ public sealed partial class DynamoClient
         }
         var state = _state ?? await GetRoutedStateAsync(cancellationToken).ConfigureAwait(false);
         Route(state, bucket, key, out int partition, out int n, out int start);
-        var (response, silo) = await SendAsync(state, partition, n, start, "Put", request, PutResponse.Parser, cancellationToken).ConfigureAwait(false);
+        var (response, silo) = await SendAsync(state, partition, n, start, "Put", request, PutResponse.Parser, cancellationToken, PreferredWriter(state, context)).ConfigureAwait(false);
         NoteCoordinator(response.Coordinator, silo);
         return DynamoContext.FromWire(response.Context);
     }
@@ -103,7 +103,7 @@ public sealed partial class DynamoClient
         }
         var state = _state ?? await GetRoutedStateAsync(cancellationToken).ConfigureAwait(false);
         Route(state, bucket, key, out int partition, out int n, out int start);
-        var (response, silo) = await SendAsync(state, partition, n, start, "Delete", request, PutResponse.Parser, cancellationToken).ConfigureAwait(false);
+        var (response, silo) = await SendAsync(state, partition, n, start, "Delete", request, PutResponse.Parser, cancellationToken, PreferredWriter(state, context)).ConfigureAwait(false);
         NoteCoordinator(response.Coordinator, silo);
         return DynamoContext.FromWire(response.Context);
     }
@@ -127,6 +127,12 @@ public sealed partial class DynamoClient
         if (KeyValidation.CheckKey(key) is { } badKey) throw DynamoException.Invalid(badKey);
         return bucket;
     }
+
+    /// <summary>With <see cref="DynamoClientOptions.PreferFastestReplicaForWrites"/>: the silo index that answered the context's get first, else -1.</summary>
+    private int PreferredWriter(Routing.RoutingState state, DynamoContext? context) =>
+        _preferFastestForWrites && _coordination == CoordinationMode.Client && context?.FastestReplica is { } fastest && state.Ring is { } ring
+            ? ring.IndexOf(fastest)
+            : -1;
 
     private static uint CheckQuorum(uint value, string name) =>
         value == 0 ? throw DynamoException.Invalid($"{name} must be at least 1") : value;

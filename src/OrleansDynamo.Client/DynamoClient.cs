@@ -26,6 +26,7 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
     private readonly RoutingState _seedState;
     private readonly string[] _seeds;
     private readonly CoordinationMode _coordination;
+    private readonly bool _preferFastestForWrites;
     private readonly TimeSpan? _timeout;
     private readonly long _markDownTicks;
     private readonly long _minRefreshTicks;
@@ -48,6 +49,7 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
         options.Validate();
         _time = timeProvider ?? TimeProvider.System;
         _coordination = options.Coordination;
+        _preferFastestForWrites = options.PreferFastestReplicaForWrites;
         _timeout = options.RequestTimeout == Timeout.InfiniteTimeSpan ? null : options.RequestTimeout;
         _markDownTicks = ToTimestampTicks(options.MarkDownDuration);
         _minRefreshTicks = ToTimestampTicks(MinRefreshSpacing);
@@ -314,7 +316,7 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
     /// </summary>
     private async Task<(TResponse Response, string Silo)> SendAsync<TRequest, TResponse>(
         RoutingState state, int partition, int n, int start,
-        string method, TRequest request, MessageParser<TResponse> parser, CancellationToken cancellationToken)
+        string method, TRequest request, MessageParser<TResponse> parser, CancellationToken cancellationToken, int preferred = -1)
         where TRequest : IMessage<TRequest>
         where TResponse : IMessage<TResponse>
     {
@@ -325,7 +327,7 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
         while (true)
         {
             long now = _time.GetTimestamp();
-            int index = state.PickCandidate(partition, n, start, tried, now);
+            int index = state.PickCandidate(partition, n, start, tried, now, preferred);
             if (index < 0) break;
             var endpoint = state.Endpoints[index];
             try

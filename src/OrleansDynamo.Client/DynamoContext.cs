@@ -10,8 +10,13 @@ namespace OrleansDynamo.Client;
 public readonly struct DynamoContext : IEquatable<DynamoContext>
 {
     private readonly string? _value;
+    private readonly string? _fastestReplica;
 
-    private DynamoContext(string value) => _value = value;
+    private DynamoContext(string? value, string? fastestReplica = null)
+    {
+        _value = value;
+        _fastestReplica = fastestReplica;
+    }
 
     /// <summary>No context: a write with it is concurrent with every version already stored.</summary>
     public static DynamoContext Empty => default;
@@ -43,6 +48,16 @@ public readonly struct DynamoContext : IEquatable<DynamoContext>
 
     /// <summary>Wraps a context string received on the wire, unchecked.</summary>
     internal static DynamoContext FromWire(string? value) => string.IsNullOrEmpty(value) ? default : new DynamoContext(value);
+
+    /// <summary>A get's context, remembering which replica answered that get first.</summary>
+    internal static DynamoContext FromWire(string? value, string? fastestReplica) =>
+        string.IsNullOrEmpty(fastestReplica) ? FromWire(value) : new DynamoContext(string.IsNullOrEmpty(value) ? null : value, fastestReplica);
+
+    /// <summary>
+    /// The silo that answered the get this context came from first, or null (not carried by <see cref="ToString"/>
+    /// nor compared). With <see cref="DynamoClientOptions.PreferFastestReplicaForWrites"/> a put with this context goes there first.
+    /// </summary>
+    public string? FastestReplica => _fastestReplica;
 
     /// <summary>The base64 text, empty for <see cref="Empty"/>.</summary>
     public override string ToString() => _value ?? string.Empty;

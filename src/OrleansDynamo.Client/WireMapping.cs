@@ -48,7 +48,7 @@ internal static class WireMapping
     public static GetResult ToResult(GetResponse response)
     {
         var siblings = ToSiblings(response.Siblings);
-        return new GetResult(response.Found, siblings, DynamoContext.FromWire(response.Context), (int)response.ReplicasAnswered, response.Coordinator);
+        return new GetResult(response.Found, siblings, DynamoContext.FromWire(response.Context, response.FastestReplica), (int)response.ReplicasAnswered, response.Coordinator);
     }
 
     public static SiblingValue[] ToSiblings(Google.Protobuf.Collections.RepeatedField<Sibling> wire)

@@ -35,7 +35,7 @@ public sealed class SiloRuntime : IAsyncDisposable
         Loggers = loggers;
         _log = loggers.CreateLogger("OrleansDynamo.Silo");
         Name = options.EffectiveSiloName;
-        Detector = new CallFailureDetector();
+        Detector = new PhiFailureDetector(options.FailureDetection.ToSettings(options.GossipIntervalMs), time);
         var self = new MemberInfo(Name, options.AdvertisedGrpcAddress, string.IsNullOrWhiteSpace(options.Zone) ? null : options.Zone, options.Weight, options.AdvertisedHttpAddress);
         Membership = new MembershipManager(
             new MembershipSettings(options.ClusterName, options.ClusterSecret, self, options.PartitionCount,

@@ -30,12 +30,14 @@ internal sealed class RoutingState
     /// marked down or reported unreachable; then every other usable silo starting at
     /// <paramref name="start"/> (any silo accepts a request and forwards it); then, as a last resort,
     /// the silos skipped so far. <paramref name="tried"/> (null before the first failure) marks silos already tried.
+    /// <paramref name="preferred"/> (a silo index, -1 for none) goes first when it is in the preference list and usable.
     /// </summary>
-    public int PickCandidate(int partition, int n, int start, bool[]? tried, long now)
+    public int PickCandidate(int partition, int n, int start, bool[]? tried, long now, int preferred = -1)
     {
         int count = Endpoints.Length;
         if (count == 0) return -1;
         ReadOnlySpan<int> preference = n > 0 && Ring is not null ? Ring.PreferenceIndices(partition, n) : default;
+        if ((uint)preferred < (uint)count && preference.Contains(preferred) && !WasTried(tried, preferred) && IsUsable(preferred, now)) return preferred;
 
         foreach (int index in preference)
         {

@@ -31,7 +31,14 @@ public sealed class MembershipHistory
         ClusterName = clusterName;
         PartitionCount = partitionCount;
         DefaultBucket = defaultBucket;
-        Events = (events ?? []).ToImmutableSortedSet(EventOrder.Instance);
+        var builder = ImmutableSortedSet.CreateBuilder(EventOrder.Instance);
+        foreach (var e in events ?? [])
+        {
+            if (builder.TryGetValue(e, out var existing) && !existing.Equals(e))
+                throw new ArgumentException($"two different events share the id {e.Lamport}@{e.Origin}", nameof(events));
+            builder.Add(e);
+        }
+        Events = builder.ToImmutable();
     }
 
     private MembershipHistory(MembershipHistory template, ImmutableSortedSet<MembershipEvent> events)

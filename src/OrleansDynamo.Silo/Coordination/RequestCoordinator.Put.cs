@@ -126,6 +126,18 @@ public sealed partial class RequestCoordinator
             else core.OnFailure(target.Silo, failure);
             if (core.Decision != QuorumDecision.Pending) decided.TrySetResult();
         }
+        // No stand-in took it (or the stand-in failed too): the coordinator keeps the hint for the intended silo.
+        if (failure is not null && (target.HintFor ?? target.Silo) is var intended && intended != self)
+        {
+            try
+            {
+                await StoreHintAsync(intended, partition, key, set, CancellationToken.None);
+            }
+            catch (Exception e)
+            {
+                log.LogWarning("Could not keep a hint of {Key} for {Silo}: {Reason}", key, intended, Describe(e));
+            }
+        }
     }
 
     /// <summary>The replica side of a write: merge into the local store, and keep a hint when standing in.</summary>

@@ -69,6 +69,21 @@ public sealed class SiloOptions
     /// <summary>Hinted handoff: delivery interval, backoff, maximum hint age and backlog per target.</summary>
     public Hints.HintOptions Hints { get; set; } = new();
 
+    /// <summary>Admission control of background work by foreground p99 (Dynamo §6.5).</summary>
+    public Admission.AdmissionOptions Admission { get; set; } = new();
+
+    /// <summary>Anti-entropy: Merkle tree exchange schedule, tree builds, tombstone GC.</summary>
+    public AntiEntropy.AntiEntropyOptions AntiEntropy { get; set; } = new();
+
+    /// <summary>Phi accrual failure detection: threshold, window, deviation floor, acceptable pause.</summary>
+    public Membership.FailureDetectionOptions FailureDetection { get; set; } = new();
+
+    /// <summary>Ownership transfer after a join or leave: interval, page size, keys per second.</summary>
+    public Handoff.TransferOptions Transfer { get; set; } = new();
+
+    /// <summary>Dashboard, JSON API and metrics: stats window, load-balance threshold, refresh intervals.</summary>
+    public Dashboard.DashboardOptions Dashboard { get; set; } = new();
+
     public string AdvertisedGrpcAddress => $"http://{Host}:{GrpcPort}";
 
     public string? AdvertisedHttpAddress => HttpPort > 0 ? $"http://{Host}:{HttpPort}" : null;
@@ -102,6 +117,11 @@ public sealed class SiloOptions
         if (GossipIntervalMs < 10) errors.Add($"Silo:GossipIntervalMs must be at least 10, got {GossipIntervalMs}");
         if (MaxClockEntries < 1) errors.Add($"Silo:MaxClockEntries must be positive, got {MaxClockEntries}");
         errors.AddRange(Hints.Validate());
+        errors.AddRange(Admission.Validate());
+        errors.AddRange(AntiEntropy.Validate());
+        errors.AddRange(FailureDetection.Validate());
+        errors.AddRange(Transfer.Validate());
+        errors.AddRange(Dashboard.Validate());
         if (DefaultBucket.ToSettings(BucketSettings.DefaultName) is var b && b.Validate() is { } bad)
             errors.Add("Silo:DefaultBucket: " + bad);
         if (BucketSettings.ParsePolicy(DefaultBucket.Policy) is null)

@@ -8,8 +8,11 @@ public interface IFailureDetector
 {
     bool IsReachable(string silo);
 
-    /// <summary>A call to <paramref name="silo"/> succeeded, or it sent us a heartbeat.</summary>
+    /// <summary>A call to <paramref name="silo"/> succeeded (a sign of life, not a periodic heartbeat).</summary>
     void ReportSuccess(string silo);
+
+    /// <summary>A periodic heartbeat from <paramref name="silo"/>: a gossip exchange with it succeeded.</summary>
+    void ReportHeartbeat(string silo) => ReportSuccess(silo);
 
     /// <summary>A call to <paramref name="silo"/> failed to reach it.</summary>
     void ReportFailure(string silo);

@@ -38,7 +38,12 @@ public sealed class MembershipManager
     private readonly ILogger _log;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly string _secretProof;
+    private readonly Queue<string> _gossipOrder = new();
+    private readonly HashSet<string> _probing = new(StringComparer.Ordinal);
+    private int _probeIndex;
     private MembershipHistory _history;
+    private string? _lastRefusal;
+    private long _refusals;
 
     public MembershipManager(MembershipSettings settings, IMetadataStore metadata, ISiloTransport transport, IFailureDetector detector, Random random, ILogger log)
     {
@@ -63,6 +68,15 @@ public sealed class MembershipManager
 
     public long GossipRounds { get; private set; }
 
+    /// <summary>The gossip round (count since start) during which this silo's history last grew; 0: before the first round.</summary>
+    public long LastChangeRound { get; private set; }
+
+    /// <summary>Gossip exchanges refused for another cluster name or secret, on either side.</summary>
+    public long Refusals => Interlocked.Read(ref _refusals);
+
+    /// <summary>Why the last refused exchange was refused, or null.</summary>
+    public string? LastRefusal => Volatile.Read(ref _lastRefusal);
+
     /// <summary>Loads the persisted history; a fresh silo joins itself when <see cref="MembershipSettings.AutoJoin"/>.</summary>
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
@@ -80,7 +94,7 @@ public sealed class MembershipManager
             _log.LogInformation("Loaded membership: {Count} events, {Members} members", loaded.Events.Count, loaded.State.Members.Count);
             var me = loaded.State.Member(SiloName);
             if (me is not null && me.Info.Address != _settings.Self.Address && me.Status == MemberStatus.Up)
-                await RecordAsync(MembershipEvent.Join(loaded.MaxLamport + 1, SiloName, _settings.Self), cancellationToken);
+                await RecordNewAsync(lamport => MembershipEvent.Join(lamport, SiloName, _settings.Self), cancellationToken);
         }
         else if (_settings.AutoJoin)
         {
@@ -90,7 +104,7 @@ public sealed class MembershipManager
 
     /// <summary>Records this silo's join (the operator's `dynamo join`, or auto-join at first start).</summary>
     public Task<bool> JoinSelfAsync(CancellationToken cancellationToken) =>
-        RecordAsync(MembershipEvent.Join(History.MaxLamport + 1, SiloName, _settings.Self), cancellationToken);
+        RecordNewAsync(lamport => MembershipEvent.Join(lamport, SiloName, _settings.Self), cancellationToken);
 
     public Task<bool> LeaveAsync(string silo, CancellationToken cancellationToken)
     {
@@ -98,14 +112,37 @@ public sealed class MembershipManager
         if (member.Status != MemberStatus.Up) throw new DynamoException(DynamoErrorKind.FailedPrecondition, $"silo '{silo}' is {member.Status.ToString().ToLowerInvariant()} already");
         if (State.Members.Values.Count(m => m.Status == MemberStatus.Up) == 1)
             throw new DynamoException(DynamoErrorKind.FailedPrecondition, $"silo '{silo}' is the last one up; the cluster would hold no data");
-        return RecordAsync(MembershipEvent.Leave(History.MaxLamport + 1, SiloName, silo), cancellationToken);
+        return RecordNewAsync(lamport => MembershipEvent.Leave(lamport, SiloName, silo), cancellationToken);
     }
 
     public Task<bool> MarkLeftAsync(string silo, CancellationToken cancellationToken) =>
-        RecordAsync(MembershipEvent.Left(History.MaxLamport + 1, SiloName, silo), cancellationToken);
+        RecordNewAsync(lamport => MembershipEvent.Left(lamport, SiloName, silo), cancellationToken);
 
     public Task<bool> DefineBucketAsync(BucketSettings bucket, CancellationToken cancellationToken) =>
-        RecordAsync(MembershipEvent.DefineBucket(History.MaxLamport + 1, SiloName, bucket), cancellationToken);
+        RecordNewAsync(lamport => MembershipEvent.DefineBucket(lamport, SiloName, bucket), cancellationToken);
+
+    /// <summary>
+    /// Records a new event of this silo stamped with the next Lamport time. The stamp is taken under the
+    /// write lock, so two acts recorded at once get distinct ids (an equal id would make one of them vanish).
+    /// </summary>
+    private async Task<bool> RecordNewAsync(Func<long, MembershipEvent> make, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken);
+        MembershipHistory merged;
+        try
+        {
+            var current = History;
+            merged = current.Add(make(current.MaxLamport + 1));
+            await _metadata.SetAsync(MetadataKey, MembershipCodec.Encode(merged), cancellationToken);
+            Volatile.Write(ref _history, merged);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+        Announce();
+        return true;
+    }
 
     public async Task<bool> RecordAsync(MembershipEvent e, CancellationToken cancellationToken) =>
         await MergeAsync(History.Add(e), cancellationToken);
@@ -128,28 +165,95 @@ public sealed class MembershipManager
         {
             _writeLock.Release();
         }
+        Announce();
+        return true;
+    }
+
+    private void Announce()
+    {
+        LastChangeRound = GossipRounds;
         var state = State;
         _log.LogInformation("Membership changed: version {Version}, up [{Up}]", state.Version,
             string.Join(", ", state.Members.Values.Where(m => m.Status == MemberStatus.Up).Select(m => m.Name)));
         Changed?.Invoke(state);
-        return true;
     }
 
-    /// <summary>One gossip round: a random live peer, and a seed now and then or while alone.</summary>
+    /// <summary>
+    /// One gossip round: the next live peer in a randomly shuffled round-robin order (every peer is met
+    /// within one pass, so heartbeat gaps stay bounded for the failure detector), one unreachable peer
+    /// probed so that a healed silo is seen up again, and a seed now and then or while alone.
+    /// </summary>
     public async Task GossipRoundAsync(CancellationToken cancellationToken)
     {
         GossipRounds++;
         var peers = State.Active.Where(m => m.Name != SiloName).Select(m => m.Name).ToList();
         var reachable = peers.Where(_detector.IsReachable).ToList();
         var targets = new List<string>(2);
-        if (reachable.Count > 0) targets.Add(reachable[_random.Next(reachable.Count)]);
+        if (NextPeer(reachable) is { } peer) targets.Add(peer);
         else if (peers.Count > 0) targets.Add(peers[_random.Next(peers.Count)]);
+        ProbeOneUnreachable(peers.Where(p => !_detector.IsReachable(p)).ToList(), cancellationToken);
         var knownAddresses = State.Members.Values.Select(m => m.Info.Address).ToHashSet(StringComparer.OrdinalIgnoreCase);
         var unknownSeeds = _settings.Seeds.Where(s => !knownAddresses.Contains(s)).ToList();
         if (unknownSeeds.Count > 0) targets.Add(unknownSeeds[_random.Next(unknownSeeds.Count)]);
         else if (_settings.Seeds.Count > 0 && (targets.Count == 0 || _random.Next(10) == 0))
             targets.Add(_settings.Seeds[_random.Next(_settings.Seeds.Count)]);
         await Task.WhenAll(targets.Distinct().Select(t => GossipWithAsync(t, cancellationToken)));
+    }
+
+    private string? NextPeer(List<string> reachable)
+    {
+        if (reachable.Count == 0) return null;
+        var live = reachable.ToHashSet(StringComparer.Ordinal);
+        for (int attempts = 0; attempts < 2; attempts++)
+        {
+            while (_gossipOrder.Count > 0)
+            {
+                string next = _gossipOrder.Dequeue();
+                if (live.Contains(next)) return next;
+            }
+            var order = reachable.ToArray();
+            _random.Shuffle(order);
+            foreach (var p in order) _gossipOrder.Enqueue(p);
+        }
+        return reachable[_random.Next(reachable.Count)];
+    }
+
+    /// <summary>Gossips with one unreachable peer without waiting (a black-holed peer costs a timeout), one probe per peer at a time.</summary>
+    private void ProbeOneUnreachable(List<string> unreachable, CancellationToken cancellationToken)
+    {
+        if (unreachable.Count == 0) return;
+        unreachable.Sort(StringComparer.Ordinal);
+        string target = unreachable[_probeIndex++ % unreachable.Count];
+        lock (_probing)
+        {
+            if (!_probing.Add(target)) return;
+        }
+        _ = ProbeAsync(target, cancellationToken);
+    }
+
+    private async Task ProbeAsync(string target, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await GossipWithAsync(target, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception e)
+        {
+            _log.LogDebug(e, "Probe of {Target} failed", target);
+        }
+        finally
+        {
+            lock (_probing) _probing.Remove(target);
+        }
+    }
+
+    private void NoteRefusal(string why)
+    {
+        Interlocked.Increment(ref _refusals);
+        Volatile.Write(ref _lastRefusal, why);
     }
 
     /// <summary>Push-pull with one silo (a name, or a seed address). Never throws for an unreachable peer.</summary>
@@ -160,13 +264,14 @@ public sealed class MembershipManager
         try
         {
             var response = await _transport.SendAsync(target, request, _settings.CallTimeout, cancellationToken);
-            _detector.ReportSuccess(response.Silo);
+            _detector.ReportHeartbeat(response.Silo);
             if (response.History is not null) await MergeAsync(MembershipCodec.Decode(response.History), cancellationToken);
             return true;
         }
         catch (DynamoException e) when (e.Kind == DynamoErrorKind.FailedPrecondition)
         {
-            _log.LogError("Gossip with {Target} refused: {Message}", target, e.Message);
+            NoteRefusal(e.Message);
+            _log.LogError("Silo {Silo} of cluster '{Cluster}' was refused by {Target}: {Message}", SiloName, _settings.ClusterName, target, e.Message);
             return false;
         }
         catch (DynamoException e)
@@ -185,10 +290,11 @@ public sealed class MembershipManager
             string why = request.ClusterName != _settings.ClusterName
                 ? $"silo '{request.FromSilo}' at {request.FromAddress} belongs to cluster '{request.ClusterName}', this silo '{SiloName}' to cluster '{_settings.ClusterName}'"
                 : $"silo '{request.FromSilo}' at {request.FromAddress} presented the wrong cluster secret";
+            NoteRefusal(why);
             _log.LogError("Refused gossip: {Why}", why);
             throw new DynamoException(DynamoErrorKind.FailedPrecondition, why);
         }
-        _detector.ReportSuccess(request.FromSilo);
+        _detector.ReportHeartbeat(request.FromSilo);
         if (request.History is not null && request.Digest != History.Digest)
         {
             var theirs = MembershipCodec.Decode(request.History);

@@ -1,0 +1,154 @@
+using System.Text;
+using OrleansDynamo.Client;
+using OrleansDynamo.Silo.Coordination;
+using OrleansDynamo.Core.Buckets;
+using OrleansDynamo.Core.Membership;
+using OrleansDynamo.Silo.Membership;
+using OrleansDynamo.TestingHost;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace OrleansDynamo.Cluster.Tests;
+
+/// <summary>Issue 5: membership by gossip: seeds, convergence, cluster-name refusal, failure detection, join, restart.</summary>
+public sealed class MembershipTests(ITestOutputHelper output)
+{
+    private static void TuneDetector(int _, Silo.Hosting.SiloOptions o)
+    {
+        o.FailureDetection.AcceptablePauseMs = 600;
+        o.FailureDetection.MinStdDevMs = 100;
+    }
+
+    [Fact]
+    public async Task Five_silos_with_one_seed_each_converge_to_one_ring_within_ten_gossip_rounds()
+    {
+        // TestCluster gives every silo one seed (silo0; silo0's seed is silo1) and starts them all at once.
+        await using var cluster = await TestCluster.StartAsync(new TestClusterOptions { Silos = 5 });
+        var silos = cluster.Silos.Select(s => s.Runtime).ToList();
+        Assert.All(silos, s => Assert.True(s.Options.Seeds.Count == 1));
+        var reference = silos[0].Membership.State;
+        foreach (var s in silos)
+        {
+            Assert.Equal(silos[0].Membership.History.Digest, s.Membership.History.Digest);
+            Assert.Equal(reference.Ring!.Owners.ToArray(), s.Membership.State.Ring!.Owners.ToArray());
+            Assert.Equal(5, s.Membership.State.Ring!.Members.Length);
+        }
+        long rounds = silos.Max(s => s.Membership.LastChangeRound);
+        output.WriteLine($"converged in {rounds} gossip rounds (last history change per silo: {string.Join(", ", silos.Select(s => $"{s.Name}={s.Membership.LastChangeRound}"))})");
+        Assert.InRange(rounds, 0, 10);
+    }
+
+    [Fact]
+    public async Task A_silo_of_another_cluster_is_refused_on_both_sides_and_stays_out_of_the_ring()
+    {
+        await using var cluster = await TestCluster.StartAsync(new TestClusterOptions { Silos = 2 });
+        var stranger = await cluster.AddSiloAsync(o => o.ClusterName = "elsewhere");
+        var host = cluster[0].Runtime;
+        await TestCluster.WaitUntilAsync(() => Task.FromResult(stranger.Runtime.Membership.Refusals > 0 && host.Membership.Refusals > 0),
+            TimeSpan.FromSeconds(10), "the refusal to be recorded on both sides");
+        Assert.Contains("belongs to cluster 'elsewhere'", host.Membership.LastRefusal);
+        Assert.Contains("belongs to cluster 'elsewhere'", stranger.Runtime.Membership.LastRefusal);
+        foreach (var silo in new[] { cluster[0], cluster[1] })
+        {
+            Assert.Null(silo.Runtime.Membership.State.Member(stranger.Name));
+            Assert.DoesNotContain(stranger.Name, silo.Runtime.Membership.State.Ring!.Members.Select(m => m.Name));
+        }
+        Assert.Null(stranger.Runtime.Membership.State.Member("silo0"));
+    }
+
+    [Fact]
+    public async Task A_silo_cut_off_is_marked_unreachable_within_the_detection_time_and_up_again_after_healing()
+    {
+        await using var cluster = await TestCluster.StartAsync(new TestClusterOptions { Silos = 4, Configure = TuneDetector });
+        var client = await cluster.CreateClientAsync(o => o.Coordination = CoordinationMode.Server, "silo0", "silo1", "silo2");
+        await client.PutAsync("default", "before", "1");
+        var others = cluster.Silos.Where(s => s.Name != "silo3").ToList();
+
+        var cutAt = DateTime.UtcNow;
+        foreach (var other in others) cluster.Cut("silo3", other.Name);
+        // Phi alone (no failed call needed) must pass the threshold within mean + pause + ~6 deviations; allow a wide margin on a busy machine.
+        var detectionBound = TimeSpan.FromSeconds(8);
+        await TestCluster.WaitUntilAsync(() => Task.FromResult(others.All(o => !o.Runtime.Detector.IsReachable("silo3"))), detectionBound, "silo3 to be seen unreachable");
+        var detected = DateTime.UtcNow - cutAt;
+        Assert.All(others, o => Assert.Equal(MemberStatus.Up, o.Runtime.Membership.State.Member("silo3")!.Status)); // not removed from the ring
+        Assert.Contains("silo3", others[0].Runtime.Membership.State.Ring!.Members.Select(m => m.Name));
+
+        // The test's client is not cut from silo3, so requests go through the other silos' coordinators.
+        for (int i = 0; i < 20; i++)
+        {
+            var coordinator = others[i % others.Count].Runtime.Coordinator;
+            await coordinator.PutAsync(new PutCommand("default", $"during-{i}", Encoding.UTF8.GetBytes($"v{i}"), null, W: 2), CancellationToken.None);
+            var got = await others[(i + 1) % others.Count].Runtime.Coordinator.GetAsync(new GetCommand("default", $"during-{i}", R: 2), CancellationToken.None);
+            Assert.Equal($"v{i}", Encoding.UTF8.GetString(Assert.Single(got.Siblings).Value));
+        }
+        Assert.True((await others[1].Runtime.Coordinator.GetAsync(new GetCommand("default", "before", R: 2), CancellationToken.None)).Found);
+        var status = await client.GetStatusAsync(cluster[0].GrpcAddress);
+
+        cluster.HealAll();
+        var healedAt = DateTime.UtcNow;
+        await TestCluster.WaitUntilAsync(() => Task.FromResult(others.All(o => o.Runtime.Detector.IsReachable("silo3")) &&
+                cluster.Silo("silo3").Runtime.Detector.Unreachable.Count == 0),
+            TimeSpan.FromSeconds(10), "silo3 to be seen up again");
+        output.WriteLine($"cut silo3 seen unreachable by all others after {detected.TotalMilliseconds:0} ms; seen up again {(DateTime.UtcNow - healedAt).TotalMilliseconds:0} ms after healing");
+        Assert.Equal("unreachable", status.Silos.Single(s => s.Name == "silo3").Status);
+    }
+
+    [Fact]
+    public async Task A_stopped_silo_is_judged_unreachable_and_up_again_after_its_restart()
+    {
+        // The verdict comes from failed gossip calls or from phi, whichever is first (phi alone: MembershipFailureDetectorTests).
+        await using var cluster = await TestCluster.StartAsync(new TestClusterOptions { Silos = 3, Configure = TuneDetector });
+        var detector = (PhiFailureDetector)cluster[0].Runtime.Detector;
+        await TestCluster.WaitUntilAsync(() => Task.FromResult(detector.Phi("silo2") > 0), TimeSpan.FromSeconds(5), "heartbeats from silo2");
+        await cluster.StopSiloAsync("silo2");
+        await TestCluster.WaitUntilAsync(() => Task.FromResult(!detector.IsReachable("silo2")), TimeSpan.FromSeconds(8), "silo2 judged unreachable");
+        await cluster.RestartSiloAsync("silo2");
+        await TestCluster.WaitUntilAsync(() => Task.FromResult(detector.IsReachable("silo2")), TimeSpan.FromSeconds(10), "silo2 seen up after restart");
+    }
+
+    [Fact]
+    public async Task A_silo_without_auto_join_joins_through_the_join_command_and_leaves_through_leave()
+    {
+        await using var cluster = await TestCluster.StartAsync(new TestClusterOptions { Silos = 3 });
+        var fresh = await cluster.AddSiloAsync(o =>
+        {
+            o.AutoJoin = false;
+            o.Seeds = [];
+        });
+        Assert.Null(cluster[0].Runtime.Membership.State.Member(fresh.Name));
+        var client = await cluster.CreateClientAsync(null, "silo0");
+        string message = await client.JoinAsync(cluster[0].GrpcAddress, fresh.GrpcAddress);
+        Assert.Contains("joined", message);
+        await cluster.WaitForConvergenceAsync(TimeSpan.FromSeconds(15));
+        Assert.Equal(4, cluster[0].Runtime.Membership.State.Ring!.Members.Length);
+
+        await client.LeaveAsync(fresh.Name);
+        await TestCluster.WaitUntilAsync(() => Task.FromResult(cluster.Silos.Take(3).All(s => s.Runtime.Membership.State.Member(fresh.Name)?.Status == MemberStatus.Left)),
+            TimeSpan.FromSeconds(20), $"{fresh.Name} to leave");
+        var status = await client.GetStatusAsync(cluster[0].GrpcAddress);
+        Assert.Equal("left", status.Silos.Single(s => s.Name == fresh.Name).Status);
+        Assert.Equal(3, cluster[0].Runtime.Membership.State.Ring!.Members.Length);
+    }
+
+    [Fact]
+    public async Task A_restarted_silo_keeps_membership_and_ring_from_disk_and_rejoins_without_a_seed()
+    {
+        await using var cluster = await TestCluster.StartAsync(new TestClusterOptions { Silos = 3 });
+        var ringBefore = cluster[2].Runtime.Membership.State.Ring!;
+        await cluster.StopSiloAsync("silo2");
+        // A change made while silo2 is down must reach it by gossip with the peers it remembers.
+        await cluster[0].Runtime.Membership.DefineBucketAsync(new BucketSettings("later", 3, 2, 2), CancellationToken.None);
+        cluster.Silo("silo2").Options.Seeds.Clear();
+        await cluster.RestartSiloAsync("silo2");
+        var restarted = cluster.Silo("silo2").Runtime;
+        Assert.Empty(restarted.Options.Seeds);
+        Assert.Equal(ringBefore.Owners.ToArray(), restarted.Membership.State.Ring!.Owners.ToArray());
+        Assert.Equal(3, restarted.Membership.State.Members.Count);
+        await TestCluster.WaitUntilAsync(() => Task.FromResult(restarted.Membership.State.Buckets.ContainsKey("later") &&
+                cluster[0].Runtime.Detector.IsReachable("silo2") && cluster[1].Runtime.Detector.IsReachable("silo2")),
+            TimeSpan.FromSeconds(10), "silo2 to rejoin by gossip");
+        await cluster.WaitForConvergenceAsync(TimeSpan.FromSeconds(10));
+        var client = await cluster.CreateClientAsync();
+        await client.PutAsync("later", "k", "v", options: new PutOptions { W = 3 });
+    }
+}

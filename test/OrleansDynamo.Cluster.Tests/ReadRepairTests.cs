@@ -1,0 +1,43 @@
+using OrleansDynamo.Client;
+using OrleansDynamo.TestingHost;
+using Xunit;
+using static OrleansDynamo.Cluster.Tests.AlwaysWriteableCluster;
+
+namespace OrleansDynamo.Cluster.Tests;
+
+/// <summary>Issue 6: a get repairs stale replicas in the background, without anti-entropy or hinted handoff.</summary>
+public sealed class ReadRepairTests
+{
+    // Anti-entropy off and hints held back, so only read repair can bring the stale replica up to date.
+    private static TestClusterOptions NoOtherRepair() => Options(3, (_, o) =>
+    {
+        o.AntiEntropy.Enabled = false;
+        o.Hints.DeliveryIntervalMs = 600_000;
+    });
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(1)]
+    public async Task A_replica_with_a_stale_version_is_repaired_by_a_get(int r)
+    {
+        await using var cluster = await TestCluster.StartAsync(NoOtherRepair());
+        string key = "cart-erin-r" + r;
+        var pl = cluster.PreferenceList("default", key, 3);
+        var client = await cluster.CreateClientAsync();
+        var first = await client.PutAsync("default", key, "v1", options: new PutOptions { W = 3 });
+
+        string stale = pl[2];
+        cluster.Cut(pl[0], stale);
+        await client.PutAsync("default", key, "v2", first, new PutOptions { W = 2 });
+        cluster.HealAll();
+        Assert.True(await StoreHoldsAsync(cluster, stale, key, "v1"), $"{stale} missed v2");
+        long repairsBefore = cluster.Silos.Sum(s => s.Runtime.Counters.Get("read_repairs"));
+
+        // With R=1 the coordinator answers after the first reply: the stale replica's late reply is repaired too.
+        var got = await client.GetAsync("default", key, new GetOptions { R = (uint)r });
+        Assert.Equal("v2", Assert.Single(got.Siblings).ValueAsString);
+        await TestCluster.WaitUntilAsync(() => StoreHoldsAsync(cluster, stale, key, "v2"), Bound, $"read repair of {stale}");
+        Assert.True(cluster.Silos.Sum(s => s.Runtime.Counters.Get("read_repairs")) > repairsBefore);
+        Assert.Equal(0, cluster.Silos.Sum(s => s.Runtime.Counters.Get("hints_delivered:" + stale)));
+    }
+}
