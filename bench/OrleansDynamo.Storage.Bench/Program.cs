@@ -1,15 +1,16 @@
 using OrleansDynamo.Storage;
 using OrleansDynamo.Storage.Bench;
 
-// Usage: dotnet run -c Release --project bench/OrleansDynamo.Storage.Bench -- [secondsPerCase] [dataRoot] [all|writes|reads]
+// Usage: dotnet run -c Release --project bench/OrleansDynamo.Storage.Bench -- [secondsPerCase] [dataRoot] [all|writes|reads] [groupCommitWindowMicroseconds]
 double seconds = args.Length > 0 ? double.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 3;
 string root = args.Length > 1 ? args[1] : Path.Combine(Path.GetTempPath(), "od-storage-bench");
 string cases = args.Length > 2 ? args[2] : "all";
+var window = TimeSpan.FromMicroseconds(args.Length > 3 ? double.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 200);
 Directory.CreateDirectory(root);
 Console.WriteLine($"OrleansDynamo storage bench: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, " +
-                  $".NET {Environment.Version}, {seconds} s per case, data in {root}");
+                  $".NET {Environment.Version}, {seconds} s per case, group commit window {window.TotalMicroseconds} µs, data in {root}");
 
-var bench = new StoreBenchmarks(TimeSpan.FromSeconds(seconds), root, Console.Out);
+var bench = new StoreBenchmarks(TimeSpan.FromSeconds(seconds), root, Console.Out, window);
 if (cases is "all" or "writes")
 {
     var full = new Dictionary<int, double>();

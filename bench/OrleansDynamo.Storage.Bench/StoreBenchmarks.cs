@@ -6,7 +6,7 @@ using OrleansDynamo.Storage.Sqlite;
 namespace OrleansDynamo.Storage.Bench;
 
 /// <summary>Each case opens a fresh store in its own temp directory, runs for a fixed time and prints one line.</summary>
-internal sealed class StoreBenchmarks(TimeSpan duration, string root, TextWriter output)
+internal sealed class StoreBenchmarks(TimeSpan duration, string root, TextWriter output, TimeSpan groupCommitWindow)
 {
     private static readonly SiblingSet OneKiB =
         SiblingSet.Empty.Update(VectorClock.Empty, "bench", new byte[1024], tombstone: false, 1_700_000_000_000);
@@ -15,7 +15,7 @@ internal sealed class StoreBenchmarks(TimeSpan duration, string root, TextWriter
     {
         string dir = Path.Combine(root, name);
         if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
-        return SqlitePartitionStore.Open(new SqliteStoreOptions { DataDirectory = dir, Durability = durability });
+        return SqlitePartitionStore.Open(new SqliteStoreOptions { DataDirectory = dir, Durability = durability, GroupCommitWindow = groupCommitWindow });
     }
 
     /// <summary>Single-key writes of 1 KiB values from <paramref name="writers"/> concurrent loops.</summary>
@@ -24,6 +24,7 @@ internal sealed class StoreBenchmarks(TimeSpan duration, string root, TextWriter
         await using var store = Open($"writes-{durability}-{writers}", durability);
         var latencies = new List<double>[writers];
         long total = 0;
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var sw = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
         {
@@ -37,10 +38,11 @@ internal sealed class StoreBenchmarks(TimeSpan duration, string root, TextWriter
             }
         })));
         double seconds = sw.Elapsed.TotalSeconds;
+        double cpuPerWrite = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMicroseconds / Math.Max(1, total);
         var all = latencies.SelectMany(l => l).Order().ToArray();
         var (batches, writes) = store.CommitStats;
         double rate = total / seconds;
-        output.WriteLine($"write  {durability,-6} writers={writers,-3} {rate,10:N0} writes/s   mean batch {writes / (double)Math.Max(1, batches),6:N1}   p50 {Percentile(all, 0.50),6:N2} ms   p99 {Percentile(all, 0.99),6:N2} ms");
+        output.WriteLine($"write  {durability,-6} writers={writers,-3} {rate,10:N0} writes/s   mean batch {writes / (double)Math.Max(1, batches),6:N1}   p50 {Percentile(all, 0.50),6:N2} ms   p99 {Percentile(all, 0.99),6:N2} ms   cpu {cpuPerWrite,5:N0} µs/write");
         return rate;
     }
 

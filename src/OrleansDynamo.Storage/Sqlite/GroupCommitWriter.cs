@@ -6,7 +6,7 @@ namespace OrleansDynamo.Storage.Sqlite;
 
 /// <summary>
 /// Group commit: one dedicated thread takes every write queued (up to <see cref="SqliteStoreOptions.MaxBatchSize"/>,
-/// optionally waiting <see cref="SqliteStoreOptions.GroupCommitWindow"/> for more), applies them in one
+/// waiting up to <see cref="SqliteStoreOptions.GroupCommitWindow"/> for as many as the last batch had), applies them in one
 /// transaction on the one write connection, commits (one fsync in Full mode), then completes them all.
 /// While a commit is syncing, new writes pile up and form the next batch, so the fsync cost is shared.
 /// </summary>
@@ -22,9 +22,10 @@ internal sealed class GroupCommitWriter : IDisposable
     private readonly int _maxBatch;
     private readonly long _windowTicks;
     private readonly Thread _thread;
+    private readonly object _gate = new();
+    private int _sleeping;
     private long _batches;
     private long _writes;
-
     private readonly WalCheckpointer? _checkpointer;
 
     public GroupCommitWriter(SqliteWriteSession session, SqliteStoreOptions options, WalCheckpointer? checkpointer)
@@ -43,6 +44,7 @@ internal sealed class GroupCommitWriter : IDisposable
     public Task<T> Enqueue<T>(WriteOp<T> op)
     {
         if (!_queue.Writer.TryWrite(op)) throw new ObjectDisposedException(nameof(SqlitePartitionStore));
+        Wake();
         return op.Task;
     }
 
@@ -50,19 +52,24 @@ internal sealed class GroupCommitWriter : IDisposable
     {
         var batch = new List<WriteOp>(_maxBatch);
         var reader = _queue.Reader;
+        int lastBatch = 0;
         while (WaitToRead(reader))
         {
             Drain(reader, batch);
-            if (_windowTicks > 0 && batch.Count < _maxBatch)
+            // Adaptive window: the writers of the last batch are likely coming back, so wait briefly
+            // for them; a lone writer (last batch of 1) never waits.
+            int expected = Math.Min(lastBatch, _maxBatch);
+            if (_windowTicks > 0 && batch.Count < expected)
             {
                 long deadline = Stopwatch.GetTimestamp() + _windowTicks;
                 var spin = new SpinWait();
-                while (batch.Count < _maxBatch && Stopwatch.GetTimestamp() < deadline)
+                while (batch.Count < expected && Stopwatch.GetTimestamp() < deadline)
                 {
                     if (!reader.TryPeek(out _)) spin.SpinOnce(sleep1Threshold: -1);
                     Drain(reader, batch);
                 }
             }
+            lastBatch = batch.Count;
             CommitBatch(batch);
             _checkpointer?.NotifyCommit();
             Interlocked.Increment(ref _batches);
@@ -71,10 +78,31 @@ internal sealed class GroupCommitWriter : IDisposable
         }
     }
 
-    private static bool WaitToRead(ChannelReader<WriteOp> reader)
+    /// <summary>
+    /// Blocks until a write is queued (false once the queue is completed and empty): a plain monitor
+    /// wait, so an idle writer costs no task allocation and no spinning; producers pulse only when it sleeps.
+    /// </summary>
+    private bool WaitToRead(ChannelReader<WriteOp> reader)
     {
-        var wait = reader.WaitToReadAsync();
-        return wait.IsCompletedSuccessfully ? wait.Result : wait.AsTask().GetAwaiter().GetResult();
+        while (true)
+        {
+            if (reader.TryPeek(out _)) return true;
+            if (reader.Completion.IsCompleted) return false;
+            lock (_gate)
+            {
+                Volatile.Write(ref _sleeping, 1);
+                Interlocked.MemoryBarrier();
+                if (!reader.TryPeek(out _) && !reader.Completion.IsCompleted) Monitor.Wait(_gate);
+                Volatile.Write(ref _sleeping, 0);
+            }
+        }
+    }
+
+    private void Wake()
+    {
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _sleeping) == 0) return;
+        lock (_gate) Monitor.Pulse(_gate);
     }
 
     private void Drain(ChannelReader<WriteOp> reader, List<WriteOp> batch)
@@ -141,6 +169,7 @@ internal sealed class GroupCommitWriter : IDisposable
     public void Dispose()
     {
         _queue.Writer.TryComplete();
+        lock (_gate) Monitor.Pulse(_gate);
         _thread.Join();
     }
 }

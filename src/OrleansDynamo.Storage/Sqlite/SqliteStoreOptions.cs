@@ -16,19 +16,19 @@ public sealed class SqliteStoreOptions
     public int MaxBatchSize { get; set; } = 256;
 
     /// <summary>
-    /// Extra time the writer waits for more writes before committing a batch that is not full.
-    /// Default zero: writes arriving during a commit already form the next batch, which is enough.
+    /// Longest extra wait for more writes before committing a batch smaller than the previous one
+    /// (its writers are likely to return). A lone writer never waits. Default 200 µs; zero disables.
     /// </summary>
-    public TimeSpan GroupCommitWindow { get; set; } = TimeSpan.Zero;
+    public TimeSpan GroupCommitWindow { get; set; } = TimeSpan.FromMicroseconds(200);
 
     /// <summary>
     /// How long the background checkpointer waits after a commit before copying WAL pages into the
-    /// database file. Default 50 ms. Zero disables it (SQLite then checkpoints inside commits).
+    /// database file. Default 100 ms. Zero disables it (SQLite then checkpoints inside commits).
     /// </summary>
-    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromMilliseconds(50);
+    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>WAL size (pages) at which the writer checkpoints itself, a backstop. Default 8192 (32 MiB).</summary>
-    public int WalAutoCheckpointPages { get; set; } = 8192;
+    /// <summary>WAL size (pages) at which the writer checkpoints itself, a backstop. Default 16384 (64 MiB).</summary>
+    public int WalAutoCheckpointPages { get; set; } = 16384;
 
     /// <summary>Page cache of the write connection, in KiB. Default 16384 (16 MiB).</summary>
     public int WriteCacheKiB { get; set; } = 16384;

@@ -5,7 +5,7 @@ namespace OrleansDynamo.Storage.Sqlite;
 /// <summary>
 /// Copies WAL pages back into <c>silo.db</c> on its own thread and connection (a PASSIVE checkpoint
 /// never blocks the writer or readers), so commits only append to the WAL. Measured here: checkpoints
-/// inside the commit path halved 64-writer throughput and raised p99 eightfold. The writer keeps
+/// inside the commit path roughly halved 64-writer throughput and tripled p99. The writer keeps
 /// SQLite's own auto-checkpoint at <see cref="SqliteStoreOptions.WalAutoCheckpointPages"/> as a backstop,
 /// which then finds little left to copy and lets the WAL restart from its beginning.
 /// </summary>
