@@ -7,4 +7,7 @@ public sealed record TransferProgress(int Partition, string FromSilo, string ToS
 public interface ITransferReporter
 {
     IReadOnlyList<TransferProgress> Transfers();
+
+    /// <summary>True while <paramref name="silo"/>, newly joined, still receives partitions (as this silo sees it).</summary>
+    bool IsJoining(string silo) => false;
 }

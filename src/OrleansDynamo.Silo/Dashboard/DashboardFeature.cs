@@ -1,0 +1,225 @@
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using OrleansDynamo.Core.Buckets;
+using OrleansDynamo.Core.Membership;
+using OrleansDynamo.Protocol.Grpc;
+using OrleansDynamo.Silo.Api;
+using OrleansDynamo.Silo.Diagnostics;
+using OrleansDynamo.Silo.Hosting;
+
+namespace OrleansDynamo.Silo.Dashboard;
+
+/// <summary>
+/// The dashboard every silo serves on its HTTP port: the page at / (static files embedded in the
+/// silo assembly, no build step) and the JSON API it reads: /api/cluster, /api/ring, /api/stats,
+/// /api/partitions, /api/hints and /api/key. Cluster-wide answers are merged from the peers' own
+/// answers over HTTP (their addresses come from the membership).
+/// </summary>
+public sealed class DashboardFeature : ISiloFeature
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = false };
+
+    private SiloRuntime _silo = null!;
+    private MetricsFeature _metrics = null!;
+
+    public int Order => 110;
+
+    public void Install(SiloRuntime silo)
+    {
+        _silo = silo;
+        _metrics = silo.Feature<MetricsFeature>() ?? throw new InvalidOperationException("the dashboard needs the metrics feature");
+        silo.EndpointMappers.Add(Map);
+    }
+
+    private void Map(IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet(DashboardRoutes.Page, (HttpContext http) => DashboardAssets.WriteAsync(http, "index.html"));
+        endpoints.MapGet(DashboardRoutes.Assets, (HttpContext http, string file) => DashboardAssets.WriteAsync(http, file));
+        endpoints.MapGet(DashboardRoutes.Cluster, async (CancellationToken ct) => Ok(Cluster(await _metrics.RefreshLoadsAsync(ct))));
+        endpoints.MapGet(DashboardRoutes.Ring, () => Ok(Ring()));
+        endpoints.MapGet(DashboardRoutes.Stats, async (string? scope, CancellationToken ct) => scope switch
+        {
+            "raw" => Ok(_metrics.RawStats()),
+            "cluster" => Ok(await _metrics.StatsAsync(cluster: true, ct)),
+            null or "" or "silo" => Ok(await _metrics.StatsAsync(cluster: false, ct)),
+            _ => BadScope(scope),
+        });
+        endpoints.MapGet(DashboardRoutes.Partitions, async (string? scope, CancellationToken ct) => scope switch
+        {
+            "silo" => Ok(await LocalPartitionsAsync(ct)),
+            null or "" or "cluster" => Ok(await PartitionsAsync(ct)),
+            _ => BadScope(scope),
+        });
+        endpoints.MapGet(DashboardRoutes.Hints, async (string? scope, CancellationToken ct) => scope switch
+        {
+            "silo" => Ok(new HintsView(_silo.Name, "silo", [await LocalHintsAsync(ct)], [])),
+            null or "" or "cluster" => Ok(await HintsAsync(ct)),
+            _ => BadScope(scope),
+        });
+        endpoints.MapGet(DashboardRoutes.Key, async (string? bucket, string? key, CancellationToken ct) => await KeyAsync(bucket, key, ct));
+    }
+
+    private static IResult Ok<T>(T value) => Results.Json(value, Json);
+
+    private static IResult BadScope(string scope) =>
+        Results.Json(new ErrorView($"unknown scope '{scope}'; use silo or cluster"), Json, statusCode: StatusCodes.Status400BadRequest);
+
+    /// <summary>The silos as this silo sees them, with each silo's load (<paramref name="loads"/>: those that answered).</summary>
+    public ClusterView Cluster(IReadOnlyDictionary<string, double> loads)
+    {
+        var state = _silo.Membership.State;
+        var ring = state.Ring;
+        var counts = ring?.PartitionCounts() ?? new Dictionary<string, int>();
+        int n = DefaultN(state);
+        double threshold = _metrics.Options.OutOfBalanceThreshold;
+        double mean = loads.Count == 0 ? 0 : loads.Values.Average();
+        var silos = state.Members.Values.Select(m =>
+        {
+            double? load = loads.TryGetValue(m.Name, out var l) ? l : null;
+            bool? off = load is { } v && mean > 0 ? Math.Abs(v - mean) > threshold * mean : load is null ? null : false;
+            int replicas = ring is not null && ring.FindMember(m.Name) is not null ? ring.PartitionsOf(m.Name, n).Count : 0;
+            return new SiloView(m.Name, m.Info.Address, m.Info.HttpAddress, m.Info.Zone, _silo.StatusOf(m), m.Name == _silo.Name,
+                counts.GetValueOrDefault(m.Name), replicas, load, off);
+        }).ToArray();
+        var balance = new LoadBalanceView(Math.Round(mean, 3), threshold,
+            MetricsStatsBuilder.OutOfBalanceFraction(loads.Values.ToList(), threshold), loads.Count);
+        var buckets = state.Buckets.Values.Select(b => new BucketView(b.Name, b.N, b.R, b.W, BucketSettings.PolicyName(b.Policy))).ToArray();
+        return new ClusterView(_silo.Name, state.ClusterName, state.Version, state.PartitionCount, _metrics.Options.PageRefreshMs, silos, balance, buckets);
+    }
+
+    public RingView Ring()
+    {
+        var state = _silo.Membership.State;
+        if (state.Ring is not { } ring) return new RingView(state.Version, state.PartitionCount, DefaultN(state), [], []);
+        var names = ring.Owners.Distinct().Order(StringComparer.Ordinal).ToArray();
+        var index = names.Select((name, i) => (name, i)).ToDictionary(x => x.name, x => x.i, StringComparer.Ordinal);
+        return new RingView(ring.Version, ring.PartitionCount, DefaultN(state), names, [.. ring.Owners.Select(o => index[o])]);
+    }
+
+    private static int DefaultN(ClusterState state) =>
+        state.Buckets.TryGetValue(BucketSettings.DefaultName, out var b) ? b.N : 3;
+
+    private async Task<LocalPartitionsView> LocalPartitionsAsync(CancellationToken ct)
+    {
+        var summaries = await _metrics.RefreshPartitionsAsync(ct);
+        return new LocalPartitionsView(_silo.Name, [.. summaries.Select(s => new LocalPartition(s.Partition, s.KeyCount, s.Bytes))]);
+    }
+
+    public async Task<PartitionsView> PartitionsAsync(CancellationToken ct)
+    {
+        var state = _silo.Membership.State;
+        int n = DefaultN(state);
+        var own = await LocalPartitionsAsync(ct);
+        var (peers, missing) = await FromPeersAsync<LocalPartitionsView>(DashboardRoutes.LocalPartitions, ct);
+        var all = new List<LocalPartitionsView> { own };
+        all.AddRange(peers);
+        var keys = new Dictionary<int, Dictionary<string, long>>();
+        var bytes = new Dictionary<int, Dictionary<string, long>>();
+        foreach (var view in all)
+        {
+            foreach (var p in view.Partitions)
+            {
+                if (!keys.TryGetValue(p.Partition, out var k)) keys[p.Partition] = k = new(StringComparer.Ordinal);
+                if (!bytes.TryGetValue(p.Partition, out var b)) bytes[p.Partition] = b = new(StringComparer.Ordinal);
+                k[view.Silo] = p.Keys;
+                b[view.Silo] = p.Bytes;
+            }
+        }
+        var exchange = _silo.Features.OfType<IPartitionExchangeReporter>().FirstOrDefault();
+        var rows = new List<PartitionView>();
+        if (state.Ring is { } ring)
+        {
+            for (int p = 0; p < ring.PartitionCount; p++)
+            {
+                var list = ring.PreferenceListFor(p, n);
+                rows.Add(new PartitionView(p, [.. list.Primaries], [.. list.Fallbacks],
+                    keys.GetValueOrDefault(p) ?? [], bytes.GetValueOrDefault(p) ?? [], exchange?.LastExchange(p)));
+            }
+        }
+        return new PartitionsView(_silo.Name, "cluster", n, [.. all.Select(v => v.Silo)], [.. missing], [.. rows]);
+    }
+
+    private async Task<HintsOfSilo> LocalHintsAsync(CancellationToken ct)
+    {
+        var waiting = await _silo.Store.Hints.CountByTargetAsync(ct);
+        return new HintsOfSilo(_silo.Name, waiting.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal),
+            _silo.Counters.Get(CounterNames.HintsStored), _silo.Counters.Get(CounterNames.HintsDelivered), _silo.Counters.Get(CounterNames.HintsDropped));
+    }
+
+    public async Task<HintsView> HintsAsync(CancellationToken ct)
+    {
+        var own = await LocalHintsAsync(ct);
+        var (peers, missing) = await FromPeersAsync<HintsView>(DashboardRoutes.LocalHints, ct);
+        return new HintsView(_silo.Name, "cluster", [own, .. peers.SelectMany(p => p.Silos)], [.. missing]);
+    }
+
+    private async Task<IResult> KeyAsync(string? bucket, string? key, CancellationToken ct)
+    {
+        try
+        {
+            var answer = await new ClientApiService(_silo).ReplicasAsync(new GetReplicasRequest { Bucket = bucket ?? "", Key = key ?? "" }, ct);
+            string bucketName = string.IsNullOrEmpty(bucket) ? BucketSettings.DefaultName : bucket;
+            var replicas = answer.Replicas.Select(r => new ReplicaView(r.Silo, r.Reachable, r.Found, string.IsNullOrEmpty(r.Error) ? null : r.Error,
+                [.. r.Siblings.Select(ToView)])).ToArray();
+            return Ok(new KeyView(bucketName, key ?? "", (int)answer.Partition, [.. answer.PreferenceList], replicas));
+        }
+        catch (DynamoException e)
+        {
+            int status = e.Kind switch
+            {
+                DynamoErrorKind.InvalidArgument => StatusCodes.Status400BadRequest,
+                DynamoErrorKind.NotFound => StatusCodes.Status404NotFound,
+                _ => StatusCodes.Status503ServiceUnavailable,
+            };
+            return Results.Json(new ErrorView(e.Message), Json, statusCode: status);
+        }
+    }
+
+    private static SiblingView ToView(Protocol.Grpc.Sibling s)
+    {
+        var bytes = s.Value.ToByteArray();
+        string text;
+        bool base64 = false;
+        try
+        {
+            text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
+            if (text.Any(c => char.IsControl(c) && c is not '\n' and not '\r' and not '\t')) throw new DecoderFallbackException();
+        }
+        catch (DecoderFallbackException)
+        {
+            text = Convert.ToBase64String(bytes);
+            base64 = true;
+        }
+        return new SiblingView(text, base64, s.Deleted, s.TimestampMs, bytes.Length);
+    }
+
+    /// <summary>Asks every other silo this silo sees up for <paramref name="path"/>; returns the answers and who did not answer.</summary>
+    private async Task<(List<T> Answers, List<string> Missing)> FromPeersAsync<T>(string path, CancellationToken ct)
+    {
+        var members = _silo.Membership.State.Active.Where(m => m.Name != _silo.Name).ToList();
+        var answers = new List<T>();
+        var missing = new List<string>();
+        var calls = members.Select(async m =>
+        {
+            if (m.Info.HttpAddress is null || _silo.StatusOf(m) != "up") return (m.Name, default(T));
+            try
+            {
+                return (m.Name, await _metrics.Http.GetFromJsonAsync<T>(m.Info.HttpAddress.TrimEnd('/') + path, Json, ct));
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException or NotSupportedException)
+            {
+                return (m.Name, default(T));
+            }
+        }).ToList();
+        foreach (var (name, answer) in await Task.WhenAll(calls))
+        {
+            if (answer is null) missing.Add(name);
+            else answers.Add(answer);
+        }
+        return (answers, missing);
+    }
+}

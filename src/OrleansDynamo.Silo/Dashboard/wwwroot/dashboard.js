@@ -1,0 +1,349 @@
+// OrleansDynamo dashboard: plain JavaScript, no libraries, no build step. Reads the silo's JSON API
+// every refresh and draws the ring (SVG) and the charts (canvas).
+(function () {
+  "use strict";
+
+  const PALETTE = ["#4aa3ff", "#f0883e", "#a371f7", "#3fb950", "#db61a2", "#e3b341", "#39c5cf", "#ff7b72", "#8b949e", "#7ee787"];
+  const $ = (id) => document.getElementById(id);
+  const state = {
+    refreshMs: 1500,
+    tick: 0,
+    names: [],
+    statuses: {},
+    ringVersion: null,
+    ring: null,
+    repairHistory: [], // {t, counters}
+    repairSeries: { hints_stored: [], hints_delivered: [], read_repairs: [], ae_keys_repaired: [] },
+  };
+
+  function colorOf(name) {
+    const i = state.names.indexOf(name);
+    return PALETTE[(i < 0 ? 0 : i) % PALETTE.length];
+  }
+
+  function el(tag, attrs, ...children) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === null || v === undefined) continue;
+      if (k === "class") e.className = v;
+      else if (k === "text") e.textContent = v;
+      else e.setAttribute(k, v);
+    }
+    for (const c of children) e.append(c);
+    return e;
+  }
+
+  function fmt(n, digits) {
+    if (n === null || n === undefined || Number.isNaN(n)) return "–";
+    if (digits === undefined) digits = n >= 100 ? 0 : n >= 10 ? 1 : 2;
+    return Number(n).toFixed(digits);
+  }
+
+  async function getJson(path) {
+    const r = await fetch(path, { cache: "no-store" });
+    const body = await r.json().catch(() => ({}));
+    if (!r.ok) throw new Error(body.error || ("HTTP " + r.status));
+    return body;
+  }
+
+  // ---- silos -------------------------------------------------------------------------------------
+  function renderCluster(c) {
+    state.refreshMs = c.pageRefreshMs || state.refreshMs;
+    $("cluster-name").textContent = c.clusterName;
+    $("self-name").textContent = c.self;
+    $("membership-version").textContent = c.membershipVersion;
+    state.names = c.silos.map((s) => s.name).sort();
+    const tbody = document.querySelector("#silos tbody");
+    tbody.replaceChildren(...c.silos.map((s) => {
+      state.statuses[s.name] = s.status;
+      const balance = s.outOfBalance === null ? "–" : s.outOfBalance ? "off" : "ok";
+      return el("tr", { "data-silo": s.name, "data-silo-status": s.status, class: s.isSelf ? "self" : "" },
+        el("td", {}, el("span", { class: "swatch", style: "background:" + colorOf(s.name) }), s.name),
+        el("td", {}, el("span", { class: "pill pill-" + s.status, "data-status": s.status, text: s.status })),
+        el("td", { text: s.zone || "–" }),
+        el("td", { text: String(s.partitions) }),
+        el("td", { text: String(s.replicas) }),
+        el("td", { "data-load": s.loadPerSecond === null ? "" : String(s.loadPerSecond), text: fmt(s.loadPerSecond) }),
+        el("td", { class: s.outOfBalance ? "error" : "", text: balance }),
+        el("td", { class: "muted", text: s.httpAddress || s.address }));
+    }));
+    const up = c.silos.filter((s) => s.status === "up").length;
+    const unreachable = c.silos.filter((s) => s.status === "unreachable").length;
+    setCount("silo-count-up", up);
+    setCount("silo-count-unreachable", unreachable);
+    $("silos-view-note").textContent = "as " + c.self + " sees them";
+    const f = c.loadBalance.outOfBalanceFraction;
+    $("out-of-balance").textContent = Math.round(f * 100) + "%";
+    $("out-of-balance").dataset.fraction = String(f);
+    $("out-of-balance").title = "load more than " + Math.round(c.loadBalance.threshold * 100) + "% off the mean of " +
+      fmt(c.loadBalance.meanLoadPerSecond) + " req/s (" + c.loadBalance.silosMeasured + " silos measured)";
+  }
+
+  function setCount(id, n) {
+    $(id).textContent = String(n);
+    $(id).dataset.count = String(n);
+  }
+
+  // ---- ring --------------------------------------------------------------------------------------
+  function arcPath(cx, cy, r0, r1, a0, a1) {
+    const p = (r, a) => [cx + r * Math.sin(a), cy - r * Math.cos(a)];
+    const large = a1 - a0 > Math.PI ? 1 : 0;
+    const [x0, y0] = p(r1, a0), [x1, y1] = p(r1, a1), [x2, y2] = p(r0, a1), [x3, y3] = p(r0, a0);
+    return `M${x0},${y0} A${r1},${r1} 0 ${large} 1 ${x1},${y1} L${x2},${y2} A${r0},${r0} 0 ${large} 0 ${x3},${y3} Z`;
+  }
+
+  function renderRing(ring) {
+    const svg = $("ring");
+    const ns = "http://www.w3.org/2000/svg";
+    const parts = [];
+    const q = ring.partitionCount;
+    if (ring.owners.length === q && q > 0) {
+      let start = 0;
+      for (let i = 1; i <= q; i++) {
+        if (i < q && ring.owners[i] === ring.owners[start]) continue;
+        const owner = ring.silos[ring.owners[start]];
+        const path = document.createElementNS(ns, "path");
+        const gap = q > 256 ? 0 : 0.002;
+        path.setAttribute("d", arcPath(150, 150, 92, 138, (2 * Math.PI * start) / q + gap, (2 * Math.PI * i) / q - gap));
+        path.setAttribute("fill", colorOf(owner));
+        path.setAttribute("data-owner", owner);
+        path.setAttribute("data-first-partition", String(start));
+        path.setAttribute("data-last-partition", String(i - 1));
+        if (state.statuses[owner] && state.statuses[owner] !== "up") path.setAttribute("opacity", "0.25");
+        const title = document.createElementNS(ns, "title");
+        title.textContent = `partitions ${start}–${i - 1}: ${owner}`;
+        path.append(title);
+        parts.push(path);
+        start = i;
+      }
+    }
+    const label = document.createElementNS(ns, "text");
+    label.setAttribute("x", "150"); label.setAttribute("y", "146"); label.setAttribute("text-anchor", "middle");
+    label.setAttribute("fill", "#d7dee7"); label.setAttribute("font-size", "22"); label.setAttribute("font-weight", "600");
+    label.textContent = "Q = " + q;
+    const sub = document.createElementNS(ns, "text");
+    sub.setAttribute("x", "150"); sub.setAttribute("y", "168"); sub.setAttribute("text-anchor", "middle");
+    sub.setAttribute("fill", "#7d8998"); sub.setAttribute("font-size", "12");
+    sub.textContent = "N = " + ring.n + ", ring v" + ring.version;
+    svg.replaceChildren(...parts, label, sub);
+    const counts = {};
+    for (const o of ring.owners) counts[ring.silos[o]] = (counts[ring.silos[o]] || 0) + 1;
+    $("ring-legend").replaceChildren(...Object.keys(counts).sort().map((name) =>
+      el("li", { "data-owner": name }, el("span", { class: "swatch", style: "background:" + colorOf(name) }),
+        name + " ", el("span", { class: "muted", text: counts[name] + " tokens · " + (state.statuses[name] || "?") }))));
+    $("ring-note").textContent = "coloured by owner";
+  }
+
+  // ---- charts ------------------------------------------------------------------------------------
+  function drawChart(canvas, series, options) {
+    const dpr = window.devicePixelRatio || 1;
+    const w = canvas.clientWidth, h = canvas.clientHeight;
+    if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
+      canvas.width = Math.round(w * dpr);
+      canvas.height = Math.round(h * dpr);
+    }
+    const g = canvas.getContext("2d");
+    g.setTransform(dpr, 0, 0, dpr, 0, 0);
+    g.clearRect(0, 0, w, h);
+    const left = 44, right = 8, top = 18, bottom = 18;
+    const pw = w - left - right, ph = h - top - bottom;
+    let max = 0, len = 0;
+    for (const s of series) {
+      len = Math.max(len, s.values.length);
+      for (const v of s.values) if (v > max) max = v;
+    }
+    max = niceMax(max || options.minMax || 1);
+    g.font = "11px system-ui, sans-serif";
+    g.strokeStyle = "#2a323d"; g.fillStyle = "#7d8998"; g.lineWidth = 1;
+    for (let i = 0; i <= 4; i++) {
+      const y = top + ph - (ph * i) / 4;
+      g.beginPath(); g.moveTo(left, Math.round(y) + 0.5); g.lineTo(w - right, Math.round(y) + 0.5); g.stroke();
+      g.fillText(fmtAxis((max * i) / 4), 4, y + 4);
+    }
+    g.fillText(options.xLabel || "last 60 s", left, h - 4);
+    for (const s of series) {
+      if (s.values.length < 2) continue;
+      g.strokeStyle = s.color; g.lineWidth = 1.8; g.beginPath();
+      s.values.forEach((v, i) => {
+        const x = left + (pw * i) / (len - 1);
+        const y = top + ph - (ph * Math.min(v, max)) / max;
+        if (i === 0) g.moveTo(x, y); else g.lineTo(x, y);
+      });
+      g.stroke();
+      if (options.fill) {
+        g.lineTo(left + pw, top + ph); g.lineTo(left, top + ph); g.closePath();
+        g.fillStyle = s.color + "22"; g.fill();
+      }
+    }
+    let lx = left + 4;
+    for (const s of series) {
+      g.fillStyle = s.color; g.fillRect(lx, 4, 10, 10);
+      g.fillStyle = "#d7dee7"; g.fillText(s.name, lx + 14, 13);
+      lx += g.measureText(s.name).width + 30;
+    }
+  }
+
+  function niceMax(v) {
+    const p = Math.pow(10, Math.floor(Math.log10(v)));
+    for (const m of [1, 2, 2.5, 5, 10]) if (v <= m * p) return m * p;
+    return 10 * p;
+  }
+
+  function fmtAxis(v) {
+    if (v >= 1000) return (v / 1000).toFixed(v >= 10000 ? 0 : 1) + "k";
+    if (v >= 10) return v.toFixed(0);
+    if (v >= 1) return v.toFixed(1);
+    return v.toFixed(2);
+  }
+
+  function renderStats(stats) {
+    const c = stats.coordinator;
+    $("request-rate").textContent = fmt(c.ratePerSecond, 1);
+    $("request-rate").dataset.rate = String(c.ratePerSecond);
+    $("latency-p50").textContent = fmt(c.p50Ms);
+    $("latency-p99").textContent = fmt(c.p99Ms);
+    $("latency-p999").textContent = fmt(c.p999Ms);
+    const s = stats.series;
+    drawChart($("chart-rate"), [{ name: "requests/s", color: "#4aa3ff", values: s.rate }], { fill: true });
+    drawChart($("chart-latency"), [
+      { name: "p50", color: "#3fb950", values: s.p50Ms },
+      { name: "p99", color: "#e3b341", values: s.p99Ms },
+      { name: "p99.9", color: "#f85149", values: s.p999Ms },
+    ], { minMax: 1 });
+    const ops = stats.operations.filter((o) => o.side === "coordinator");
+    $("ops").replaceChildren(...ops.map((o) => el("span", { "data-operation": o.operation, "data-rate": String(o.ratePerSecond) },
+      o.operation + " ", el("b", { text: fmt(o.ratePerSecond, 1) }), "/s · p99 ", el("b", { text: fmt(o.p99Ms) }), " ms",
+      o.errors ? el("span", { class: "error", text: " · " + o.errors + " errors" }) : "")));
+    if (stats.missing.length) $("ops").append(el("span", { class: "error", text: "no stats from " + stats.missing.join(", ") }));
+    renderVersions(stats.versions);
+    renderRepairs(stats.counters);
+  }
+
+  function renderVersions(v) {
+    const keys = ["1", "2", "3", "4+"];
+    const total = keys.reduce((a, k) => a + (v[k] || 0), 0);
+    $("versions").replaceChildren(...keys.map((k) => {
+      const n = v[k] || 0;
+      const pct = total ? (100 * n) / total : 0;
+      return el("div", { class: "bar", "data-versions": k, "data-count": String(n) },
+        el("span", { text: k }),
+        el("div", { class: "bar-track" }, el("div", { class: "bar-fill", style: "width:" + pct.toFixed(2) + "%" })),
+        el("span", { class: "muted", text: pct.toFixed(2) + "% (" + n + ")" }));
+    }));
+  }
+
+  function renderRepairs(counters) {
+    const now = Date.now();
+    const prev = state.repairHistory.length ? state.repairHistory[state.repairHistory.length - 1] : null;
+    state.repairHistory.push({ t: now, counters });
+    if (state.repairHistory.length > 2) state.repairHistory.shift();
+    for (const key of Object.keys(state.repairSeries)) {
+      let rate = 0;
+      if (prev) {
+        const dt = (now - prev.t) / 1000;
+        rate = dt > 0 ? Math.max(0, ((counters[key] || 0) - (prev.counters[key] || 0)) / dt) : 0;
+      }
+      const arr = state.repairSeries[key];
+      arr.push(rate);
+      if (arr.length > 60) arr.shift();
+    }
+    drawChart($("chart-repairs"), [
+      { name: "hints stored", color: "#f0883e", values: state.repairSeries.hints_stored },
+      { name: "delivered", color: "#3fb950", values: state.repairSeries.hints_delivered },
+      { name: "read repairs", color: "#a371f7", values: state.repairSeries.read_repairs },
+      { name: "AE keys", color: "#39c5cf", values: state.repairSeries.ae_keys_repaired },
+    ], { minMax: 1, xLabel: "since page load" });
+    const show = ["hints_stored", "hints_delivered", "hints_dropped", "read_repairs", "ae_exchanges", "ae_keys_repaired", "quorum_failures"];
+    $("repair-totals").replaceChildren(...show.map((k) => el("span", { "data-counter": k }, k.replace(/_/g, " ") + " ", el("b", { text: String(counters[k] || 0) }))));
+  }
+
+  function renderHints(h) {
+    let total = 0;
+    const items = [];
+    for (const s of h.silos) {
+      for (const [target, n] of Object.entries(s.waiting)) {
+        total += n;
+        items.push(el("span", { "data-hint-holder": s.silo, "data-hint-target": target }, s.silo + " → " + target + " ", el("b", { text: String(n) })));
+      }
+    }
+    setCount("hints-waiting", total);
+    $("hints").replaceChildren(...(items.length ? items : [el("span", { text: "none" })]));
+  }
+
+  // ---- partitions --------------------------------------------------------------------------------
+  function renderPartitions(p) {
+    const tbody = document.querySelector("#partitions tbody");
+    const chip = (name) => el("span", { class: "swatch", style: "background:" + colorOf(name), title: name });
+    tbody.replaceChildren(...p.partitions.map((row) => {
+      const keys = row.preferenceList.map((s) => (row.keys[s] !== undefined ? row.keys[s] : p.silos.includes(s) ? 0 : "?")).join(" / ");
+      const bytes = Object.values(row.bytes).reduce((a, b) => Math.max(a, b), 0);
+      return el("tr", { "data-partition": String(row.partition) },
+        el("td", { text: String(row.partition) }),
+        el("td", {}, ...row.preferenceList.flatMap((s) => [chip(s), s + " "])),
+        el("td", { class: "muted", text: row.fallbacks.slice(0, 2).join(", ") || "–" }),
+        el("td", { text: keys }),
+        el("td", { text: bytes >= 1024 ? (bytes / 1024).toFixed(1) + " KiB" : bytes + " B" }),
+        el("td", { class: "muted", text: row.lastExchange ? new Date(row.lastExchange).toLocaleTimeString() : "–" }));
+    }));
+    const totalKeys = p.partitions.reduce((a, r) => a + Math.max(0, ...Object.values(r.keys)), 0);
+    $("partitions-note").dataset.totalKeys = String(totalKeys);
+    $("partitions-note").textContent = p.partitions.length + " partitions, N = " + p.n + ", ~" + totalKeys + " keys" +
+      (p.missing.length ? " · no answer from " + p.missing.join(", ") : "");
+  }
+
+  // ---- key lookup --------------------------------------------------------------------------------
+  async function lookup(ev) {
+    ev.preventDefault();
+    const bucket = $("key-bucket").value.trim();
+    const key = $("key-input").value;
+    const out = $("key-result");
+    out.className = "key-result";
+    out.textContent = "looking up…";
+    try {
+      const k = await getJson("/api/key?bucket=" + encodeURIComponent(bucket) + "&key=" + encodeURIComponent(key));
+      out.replaceChildren(
+        el("div", { "data-key-partition": String(k.partition) }, "partition ", el("b", { text: String(k.partition) }), " · preference list ",
+          ...k.preferenceList.flatMap((s, i) => [el("span", { class: "swatch", style: "background:" + colorOf(s) }), el("b", { text: s }), i < k.preferenceList.length - 1 ? " → " : ""])),
+        ...k.replicas.map((r) => el("div", { class: "replica", "data-replica": r.silo, "data-reachable": String(r.reachable), "data-found": String(r.found), "data-siblings": String(r.siblings.length) },
+          el("b", { text: r.silo }), " ",
+          r.reachable ? el("span", { class: "muted", text: r.found ? r.siblings.length + " sibling(s)" : "not found" }) : el("span", { class: "error", text: "unreachable: " + (r.error || "") }),
+          el("div", {}, ...r.siblings.map((s) => el("span", { class: "sib", title: new Date(s.timestampMs).toISOString() },
+            s.deleted ? "⟂ tombstone" : (s.base64 ? "base64:" : "") + (s.value.length > 80 ? s.value.slice(0, 80) + "…" : s.value)))))));
+    } catch (e) {
+      out.className = "key-result error";
+      out.textContent = e.message;
+    }
+  }
+
+  // ---- refresh loop ------------------------------------------------------------------------------
+  async function refresh() {
+    const slow = state.tick % 3 === 0;
+    state.tick++;
+    try {
+      const [cluster, stats, hints] = await Promise.all([getJson("/api/cluster"), getJson("/api/stats?scope=cluster"), getJson("/api/hints")]);
+      renderCluster(cluster);
+      if (slow || cluster.membershipVersion !== state.ringVersion || !state.ring) {
+        state.ringVersion = cluster.membershipVersion;
+        state.ring = await getJson("/api/ring");
+      }
+      renderRing(state.ring);
+      renderStats(stats);
+      renderHints(hints);
+      if (slow) renderPartitions(await getJson("/api/partitions"));
+      const conn = $("connection");
+      conn.textContent = "live"; conn.className = "pill pill-up"; conn.dataset.connection = "live";
+      const now = new Date();
+      $("last-update").textContent = now.toLocaleTimeString();
+      $("last-update").dataset.updatedAt = now.toISOString();
+      document.body.dataset.ready = "true";
+    } catch (e) {
+      const conn = $("connection");
+      conn.textContent = "disconnected"; conn.className = "pill pill-unreachable"; conn.dataset.connection = "error";
+      conn.title = e.message;
+    }
+    setTimeout(refresh, state.refreshMs);
+  }
+
+  $("key-form").addEventListener("submit", lookup);
+  refresh();
+})();

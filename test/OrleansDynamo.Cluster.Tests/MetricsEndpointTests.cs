@@ -1,0 +1,141 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using OrleansDynamo.Silo.Dashboard;
+using OrleansDynamo.Silo.Diagnostics;
+using OrleansDynamo.TestingHost;
+using Xunit;
+
+namespace OrleansDynamo.Cluster.Tests;
+
+/// <summary>Issue 8: /metrics on every silo's HTTP port is Prometheus text holding the orleansdynamo.* instruments.</summary>
+public sealed class MetricsEndpointTests
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    [Fact]
+    public async Task Metrics_endpoint_is_valid_prometheus_text_counting_requests_versions_errors_and_background_work()
+    {
+        await using var cluster = await TestCluster.StartAsync(new TestClusterOptions { Silos = 3 });
+        var client = await cluster.CreateClientAsync();
+        for (int i = 0; i < 30; i++) await client.PutAsync("default", "m" + i, "value " + i);
+        for (int i = 0; i < 30; i++) Assert.True((await client.GetAsync("default", "m" + i)).Found);
+        await Assert.ThrowsAnyAsync<Exception>(() => client.GetAsync("no-such-bucket", "k"));
+
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var all = new List<PrometheusSample>();
+        IReadOnlyDictionary<string, string> types = new Dictionary<string, string>();
+        await TestCluster.WaitUntilAsync(async () =>
+        {
+            all.Clear();
+            foreach (var silo in cluster.Silos)
+            {
+                var response = await http.GetAsync(silo.HttpAddress + "/metrics");
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                Assert.StartsWith("text/plain", response.Content.Headers.ContentType!.MediaType);
+                var (t, samples) = MetricsPrometheusText.Parse(await response.Content.ReadAsStringAsync());
+                Assert.All(samples, s => Assert.Equal(silo.Name, s.Labels["silo"]));
+                types = t;
+                all.AddRange(samples);
+            }
+            // the gauges fed by the refresh loop (key counts, peers' load) follow after its next round;
+            // every replica stores each key in the end: 30 keys x N=3 over the three silos
+            return all.Where(s => s.Name == "orleansdynamo_partition_keys").Sum(s => s.Value) == 90
+                && all.Count(s => s.Name == "orleansdynamo_load") >= 9;
+        }, TimeSpan.FromSeconds(20), "90 replica keys and every silo's load in /metrics");
+
+        double Sum(string name, params (string Label, string Value)[] labels) =>
+            all.Where(s => s.Name == name && labels.All(l => s.Labels.TryGetValue(l.Label, out var v) && v == l.Value)).Sum(s => s.Value);
+
+        Assert.Equal("counter", types["orleansdynamo_requests_total"]);
+        Assert.Equal("histogram", types["orleansdynamo_request_duration_seconds"]);
+        Assert.Equal("gauge", types["orleansdynamo_load_out_of_balance"]);
+        // a forwarded request is measured once, where it was coordinated
+        Assert.Equal(30, Sum("orleansdynamo_requests_total", ("operation", "put"), ("side", "coordinator")));
+        Assert.True(Sum("orleansdynamo_requests_total", ("operation", "get"), ("side", "coordinator")) >= 30);
+        Assert.True(Sum("orleansdynamo_requests_total", ("operation", "put"), ("side", "replica")) >= 30, "replica-side writes");
+        Assert.Equal(30, Sum("orleansdynamo_request_duration_seconds_count", ("operation", "put"), ("side", "coordinator")));
+        Assert.True(Sum("orleansdynamo_request_duration_seconds_sum", ("operation", "put"), ("side", "coordinator")) > 0);
+        Assert.Equal(30, Sum("orleansdynamo_get_versions_total", ("versions", "1")));
+        Assert.True(Sum("orleansdynamo_request_errors_total", ("kind", "NotFound")) >= 1, "the unknown bucket counted as an error by kind");
+        foreach (var name in new[] { "orleansdynamo_hints_stored_total", "orleansdynamo_hints_delivered_total", "orleansdynamo_hints_dropped_total",
+                     "orleansdynamo_read_repairs_total", "orleansdynamo_antientropy_exchanges_total", "orleansdynamo_antientropy_keys_repaired_total",
+                     "orleansdynamo_transfers_total", "orleansdynamo_transfers_active", "orleansdynamo_load_out_of_balance" })
+        {
+            Assert.True(types.ContainsKey(name), $"{name} is exported");
+        }
+        double fraction = all.First(s => s.Name == "orleansdynamo_load_out_of_balance").Value;
+        Assert.InRange(fraction, 0, 1);
+    }
+
+    [Fact]
+    public async Task Json_api_describes_cluster_ring_partitions_hints_and_a_keys_replicas()
+    {
+        await using var cluster = await TestCluster.StartAsync(new TestClusterOptions { Silos = 3 });
+        var client = await cluster.CreateClientAsync();
+        for (int i = 0; i < 20; i++) await client.PutAsync("default", "j" + i, "v" + i);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10), BaseAddress = new Uri(cluster[1].HttpAddress!) };
+
+        var view = (await http.GetFromJsonAsync<ClusterView>("/api/cluster", Json))!;
+        Assert.Equal("silo1", view.Self);
+        Assert.Equal(3, view.Silos.Length);
+        Assert.All(view.Silos, s => Assert.Equal("up", s.Status));
+        Assert.Equal(64, view.Silos.Sum(s => s.Partitions));
+        Assert.All(view.Silos, s => Assert.Equal(64, s.Replicas));
+
+        var ring = (await http.GetFromJsonAsync<RingView>("/api/ring", Json))!;
+        Assert.Equal(64, ring.Owners.Length);
+        Assert.Equal(["silo0", "silo1", "silo2"], ring.Silos);
+
+        var partitions = (await http.GetFromJsonAsync<PartitionsView>("/api/partitions", Json))!;
+        Assert.Equal(64, partitions.Partitions.Length);
+        Assert.Empty(partitions.Missing);
+        Assert.All(partitions.Partitions, p => Assert.Equal(3, p.PreferenceList.Length));
+        Assert.Equal(60, partitions.Partitions.Sum(p => p.Keys.Values.Sum()));
+
+        var hints = (await http.GetFromJsonAsync<HintsView>("/api/hints", Json))!;
+        Assert.Equal(3, hints.Silos.Length);
+
+        var stats = (await http.GetFromJsonAsync<StatsReport>("/api/stats?scope=cluster", Json))!;
+        Assert.Equal(20, stats.Operations.Single(o => o.Operation == "put" && o.Side == "coordinator").Count);
+        Assert.Equal(3, stats.Silos.Length);
+
+        var key = (await http.GetFromJsonAsync<KeyView>("/api/key?bucket=default&key=j7", Json))!;
+        Assert.Equal(cluster.PreferenceList("default", "j7", 3), key.PreferenceList);
+        await TestCluster.WaitUntilAsync(async () =>
+        {
+            key = (await http.GetFromJsonAsync<KeyView>("/api/key?bucket=default&key=j7", Json))!;
+            return key.Replicas.All(r => r.Found);
+        }, TimeSpan.FromSeconds(5), "j7 on all three replicas");
+        Assert.All(key.Replicas, r => Assert.Equal("v7", Assert.Single(r.Siblings).Value));
+
+        var bad = await http.GetAsync("/api/key?bucket=default&key=");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.False(string.IsNullOrEmpty((await bad.Content.ReadFromJsonAsync<ErrorView>(Json))!.Error));
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/api/key?bucket=nope&key=x")).StatusCode);
+
+        var page = await http.GetAsync("/");
+        Assert.Equal("text/html", page.Content.Headers.ContentType!.MediaType);
+        Assert.Contains("dashboard.js", await page.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/dashboard/dashboard.js")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/dashboard/nothing.js")).StatusCode);
+    }
+
+    [Fact]
+    public void Latency_histogram_quantiles_are_within_its_bucket_width()
+    {
+        var h = new MetricsLatencyHistogram();
+        var values = Enumerable.Range(1, 100_000).Select(i => (long)i * 7).ToArray();
+        foreach (var v in values) h.Record(v);
+        foreach (var q in new[] { 0.5, 0.9, 0.99, 0.999 })
+        {
+            double exact = values[(int)Math.Ceiling(q * values.Length) - 1];
+            Assert.InRange(h.Quantile(q), exact * 0.96, exact * 1.04);
+        }
+        for (long v = 0; v < 1_000_000; v = v * 3 / 2 + 1)
+        {
+            var (low, high) = MetricsLatencyHistogram.BoundsOf(MetricsLatencyHistogram.IndexOf(v));
+            Assert.InRange(v, low, high - 1);
+        }
+    }
+}
