@@ -25,8 +25,8 @@ public sealed class MetricsFeature : ISiloFeature, IRequestObserver
     public const string MeterName = "OrleansDynamo";
 
     /// <summary>Well-known counter names the anti-entropy and transfer services count under.</summary>
-    public const string AntiEntropyExchangesCounter = "ae_exchanges";
-    public const string AntiEntropyKeysRepairedCounter = "ae_keys_repaired";
+    public const string AntiEntropyExchangesCounter = "antientropy_exchanges";
+    public const string AntiEntropyKeysRepairedCounter = "antientropy_keys_repaired";
     public const string TransfersCompletedCounter = "transfers_completed";
 
     private static readonly double[] LatencyBounds =

@@ -13,7 +13,7 @@
     ringVersion: null,
     ring: null,
     repairHistory: [], // {t, counters}
-    repairSeries: { hints_stored: [], hints_delivered: [], read_repairs: [], ae_keys_repaired: [] },
+    repairSeries: { hints_stored: [], hints_delivered: [], read_repairs: [], antientropy_keys_repaired: [] },
   };
 
   function colorOf(name) {
@@ -251,9 +251,9 @@
       { name: "hints stored", color: "#f0883e", values: state.repairSeries.hints_stored },
       { name: "delivered", color: "#3fb950", values: state.repairSeries.hints_delivered },
       { name: "read repairs", color: "#a371f7", values: state.repairSeries.read_repairs },
-      { name: "AE keys", color: "#39c5cf", values: state.repairSeries.ae_keys_repaired },
+      { name: "AE keys", color: "#39c5cf", values: state.repairSeries.antientropy_keys_repaired },
     ], { minMax: 1, xLabel: "since page load" });
-    const show = ["hints_stored", "hints_delivered", "hints_dropped", "read_repairs", "ae_exchanges", "ae_keys_repaired", "quorum_failures"];
+    const show = ["hints_stored", "hints_delivered", "hints_dropped", "read_repairs", "antientropy_exchanges", "antientropy_keys_repaired", "quorum_failures"];
     $("repair-totals").replaceChildren(...show.map((k) => el("span", { "data-counter": k }, k.replace(/_/g, " ") + " ", el("b", { text: String(counters[k] || 0) }))));
   }
 

@@ -1,0 +1,180 @@
+using OrleansDynamo.Silo.Diagnostics;
+
+namespace OrleansDynamo.Silo.Admission;
+
+/// <summary>What the admission controller is doing, for status pages and the dashboard.</summary>
+public sealed record AdmissionStatus(
+    int Slots,
+    int MaxSlots,
+    int InUse,
+    int Waiting,
+    double? ForegroundP99Ms,
+    int Samples,
+    double TargetP99Ms,
+    long Shrinks,
+    IReadOnlyDictionary<BackgroundWork, int> InUseByKind);
+
+/// <summary>
+/// Background admission after Dynamo §6.5: watches every foreground request this silo finishes
+/// (as an <see cref="IRequestObserver"/>) and, at each <see cref="Adjust"/>, compares the p99 over
+/// the trailing window with the target: over it, the slots for background work halve (down to
+/// <see cref="AdmissionOptions.MinSlots"/>); under it (or with an idle foreground) they grow by one
+/// (up to <see cref="AdmissionOptions.MaxSlots"/>). Holders of a slot keep it when the slots shrink;
+/// new work waits until fewer than the current slots are in use, first come first served.
+/// </summary>
+public sealed class AdmissionController : IBackgroundAdmission, IRequestObserver
+{
+    private readonly AdmissionOptions _options;
+    private readonly LatencyWindow _latencies;
+    private readonly object _lock = new();
+    private readonly LinkedList<Waiter> _waiters = new();
+    private readonly int[] _inUseByKind = new int[Enum.GetValues<BackgroundWork>().Length];
+    private int _slots;
+    private int _inUse;
+    private long _shrinks;
+    private double? _lastP99;
+    private int _lastSamples;
+
+    public AdmissionController(AdmissionOptions options, TimeProvider time)
+    {
+        _options = options;
+        _latencies = new LatencyWindow(options.MaxSamples, time);
+        _slots = options.MaxSlots;
+    }
+
+    public int Slots
+    {
+        get { lock (_lock) return _slots; }
+    }
+
+    public int InUse
+    {
+        get { lock (_lock) return _inUse; }
+    }
+
+    public void OnRequest(in RequestEvent e) => _latencies.Record(e.Elapsed);
+
+    public ValueTask<IDisposable> AcquireAsync(BackgroundWork work, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        Waiter waiter;
+        lock (_lock)
+        {
+            if (_inUse < _slots && _waiters.Count == 0) return ValueTask.FromResult<IDisposable>(Take(work));
+            waiter = new Waiter(work);
+            waiter.Node = _waiters.AddLast(waiter);
+        }
+        return new ValueTask<IDisposable>(WaitAsync(waiter, cancellationToken));
+    }
+
+    private async Task<IDisposable> WaitAsync(Waiter waiter, CancellationToken cancellationToken)
+    {
+        await using (cancellationToken.Register(() =>
+        {
+            lock (_lock)
+            {
+                if (waiter.Node?.List is null) return;
+                _waiters.Remove(waiter.Node);
+            }
+            waiter.Ready.TrySetCanceled(cancellationToken);
+        }))
+        {
+            return await waiter.Ready.Task;
+        }
+    }
+
+    /// <summary>Measures the foreground p99 and resizes the slots; the silo calls it every AdjustIntervalMs.</summary>
+    public void Adjust()
+    {
+        var (p99, samples) = _latencies.Quantile(0.99, TimeSpan.FromMilliseconds(_options.WindowMs));
+        List<(Waiter, Slot)> admitted;
+        lock (_lock)
+        {
+            _lastP99 = p99;
+            _lastSamples = samples;
+            if (samples >= _options.MinSamples && p99 > _options.TargetP99Ms)
+            {
+                int shrunk = Math.Max(_options.MinSlots, _slots / 2);
+                if (shrunk < _slots) _shrinks++;
+                _slots = shrunk;
+            }
+            else
+            {
+                _slots = Math.Min(_options.MaxSlots, _slots + 1);
+            }
+            admitted = Pump();
+        }
+        Hand(admitted);
+    }
+
+    public AdmissionStatus Status()
+    {
+        lock (_lock)
+        {
+            var byKind = new Dictionary<BackgroundWork, int>();
+            foreach (var kind in Enum.GetValues<BackgroundWork>())
+            {
+                if (_inUseByKind[(int)kind] > 0) byKind[kind] = _inUseByKind[(int)kind];
+            }
+            return new AdmissionStatus(_slots, _options.MaxSlots, _inUse, _waiters.Count, _lastP99, _lastSamples, _options.TargetP99Ms, _shrinks, byKind);
+        }
+    }
+
+    private Slot Take(BackgroundWork work)
+    {
+        _inUse++;
+        _inUseByKind[(int)work]++;
+        return new Slot(this, work);
+    }
+
+    private void Release(BackgroundWork work)
+    {
+        List<(Waiter, Slot)> admitted;
+        lock (_lock)
+        {
+            _inUse--;
+            _inUseByKind[(int)work]--;
+            admitted = Pump();
+        }
+        Hand(admitted);
+    }
+
+    /// <summary>Under the lock: the waiters that may go now, each with its slot taken.</summary>
+    private List<(Waiter, Slot)> Pump()
+    {
+        var admitted = new List<(Waiter, Slot)>();
+        while (_inUse < _slots && _waiters.First is { } first)
+        {
+            _waiters.RemoveFirst();
+            first.Value.Node = null;
+            admitted.Add((first.Value, Take(first.Value.Work)));
+        }
+        return admitted;
+    }
+
+    /// <summary>Outside the lock: completes the admitted waiters; one cancelled meanwhile gives its slot back.</summary>
+    private static void Hand(List<(Waiter Waiter, Slot Slot)> admitted)
+    {
+        foreach (var (waiter, slot) in admitted)
+        {
+            if (!waiter.Ready.TrySetResult(slot)) slot.Dispose();
+        }
+    }
+
+    private sealed class Waiter(BackgroundWork work)
+    {
+        public BackgroundWork Work { get; } = work;
+        public TaskCompletionSource<IDisposable> Ready { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public LinkedListNode<Waiter>? Node { get; set; }
+    }
+
+    private sealed class Slot(AdmissionController owner, BackgroundWork work) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0) owner.Release(work);
+        }
+    }
+}

@@ -1,0 +1,50 @@
+namespace OrleansDynamo.Silo.Admission;
+
+/// <summary>
+/// Settings of the background admission controller (Dynamo §6.5), bound from "Silo:Admission".
+/// Background work (anti-entropy, Merkle builds, hint delivery, ownership transfer) takes slots; the
+/// controller watches the foreground p99 over a trailing window and halves the slots while it is over
+/// <see cref="TargetP99Ms"/>, then gives them back one per adjustment while it is under.
+/// </summary>
+public sealed class AdmissionOptions
+{
+    public const string Section = "Silo:Admission";
+
+    /// <summary>False leaves background work unlimited (no controller). Default true.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Slots when the foreground is healthy: background units of work in flight at once. Default 4.</summary>
+    public int MaxSlots { get; set; } = 4;
+
+    /// <summary>Slots kept however slow the foreground is, so background work never stops. Default 1.</summary>
+    public int MinSlots { get; set; } = 1;
+
+    /// <summary>Foreground p99 above which background concurrency shrinks. Default 100 ms.</summary>
+    public double TargetP99Ms { get; set; } = 100;
+
+    /// <summary>The trailing window the p99 is measured over. Default 5000 ms.</summary>
+    public int WindowMs { get; set; } = 5000;
+
+    /// <summary>How often the slots are adjusted. Default 1000 ms.</summary>
+    public int AdjustIntervalMs { get; set; } = 1000;
+
+    /// <summary>Fewer foreground requests than this in the window count as an idle foreground (slots grow). Default 20.</summary>
+    public int MinSamples { get; set; } = 20;
+
+    /// <summary>Latest foreground latencies kept for the p99 (the window is cut to these). Default 4096.</summary>
+    public int MaxSamples { get; set; } = 4096;
+
+    /// <summary>Every problem, each naming its field; empty when valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (MinSlots < 1) errors.Add($"{Section}:MinSlots must be at least 1, got {MinSlots}");
+        if (MaxSlots < MinSlots || MaxSlots > 1024) errors.Add($"{Section}:MaxSlots must be between MinSlots ({MinSlots}) and 1024, got {MaxSlots}");
+        if (!(TargetP99Ms > 0)) errors.Add($"{Section}:TargetP99Ms must be positive, got {TargetP99Ms}");
+        if (WindowMs < 100) errors.Add($"{Section}:WindowMs must be at least 100, got {WindowMs}");
+        if (AdjustIntervalMs < 10) errors.Add($"{Section}:AdjustIntervalMs must be at least 10, got {AdjustIntervalMs}");
+        if (MinSamples < 1) errors.Add($"{Section}:MinSamples must be at least 1, got {MinSamples}");
+        if (MaxSamples < 16 || MaxSamples > 1_000_000) errors.Add($"{Section}:MaxSamples must be between 16 and 1000000, got {MaxSamples}");
+        return errors;
+    }
+}

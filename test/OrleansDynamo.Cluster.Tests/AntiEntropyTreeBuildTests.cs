@@ -1,0 +1,65 @@
+using OrleansDynamo.Core.AntiEntropy;
+using OrleansDynamo.Silo.AntiEntropy;
+using OrleansDynamo.Storage;
+using OrleansDynamo.TestingHost;
+using Xunit;
+using Xunit.Abstractions;
+using static OrleansDynamo.Cluster.Tests.AntiEntropyTestKit;
+
+namespace OrleansDynamo.Cluster.Tests;
+
+/// <summary>Issue 7: after a restart the trees are rebuilt lazily at a limited rate while writes go on, and lose none of them.</summary>
+public sealed class AntiEntropyTreeBuildTests(ITestOutputHelper output)
+{
+    private const int Q = 16;
+
+    [Fact]
+    public async Task Trees_rebuilt_after_a_restart_while_writes_land_match_the_store_and_the_schedule_survives()
+    {
+        await using var cluster = await TestCluster.StartAsync(new TestClusterOptions
+        {
+            Silos = 3, PartitionCount = Q,
+            Configure = (_, o) =>
+            {
+                ShortSchedule(o, exchangeIntervalMs: 600_000);
+                o.AntiEntropy.BuildKeysPerSecond = 150; // ~0.8 s per tree of ~125 keys: the builds overlap the writes below
+                o.AntiEntropy.BuildPageSize = 10;
+            },
+        });
+        var silo0 = cluster.Silo("silo0").Runtime;
+        await PutAsync(silo0, Enumerable.Range(0, 2000).Select(i => $"old-{i}"), k => Value(k.Length, 64));
+        await cluster.Silo("silo1").AntiEntropy().RepairNowAsync(-1, TimeSpan.FromSeconds(20), CancellationToken.None);
+        await cluster.RestartSiloAsync("silo1");
+        await cluster.WaitForConvergenceAsync(TimeSpan.FromSeconds(20));
+        var silo1 = cluster.Silo("silo1");
+        var schedule = AntiEntropySchedule.Decode((await silo1.Runtime.Store.Metadata.GetAsync(AntiEntropySchedule.MetadataKey))!);
+        Assert.Equal(Q, schedule.Trees.Count); // the reminders survived the restart
+
+        var repair = silo1.AntiEntropy().RepairNowAsync(-1, TimeSpan.FromSeconds(30), CancellationToken.None); // starts the rebuilds
+        await TestCluster.WaitUntilAsync(() => Task.FromResult(silo1.AntiEntropy().Status().TreesBuilding > 0), TimeSpan.FromSeconds(10), "the rebuilds to start");
+        await PutAsync(silo0, Enumerable.Range(0, 600).Select(i => $"new-{i}"), k => Value(k.Length, 64), parallel: 16);
+        await PutAsync(silo0, Enumerable.Range(0, 300).Select(i => $"old-{i}"), k => Value(k.Length + 1, 64), parallel: 16);
+        int buildingAtEnd = silo1.AntiEntropy().Status().TreesBuilding;
+        var report = await repair;
+        output.WriteLine($"{buildingAtEnd} tree(s) still building when the writes ended; {report.Describe().Split('\n')[0]}");
+        await TestCluster.WaitUntilAsync(() => Task.FromResult(silo1.AntiEntropy().Status().TreesReady == Q), TimeSpan.FromSeconds(30), "every tree built");
+        await TestCluster.WaitUntilAsync(async () => await DifferenceAsync(cluster) is null, TimeSpan.FromSeconds(20), "the replicas to agree");
+
+        for (int p = 0; p < Q; p++)
+        {
+            var entries = new List<(Core.Keys.KeyHash, ulong)>();
+            ScanCursor? cursor = null;
+            do
+            {
+                var page = await silo1.Runtime.Store.ScanAsync(p, cursor, 1000);
+                entries.AddRange(page.Entries.Select(e => (e.Hash, VersionDigest.Of(e.Siblings))));
+                cursor = page.Next;
+            } while (cursor is not null);
+            var expected = MerkleTree.Build(entries);
+            var actual = silo1.AntiEntropy().TreeRoot(new TreeId(p, 3));
+            Assert.NotNull(actual);
+            Assert.Equal((expected.Root, expected.KeyCount), actual!.Value);
+        }
+        Assert.True(silo1.Runtime.Counters.Get(AntiEntropyCounters.TreesBuilt) >= Q);
+    }
+}
