@@ -18,13 +18,13 @@ public sealed class MetricsTimingCollection
 
 /// <summary>
 /// Issue 8: /api/stats percentiles agree with what the client measured for the same requests on a
-/// steady load (2,000 gets and puts, 2 at a time, against three silos).
+/// steady load (2,000 gets and puts, 4 at a time, on silos with a slow two-mode disk, against three silos).
 /// </summary>
 [Collection(MetricsTimingCollection.Name)]
 public sealed class MetricsAccuracyTests(ITestOutputHelper output)
 {
     private const int Requests = 2000;
-    private const int Concurrency = 2;
+    private const int Concurrency = 4;
     private const double Tolerance = 0.20;
 
     /// <summary>
@@ -46,22 +46,25 @@ public sealed class MetricsAccuracyTests(ITestOutputHelper output)
                 $"p99.9 client {client.P999:F3} ms vs {server.P999Ms:F3} ms ({server.P999Ms / client.P999 - 1:+0.0%;-0.0%})";
             output.WriteLine(line);
             runs.Add(line);
-            if (Math.Abs(p50Off) <= Tolerance)
-            {
-                if (Math.Abs(p99Off) > Tolerance) output.WriteLine($"p99 is {p99Off:+0.0%;-0.0%} off: the tail is where the client's own waiting shows most");
-                return;
-            }
+            if (Math.Abs(p50Off) <= Tolerance && Math.Abs(p99Off) <= Tolerance) return;
         }
-        Assert.Fail("the coordinator's p50 was more than 20% off the client's in three runs:\n" + string.Join("\n", runs));
+        Assert.Fail("the coordinator's p50 or p99 was more than 20% off the client's in three runs:\n" + string.Join("\n", runs));
     }
 
     private async Task<((double P50, double P99, double P999) Client, OperationStats Server)> MeasureAsync()
     {
-        // production durability (SQLite synchronous=FULL, the SiloOptions default): the replicas' writes are real work
+        // A slow disk with a two-mode latency (most operations ~4 ms, one in ten ~40 ms) makes the
+        // replicas' work dominate the loopback hop and gives p50 and p99 far apart, so both sides
+        // must compute real percentiles (an average, or a per-silo average of percentiles, would miss).
+        var random = new Random(8);
+        TimeSpan Delay()
+        {
+            lock (random) return TimeSpan.FromMilliseconds(random.Next(10) == 0 ? 35 + random.Next(10) : 3 + random.Next(3));
+        }
         await using var cluster = await TestCluster.StartAsync(new TestClusterOptions
         {
             Silos = 3,
-            Configure = (_, o) => o.Durability = Storage.DurabilityMode.Full,
+            WrapStore = (_, store) => new SlowStore(store, Delay),
         });
         var dynamo = await cluster.CreateClientAsync();
         var latencies = new ConcurrentBag<double>();

@@ -55,7 +55,7 @@ public sealed class TestCluster : IAsyncDisposable
         foreach (var s in cluster._silos) s.Options.Seeds = [seeds[0]];
         cluster._silos[0].Options.Seeds = seeds.Skip(1).Take(1).ToList();
         await Task.WhenAll(cluster._silos.Select(s => cluster.StartSiloAsync(s, cancellationToken)));
-        await cluster.WaitForConvergenceAsync(TimeSpan.FromSeconds(30), cancellationToken);
+        if (options.WaitForConvergence) await cluster.WaitForConvergenceAsync(TimeSpan.FromSeconds(30), cancellationToken);
         return cluster;
     }
 
@@ -99,6 +99,7 @@ public sealed class TestCluster : IAsyncDisposable
     private SiloRuntime CreateRuntime(SiloOptions options, ILoggerFactory loggers)
     {
         var store = SiloHost.OpenStore(options);
+        if (Options.WrapStore is { } wrap) store = wrap(options.EffectiveSiloName, store);
         var methods = SiloWireMethods.CreateDefault();
         string name = options.EffectiveSiloName;
         SiloRuntime? runtime = null;

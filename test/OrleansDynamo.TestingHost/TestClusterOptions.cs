@@ -33,6 +33,12 @@ public sealed class TestClusterOptions
 
     public int ReplicaTimeoutMs { get; set; } = 1000;
 
+    /// <summary>StartAsync returns only once every silo holds the same membership (default); false returns as soon as all are started.</summary>
+    public bool WaitForConvergence { get; set; } = true;
+
+    /// <summary>Wraps each silo's store (silo name, store), e.g. with a fault injector or a slow disk.</summary>
+    public Func<string, Storage.IPartitionStore, Storage.IPartitionStore>? WrapStore { get; set; }
+
     /// <summary>Last word on each silo's settings (index, options).</summary>
     public Action<int, SiloOptions>? Configure { get; set; }
 

@@ -166,7 +166,22 @@ public sealed class MembershipManager
             _writeLock.Release();
         }
         Announce();
+        PushChange(CancellationToken.None);
         return true;
+    }
+
+    /// <summary>
+    /// Rumor mongering on top of the periodic anti-entropy gossip: a silo that learned something new
+    /// passes it on to one random live peer at once instead of waiting for its next round, so a change
+    /// reaches every silo in O(log S) message delays rather than O(log S) rounds.
+    /// </summary>
+    private void PushChange(CancellationToken cancellationToken)
+    {
+        var peers = State.Active.Where(m => m.Name != SiloName && _detector.IsReachable(m.Name)).Select(m => m.Name).ToList();
+        if (peers.Count == 0) return;
+        string target;
+        lock (_random) target = peers[_random.Next(peers.Count)];
+        _ = GossipWithAsync(target, cancellationToken);
     }
 
     private void Announce()
