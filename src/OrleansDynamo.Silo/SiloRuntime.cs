@@ -115,11 +115,12 @@ public sealed class SiloRuntime : IAsyncDisposable
     /// <summary>Services that move partitions register here so status can show their transfers.</summary>
     public List<ITransferReporter> TransferReporters { get; } = [];
 
-    /// <summary>How this silo sees a member: up, unreachable, leaving or left.</summary>
-    public string StatusOf(MemberState member) => member.Status switch
+    /// <summary>How this silo sees a member: up, unreachable, leaving or left (or joining, when asked, while it still receives partitions).</summary>
+    public string StatusOf(MemberState member, bool showJoining = false) => member.Status switch
     {
         MemberStatus.Leaving => "leaving",
         MemberStatus.Left => "left",
+        _ when showJoining && (member.Name == Name || Detector.IsReachable(member.Name)) && TransferReporters.Any(r => r.IsJoining(member.Name)) => "joining",
         _ when member.Name == Name || Detector.IsReachable(member.Name) => "up",
         _ => "unreachable",
     };

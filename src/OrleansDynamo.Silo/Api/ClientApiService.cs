@@ -166,7 +166,7 @@ public sealed class ClientApiService(SiloRuntime silo)
         GrpcAddress = m.Info.Address,
         HttpAddress = m.Info.HttpAddress ?? "",
         Zone = m.Info.Zone ?? "",
-        Status = silo.StatusOf(m),
+        Status = silo.StatusOf(m, showJoining: true),
         Partitions = (uint)partitions,
     };
 

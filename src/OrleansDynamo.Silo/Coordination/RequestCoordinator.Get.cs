@@ -82,7 +82,7 @@ public sealed partial class RequestCoordinator
         string? failure = null;
         try
         {
-            if (silo == self) value = await grains.Get(partition).ReadAsync(key, CancellationToken.None);
+            if (silo == self) value = await ReadLocalAsync(partition, key, CancellationToken.None);
             else
             {
                 value = (await transport.SendAsync(silo, new ReplicaRead(partition, key, self), settings.ReplicaTimeout, CancellationToken.None)).Siblings;

@@ -169,7 +169,7 @@ public sealed partial class RequestCoordinator
         DynamoErrorKind? error = null;
         try
         {
-            return new(await grains.Get(request.Partition).ReadAsync(request.Key, ct));
+            return new(await ReadLocalAsync(request.Partition, request.Key, ct));
         }
         catch (Exception e)
         {

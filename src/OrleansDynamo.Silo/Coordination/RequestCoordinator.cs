@@ -125,6 +125,15 @@ public sealed partial class RequestCoordinator(
     /// <summary>Where hints go (the hinted-handoff feature bounds the backlog); null: straight to the hint log.</summary>
     public Hints.IHintSink? HintSink { get; set; }
 
+    /// <summary>Consulted after every read of this silo's own replica (ownership transfer reads through to old owners); null: the store alone.</summary>
+    public Handoff.IReadThrough? ReadThrough { get; set; }
+
+    private async Task<SiblingSet?> ReadLocalAsync(int partition, DynamoKey key, CancellationToken ct)
+    {
+        var local = await grains.Get(partition).ReadAsync(key, ct);
+        return ReadThrough is { } through ? await through.ReadThroughAsync(partition, key, local, ct) : local;
+    }
+
     private async Task StoreHintAsync(string target, int partition, DynamoKey key, SiblingSet set, CancellationToken ct)
     {
         if (HintSink is { } sink)

@@ -1,0 +1,99 @@
+using System.Text;
+using OrleansDynamo.Core.Keys;
+using OrleansDynamo.Silo.Coordination;
+using OrleansDynamo.Silo.Handoff;
+using OrleansDynamo.TestingHost;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace OrleansDynamo.Cluster.Tests;
+
+/// <summary>Issue 5: a join streams each moved partition once, from one old replica, only to the silos new in its preference list.</summary>
+public sealed class HandoffTargetTests(ITestOutputHelper output)
+{
+    private const int Q = 64;
+
+    private static TestClusterOptions Options(int silos, int r, int w) => new()
+    {
+        Silos = silos,
+        PartitionCount = Q,
+        N = 3,
+        R = r,
+        W = w,
+        Configure = (_, o) =>
+        {
+            o.Transfer.IntervalMs = 100;
+            o.Transfer.KeysPerSecond = 50_000;
+            o.AntiEntropy.Enabled = false; // only the transfer may move keys here
+        },
+    };
+
+    private static async Task WriteAsync(TestCluster cluster, IEnumerable<string> keys, int w)
+    {
+        var coordinator = cluster[0].Runtime.Coordinator;
+        foreach (var key in keys)
+            await coordinator.PutAsync(new PutCommand("default", key, Encoding.UTF8.GetBytes("v-" + key), null, W: w), CancellationToken.None);
+    }
+
+    private static OwnershipTransferFeature Transfer(TestSilo silo) => silo.Runtime.Feature<OwnershipTransferFeature>()!;
+
+    private static async Task WaitForTransfersAsync(TestCluster cluster, TestSilo joined, TimeSpan timeout) =>
+        await TestCluster.WaitUntilAsync(() => Task.FromResult(
+                joined.Runtime.Membership.State.Ring is { } ring && ring.FindMember(joined.Name) is not null &&
+                Transfer(joined).InboundPending().Count == 0 && cluster.Running.All(s => !Transfer(s).Busy)),
+            timeout, $"{joined.Name}'s inbound transfers to complete");
+
+    [Fact]
+    public async Task A_silo_joining_a_cluster_smaller_than_N_receives_every_partition_once()
+    {
+        await using var cluster = await TestCluster.StartAsync(Options(silos: 2, r: 2, w: 2));
+        var keys = Enumerable.Range(0, 150).Select(i => $"small-{i}").ToList();
+        await WriteAsync(cluster, keys, w: 2);
+        long receivedBefore = cluster.Running.Sum(s => Transfer(s).KeysReceived);
+
+        var joined = await cluster.AddSiloAsync();
+        await cluster.WaitForConvergenceAsync(TimeSpan.FromSeconds(15));
+        await WaitForTransfersAsync(cluster, joined, TimeSpan.FromSeconds(30));
+
+        foreach (var key in keys)
+        {
+            foreach (var silo in cluster.Running)
+            {
+                var stored = await cluster.ReadStoreAsync(silo.Name, "default", key);
+                Assert.True(stored is not null, $"{key} is missing on {silo.Name}");
+                Assert.Equal("v-" + key, Encoding.UTF8.GetString(Assert.Single(stored!.Siblings).Value));
+            }
+        }
+        // Each key crossed the network once (one sender per partition), and only towards the newcomer.
+        long received = cluster.Running.Sum(s => Transfer(s).KeysReceived) - receivedBefore;
+        output.WriteLine($"2 silos + 1 with N=3: {keys.Count} keys, {received} keys received by transfer, newcomer received {Transfer(joined).KeysReceived}");
+        Assert.Equal(keys.Count, Transfer(joined).KeysReceived);
+        Assert.Equal(keys.Count, received);
+        Assert.Equal("up", (await (await cluster.CreateClientAsync()).GetStatusAsync(joined.GrpcAddress)).Silos.Single(s => s.Name == joined.Name).Status);
+    }
+
+    [Fact]
+    public async Task A_join_streams_only_to_the_new_owner_and_moves_each_key_once()
+    {
+        await using var cluster = await TestCluster.StartAsync(Options(silos: 3, r: 2, w: 3));
+        var keys = Enumerable.Range(0, 300).Select(i => $"join-{i}").ToList();
+        await WriteAsync(cluster, keys, w: 3);
+        var before = cluster.Running.ToDictionary(s => s.Name, s => (Received: Transfer(s).KeysReceived, Completed: Transfer(s).Completed.Count));
+
+        var joined = await cluster.AddSiloAsync();
+        await cluster.WaitForConvergenceAsync(TimeSpan.FromSeconds(15));
+        await WaitForTransfersAsync(cluster, joined, TimeSpan.FromSeconds(30));
+
+        var ring = cluster[0].Runtime.Membership.State.Ring!;
+        var moved = keys.Where(k => ring.PreferenceListFor(new DynamoKey("default", k), 3).Primaries.Contains(joined.Name)).ToList();
+        foreach (var key in moved) Assert.NotNull(await cluster.ReadStoreAsync(joined.Name, "default", key));
+        var transfers = cluster.Silos.Take(3).SelectMany(s => Transfer(s).Completed.Skip(before[s.Name].Completed)).ToList();
+        Assert.All(transfers, t => Assert.Equal([joined.Name], t.ToSilos));
+        Assert.Equal(transfers.Count, transfers.Select(t => t.Partition).Distinct().Count());
+        Assert.All(cluster.Silos.Take(3), s => Assert.Equal(before[s.Name].Received, Transfer(s).KeysReceived));
+        output.WriteLine($"3 silos + 1 with N=3: {moved.Count} of {keys.Count} keys now have the newcomer as a replica; it received {Transfer(joined).KeysReceived} keys " +
+                         $"in {transfers.Count} partition transfers ({transfers.Count(t => t.Dropped)} handed off and dropped)");
+        Assert.Equal(moved.Count, Transfer(joined).KeysReceived);
+        Assert.InRange(moved.Count, 1, keys.Count - 1);
+    }
+}

@@ -1,0 +1,166 @@
+using System.Diagnostics;
+using System.Text;
+using OrleansDynamo.Core.Keys;
+using OrleansDynamo.Silo.Coordination;
+using OrleansDynamo.Silo.Handoff;
+using OrleansDynamo.TestingHost;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace OrleansDynamo.Cluster.Tests;
+
+/// <summary>
+/// Issue 5: an ownership transfer is rate-limited, resumes from its persisted cursor after the sender
+/// restarts, and while it runs the new owner reads through to the old one (and shows as joining).
+/// Each test starts one silo holding every key (N=2, R=W=1) and joins a second, which is then a new
+/// owner of every partition, streamed from the first.
+/// </summary>
+public sealed class HandoffTransferTests(ITestOutputHelper output)
+{
+    private static TestClusterOptions Options(int partitions, int keysPerSecond, int pageSize) => new()
+    {
+        Silos = 1,
+        PartitionCount = partitions,
+        N = 2,
+        R = 1,
+        W = 1,
+        Configure = (_, o) =>
+        {
+            o.Transfer.IntervalMs = 100;
+            o.Transfer.KeysPerSecond = keysPerSecond;
+            o.Transfer.PageSize = pageSize;
+            o.AntiEntropy.Enabled = false; // only the transfer may move keys here
+        },
+    };
+
+    private static async Task<List<string>> WriteAsync(TestCluster cluster, string prefix, int count)
+    {
+        var keys = Enumerable.Range(0, count).Select(i => $"{prefix}-{i}").ToList();
+        var coordinator = cluster[0].Runtime.Coordinator;
+        foreach (var key in keys)
+            await coordinator.PutAsync(new PutCommand("default", key, Encoding.UTF8.GetBytes("v-" + key), null, W: 1), CancellationToken.None);
+        return keys;
+    }
+
+    private static OwnershipTransferFeature Transfer(TestSilo silo) => silo.Runtime.Feature<OwnershipTransferFeature>()!;
+
+    private static async Task<long> KeyCountAsync(TestSilo silo) => (await silo.Runtime.Store.SummarizeAllAsync()).Sum(s => s.KeyCount);
+
+    private static async Task WaitUntilReceivingAsync(TestSilo joined) =>
+        await TestCluster.WaitUntilAsync(() => Task.FromResult(Transfer(joined).InboundPending().Count > 0),
+            TimeSpan.FromSeconds(15), $"{joined.Name} to see its inbound transfers");
+
+    [Fact]
+    public async Task The_keys_per_second_setting_bounds_the_transfer_rate()
+    {
+        const int keys = 250, rate = 100;
+        await using var cluster = await TestCluster.StartAsync(Options(partitions: 16, keysPerSecond: rate, pageSize: 10));
+        await WriteAsync(cluster, "rate", keys);
+
+        var clock = Stopwatch.StartNew();
+        var joined = await cluster.AddSiloAsync();
+        await WaitUntilReceivingAsync(joined);
+        await TestCluster.WaitUntilAsync(() => Task.FromResult(Transfer(joined).InboundPending().Count == 0), TimeSpan.FromSeconds(60),
+            "the transfer to complete");
+        var took = clock.Elapsed;
+
+        Assert.Equal(keys, await KeyCountAsync(joined));
+        Assert.Equal(keys, Transfer(joined).KeysReceived);
+        double floor = keys / (double)rate * 0.8;
+        output.WriteLine($"{keys} keys at {rate} keys/s took {took.TotalSeconds:0.00} s (ideal {keys / (double)rate:0.00} s, asserted at least {floor:0.00} s)");
+        Assert.True(took.TotalSeconds >= floor, $"{keys} keys at {rate} keys/s took only {took.TotalSeconds:0.00} s");
+    }
+
+    [Fact]
+    public async Task A_transfer_resumes_from_its_saved_cursor_after_the_sender_restarts_and_loses_no_key()
+    {
+        const int keys = 240;
+        await using var cluster = await TestCluster.StartAsync(Options(partitions: 4, keysPerSecond: 200, pageSize: 5));
+        var written = await WriteAsync(cluster, "resume", keys);
+        var joined = await cluster.AddSiloAsync();
+        await WaitUntilReceivingAsync(joined);
+
+        // Freeze the stream mid-partition: cut the link once a cursor is saved, and keep it only if a cursor is still saved then.
+        var cursors = new TransferCursorStore(cluster[0].Runtime.Store.Metadata);
+        async Task<bool> CursorSavedAsync()
+        {
+            for (int p = 0; p < 4; p++)
+            {
+                if (await cursors.LoadAsync(p, CancellationToken.None) is { Cursor: not null }) return true;
+            }
+            return false;
+        }
+        bool frozen = false;
+        for (int attempt = 0; attempt < 10 && !frozen; attempt++)
+        {
+            await TestCluster.WaitUntilAsync(CursorSavedAsync, TimeSpan.FromSeconds(20), "a saved transfer cursor");
+            cluster.Cut("silo0", joined.Name);
+            await TestCluster.WaitUntilAsync(() => Task.FromResult(Transfer(cluster[0]).Transfers().Any(t => t.State.StartsWith("retrying") || t.State.StartsWith("waiting"))),
+                TimeSpan.FromSeconds(20), "the cut stream to stall");
+            frozen = await CursorSavedAsync();
+            if (!frozen) cluster.HealAll();
+        }
+        Assert.True(frozen, "no transfer could be frozen mid-partition");
+        long receivedBeforeRestart = Transfer(joined).KeysReceived;
+        Assert.InRange(receivedBeforeRestart, 1, keys - 1);
+
+        await cluster.StopSiloAsync("silo0");
+        cluster.HealAll();
+        await cluster.RestartSiloAsync("silo0");
+        await TestCluster.WaitUntilAsync(() => Task.FromResult(Transfer(joined).InboundPending().Count == 0 && !Transfer(cluster[0]).Busy),
+            TimeSpan.FromSeconds(60), "the resumed transfer to complete on both sides");
+
+        var restarted = Transfer(cluster[0]);
+        long sentAfterRestart = restarted.Completed.Sum(t => t.KeysSent);
+        output.WriteLine($"{keys} keys: {receivedBeforeRestart} received before the sender's restart, {sentAfterRestart} sent after it " +
+                         $"({restarted.Resumes} transfer(s) resumed from a saved cursor); {joined.Name} received {Transfer(joined).KeysReceived} keys in all; " +
+                         string.Join(" ", restarted.Completed.Select(t => $"p{t.Partition}:{t.KeysSent}")));
+        Assert.True(restarted.Resumes >= 1, "the restarted sender did not resume from its saved cursor");
+        Assert.True(sentAfterRestart < keys, $"the restarted sender sent {sentAfterRestart} keys, as if starting over");
+        foreach (var key in written)
+            Assert.True(await cluster.ReadStoreAsync(joined.Name, "default", key) is not null, $"{key} was lost in the transfer");
+    }
+
+    [Fact]
+    public async Task While_its_inbound_transfer_runs_a_new_owner_reads_through_to_the_old_owner_and_shows_joining()
+    {
+        await using var cluster = await TestCluster.StartAsync(Options(partitions: 8, keysPerSecond: 2, pageSize: 1));
+        var keys = await WriteAsync(cluster, "through", 40);
+        var joined = await cluster.AddSiloAsync();
+        await cluster.WaitForConvergenceAsync(TimeSpan.FromSeconds(15));
+        await WaitUntilReceivingAsync(joined);
+
+        var ring = joined.Runtime.Membership.State.Ring!;
+        int checkedKeys = 0;
+        foreach (var key in keys)
+        {
+            var k = new DynamoKey("default", key);
+            int partition = ring.PartitionOf(k);
+            if (!Transfer(joined).InboundPending().Contains(partition) || await cluster.ReadStoreAsync(joined.Name, "default", key) is not null) continue;
+            // The new owner's own replica answers with the old owner's value (a replica read, as another coordinator sends it)...
+            var replica = await joined.Runtime.Coordinator.HandleReplicaReadAsync(new ReplicaRead(partition, k, "test"), CancellationToken.None);
+            Assert.Equal("v-" + key, Encoding.UTF8.GetString(Assert.Single(replica.Siblings!.Siblings).Value));
+            // ...and keeps it.
+            Assert.NotNull(await cluster.ReadStoreAsync(joined.Name, "default", key));
+            checkedKeys++;
+        }
+        Assert.True(checkedKeys >= 10, $"only {checkedKeys} keys were still in flight");
+
+        // A get with R=1 coordinated by the new owner finds every key.
+        foreach (var key in keys)
+        {
+            var got = await joined.Runtime.Coordinator.GetAsync(new GetCommand("default", key, R: 1), CancellationToken.None);
+            Assert.True(got.Found, $"{key} not found with R=1 at {joined.Name}");
+        }
+
+        Assert.NotEmpty(Transfer(joined).InboundPending());
+        var client = await cluster.CreateClientAsync();
+        var selfView = await client.GetStatusAsync(joined.GrpcAddress);
+        var senderView = await client.GetStatusAsync(cluster[0].GrpcAddress);
+        output.WriteLine($"{checkedKeys} keys read through; {Transfer(joined).ReadThroughs} read-throughs; {Transfer(joined).InboundPending().Count} partitions still inbound; " +
+                         $"{joined.Name} seen as {selfView.Silos.Single(s => s.Name == joined.Name).Status} by itself and {senderView.Silos.Single(s => s.Name == joined.Name).Status} by silo0");
+        Assert.Equal("joining", selfView.Silos.Single(s => s.Name == joined.Name).Status);
+        Assert.Equal("joining", senderView.Silos.Single(s => s.Name == joined.Name).Status);
+        Assert.Equal("up", selfView.Silos.Single(s => s.Name == "silo0").Status);
+    }
+}
