@@ -198,6 +198,7 @@ public sealed partial class OwnershipTransferFeature
         long sent = KeysSent(partition, targets);
         Finished(partition);
         _completed.Enqueue(new CompletedTransfer(partition, _silo.Name, targets, sent, _silo.Membership.State.Version, Dropped: false));
+        CountCompleted(sent);
         _log.LogInformation("Partition {Partition} streamed to new owners [{Targets}] ({Keys} keys)", partition, string.Join(",", targets), sent);
     }
 
@@ -251,6 +252,7 @@ public sealed partial class OwnershipTransferFeature
             await SendLateAsync(partition, targets, late, ct);
             Finished(partition);
             _completed.Enqueue(new CompletedTransfer(partition, _silo.Name, targets, sent, now.Version));
+            CountCompleted(sent);
             _log.LogInformation("Partition {Partition} handed to [{Targets}] and dropped ({Keys} keys)", partition, signature, sent);
         }
         finally
@@ -408,5 +410,12 @@ public sealed partial class OwnershipTransferFeature
     private void ClearProgress(int partition)
     {
         foreach (var key in _progress.Keys.Where(k => k.Partition == partition).ToList()) _progress.TryRemove(key, out _);
+    }
+
+    /// <summary>Counts a finished partition transfer for status, metrics and the dashboard.</summary>
+    private void CountCompleted(long keysSent)
+    {
+        _silo.Counters.Add(Diagnostics.MetricsFeature.TransfersCompletedCounter);
+        _silo.Counters.Add("transfer_keys_sent", keysSent);
     }
 }
