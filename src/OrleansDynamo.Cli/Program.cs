@@ -18,5 +18,6 @@ root.Subcommands.Add(JoinCommand.Create());
 root.Subcommands.Add(LeaveCommand.Create());
 root.Subcommands.Add(RepairCommand.Create());
 // The load generator lives in its own files: add `root.Subcommands.Add(BenchCommand.Create());` here.
+root.Subcommands.Add(BenchCommand.Create());
 
 return await CliRunner.RunAsync(root, args);

@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# OrleansDynamo vs etcd, one tool, one workload, one machine.
+#
+# Starts 3 silos (N=3, R=W=2, SQLite, Normal durability) and a 3-member etcd cluster on loopback, runs
+# `dynamo bench` workload A (50% get / 50% put, keys preloaded) and workload w (100% put) against each for the
+# same duration and concurrency, stops everything it started (by PID), and prints both systems' figures and
+# the ratio ours/etcd. Installs nothing: it names the Debian packages it needs when they are missing.
+#
+# Usage: bench/compare.sh [--seconds S] [--concurrency C] [--keys K] [--value-size B] [--warmup S]
+#                         [--no-preload] [--out DIR] [--keep]
+# The same settings can come from the environment: BENCH_SECONDS, BENCH_CONCURRENCY, BENCH_KEYS,
+# BENCH_VALUE_SIZE, BENCH_WARMUP, BENCH_PRELOAD=0, BENCH_OUT.
+# Defaults: 20 s per run, 64 in flight, 100,000 keys, 1 KiB values, 3 s warm-up, preload on.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+
+seconds=${BENCH_SECONDS:-20}
+concurrency=${BENCH_CONCURRENCY:-64}
+keys=${BENCH_KEYS:-100000}
+value_size=${BENCH_VALUE_SIZE:-1024}
+warmup=${BENCH_WARMUP:-3}
+preload=${BENCH_PRELOAD:-1}
+out=${BENCH_OUT:-}
+keep=0
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --seconds) seconds=$2; shift 2 ;;
+    --concurrency) concurrency=$2; shift 2 ;;
+    --keys) keys=$2; shift 2 ;;
+    --value-size) value_size=$2; shift 2 ;;
+    --warmup) warmup=$2; shift 2 ;;
+    --no-preload) preload=0; shift ;;
+    --out) out=$2; shift 2 ;;
+    --keep) keep=1; shift ;;
+    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "error: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+# ---- prerequisites: nothing is installed here ----
+missing=()
+command -v etcd >/dev/null || missing+=(etcd-server)
+command -v etcdctl >/dev/null || missing+=(etcd-client)
+command -v jq >/dev/null || missing+=(jq)
+if [[ ${#missing[@]} -gt 0 ]]; then
+  echo "error: missing Debian packages: ${missing[*]}" >&2
+  echo "       install them with: sudo apt-get install -y ${missing[*]}" >&2
+  exit 2
+fi
+command -v dotnet >/dev/null || { echo "error: the .NET 10 SDK (dotnet) is not on PATH" >&2; exit 2; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/dynamo-compare.XXXXXX")
+out=${out:-$tmp/results}
+mkdir -p "$out"
+pids=()
+cleanup() {
+  local status=$?
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [[ $keep -eq 0 ]]; then rm -rf "$tmp/silo1" "$tmp/silo2" "$tmp/silo3" "$tmp/etcd1" "$tmp/etcd2" "$tmp/etcd3"; fi
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---- free loopback ports: 3 silo gRPC ports and 3 client + 3 peer ports for etcd ----
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+ports=()
+candidate=$(( 20000 + (RANDOM % 2000) * 10 ))
+while [[ ${#ports[@]} -lt 9 ]]; do
+  candidate=$((candidate + 1))
+  if port_free "$candidate"; then ports+=("$candidate"); fi
+done
+silo_ports=("${ports[@]:0:3}")
+etcd_client=("${ports[@]:3:3}")
+etcd_peer=("${ports[@]:6:3}")
+
+echo "== building (Release)"
+dotnet build src/OrleansDynamo.Silo -c Release -v q -nologo >"$tmp/build-silo.log" 2>&1 || { cat "$tmp/build-silo.log" >&2; exit 1; }
+dotnet build src/OrleansDynamo.Cli -c Release -v q -nologo >"$tmp/build-cli.log" 2>&1 || { cat "$tmp/build-cli.log" >&2; exit 1; }
+silo_dll=$repo/src/OrleansDynamo.Silo/bin/Release/net10.0/OrleansDynamo.Silo.dll
+dynamo=(dotnet "$repo/src/OrleansDynamo.Cli/bin/Release/net10.0/dynamo.dll")
+
+echo "== starting 3 silos on ports ${silo_ports[*]} (N=3 R=2 W=2, sqlite, Normal durability)"
+silo_endpoints=()
+for i in 0 1 2; do silo_endpoints+=("http://127.0.0.1:${silo_ports[$i]}"); done
+for i in 0 1 2; do
+  n=$((i + 1))
+  seeds=()
+  s=0
+  for j in 0 1 2; do
+    if [[ $j -ne $i ]]; then seeds+=("--Silo:Seeds:$s=${silo_endpoints[$j]}"); s=$((s + 1)); fi
+  done
+  dotnet "$silo_dll" --config "silo-config/local-cluster/silo$n.json" \
+    --Silo:ClusterName=bench --Silo:SiloName="silo$n" --Silo:GrpcPort="${silo_ports[$i]}" --Silo:HttpPort=0 \
+    --Silo:DataDirectory="$tmp/silo$n" --Silo:StorageEngine=sqlite --Silo:Durability=Normal \
+    --Silo:DefaultBucket:N=3 --Silo:DefaultBucket:R=2 --Silo:DefaultBucket:W=2 "${seeds[@]}" \
+    >"$tmp/silo$n.log" 2>&1 &
+  pids+=($!)
+  echo "$!" >"$tmp/silo$n.pid"
+done
+
+echo "== starting a 3-member etcd cluster on client ports ${etcd_client[*]}"
+initial=""
+for i in 0 1 2; do initial+="${initial:+,}e$((i + 1))=http://127.0.0.1:${etcd_peer[$i]}"; done
+etcd_endpoints=()
+for i in 0 1 2; do
+  n=$((i + 1))
+  etcd_endpoints+=("http://127.0.0.1:${etcd_client[$i]}")
+  etcd --name "e$n" --data-dir "$tmp/etcd$n" \
+    --listen-client-urls "http://127.0.0.1:${etcd_client[$i]}" --advertise-client-urls "http://127.0.0.1:${etcd_client[$i]}" \
+    --listen-peer-urls "http://127.0.0.1:${etcd_peer[$i]}" --initial-advertise-peer-urls "http://127.0.0.1:${etcd_peer[$i]}" \
+    --initial-cluster "$initial" --initial-cluster-state new --initial-cluster-token "bench-$$" \
+    >"$tmp/etcd$n.log" 2>&1 &
+  pids+=($!)
+  echo "$!" >"$tmp/etcd$n.pid"
+done
+silo_list=$(IFS=,; echo "${silo_endpoints[*]}")
+etcd_list=$(IFS=,; echo "${etcd_endpoints[*]}")
+
+wait_for() { # what, seconds, command...
+  local what=$1 limit=$2; shift 2
+  local deadline=$((SECONDS + limit))
+  until "$@" >/dev/null 2>&1; do
+    if [[ $SECONDS -ge $deadline ]]; then echo "error: $what not ready after ${limit}s (logs in $tmp)" >&2; exit 1; fi
+    for pid in "${pids[@]}"; do
+      kill -0 "$pid" 2>/dev/null || { echo "error: process $pid exited early while waiting for $what (logs in $tmp)" >&2; exit 1; }
+    done
+    sleep 0.5
+  done
+}
+ring_complete() {
+  local endpoint
+  for endpoint in "${silo_endpoints[@]}"; do
+    [[ $("${dynamo[@]}" ring --json -e "$endpoint" | jq '.silos | length') == 3 ]] || return 1
+  done
+  "${dynamo[@]}" put -e "$silo_list" compare-probe ok && "${dynamo[@]}" get -e "$silo_list" compare-probe
+}
+wait_for "the silos' ring" 120 ring_complete
+wait_for "etcd" 60 etcdctl --endpoints="$etcd_list" endpoint health
+echo "== both clusters ready; results in $out"
+
+run() { # name target endpoints workload extra-args...
+  local name=$1 target=$2 endpoints=$3 workload=$4; shift 4
+  echo "-- $name: $target workload $workload, ${seconds}s, $concurrency in flight"
+  "${dynamo[@]}" bench --json --target "$target" --endpoints "$endpoints" --workload "$workload" \
+    --seconds "$seconds" --warmup "$warmup" --concurrency "$concurrency" --keys "$keys" --value-size "$value_size" "$@" \
+    >"$out/$name.json"
+  jq -r '"   \(.opsPerSecond|floor) ops/s, p99.9 \(.operations[-1].latencyMs.p999) ms, \(.errors) errors"' "$out/$name.json"
+}
+preload_arg=()
+[[ $preload -eq 1 ]] && preload_arg=(--preload)
+# Workload A reads preloaded keys; workload w writes a fresh key range, so that its first write to a key
+# is an insert and later ones carry the context the bench saw (no blind-write siblings).
+run dynamo-a dynamo "$silo_list" a "${preload_arg[@]}"
+run etcd-a etcd "$etcd_list" a "${preload_arg[@]}"
+run dynamo-w dynamo "$silo_list" w --key-prefix w
+run etcd-w etcd "$etcd_list" w --key-prefix w
+
+rss_kib=0
+for n in 1 2 3; do
+  r=$(ps -o rss= -p "$(cat "$tmp/silo$n.pid")" | tr -d ' ')
+  [[ ${r:-0} -gt $rss_kib ]] && rss_kib=$r
+done
+
+# ---- the table ----
+echo
+echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(lscpu | sed -n 's/^Model name: *//p' | head -1)"
+echo "Settings: ${seconds}s per run, $concurrency in flight, $keys keys, $value_size-byte values, preload=$preload; silos N=3 R=2 W=2 sqlite Normal; etcd $(etcd --version | head -1 | awk '{print $3}') 3 members, linearizable gets"
+echo
+printf '| %-8s | %-8s | %13s | %10s | %9s |\n' "Workload" "Figure" "OrleansDynamo" "etcd" "ours/etcd"
+printf '|%s|%s|%s|%s|%s|\n' "----------" "----------" "---------------" "------------" "-----------"
+row() { # workload label jq-expression decimals
+  local workload=$1 label=$2 expr=$3 decimals=$4
+  local ours theirs ratio
+  ours=$(jq -r "$expr" "$out/dynamo-$workload.json")
+  theirs=$(jq -r "$expr" "$out/etcd-$workload.json")
+  ratio=$(awk -v a="$ours" -v b="$theirs" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
+  printf "| %-8s | %-8s | %13.${decimals}f | %10.${decimals}f | %9s |\n" "$workload" "$label" "$ours" "$theirs" "$ratio"
+}
+for workload in a w; do
+  row "$workload" "ops/s" '.opsPerSecond' 0
+  row "$workload" "p50 ms" '.operations[-1].latencyMs.p50' 2
+  row "$workload" "p99 ms" '.operations[-1].latencyMs.p99' 2
+  row "$workload" "p99.9 ms" '.operations[-1].latencyMs.p999' 2
+  row "$workload" "max ms" '.operations[-1].latencyMs.max' 1
+  row "$workload" "errors" '.errors' 0
+done
+echo
+echo "Versions per get (workload a, OrleansDynamo): $(jq -r '.versionsPerGet[0] | "1: \(."1"), 2: \(."2"), 3: \(."3"), 4+: \(."4+"), not found: \(.notFound)"' "$out/dynamo-a.json")"
+echo "Largest silo resident memory after the runs: $((rss_kib / 1024)) MiB"
+echo "Raw JSON: $out"

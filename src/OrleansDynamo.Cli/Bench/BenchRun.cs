@@ -1,0 +1,256 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace OrleansDynamo.Cli.Bench;
+
+/// <summary>Where a run is.</summary>
+public enum BenchPhase
+{
+    Connecting = 0,
+    Preloading = 1,
+    WarmingUp = 2,
+    Running = 3,
+    Done = 4,
+}
+
+/// <summary>What the live progress line shows; read while the run goes on.</summary>
+public readonly record struct BenchProgress(BenchPhase Phase, double PhaseSeconds, long Preloaded, long Ops, long Errors, double P99Ms);
+
+/// <summary>
+/// One closed-loop run: <see cref="BenchSettings.Concurrency"/> workers each issue an operation, wait for its
+/// answer and issue the next, for the warm-up and then the measured window. Latencies of successful
+/// operations go to one shared <see cref="LatencyHistogram"/> per operation and lane; failures are counted by kind.
+/// </summary>
+public sealed class BenchRun
+{
+    private const int Get = 0;
+    private const int Put = 1;
+    private static readonly string[] s_ops = ["get", "put"];
+    private static readonly double s_nanosPerTick = 1_000_000_000.0 / Stopwatch.Frequency;
+
+    private readonly BenchSettings _settings;
+    private readonly IBenchTarget _target;
+    private readonly KeyChooser _chooser;
+    private readonly byte[] _value;
+    private readonly int _lanes;
+    private readonly LatencyHistogram[] _latency;   // [op * lanes + lane]
+    private readonly long[] _errors;                // [op * lanes + lane]
+    private readonly long[] _versions;              // [lane * 5 + bucket]: not found, 1, 2, 3, 4+
+    private readonly LatencyHistogram _all = new();
+    private readonly ConcurrentDictionary<string, long> _errorsByKind = new(StringComparer.Ordinal);
+    private volatile int _phase;
+    private volatile bool _recording;
+    private volatile bool _stopping;
+    private long _phaseStarted = Stopwatch.GetTimestamp();
+    private long _preloadNext;
+    private long _preloaded;
+    private long _preloadErrors;
+    private long _errorCount;
+
+    public BenchRun(BenchSettings settings, IBenchTarget target)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(target);
+        settings.Validate();
+        _settings = settings;
+        _target = target;
+        _chooser = new KeyChooser(settings.Keys, settings.Distribution);
+        _value = new byte[settings.ValueSize];
+        new Random(settings.Seed).NextBytes(_value);
+        _lanes = target.Lanes.Count;
+        _latency = new LatencyHistogram[2 * _lanes];
+        for (int i = 0; i < _latency.Length; i++) _latency[i] = new LatencyHistogram();
+        _errors = new long[2 * _lanes];
+        _versions = new long[5 * _lanes];
+    }
+
+    /// <summary>A snapshot for the progress line.</summary>
+    public BenchProgress Progress
+    {
+        get
+        {
+            var phase = (BenchPhase)_phase;
+            double seconds = Stopwatch.GetElapsedTime(Volatile.Read(ref _phaseStarted)).TotalSeconds;
+            return new BenchProgress(phase, seconds, Volatile.Read(ref _preloaded), _all.Count, Volatile.Read(ref _errorCount),
+                _all.ValueAtPercentile(99) / 1_000_000.0);
+        }
+    }
+
+    /// <summary>Connects, preloads when asked, warms up, measures, and returns the figures.</summary>
+    public async Task<BenchReport> RunAsync(CancellationToken cancellationToken)
+    {
+        SetPhase(BenchPhase.Connecting);
+        await _target.ConnectAsync(cancellationToken).ConfigureAwait(false);
+
+        double preloadSeconds = 0;
+        if (_settings.Preload)
+        {
+            SetPhase(BenchPhase.Preloading);
+            long started = Stopwatch.GetTimestamp();
+            await RunWorkersAsync(PreloadWorkerAsync, cancellationToken).ConfigureAwait(false);
+            preloadSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        SetPhase(_settings.Warmup > TimeSpan.Zero ? BenchPhase.WarmingUp : BenchPhase.Running);
+        _recording = _settings.Warmup <= TimeSpan.Zero;
+        long windowStart = Stopwatch.GetTimestamp();
+        long windowEnd = 0;
+        var workers = RunWorkersAsync(LoadWorkerAsync, CancellationToken.None);
+        bool interrupted = false;
+        try
+        {
+            if (_settings.Warmup > TimeSpan.Zero)
+            {
+                await Task.Delay(_settings.Warmup, cancellationToken).ConfigureAwait(false);
+                windowStart = Stopwatch.GetTimestamp();
+                _recording = true;
+                SetPhase(BenchPhase.Running);
+            }
+            await Task.Delay(_settings.Duration, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            interrupted = true;
+        }
+        finally
+        {
+            _recording = false;
+            windowEnd = Stopwatch.GetTimestamp();
+            _stopping = true;
+        }
+        await workers.ConfigureAwait(false);
+        SetPhase(BenchPhase.Done);
+        double window = Math.Max(1e-9, Stopwatch.GetElapsedTime(windowStart, windowEnd).TotalSeconds);
+        return BuildReport(window, preloadSeconds, interrupted);
+    }
+
+    private void SetPhase(BenchPhase phase)
+    {
+        Volatile.Write(ref _phaseStarted, Stopwatch.GetTimestamp());
+        _phase = (int)phase;
+    }
+
+    private async Task RunWorkersAsync(Func<int, CancellationToken, Task> worker, CancellationToken cancellationToken)
+    {
+        var tasks = new Task[_settings.Concurrency];
+        for (int i = 0; i < tasks.Length; i++)
+        {
+            int index = i;
+            // Start every worker off the caller's stack so that a synchronous completion cannot serialize them.
+            tasks[i] = Task.Run(() => worker(index, cancellationToken), CancellationToken.None);
+        }
+        await Task.WhenAll(tasks).ConfigureAwait(false);
+    }
+
+    private async Task PreloadWorkerAsync(int worker, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            long index = Interlocked.Increment(ref _preloadNext) - 1;
+            if (index >= _settings.Keys) return;
+            try
+            {
+                await _target.PutAsync(worker, index, _settings.KeyOf(index), _value, cancellationToken).ConfigureAwait(false);
+                Interlocked.Increment(ref _preloaded);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                Interlocked.Increment(ref _preloadErrors);
+                _errorsByKind.AddOrUpdate("preload " + _target.ErrorKindOf(e), 1, static (_, n) => n + 1);
+            }
+        }
+    }
+
+    private async Task LoadWorkerAsync(int worker, CancellationToken cancellationToken)
+    {
+        var random = new Random(unchecked(_settings.Seed * 1_000_003 + worker));
+        int lane = _target.LaneOf(worker);
+        double readProportion = _settings.Workload.ReadProportion;
+        while (!_stopping)
+        {
+            long keyIndex = _chooser.Next(random);
+            int op = random.NextDouble() < readProportion ? Get : Put;
+            string key = _settings.KeyOf(keyIndex);
+            long started = Stopwatch.GetTimestamp();
+            int versions = 0;
+            try
+            {
+                if (op == Get)
+                    versions = await _target.GetAsync(worker, keyIndex, key, cancellationToken).ConfigureAwait(false);
+                else
+                    await _target.PutAsync(worker, keyIndex, key, _value, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                if (_recording)
+                {
+                    Interlocked.Increment(ref _errors[op * _lanes + lane]);
+                    Interlocked.Increment(ref _errorCount);
+                    _errorsByKind.AddOrUpdate(_target.ErrorKindOf(e), 1, static (_, n) => n + 1);
+                }
+                continue;
+            }
+            if (!_recording) continue;
+            long nanos = (long)((Stopwatch.GetTimestamp() - started) * s_nanosPerTick);
+            _latency[op * _lanes + lane].Record(nanos);
+            _all.Record(nanos);
+            if (op == Get) Interlocked.Increment(ref _versions[lane * 5 + Math.Min(versions, 4)]);
+        }
+    }
+
+    private BenchReport BuildReport(double seconds, double preloadSeconds, bool interrupted)
+    {
+        var rows = new List<OpReport>();
+        var versions = new List<VersionsReport>();
+        long errorTotal = 0;
+        for (int lane = 0; lane < _lanes; lane++)
+        {
+            var laneAll = new LatencyHistogram();
+            long laneErrors = 0;
+            for (int op = 0; op < s_ops.Length; op++)
+            {
+                var histogram = _latency[op * _lanes + lane];
+                long errors = _errors[op * _lanes + lane];
+                laneErrors += errors;
+                laneAll.Add(histogram);
+                bool inMix = op == Get ? _settings.Workload.ReadProportion > 0 : _settings.Workload.ReadProportion < 1;
+                if (inMix || histogram.Count > 0 || errors > 0)
+                    rows.Add(Row(s_ops[op], _target.Lanes[lane], histogram, errors, seconds));
+            }
+            if (_lanes > 1) rows.Add(Row("all", _target.Lanes[lane], laneAll, laneErrors, seconds));
+            errorTotal += laneErrors;
+            versions.Add(new VersionsReport(_target.Lanes[lane], _versions[lane * 5], _versions[lane * 5 + 1], _versions[lane * 5 + 2],
+                _versions[lane * 5 + 3], _versions[lane * 5 + 4]));
+        }
+        var overall = Row("all", "", _all, errorTotal, seconds);
+        rows.Add(overall);
+        return new BenchReport
+        {
+            Target = _target.Name,
+            Endpoints = _settings.Endpoints,
+            Workload = _settings.Workload.Name,
+            Distribution = _settings.Distribution.ToString().ToLowerInvariant(),
+            Coordination = _settings.Target == BenchTargetKind.Dynamo ? _settings.Coordination.ToString().ToLowerInvariant() : "",
+            Concurrency = _settings.Concurrency,
+            Keys = _settings.Keys,
+            ValueSize = _settings.ValueSize,
+            R = _settings.R,
+            W = _settings.W,
+            PreloadedKeys = Volatile.Read(ref _preloaded),
+            PreloadSeconds = preloadSeconds,
+            PreloadErrors = Volatile.Read(ref _preloadErrors),
+            Seconds = seconds,
+            Ops = overall.Count,
+            OpsPerSecond = overall.OpsPerSecond,
+            Errors = errorTotal,
+            Interrupted = interrupted,
+            Operations = rows,
+            ErrorsByKind = new SortedDictionary<string, long>(_errorsByKind, StringComparer.Ordinal),
+            Versions = versions,
+        };
+    }
+
+    private static OpReport Row(string op, string lane, LatencyHistogram histogram, long errors, double seconds) =>
+        new(op, lane, histogram.Count, histogram.Count / seconds, errors, LatencySummary.From(histogram));
+}

@@ -1,0 +1,113 @@
+using System.Globalization;
+
+namespace OrleansDynamo.Cli.Bench;
+
+/// <summary>What the load generator talks to.</summary>
+public enum BenchTargetKind
+{
+    /// <summary>An OrleansDynamo cluster, through the client SDK.</summary>
+    Dynamo = 0,
+    /// <summary>An etcd v3 cluster, through etcd's gRPC KV API (Put and Range) on our own call layer.</summary>
+    Etcd = 1,
+}
+
+/// <summary>Who coordinates Dynamo requests during the run (Dynamo §6.4).</summary>
+public enum BenchCoordination
+{
+    /// <summary>The SDK routes each request to the key's preference list.</summary>
+    Client = 0,
+    /// <summary>Each request goes to a random silo, which forwards it.</summary>
+    Server = 1,
+    /// <summary>Half the workers use each mode, in the same run; figures are reported per mode.</summary>
+    Both = 2,
+}
+
+/// <summary>The settings of one <c>dynamo bench</c> run, with documented defaults.</summary>
+public sealed class BenchSettings
+{
+    /// <summary>What to load. Default <see cref="BenchTargetKind.Dynamo"/>.</summary>
+    public BenchTargetKind Target { get; set; } = BenchTargetKind.Dynamo;
+
+    /// <summary>Addresses of the target's members (silo gRPC addresses, or etcd client URLs). At least one.</summary>
+    public IReadOnlyList<string> Endpoints { get; set; } = [];
+
+    /// <summary>How long operations are measured, after preload and warm-up. Default 20 s.</summary>
+    public TimeSpan Duration { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Load run before measuring starts (JIT, connections, caches), not counted. Default 1 s.</summary>
+    public TimeSpan Warmup { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Operations in flight at any time (closed loop: each worker waits for its answer). Default 64.</summary>
+    public int Concurrency { get; set; } = 64;
+
+    /// <summary>Size of the key space. Default 100,000.</summary>
+    public long Keys { get; set; } = 100_000;
+
+    /// <summary>Bytes per value written. Default 1,024.</summary>
+    public int ValueSize { get; set; } = 1024;
+
+    /// <summary>The operation mix. Default YCSB A.</summary>
+    public BenchWorkload Workload { get; set; } = BenchWorkload.A;
+
+    /// <summary>How keys are chosen. Default uniform.</summary>
+    public KeyDistribution Distribution { get; set; } = KeyDistribution.Uniform;
+
+    /// <summary>Write every key once before measuring. Default false.</summary>
+    public bool Preload { get; set; }
+
+    /// <summary>Per-request read quorum; null keeps the bucket's R. Dynamo only.</summary>
+    public uint? R { get; set; }
+
+    /// <summary>Per-request write quorum; null keeps the bucket's W. Dynamo only.</summary>
+    public uint? W { get; set; }
+
+    /// <summary>Who coordinates Dynamo requests. Default client-driven.</summary>
+    public BenchCoordination Coordination { get; set; } = BenchCoordination.Client;
+
+    /// <summary>The Dynamo bucket loaded. Default <c>default</c>.</summary>
+    public string Bucket { get; set; } = "default";
+
+    /// <summary>Keys are this prefix plus a 10-digit index. Default <c>user</c> (as in YCSB).</summary>
+    public string KeyPrefix { get; set; } = "user";
+
+    /// <summary>etcd only: serve gets as serializable (member-local) reads instead of etcd's default linearizable ones.</summary>
+    public bool EtcdSerializable { get; set; }
+
+    /// <summary>How long one operation may take before it counts as a timeout error. Default 5 s.</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Seed of the key and operation choices (each worker derives its own). Default 1.</summary>
+    public int Seed { get; set; } = 1;
+
+    /// <summary>The key of index <paramref name="index"/>.</summary>
+    public string KeyOf(long index) => KeyPrefix + index.ToString("D10", CultureInfo.InvariantCulture);
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first bad setting (as its command-line option).</summary>
+    public void Validate()
+    {
+        if (Endpoints is null || Endpoints.Count == 0) throw new ArgumentException("--endpoints: give at least one address");
+        foreach (var endpoint in Endpoints)
+        {
+            if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+                throw new ArgumentException($"--endpoints: '{endpoint}' is not an http:// or https:// address");
+        }
+        if (Duration <= TimeSpan.Zero) throw new ArgumentException($"--seconds: must be positive, got {Duration.TotalSeconds}");
+        if (Warmup < TimeSpan.Zero) throw new ArgumentException($"--warmup: must not be negative, got {Warmup.TotalSeconds}");
+        if (Concurrency is < 1 or > 10_000) throw new ArgumentException($"--concurrency: must be 1..10000, got {Concurrency}");
+        if (Keys is < 1 or > 10_000_000_000) throw new ArgumentException($"--keys: must be 1..10000000000, got {Keys}");
+        if (ValueSize is < 0 or > 1024 * 1024) throw new ArgumentException($"--value-size: must be 0..1048576 bytes, got {ValueSize}");
+        if (Workload is null) throw new ArgumentException("--workload: must be a, b, c or w");
+        if (!Enum.IsDefined(Distribution)) throw new ArgumentException($"--distribution: unknown value {(int)Distribution}");
+        if (!Enum.IsDefined(Coordination)) throw new ArgumentException($"--coordination: unknown value {(int)Coordination}");
+        if (!Enum.IsDefined(Target)) throw new ArgumentException($"--target: unknown value {(int)Target}");
+        if (R == 0) throw new ArgumentException("--r: must be at least 1");
+        if (W == 0) throw new ArgumentException("--w: must be at least 1");
+        if (string.IsNullOrEmpty(Bucket)) throw new ArgumentException("--bucket: must not be empty");
+        if (KeyPrefix is null || KeyPrefix.Length > 1000) throw new ArgumentException("--key-prefix: must be at most 1000 characters");
+        if (RequestTimeout <= TimeSpan.Zero) throw new ArgumentException($"--timeout-ms: must be positive, got {RequestTimeout.TotalMilliseconds}");
+        if (Target == BenchTargetKind.Etcd && (R is not null || W is not null))
+            throw new ArgumentException("--r/--w: apply to --target dynamo only");
+        if (Target == BenchTargetKind.Etcd && Coordination != BenchCoordination.Client)
+            throw new ArgumentException("--coordination: applies to --target dynamo only");
+    }
+}

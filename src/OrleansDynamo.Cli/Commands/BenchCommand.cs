@@ -1,0 +1,202 @@
+using System.CommandLine;
+using System.Globalization;
+using OrleansDynamo.Cli.Bench;
+using OrleansDynamo.Cli.Output;
+using Spectre.Console;
+
+namespace OrleansDynamo.Cli.Commands;
+
+/// <summary>
+/// <c>dynamo bench [--target dynamo|etcd] [--endpoints A,B,C] [--workload a|b|c|w] [--seconds S] [--concurrency C]
+/// [--keys K] [--value-size B] [--distribution uniform|zipfian] [--preload] [--r R] [--w W]
+/// [--coordination client|server|both]</c>: a closed-loop YCSB-style load generator reporting ops/s, latency
+/// percentiles per operation, errors by kind and versions per get.
+/// </summary>
+public static class BenchCommand
+{
+    /// <summary>etcd's default client URL, used with --target etcd when no endpoint is given.</summary>
+    public const string DefaultEtcdEndpoint = "http://127.0.0.1:2379";
+
+    public static Command Create()
+    {
+        var options = new BenchOptions();
+        var command = new Command("bench", "Closed-loop YCSB-style load against OrleansDynamo or etcd: ops/s, p50/p99/p99.9/max per operation, errors, versions per get");
+        options.AddTo(command);
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            BenchSettings settings;
+            try
+            {
+                settings = options.Read(parseResult);
+            }
+            catch (ArgumentException e)
+            {
+                return ExitCodes.Fail(e.Message);
+            }
+            try
+            {
+                bool json = parseResult.GetValue(GlobalOptions.Json);
+                var report = await RunAsync(settings, live: !json && !Console.IsOutputRedirected, cancellationToken);
+                if (json)
+                    JsonOut.Write(writer => BenchReportWriter.WriteJson(writer, report));
+                else
+                    BenchReportWriter.WriteText(AnsiConsole.Console, report);
+                return report.Ops > 0 ? ExitCodes.Success : ExitCodes.Fail("no operation succeeded");
+            }
+            catch (Exception e)
+            {
+                return ExitCodes.Fail(e);
+            }
+        });
+        return command;
+    }
+
+    /// <summary>Runs one bench against the target the settings name, with a live progress line when <paramref name="live"/>.</summary>
+    public static async Task<BenchReport> RunAsync(BenchSettings settings, bool live, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.Validate();
+        await using IBenchTarget target = settings.Target == BenchTargetKind.Etcd ? new EtcdBenchTarget(settings) : new DynamoBenchTarget(settings);
+        var run = new BenchRun(settings, target);
+        var running = run.RunAsync(cancellationToken);
+        if (!live) return await running;
+        await AnsiConsole.Status().Spinner(Spinner.Known.Dots).StartAsync(BenchReportWriter.Describe(run.Progress, settings), async status =>
+        {
+            while (!running.IsCompleted)
+            {
+                await Task.WhenAny(running, Task.Delay(250, CancellationToken.None));
+                status.Status(Markup.Escape(BenchReportWriter.Describe(run.Progress, settings)));
+            }
+        });
+        return await running;
+    }
+
+    /// <summary>
+    /// Parses <c>dynamo bench</c> arguments (e.g. <c>["--seconds", "2", "--endpoints", "http://127.0.0.1:11111"]</c>)
+    /// into settings, as the command would, without running anything.
+    /// </summary>
+    /// <exception cref="ArgumentException">An argument is not usable; the message names its option.</exception>
+    public static BenchSettings ParseSettings(params string[] args)
+    {
+        var options = new BenchOptions();
+        var command = new Command("bench");
+        options.AddTo(command);
+        var root = new RootCommand { Options = { GlobalOptions.Endpoint, GlobalOptions.Json } };
+        root.Subcommands.Add(command);
+        var parsed = root.Parse(["bench", .. args]);
+        if (parsed.Errors.Count > 0) throw new ArgumentException(string.Join("; ", parsed.Errors.Select(e => e.Message)));
+        return options.Read(parsed);
+    }
+
+    /// <summary>The options of one bench command (an option belongs to one command, so each command gets its own).</summary>
+    private sealed class BenchOptions
+    {
+        public readonly Option<double> Seconds = new("--seconds", "-s") { Description = "Measured duration in seconds (default 20)", DefaultValueFactory = _ => 20 };
+        public readonly Option<double> Warmup = new("--warmup") { Description = "Unmeasured load before measuring, in seconds (default 1)", DefaultValueFactory = _ => 1 };
+        public readonly Option<int> Concurrency = new("--concurrency", "-c") { Description = "Operations in flight (default 64)", DefaultValueFactory = _ => 64 };
+        public readonly Option<long> Keys = new("--keys", "-k") { Description = "Number of distinct keys (default 100000)", DefaultValueFactory = _ => 100_000 };
+        public readonly Option<int> ValueSize = new("--value-size") { Description = "Bytes per value (default 1024)", DefaultValueFactory = _ => 1024 };
+        public readonly Option<string> Workload = new("--workload")
+        {
+            Description = "a = 50% get/50% put, b = 95/5, c = get only, w = put only (default a)",
+            DefaultValueFactory = _ => "a",
+        };
+        public readonly Option<string> Distribution = new("--distribution") { Description = "Key choice: uniform or zipfian (default uniform)", DefaultValueFactory = _ => "uniform" };
+        public readonly Option<bool> Preload = new("--preload") { Description = "Write every key once before measuring" };
+        public readonly Option<string> Coordination = new("--coordination")
+        {
+            Description = "Dynamo: client (SDK routes to the preference list), server (random silo forwards), or both in one run (default client)",
+            DefaultValueFactory = _ => "client",
+        };
+        public readonly Option<string> Target = new("--target") { Description = "dynamo or etcd (default dynamo)", DefaultValueFactory = _ => "dynamo" };
+        public readonly Option<string[]> Endpoints = new("--endpoints")
+        {
+            Description = $"Target addresses, comma-separated or repeated (default: --endpoint for dynamo, {DefaultEtcdEndpoint} for etcd)",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        public readonly Option<string> Bucket = new("--bucket", "-b") { Description = "Dynamo bucket (default default)", DefaultValueFactory = _ => "default" };
+        public readonly Option<string> KeyPrefix = new("--key-prefix") { Description = "Keys are this prefix and a 10-digit number (default user)", DefaultValueFactory = _ => "user" };
+        public readonly Option<bool> EtcdSerializable = new("--etcd-serializable") { Description = "etcd: member-local (serializable) gets instead of linearizable ones" };
+        public readonly Option<int> TimeoutMs = new("--timeout-ms") { Description = "Per-operation timeout in ms (default 5000)", DefaultValueFactory = _ => 5000 };
+        public readonly Option<int> Seed = new("--seed") { Description = "Seed of the key and operation choices (default 1)", DefaultValueFactory = _ => 1 };
+
+        public readonly Option<uint?> R = KeyOptions.Quorum("--r", "Dynamo: read quorum per get (default: the bucket's R)");
+        public readonly Option<uint?> W = KeyOptions.Quorum("--w", "Dynamo: write quorum per put (default: the bucket's W)");
+
+        public void AddTo(Command command)
+        {
+            foreach (Option option in new Option[]
+            {
+                Seconds, Warmup, Concurrency, Keys, ValueSize, Workload, Distribution, Preload, R, W, Coordination, Target, Endpoints,
+                Bucket, KeyPrefix, EtcdSerializable, TimeoutMs, Seed,
+            })
+            {
+                command.Options.Add(option);
+            }
+        }
+
+        /// <summary>The settings the command line asks for.</summary>
+        /// <exception cref="ArgumentException">A value is not usable; the message names its option.</exception>
+        public BenchSettings Read(ParseResult parseResult)
+        {
+            ArgumentNullException.ThrowIfNull(parseResult);
+            var target = Parse<BenchTargetKind>(parseResult.GetValue(Target), "--target", "dynamo or etcd");
+            var settings = new BenchSettings
+            {
+                Target = target,
+                Endpoints = ReadEndpoints(parseResult, target),
+                Duration = Span(parseResult.GetValue(Seconds), "--seconds", allowZero: false),
+                Warmup = Span(parseResult.GetValue(Warmup), "--warmup", allowZero: true),
+                Concurrency = parseResult.GetValue(Concurrency),
+                Keys = parseResult.GetValue(Keys),
+                ValueSize = parseResult.GetValue(ValueSize),
+                Workload = BenchWorkload.Find(parseResult.GetValue(Workload))
+                    ?? throw new ArgumentException($"--workload: expected a, b, c or w, got '{parseResult.GetValue(Workload)}'"),
+                Distribution = Parse<KeyDistribution>(parseResult.GetValue(Distribution), "--distribution", "uniform or zipfian"),
+                Preload = parseResult.GetValue(Preload),
+                R = parseResult.GetValue(R),
+                W = parseResult.GetValue(W),
+                Coordination = Parse<BenchCoordination>(parseResult.GetValue(Coordination), "--coordination", "client, server or both"),
+                Bucket = parseResult.GetValue(Bucket) ?? "default",
+                KeyPrefix = parseResult.GetValue(KeyPrefix) ?? "user",
+                EtcdSerializable = parseResult.GetValue(EtcdSerializable),
+                RequestTimeout = TimeSpan.FromMilliseconds(parseResult.GetValue(TimeoutMs)),
+                Seed = parseResult.GetValue(Seed),
+            };
+            settings.Validate();
+            return settings;
+        }
+
+        private IReadOnlyList<string> ReadEndpoints(ParseResult parseResult, BenchTargetKind target)
+        {
+            var given = parseResult.GetValue(Endpoints);
+            if (given is { Length: > 0 })
+            {
+                var list = new List<string>();
+                foreach (var value in given)
+                {
+                    foreach (var part in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                    {
+                        var address = (part.Contains("://", StringComparison.Ordinal) ? part : "http://" + part).TrimEnd('/');
+                        if (!list.Contains(address, StringComparer.OrdinalIgnoreCase)) list.Add(address);
+                    }
+                }
+                if (list.Count == 0) throw new ArgumentException("--endpoints: give at least one address");
+                return list;
+            }
+            return target == BenchTargetKind.Etcd ? [DefaultEtcdEndpoint] : GlobalOptions.GetEndpoints(parseResult);
+        }
+    }
+
+    private static TimeSpan Span(double seconds, string option, bool allowZero)
+    {
+        if (double.IsNaN(seconds) || seconds < 0 || (!allowZero && seconds == 0) || seconds > 86_400)
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{option}: expected {(allowZero ? "0" : "more than 0")} to 86400 seconds, got {seconds}"));
+        return TimeSpan.FromSeconds(seconds);
+    }
+
+    private static T Parse<T>(string? text, string option, string expected) where T : struct, Enum =>
+        Enum.TryParse<T>(text?.Trim(), ignoreCase: true, out var value) && Enum.IsDefined(value) && !int.TryParse(text, out _)
+            ? value
+            : throw new ArgumentException($"{option}: expected {expected}, got '{text}'");
+}

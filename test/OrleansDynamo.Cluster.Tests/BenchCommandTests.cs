@@ -1,0 +1,79 @@
+using System.Buffers;
+using System.Text.Json;
+using OrleansDynamo.Cli.Bench;
+using OrleansDynamo.Cli.Commands;
+using OrleansDynamo.TestingHost;
+using Xunit;
+
+namespace OrleansDynamo.Cluster.Tests;
+
+/// <summary>Issue 9: `dynamo bench` runs end to end against a 3-silo cluster (it asserts completion, never a speed).</summary>
+public sealed class BenchCommandTests
+{
+    [Fact]
+    public async Task A_short_workload_a_run_with_preload_completes_with_operations_and_no_errors()
+    {
+        await using var cluster = await TestCluster.StartAsync(new TestClusterOptions { Silos = 3 });
+        string endpoints = string.Join(",", cluster.Silos.Select(s => s.GrpcAddress));
+        var settings = BenchCommand.ParseSettings(
+            "--endpoints", endpoints, "--workload", "a", "--seconds", "2", "--warmup", "0.2", "--concurrency", "4",
+            "--keys", "200", "--value-size", "64", "--preload", "--distribution", "zipfian", "--coordination", "both");
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var report = await BenchCommand.RunAsync(settings, live: false, timeout.Token);
+
+        Assert.Equal(200, report.PreloadedKeys);
+        Assert.Equal(0, report.PreloadErrors);
+        Assert.True(report.Ops > 0, "no operation completed");
+        Assert.Equal(0, report.Errors);
+        Assert.Empty(report.ErrorsByKind);
+        Assert.Contains(report.Operations, o => o is { Op: "get", Lane: "client" } && o.Count > 0);
+        Assert.Contains(report.Operations, o => o is { Op: "put", Lane: "server" } && o.Count > 0);
+        // Every key was preloaded: every get finds at least one version.
+        Assert.All(report.Versions, v => Assert.Equal(0, v.NotFound));
+        Assert.True(report.Versions.Sum(v => v.Found) > 0, "no get was counted in the versions table");
+
+        // The JSON report is one object carrying the same totals.
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer)) BenchReportWriter.WriteJson(writer, report);
+        using var json = JsonDocument.Parse(buffer.WrittenMemory);
+        Assert.Equal(report.Ops, json.RootElement.GetProperty("ops").GetInt64());
+        Assert.Equal(0, json.RootElement.GetProperty("errors").GetInt64());
+        Assert.Equal("dynamo", json.RootElement.GetProperty("target").GetString());
+    }
+
+    [Fact]
+    public void The_latency_histogram_reports_percentiles_within_one_percent_and_the_exact_maximum()
+    {
+        var histogram = new LatencyHistogram();
+        var values = new List<long>();
+        var random = new Random(7);
+        for (int i = 0; i < 20_000; i++)
+        {
+            // Log-uniform from 100 ns to 10 s: every magnitude the bench sees.
+            long value = (long)Math.Pow(10, 2 + random.NextDouble() * 8);
+            values.Add(value);
+            histogram.Record(value);
+        }
+        values.Sort();
+        foreach (double p in new[] { 50, 99, 99.9 })
+        {
+            long exact = values[(int)Math.Ceiling(p / 100 * values.Count) - 1];
+            long reported = histogram.ValueAtPercentile(p);
+            Assert.InRange(reported, exact, exact + exact / 100 + 1);
+        }
+        Assert.Equal(values[^1], histogram.Max);
+        Assert.Equal(values.Count, histogram.Count);
+    }
+
+    [Fact]
+    public void Bad_bench_arguments_are_refused_with_the_option_named()
+    {
+        var e = Assert.Throws<ArgumentException>(() => BenchCommand.ParseSettings("--workload", "z"));
+        Assert.Contains("--workload", e.Message);
+        e = Assert.Throws<ArgumentException>(() => BenchCommand.ParseSettings("--target", "etcd", "--r", "2"));
+        Assert.Contains("--r", e.Message);
+        e = Assert.Throws<ArgumentException>(() => BenchCommand.ParseSettings("--concurrency", "0"));
+        Assert.Contains("--concurrency", e.Message);
+    }
+}
