@@ -16,6 +16,7 @@ public sealed class SqlitePartitionStore : IPartitionStore
     private readonly SqliteReadPool _reads;
     private readonly StoreLimits _limits;
     private readonly WalCheckpointer? _checkpointer;
+    private readonly PartitionSizes _sizes = new();
     private int _disposed;
 
     internal GroupCommitWriter Writer { get; }
@@ -35,6 +36,7 @@ public sealed class SqlitePartitionStore : IPartitionStore
         DatabasePath = options.DatabasePath;
         _limits = new StoreLimits(options.MaxKeyBytes, options.MaxValueBytes);
         _writeSession = new SqliteWriteSession(writeConnection, DatabasePath);
+        CountPartitions(writeConnection, _sizes);
         _reads = new SqliteReadPool(DatabasePath, options.ReadConnections);
         _checkpointer = options.CheckpointInterval > TimeSpan.Zero
             ? new WalCheckpointer(DatabasePath, options.Durability, options.CheckpointInterval)
@@ -110,14 +112,14 @@ public sealed class SqlitePartitionStore : IPartitionStore
         byte[] hash = key.Hash.ToBytes();
         byte[] blob = VersionCodec.EncodeSiblingSet(siblings);
         long crc = BlobChecksum.Compute(hash, blob);
-        return new ValueTask(Writer.Enqueue(new PutOp(partition, hash, key.Bucket, key.Key, blob, crc)));
+        return new ValueTask(Writer.Enqueue(new PutOp(partition, hash, key.Bucket, key.Key, blob, crc, _sizes)));
     }
 
     public ValueTask<bool> RemoveAsync(int partition, DynamoKey key, SiblingSet? expected = null, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
         ThrowIfDisposed();
-        return new ValueTask<bool>(Writer.Enqueue(new RemoveOp(partition, key.Hash.ToBytes(), key.Bucket, key.Key, expected)));
+        return new ValueTask<bool>(Writer.Enqueue(new RemoveOp(partition, key.Hash.ToBytes(), key.Bucket, key.Key, expected, _sizes)));
     }
 
     public ValueTask<PartitionPage> ScanAsync(int partition, ScanCursor? after, int pageSize, CancellationToken cancellationToken = default)
@@ -173,33 +175,30 @@ public sealed class SqlitePartitionStore : IPartitionStore
     {
         cancellationToken.ThrowIfCancellationRequested();
         ThrowIfDisposed();
-        return new ValueTask(Writer.Enqueue(new DropPartitionOp(partition)));
+        return new ValueTask(Writer.Enqueue(new DropPartitionOp(partition, _sizes)));
     }
 
     public ValueTask<PartitionSummary> SummarizeAsync(int partition, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
         ThrowIfDisposed();
-        return _reads.RunAsync(partition, static (s, p) =>
-        {
-            s.Summarize.Parameters[0].Value = p;
-            using var r = s.Summarize.ExecuteReader();
-            r.Read();
-            return new PartitionSummary(p, r.GetInt64(0), r.GetInt64(1));
-        }, cancellationToken);
+        return ValueTask.FromResult(_sizes.Get(partition));
     }
 
     public ValueTask<IReadOnlyList<PartitionSummary>> SummarizeAllAsync(CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
         ThrowIfDisposed();
-        return _reads.RunAsync(0, static (s, _) =>
-        {
-            var list = new List<PartitionSummary>();
-            using var r = s.SummarizeAll.ExecuteReader();
-            while (r.Read()) list.Add(new PartitionSummary(r.GetInt32(0), r.GetInt64(1), r.GetInt64(2)));
-            return (IReadOnlyList<PartitionSummary>)list;
-        }, cancellationToken);
+        return ValueTask.FromResult(_sizes.Snapshot());
+    }
+
+    /// <summary>Counts every partition once, at open, before any write can move the counts.</summary>
+    private static void CountPartitions(SqliteConnection connection, PartitionSizes sizes)
+    {
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = "SELECT partition_id, COUNT(*), COALESCE(SUM(bytes), 0) FROM kv GROUP BY partition_id;";
+        using var r = cmd.ExecuteReader();
+        while (r.Read()) sizes.Set(r.GetInt32(0), r.GetInt64(1), r.GetInt64(2));
     }
 
     internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);

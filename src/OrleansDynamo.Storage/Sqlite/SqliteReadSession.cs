@@ -16,8 +16,6 @@ internal sealed class SqliteReadSession : IDisposable
     public SqliteCommand ReadKey { get; }
     public SqliteCommand ScanFirst { get; }
     public SqliteCommand ScanAfter { get; }
-    public SqliteCommand Summarize { get; }
-    public SqliteCommand SummarizeAll { get; }
     public SqliteCommand ListHints { get; }
     public SqliteCommand CountHints { get; }
     public SqliteCommand GetMeta { get; }
@@ -27,6 +25,9 @@ internal sealed class SqliteReadSession : IDisposable
         Connection = new SqliteConnection(SqliteSchema.ConnectionString(path, SqliteOpenMode.ReadWrite));
         Connection.Open();
         SqliteSchema.Execute(Connection, "PRAGMA query_only = 1;");
+        // Commits invalidate a reader's page cache; memory-mapped pages are shared with the OS cache
+        // instead, so a read after a commit does not re-read pages through the VFS.
+        SqliteSchema.Execute(Connection, "PRAGMA mmap_size = 268435456;");
         ReadKey = Prepare(
             "SELECT blob, crc FROM kv WHERE partition_id = $p AND key_hash = $h AND bucket = $b AND key_name = $k;",
             "$p", "$h", "$b", "$k");
@@ -38,8 +39,6 @@ internal sealed class SqliteReadSession : IDisposable
             "SELECT key_hash, bucket, key_name, blob, crc FROM kv WHERE partition_id = $p AND (key_hash, bucket, key_name) > ($h, $b, $k) " +
             "ORDER BY key_hash, bucket, key_name LIMIT $n;",
             "$p", "$h", "$b", "$k", "$n");
-        Summarize = Prepare("SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM kv WHERE partition_id = $p;", "$p");
-        SummarizeAll = Prepare("SELECT partition_id, COUNT(*), SUM(bytes) FROM kv GROUP BY partition_id ORDER BY partition_id;");
         ListHints = Prepare(
             "SELECT id, partition_id, bucket, key_name, blob, created_at, crc FROM hints WHERE target = $t AND id > $after ORDER BY id LIMIT $n;",
             "$t", "$after", "$n");
@@ -57,7 +56,7 @@ internal sealed class SqliteReadSession : IDisposable
 
     public void Dispose()
     {
-        foreach (var cmd in new[] { ReadKey, ScanFirst, ScanAfter, Summarize, SummarizeAll, ListHints, CountHints, GetMeta })
+        foreach (var cmd in new[] { ReadKey, ScanFirst, ScanAfter, ListHints, CountHints, GetMeta })
             cmd.Dispose();
         Connection.Dispose();
     }

@@ -16,6 +16,7 @@ internal sealed class SqliteWriteSession : IDisposable
     public SqliteCommand Rollback { get; }
     public SqliteCommand Upsert { get; }
     public SqliteCommand SelectForRemove { get; }
+    public SqliteCommand SelectBytes { get; }
     public SqliteCommand DeleteKey { get; }
     public SqliteCommand DropPartition { get; }
     public SqliteCommand InsertHint { get; }
@@ -36,6 +37,9 @@ internal sealed class SqliteWriteSession : IDisposable
             "$p", "$h", "$b", "$k", "$v", "$n", "$c");
         SelectForRemove = Prepare(
             "SELECT blob, crc FROM kv WHERE partition_id = $p AND key_hash = $h AND bucket = $b AND key_name = $k;",
+            "$p", "$h", "$b", "$k");
+        SelectBytes = Prepare(
+            "SELECT bytes FROM kv WHERE partition_id = $p AND key_hash = $h AND bucket = $b AND key_name = $k;",
             "$p", "$h", "$b", "$k");
         DeleteKey = Prepare(
             "DELETE FROM kv WHERE partition_id = $p AND key_hash = $h AND bucket = $b AND key_name = $k;",
@@ -61,7 +65,7 @@ internal sealed class SqliteWriteSession : IDisposable
 
     public void Dispose()
     {
-        foreach (var cmd in new[] { Begin, Commit, Rollback, Upsert, SelectForRemove, DeleteKey, DropPartition, InsertHint, DeleteHint, UpsertMeta, DeleteMeta })
+        foreach (var cmd in new[] { Begin, Commit, Rollback, Upsert, SelectForRemove, SelectBytes, DeleteKey, DropPartition, InsertHint, DeleteHint, UpsertMeta, DeleteMeta })
             cmd.Dispose();
         Connection.Dispose();
     }

@@ -29,24 +29,46 @@ internal abstract class WriteOp<T> : WriteOp
     public override void Fail(Exception error) => _done.TrySetException(error);
 }
 
-internal sealed class PutOp(int partition, byte[] hash, string bucket, string key, byte[] blob, long crc) : WriteOp<bool>
+internal sealed class PutOp(int partition, byte[] hash, string bucket, string key, byte[] blob, long crc, PartitionSizes sizes) : WriteOp<bool>
 {
+    private long _countDelta, _bytesDelta;
+
     public override void Apply(SqliteWriteSession s)
     {
+        long? before = OldBytes(s, partition, hash, bucket, key);
         var cmd = s.Upsert;
         SqliteRows.BindKey(cmd, partition, hash, bucket, key);
         cmd.Parameters[4].Value = blob;
         cmd.Parameters[5].Value = blob.Length;
         cmd.Parameters[6].Value = crc;
         cmd.ExecuteNonQuery();
+        _countDelta = before is null ? 1 : 0;
+        _bytesDelta = blob.Length - (before ?? 0);
         Result = true;
+    }
+
+    public override void Complete()
+    {
+        sizes.Add(partition, _countDelta, _bytesDelta);
+        base.Complete();
+    }
+
+    /// <summary>The stored row's size, or null when the key is absent (same page the write touches next).</summary>
+    internal static long? OldBytes(SqliteWriteSession s, int partition, byte[] hash, string bucket, string key)
+    {
+        SqliteRows.BindKey(s.SelectBytes, partition, hash, bucket, key);
+        var value = s.SelectBytes.ExecuteScalar();
+        return value is long n ? n : null;
     }
 }
 
-internal sealed class RemoveOp(int partition, byte[] hash, string bucket, string key, SiblingSet? expected) : WriteOp<bool>
+internal sealed class RemoveOp(int partition, byte[] hash, string bucket, string key, SiblingSet? expected, PartitionSizes sizes) : WriteOp<bool>
 {
+    private long _bytes;
+
     public override void Apply(SqliteWriteSession s)
     {
+        _bytes = 0;
         if (expected is not null)
         {
             SqliteRows.BindKey(s.SelectForRemove, partition, hash, bucket, key);
@@ -63,18 +85,31 @@ internal sealed class RemoveOp(int partition, byte[] hash, string bucket, string
                 return;
             }
         }
+        _bytes = PutOp.OldBytes(s, partition, hash, bucket, key) ?? 0;
         SqliteRows.BindKey(s.DeleteKey, partition, hash, bucket, key);
         Result = s.DeleteKey.ExecuteNonQuery() > 0;
     }
+
+    public override void Complete()
+    {
+        if (Result) sizes.Add(partition, -1, -_bytes);
+        base.Complete();
+    }
 }
 
-internal sealed class DropPartitionOp(int partition) : WriteOp<bool>
+internal sealed class DropPartitionOp(int partition, PartitionSizes sizes) : WriteOp<bool>
 {
     public override void Apply(SqliteWriteSession s)
     {
         s.DropPartition.Parameters[0].Value = partition;
         s.DropPartition.ExecuteNonQuery();
         Result = true;
+    }
+
+    public override void Complete()
+    {
+        sizes.Drop(partition);
+        base.Complete();
     }
 }
 
