@@ -163,6 +163,11 @@ public sealed class SiloRuntime : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
+        foreach (var feature in _features)
+        {
+            if (feature is IAsyncDisposable asyncDisposable) await asyncDisposable.DisposeAsync();
+            else if (feature is IDisposable disposable) disposable.Dispose();
+        }
         if (Transport is IAsyncDisposable t) await t.DisposeAsync();
         await Store.DisposeAsync();
         _stopping.Dispose();

@@ -13,7 +13,8 @@ public sealed class AlwaysWriteableTests(ITestOutputHelper output)
     [Fact]
     public async Task With_two_of_three_replicas_stopped_a_W2_put_succeeds_through_a_stand_in_and_reaches_them_after_restart()
     {
-        await using var cluster = await TestCluster.StartAsync(Options(5));
+        // Stray-copy removal is off by default (see HintOptions.RemoveStrayData); this test turns it on to check it.
+        await using var cluster = await TestCluster.StartAsync(Options(5, (_, o) => o.Hints.RemoveStrayData = true));
         const string key = "cart-alice";
         var pl = cluster.PreferenceList("default", key, 3);
         await cluster.StopSiloAsync(pl[1]);

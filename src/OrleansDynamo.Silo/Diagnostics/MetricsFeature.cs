@@ -20,7 +20,7 @@ namespace OrleansDynamo.Silo.Diagnostics;
 /// rolling window per operation for /api/stats and serves Prometheus text at /metrics. Any
 /// OpenTelemetry MeterProvider that adds the meter "OrleansDynamo" exports the same instruments.
 /// </summary>
-public sealed class MetricsFeature : ISiloFeature, IRequestObserver
+public sealed class MetricsFeature : ISiloFeature, IRequestObserver, IDisposable
 {
     public const string MeterName = "OrleansDynamo";
 
@@ -290,10 +290,14 @@ public sealed class MetricsFeature : ISiloFeature, IRequestObserver
         return summaries;
     }
 
-    private void Dispose()
+    /// <summary>
+    /// Ends the meter and its listener with the silo (both sit in process-wide lists until disposed):
+    /// when the silo stops its loops, and again (harmlessly) when the runtime disposes its features.
+    /// </summary>
+    public void Dispose()
     {
-        Exporter.Dispose();
-        _meter.Dispose();
+        Exporter?.Dispose();
+        _meter?.Dispose();
         _http?.Dispose();
     }
 }
