@@ -20,7 +20,13 @@ public sealed record HintSchedule(ImmutableSortedDictionary<string, HintSchedule
     public static readonly HintSchedule Empty = new(ImmutableSortedDictionary.Create<string, HintScheduleEntry>(StringComparer.Ordinal));
 
     /// <summary>Whether delivery to <paramref name="target"/> may run at <paramref name="nowMs"/> (unknown targets are due).</summary>
-    public bool IsDue(string target, long nowMs) => !Targets.TryGetValue(target, out var e) || e.NextDueMs <= nowMs;
+    /// <summary>
+    /// Due when its time has come, or when its time lies further ahead than any backoff could have put
+    /// it (<paramref name="maxAheadMs"/>): the wall clock was stepped back, and waiting out the step would
+    /// stall delivery (found by the simulation with a −102 s step).
+    /// </summary>
+    public bool IsDue(string target, long nowMs, long maxAheadMs) =>
+        !Targets.TryGetValue(target, out var e) || e.NextDueMs <= nowMs || e.NextDueMs - nowMs > maxAheadMs;
 
     public HintScheduleEntry EntryOf(string target) => Targets.GetValueOrDefault(target);
 

@@ -88,7 +88,7 @@ public sealed class HintedHandoff : ISiloFeature, IHintSink
         {
             if (count == 0 || target == _silo.Name) continue;
             long now = NowMs;
-            if (!schedule.IsDue(target, now)) continue;
+            if (!schedule.IsDue(target, now, _options.MaxBackoffMs + _options.MaxBackoffMs / 4 + 1)) continue;
             bool drained = await DeliverToAsync(target, cancellationToken);
             schedule = drained
                 ? schedule.Succeeded(target)
