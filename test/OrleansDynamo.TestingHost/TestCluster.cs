@@ -176,6 +176,15 @@ public sealed class TestCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Waits until no running silo has a partition transfer in flight or pending inbound (so reads no longer
+    /// read through to old owners): the quiet state after start or after a join or leave.
+    /// </summary>
+    public Task WaitForTransfersAsync(TimeSpan timeout) =>
+        WaitUntilAsync(() => Task.FromResult(Running.All(s =>
+            s.Runtime.TransferReporters.All(r => r.Transfers().Count == 0 && Running.All(o => !r.IsJoining(o.Name))))),
+            timeout, "partition transfers to finish");
+
     /// <summary>Waits until <paramref name="condition"/> holds, polling; fails with <paramref name="what"/> after the timeout.</summary>
     public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
     {
