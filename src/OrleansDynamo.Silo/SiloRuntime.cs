@@ -138,6 +138,8 @@ public sealed class SiloRuntime : IAsyncDisposable
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        // Normal durability may have lost this silo's last writes in a crash: a new dot epoch then.
+        await Grains.Epoch.LoadAsync(Store.Metadata, Options.Durability == Storage.DurabilityMode.Normal, cancellationToken);
         await Membership.InitializeAsync(cancellationToken);
         Started = true;
         foreach (var loop in _loops) _running.Add(loop.RunAsync(_stopping.Token));

@@ -15,9 +15,16 @@ public sealed class FoundBugsRegressionTests
     /// silo2:1 was v177, then v237 and v323; seeds 21 and 149 with the silo code of the same day). Tombstone GC, ownership transfer (DropPartitionAsync) and Normal-mode crash loss
     /// open the same hole.
     /// </summary>
-    [Theory(Skip = "open bug, reported to the lead: a coordinator must never issue a dot twice; enable with the fix")]
+    [Theory]
     [InlineData(21)]
     [InlineData(149)]
+    [InlineData(111)]
+    [InlineData(146)]
+    [InlineData(303)]
+    [InlineData(512)]
+    [InlineData(621)]
+    [InlineData(808)]
+    [InlineData(820)]
     public void A_coordinator_never_reuses_a_dot(int seed)
     {
         var result = SimulationRun.Execute(seed);

@@ -14,4 +14,5 @@ public sealed record PutCommand(string Bucket, string Key, byte[] Value, string?
 /// <summary><paramref name="FastestReplica"/>: the replica whose answer arrived first (a write may go there next, Dynamo §6).</summary>
 public sealed record GetOutcome(bool Found, ImmutableArray<Sibling> Siblings, VectorClock Context, int ReplicasAnswered, string Coordinator, string? FastestReplica = null);
 
-public sealed record PutOutcome(VectorClock Context, int ReplicasAcked, string Coordinator);
+/// <summary>The outcome of a put. <paramref name="NewDot"/> names the version it made (null when it came over the wire).</summary>
+public sealed record PutOutcome(VectorClock Context, int ReplicasAcked, string Coordinator, Dot? NewDot = null);

@@ -60,9 +60,10 @@ public sealed partial class RequestCoordinator
         using var timeout = new CancellationTokenSource(settings.RequestTimeout, time);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
         SiblingSet written;
+        Dot newDot;
         try
         {
-            written = await grains.Get(plan.Partition)
+            (written, newDot) = await grains.Get(plan.Partition)
                 .CoordinateWriteAsync(key, context, command.Value, command.Delete, bucket.Policy, deadline.Token);
             if (selfIndex >= 0 && plan.Targets[selfIndex].HintFor is { } intended)
                 await StoreHintAsync(intended, plan.Partition, key, written, deadline.Token);
@@ -100,7 +101,7 @@ public sealed partial class RequestCoordinator
         }
         lock (core)
         {
-            if (core.Decision == QuorumDecision.Succeeded) return new PutOutcome(written.Context, core.Acks, self);
+            if (core.Decision == QuorumDecision.Succeeded) return new PutOutcome(written.Context, core.Acks, self, newDot);
             counters.Add(CounterNames.QuorumFailures);
             throw DynamoException.Unavailable(core.FailureReason ?? "write quorum not reached");
         }

@@ -15,8 +15,8 @@ public interface IPartitionGrain
     /// <summary>The replica's stored set for a key, or null.</summary>
     Task<SiblingSet?> ReadAsync(DynamoKey key, CancellationToken cancellationToken);
 
-    /// <summary>The coordinator's step: a new version from the client's context, stored here first.</summary>
-    Task<SiblingSet> CoordinateWriteAsync(DynamoKey key, VectorClock clientContext, byte[] value, bool tombstone, ConflictPolicy policy, CancellationToken cancellationToken);
+    /// <summary>The coordinator's step: a new version from the client's context, stored here first; returns the stored set and the new version's dot.</summary>
+    Task<(SiblingSet Stored, Dot NewDot)> CoordinateWriteAsync(DynamoKey key, VectorClock clientContext, byte[] value, bool tombstone, ConflictPolicy policy, CancellationToken cancellationToken);
 
     /// <summary>The replica's step: merge an incoming set with the stored one; returns the result.</summary>
     Task<SiblingSet> MergeAsync(DynamoKey key, SiblingSet incoming, ConflictPolicy policy, CancellationToken cancellationToken);

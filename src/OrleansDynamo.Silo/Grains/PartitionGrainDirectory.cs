@@ -22,9 +22,12 @@ public sealed class PartitionGrainDirectory(
     public void AddObserver(IPartitionChangeObserver observer) => _observers.Add(observer);
 
     public IPartitionGrain Get(int partition) =>
-        _active.TryGetValue(partition, out var grain) ? grain : _active.GetOrAdd(partition, p => new PartitionGrain(p, siloName, store, time, maxClockEntries, _observers, _turns));
+        _active.TryGetValue(partition, out var grain) ? grain : _active.GetOrAdd(partition, p => new PartitionGrain(p, store, time, maxClockEntries, _observers, _turns, Epoch));
 
     public int ActiveCount => _active.Count;
+
+    /// <summary>The actor this silo signs new versions with; bump it before forgetting data.</summary>
+    public DotEpoch Epoch { get; } = new(siloName);
 
     /// <summary>Deactivates idle grains; returns how many.</summary>
     public int DeactivateIdle()

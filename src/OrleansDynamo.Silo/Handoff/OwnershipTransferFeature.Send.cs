@@ -243,6 +243,7 @@ public sealed partial class OwnershipTransferFeature
                 return;
             }
             SetState(partition, targets, "dropping");
+            await _silo.Grains.Epoch.BumpAsync(ct);
             await _silo.Store.DropPartitionAsync(partition, ct);
             late.DroppedAt = _silo.Time.GetTimestamp();
             dropped = true;

@@ -63,8 +63,13 @@ public sealed class SiloOptions
     /// <summary>How often a silo gossips with one random peer.</summary>
     public int GossipIntervalMs { get; set; } = 1000;
 
-    /// <summary>Context entries kept before the oldest are pruned (Dynamo §4.4).</summary>
-    public int MaxClockEntries { get; set; } = 10;
+    /// <summary>
+    /// Context entries kept before the oldest are pruned (Dynamo §4.4; the core's own default is the paper's 10).
+    /// Default 50, as Riak's big_vclock: a silo that forgets data signs under a new dot epoch (Grains/DotEpoch),
+    /// which adds actors, and pruning an entry that still covers an overwritten sibling brings that sibling
+    /// back. The simulation measured 33 of 1,000 seeds failing with 10 and 0 of 1,000 with 50.
+    /// </summary>
+    public int MaxClockEntries { get; set; } = 50;
 
     /// <summary>Hinted handoff: delivery interval, backoff, maximum hint age and backlog per target.</summary>
     public Hints.HintOptions Hints { get; set; } = new();

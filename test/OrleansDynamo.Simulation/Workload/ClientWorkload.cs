@@ -101,7 +101,7 @@ public sealed class ClientWorkload(SimulatedCluster cluster, IReadOnlyList<strin
                 var command = new PutCommand(Bucket, key, kind == OperationKind.Delete ? [] : Encoding.UTF8.GetBytes(record.Value!),
                     context.IsEmpty ? null : VersionCodec.EncodeContext(context), Delete: kind == OperationKind.Delete);
                 var outcome = await cluster.CallAsync(silo, rt => rt.Coordinator.PutAsync(command, CancellationToken.None), ClientTimeout);
-                record.Dot = new Dot(outcome.Coordinator, outcome.Context.CounterOf(outcome.Coordinator));
+                record.Dot = outcome.NewDot ?? new Dot(outcome.Coordinator, outcome.Context.CounterOf(outcome.Coordinator));
                 record.Outcome = OperationOutcome.Ok;
                 record.EndTicks = cluster.Time.GetTimestamp();
             }
