@@ -33,9 +33,8 @@ public sealed class HintOptions
     /// <summary>
     /// After a hint is delivered, remove the key from this silo when it only held it as a stand-in (not a
     /// primary in the current ring), the target's stored set covers it and no newer write arrived. Default false:
-    /// a silo that forgets its own versions of a key can later issue a dot it already issued (found by the
-    /// simulation, FoundBugsRegressionTests.A_coordinator_never_reuses_a_dot); keeping the stray copy avoids
-    /// that until dots carry a per-partition epoch.
+    /// the stand-in keeps serving sloppy reads, and every removal of a version this silo signed moves it to a
+    /// new dot epoch (Grains/DotEpoch), which adds an actor to that key's clock.
     /// </summary>
     public bool RemoveStrayData { get; set; }
 
