@@ -111,24 +111,9 @@ public sealed class GetCore
     private void Decide()
     {
         if (Decision != QuorumDecision.Pending) return;
-        var t = _tally;
-        if (t.Answered >= R && t.AnsweredPrimaries >= PR)
-        {
-            Decision = QuorumDecision.Succeeded;
-            return;
-        }
-        int outstanding = t.TimedOut ? 0 : t.Outstanding;
-        int outstandingPrimaries = t.TimedOut ? 0 : t.OutstandingPrimaries;
-        string when = t.TimedOut ? " before the timeout" : "";
-        if (t.Answered + outstanding < R)
-        {
-            Fail($"read quorum not reached{when}: {t.Answered} of {t.Replicas.Length} replicas answered (need R={R}): {t.Describe("answered")}");
-        }
-        else if (t.AnsweredPrimaries + outstandingPrimaries < PR)
-        {
-            int primaries = t.Replicas.Count(t.IsPrimary);
-            Fail($"primary read quorum not reached{when}: {t.AnsweredPrimaries} of {primaries} primaries answered (need PR={PR}): {t.Describe("answered")}");
-        }
+        string? failure = _tally.QuorumFailure(R, PR, "read", "answered", "R", "answered", out bool met);
+        if (met) Decision = QuorumDecision.Succeeded;
+        else if (failure is not null) Fail(failure);
     }
 
     private void Fail(string reason)

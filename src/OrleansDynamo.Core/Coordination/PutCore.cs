@@ -72,24 +72,9 @@ public sealed class PutCore
     private void Decide()
     {
         if (Decision != QuorumDecision.Pending) return;
-        var t = _tally;
-        if (t.Answered >= W && t.AnsweredPrimaries >= PW)
-        {
-            Decision = QuorumDecision.Succeeded;
-            return;
-        }
-        int outstanding = t.TimedOut ? 0 : t.Outstanding;
-        int outstandingPrimaries = t.TimedOut ? 0 : t.OutstandingPrimaries;
-        string when = t.TimedOut ? " before the timeout" : "";
-        if (t.Answered + outstanding < W)
-        {
-            Fail($"write quorum not reached{when}: {t.Answered} of {t.Replicas.Length} replicas acknowledged (need W={W}): {t.Describe("acked")}");
-        }
-        else if (t.AnsweredPrimaries + outstandingPrimaries < PW)
-        {
-            int primaries = t.Replicas.Count(t.IsPrimary);
-            Fail($"primary write quorum not reached{when}: {t.AnsweredPrimaries} of {primaries} primaries acknowledged (need PW={PW}): {t.Describe("acked")}");
-        }
+        string? failure = _tally.QuorumFailure(W, PW, "write", "acknowledged", "W", "acked", out bool met);
+        if (met) Decision = QuorumDecision.Succeeded;
+        else if (failure is not null) Fail(failure);
     }
 
     private void Fail(string reason)

@@ -81,4 +81,31 @@ internal sealed class ReplicaTally
         }
         return true;
     }
+
+    /// <summary>
+    /// The quorum decision shared by gets and puts: null while undecided or once met (see
+    /// <paramref name="met"/>), else the failure reason naming who answered, who failed and who did not answer.
+    /// </summary>
+    /// <param name="need">R or W.</param>
+    /// <param name="needPrimaries">PR or PW (0: none).</param>
+    /// <param name="operation">"read" or "write".</param>
+    /// <param name="answered">"answered" or "acknowledged".</param>
+    /// <param name="label">"R" or "W"; the primary label is "P" + it.</param>
+    /// <param name="describe">the word for answering replicas in the lists: "answered" or "acked".</param>
+    public string? QuorumFailure(int need, int needPrimaries, string operation, string answered, string label, string describe, out bool met)
+    {
+        met = Answered >= need && AnsweredPrimaries >= needPrimaries;
+        if (met) return null;
+        int outstanding = TimedOut ? 0 : Outstanding;
+        int outstandingPrimaries = TimedOut ? 0 : OutstandingPrimaries;
+        string when = TimedOut ? " before the timeout" : "";
+        if (Answered + outstanding < need)
+            return $"{operation} quorum not reached{when}: {Answered} of {Replicas.Length} replicas {answered} (need {label}={need}): {Describe(describe)}";
+        if (AnsweredPrimaries + outstandingPrimaries < needPrimaries)
+        {
+            int primaries = Replicas.Count(IsPrimary);
+            return $"primary {operation} quorum not reached{when}: {AnsweredPrimaries} of {primaries} primaries {answered} (need P{label}={needPrimaries}): {Describe(describe)}";
+        }
+        return null;
+    }
 }

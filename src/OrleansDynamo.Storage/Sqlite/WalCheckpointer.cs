@@ -14,6 +14,7 @@ internal sealed class WalCheckpointer : IDisposable
     private readonly SqliteConnection _connection;
     private readonly TimeSpan _interval;
     private readonly AutoResetEvent _signal = new(false);
+    private readonly ManualResetEventSlim _stop = new(false);
     private readonly Thread _thread;
     private volatile bool _stopping;
     private int _dirty;
@@ -44,8 +45,8 @@ internal sealed class WalCheckpointer : IDisposable
         {
             _signal.WaitOne();
             if (_stopping) return;
-            Thread.Sleep(_interval); // let commits accumulate: one checkpoint copies each hot page once
-            if (_stopping) return;
+            // Let commits accumulate so one checkpoint copies each hot page once; a stop ends the wait at once.
+            if (_stop.Wait(_interval) || _stopping) return;
             Volatile.Write(ref _dirty, 0);
             try
             {
@@ -62,9 +63,11 @@ internal sealed class WalCheckpointer : IDisposable
     public void Dispose()
     {
         _stopping = true;
+        _stop.Set();
         _signal.Set();
         _thread.Join();
         _connection.Dispose();
         _signal.Dispose();
+        _stop.Dispose();
     }
 }
