@@ -44,7 +44,9 @@ public sealed class DotEpoch
     /// <summary>Moves to a new epoch, durably, before the caller forgets any of this silo's data.</summary>
     public async Task BumpAsync(CancellationToken cancellationToken)
     {
-        await _gate.WaitAsync(cancellationToken);
+        // No token on the wait: a contended WaitAsync(token) resumes on the thread pool, which the
+        // deterministic simulation cannot schedule; bumps are rare and short.
+        await _gate.WaitAsync();
         try
         {
             long next = Epoch + 1;
