@@ -28,6 +28,7 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
     private readonly CoordinationMode _coordination;
     private readonly bool _preferFastestForWrites;
     private readonly TimeSpan? _timeout;
+    private readonly GrpcBatchingOptions _batching;
     private readonly long _markDownTicks;
     private readonly long _minRefreshTicks;
     private readonly CancellationTokenSource _disposing = new();
@@ -51,6 +52,7 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
         _coordination = options.Coordination;
         _preferFastestForWrites = options.PreferFastestReplicaForWrites;
         _timeout = options.RequestTimeout == Timeout.InfiniteTimeSpan ? null : options.RequestTimeout;
+        _batching = new GrpcBatchingOptions { MaxRequestsInFlight = options.MaxRequestsInFlightPerSilo == 0 ? int.MaxValue : options.MaxRequestsInFlightPerSilo };
         _markDownTicks = ToTimestampTicks(options.MarkDownDuration);
         _minRefreshTicks = ToTimestampTicks(MinRefreshSpacing);
         _pool = new GrpcConnectionPool(new GrpcConnectionOptions { ConnectTimeout = options.ConnectTimeout }, _time);
@@ -243,7 +245,19 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
     {
         address = SiloEndpoint.Normalize(address);
         if (_endpoints.TryGetValue(address, out var existing)) return existing;
-        return _endpoints.GetOrAdd(address, a => new SiloEndpoint(a, _pool.Get(a)));
+        return _endpoints.GetOrAdd(address, a => NewEndpoint(a));
+    }
+
+    /// <summary>
+    /// How this client's key-value calls travelled: how many went to silos, and how many of them were combined into
+    /// batch requests (see <see cref="DynamoClientOptions.MaxRequestsInFlightPerSilo"/>).
+    /// </summary>
+    public GrpcBatchingStats Batching => _endpoints.Values.Aggregate(default(GrpcBatchingStats), (sum, e) => sum + e.Calls.Stats);
+
+    private SiloEndpoint NewEndpoint(string address)
+    {
+        var connection = _pool.Get(address);
+        return new SiloEndpoint(address, connection, connection.Batcher(ServiceName, _batching));
     }
 
     private long ToTimestampTicks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
@@ -299,7 +313,7 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
         var endpoint = EndpointFor(address);
         try
         {
-            var response = await endpoint.Connection.UnaryAsync(ServiceName, method, request, parser, _timeout, cancellationToken).ConfigureAwait(false);
+            var response = await endpoint.Calls.UnaryAsync(method, request, parser, _timeout, cancellationToken).ConfigureAwait(false);
             endpoint.MarkUp();
             return response;
         }
@@ -332,7 +346,7 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
             var endpoint = state.Endpoints[index];
             try
             {
-                var response = await endpoint.Connection.UnaryAsync(ServiceName, method, request, parser, _timeout, cancellationToken)
+                var response = await endpoint.Calls.UnaryAsync(method, request, parser, _timeout, cancellationToken)
                     .ConfigureAwait(false);
                 endpoint.MarkUp();
                 return (response, state.NameOf(index));

@@ -53,6 +53,13 @@ public sealed class DynamoClientOptions
     /// </summary>
     public bool PreferFastestReplicaForWrites { get; set; }
 
+    /// <summary>
+    /// Requests in flight to one silo before further calls to it wait and travel together in one batch request
+    /// when one of those finishes (gRPC <c>/orleansdynamo.v1.Dynamo/Batch</c>). An idle client never waits; a busy one
+    /// pays HTTP/2's per-request cost once per batch. Default 4; 0 turns batching off.
+    /// </summary>
+    public int MaxRequestsInFlightPerSilo { get; set; } = 4;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad field.</summary>
     public void Validate()
     {
@@ -71,6 +78,8 @@ public sealed class DynamoClientOptions
             throw new ArgumentException($"{nameof(MarkDownDuration)}: must not be negative, got {MarkDownDuration}", nameof(MarkDownDuration));
         if (ConnectTimeout <= TimeSpan.Zero && ConnectTimeout != Timeout.InfiniteTimeSpan)
             throw new ArgumentException($"{nameof(ConnectTimeout)}: must be positive or infinite, got {ConnectTimeout}", nameof(ConnectTimeout));
+        if (MaxRequestsInFlightPerSilo < 0)
+            throw new ArgumentException($"{nameof(MaxRequestsInFlightPerSilo)}: must be 0 (no batching) or positive, got {MaxRequestsInFlightPerSilo}", nameof(MaxRequestsInFlightPerSilo));
         if (!Enum.IsDefined(Coordination))
             throw new ArgumentException($"{nameof(Coordination)}: unknown mode {(int)Coordination}", nameof(Coordination));
     }

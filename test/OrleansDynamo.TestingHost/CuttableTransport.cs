@@ -9,6 +9,9 @@ namespace OrleansDynamo.TestingHost;
 /// </summary>
 public sealed class CuttableTransport(string self, ISiloTransport inner, LinkTable links, Func<string, string?> nameOfAddress, bool sendByName = false) : ISiloTransport, IAsyncDisposable
 {
+    /// <summary>The transport this one wraps (gRPC or the in-process network).</summary>
+    public ISiloTransport Inner => inner;
+
     public async Task<TResponse> SendAsync<TResponse>(string targetSilo, ISiloRequest<TResponse> request, TimeSpan timeout, CancellationToken cancellationToken)
     {
         string target = targetSilo.Contains("://", StringComparison.Ordinal) ? nameOfAddress(targetSilo) ?? targetSilo : targetSilo;

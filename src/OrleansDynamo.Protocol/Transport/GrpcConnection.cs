@@ -27,6 +27,7 @@ public sealed class GrpcConnection : IDisposable
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<(string Service, string Method), Uri> _uris = new();
     private readonly ConcurrentQueue<CancellationTokenSource> _deadlines = new();
+    private readonly ConcurrentDictionary<string, GrpcCallBatcher> _batchers = new(StringComparer.Ordinal);
     private int _pooledDeadlines;
     private TimeoutText? _lastTimeout;
 
@@ -126,6 +127,20 @@ public sealed class GrpcConnection : IDisposable
             registration.Dispose();
             if (deadlineCts is not null) ReturnDeadline(deadlineCts);
         }
+    }
+
+    /// <summary>
+    /// The batcher for <paramref name="service"/> on this connection, created on first use with
+    /// <paramref name="options"/> (later options are ignored). The server must map <c>/{service}/Batch</c>
+    /// (<see cref="GrpcEndpointRouteBuilderExtensions.MapGrpcBatch"/>); one that does not is sent plain calls.
+    /// </summary>
+    public GrpcCallBatcher Batcher(string service, GrpcBatchingOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(service);
+        if (_batchers.TryGetValue(service, out var batcher)) return batcher;
+        options ??= new GrpcBatchingOptions();
+        options.Validate();
+        return _batchers.GetOrAdd(service, s => new GrpcCallBatcher(this, s, options, _time));
     }
 
     /// <summary>Closes the pooled connections.</summary>

@@ -4,6 +4,7 @@ using System.IO.Pipelines;
 using Google.Protobuf;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using OrleansDynamo.Protocol.Grpc;
 
 namespace OrleansDynamo.Protocol;
 
@@ -11,7 +12,7 @@ namespace OrleansDynamo.Protocol;
 /// Serves one unary gRPC method on a Kestrel endpoint: reads the length-prefixed request from the body pipe,
 /// calls the handler, writes the framed response and the <c>grpc-status</c>/<c>grpc-message</c> trailers.
 /// </summary>
-internal sealed class GrpcUnaryMethod<TRequest, TResponse>
+internal sealed class GrpcUnaryMethod<TRequest, TResponse> : IGrpcBatchableMethod
     where TRequest : IMessage<TRequest>, new()
     where TResponse : IMessage<TResponse>
 {
@@ -86,7 +87,7 @@ internal sealed class GrpcUnaryMethod<TRequest, TResponse>
         }
         catch (Exception e)
         {
-            var (code, detail) = Classify(e, http, deadlineCts);
+            var (code, detail) = Classify(e, http.RequestAborted.IsCancellationRequested, DeadlinePassed(http, deadlineCts));
             if (code is StatusCode.Internal or StatusCode.Unknown)
                 _logger.LogError(e, "gRPC method {Method} failed", Path);
             GrpcServerResponses.WriteStatus(response, code, detail, trailersOnly: !wroteMessage && !response.HasStarted);
@@ -95,6 +96,45 @@ internal sealed class GrpcUnaryMethod<TRequest, TResponse>
         {
             abortRegistration.Dispose();
             deadlineCts?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Runs the method for one call of a batch: <paramref name="message"/> is the serialized request, the answer
+    /// carries the status and the serialized response. <paramref name="token"/> is the batch's (client gone or
+    /// the batch's deadline passed).
+    /// </summary>
+    public async Task<BatchReply> InvokeAsync(ByteString message, HttpContext http, DateTime? deadline, CancellationToken token)
+    {
+        try
+        {
+            if (message.Length > _options.MaxReceiveMessageBytes)
+            {
+                throw new RpcException(StatusCode.ResourceExhausted,
+                    $"Received message larger than max ({message.Length} vs. {_options.MaxReceiveMessageBytes}).");
+            }
+            TRequest request;
+            try
+            {
+                request = _parser.ParseFrom(message);
+            }
+            catch (InvalidProtocolBufferException e)
+            {
+                throw new RpcException(StatusCode.Internal, "Failed to deserialize request message: " + e.Message, e);
+            }
+            var reply = await _handler(request, new GrpcCallContext(http, Path, deadline, token)).ConfigureAwait(false);
+            var size = reply.CalculateSize();
+            if (size > _options.MaxSendMessageBytes)
+                throw new RpcException(StatusCode.ResourceExhausted, $"Sending message larger than max ({size} vs. {_options.MaxSendMessageBytes}).");
+            return new BatchReply { Message = reply.ToByteString() };
+        }
+        catch (Exception e)
+        {
+            var aborted = http.RequestAborted.IsCancellationRequested;
+            var (code, detail) = Classify(e, aborted, token.IsCancellationRequested && !aborted);
+            if (code is StatusCode.Internal or StatusCode.Unknown)
+                _logger.LogError(e, "gRPC method {Method} failed inside a batch", Path);
+            return new BatchReply { Status = (uint)code, Detail = detail };
         }
     }
 
@@ -164,11 +204,11 @@ internal sealed class GrpcUnaryMethod<TRequest, TResponse>
     private static bool DeadlinePassed(HttpContext http, CancellationTokenSource? deadlineCts) =>
         deadlineCts is { IsCancellationRequested: true } && !http.RequestAborted.IsCancellationRequested;
 
-    private static (StatusCode Code, string Detail) Classify(Exception e, HttpContext http, CancellationTokenSource? deadlineCts) => e switch
+    private static (StatusCode Code, string Detail) Classify(Exception e, bool aborted, bool deadlinePassed) => e switch
     {
         RpcException rpc => (rpc.StatusCode, rpc.Detail),
-        OperationCanceledException when DeadlinePassed(http, deadlineCts) => (StatusCode.DeadlineExceeded, "Deadline Exceeded"),
-        OperationCanceledException when http.RequestAborted.IsCancellationRequested => (StatusCode.Cancelled, "Call canceled by the client."),
+        OperationCanceledException when deadlinePassed => (StatusCode.DeadlineExceeded, "Deadline Exceeded"),
+        OperationCanceledException when aborted => (StatusCode.Cancelled, "Call canceled by the client."),
         _ => (StatusCode.Internal, string.Create(CultureInfo.InvariantCulture, $"Exception was thrown by handler. {e.GetType().Name}: {e.Message}")),
     };
 }

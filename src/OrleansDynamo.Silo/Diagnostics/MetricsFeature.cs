@@ -142,6 +142,15 @@ public sealed class MetricsFeature : ISiloFeature, IRequestObserver, IDisposable
             "Requests per second each silo handled over the stats window (coordinator and replica), as this silo last heard.");
         _meter.CreateObservableGauge("orleansdynamo.load.out_of_balance", OutOfBalanceFraction, "1",
             "Fraction of silos whose load is more than the threshold (15%) off the mean (Dynamo §6.2).");
+        if (_silo.Transport is Transport.Grpc.IBatchingTransport batching)
+        {
+            _meter.CreateObservableCounter("orleansdynamo.transport.calls", () => batching.Counts.Calls, "{call}",
+                "Calls this silo sent to other silos.");
+            _meter.CreateObservableCounter("orleansdynamo.transport.batches", () => batching.Counts.Batches, "{request}",
+                "Batch requests this silo sent to other silos (each carries several calls).");
+            _meter.CreateObservableCounter("orleansdynamo.transport.batched_calls", () => batching.Counts.BatchedCalls, "{call}",
+                "Calls that travelled inside a batch request rather than alone.");
+        }
     }
 
     private void Counter(string name, string counter, string description) =>

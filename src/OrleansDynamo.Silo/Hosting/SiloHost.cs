@@ -82,6 +82,7 @@ public static class SiloHost
         });
         builder.Services.AddRouting();
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<GrpcMethodRegistry>();
         builder.Services.AddSingleton(sp => runtimeFactory?.Invoke(options, sp.GetRequiredService<ILoggerFactory>()) ?? CreateRuntime(options, sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddHostedService<SiloLifetime>();
 
@@ -91,6 +92,8 @@ public static class SiloHost
         foreach (var method in silo.WireMethods.All) method.Map(app, silo.Dispatcher);
         new ClientApiService(silo).Map(app);
         foreach (var map in silo.EndpointMappers) map(app);
+        app.MapGrpcBatch(SiloWireMethods.Service);
+        app.MapGrpcBatch(ClientApiService.Service);
         app.MapGrpcUnimplemented();
         return app;
     }

@@ -17,7 +17,7 @@ public interface ISiloWireMethod
 /// <summary>The client half, typed by the domain response.</summary>
 public interface ISiloWireClient<TResponse>
 {
-    Task<TResponse> CallAsync(GrpcConnection connection, ISiloRequest<TResponse> request, TimeSpan timeout, CancellationToken cancellationToken);
+    Task<TResponse> CallAsync(GrpcCallBatcher calls, ISiloRequest<TResponse> request, TimeSpan timeout, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -34,8 +34,6 @@ public sealed class SiloWireMethod<TRequest, TResponse, TRequestProto, TResponse
     where TRequestProto : IMessage<TRequestProto>, new()
     where TResponseProto : IMessage<TResponseProto>, new()
 {
-    public const string Service = "orleansdynamo.v1.Silo";
-
     private static readonly MessageParser<TResponseProto> Parser = new(() => new TResponseProto());
 
     public Type RequestType => typeof(TRequest);
@@ -43,12 +41,12 @@ public sealed class SiloWireMethod<TRequest, TResponse, TRequestProto, TResponse
     public string Method { get; } = method;
 
     public void Map(IEndpointRouteBuilder endpoints, SiloRequestDispatcher dispatcher) =>
-        endpoints.MapGrpcUnary<TRequestProto, TResponseProto>(Service, Method, (proto, call) =>
+        endpoints.MapGrpcUnary<TRequestProto, TResponseProto>(SiloWireMethods.Service, Method, (proto, call) =>
             GrpcErrors.Guard(async () => encodeResponse(await dispatcher.DispatchAsync(decodeRequest(proto), call.CancellationToken))));
 
-    public async Task<TResponse> CallAsync(GrpcConnection connection, ISiloRequest<TResponse> request, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<TResponse> CallAsync(GrpcCallBatcher calls, ISiloRequest<TResponse> request, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var response = await connection.UnaryAsync(Service, Method, encodeRequest((TRequest)request), Parser, timeout, cancellationToken);
+        var response = await calls.UnaryAsync(Method, encodeRequest((TRequest)request), Parser, timeout, cancellationToken);
         return decodeResponse(response);
     }
 }

@@ -15,6 +15,9 @@ namespace OrleansDynamo.Silo.Transport.Grpc;
 /// </summary>
 public sealed class SiloWireMethods
 {
+    /// <summary>The gRPC service of silo-to-silo methods; <c>/{Service}/Batch</c> carries several calls in one request.</summary>
+    public const string Service = "orleansdynamo.v1.Silo";
+
     private readonly Dictionary<Type, ISiloWireMethod> _methods = new();
 
     public IEnumerable<ISiloWireMethod> All => _methods.Values;
