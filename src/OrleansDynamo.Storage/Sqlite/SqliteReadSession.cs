@@ -25,9 +25,6 @@ internal sealed class SqliteReadSession : IDisposable
         Connection = new SqliteConnection(SqliteSchema.ConnectionString(path, SqliteOpenMode.ReadWrite));
         Connection.Open();
         SqliteSchema.Execute(Connection, "PRAGMA query_only = 1;");
-        // Commits invalidate a reader's page cache; memory-mapped pages are shared with the OS cache
-        // instead, so a read after a commit does not re-read pages through the VFS.
-        SqliteSchema.Execute(Connection, "PRAGMA mmap_size = 268435456;");
         ReadKey = Prepare(
             "SELECT blob, crc FROM kv WHERE partition_id = $p AND key_hash = $h AND bucket = $b AND key_name = $k;",
             "$p", "$h", "$b", "$k");
