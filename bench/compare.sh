@@ -3,8 +3,8 @@
 #
 # Starts 3 silos (N=3, R=W=2, SQLite, Normal durability) and a 3-member etcd cluster on loopback, runs
 # `dynamo bench` workload A (50% get / 50% put, keys preloaded) and workload w (100% put) against each for the
-# same duration and concurrency, stops everything it started (by PID), and prints both systems' figures and
-# the ratio ours/etcd. Installs nothing: it names the Debian packages it needs when they are missing.
+# same duration and concurrency, then both workloads again with one operation in flight (latency), stops
+# everything it started (by PID), and prints both systems' figures and the ratio ours/etcd. Installs nothing: it names the Debian packages it needs when they are missing.
 #
 # Usage: bench/compare.sh [--seconds S] [--concurrency C] [--keys K] [--value-size B] [--warmup S]
 #                         [--no-preload] [--out DIR] [--keep]
@@ -143,9 +143,10 @@ echo "== both clusters ready; results in $out"
 
 run() { # name target endpoints workload extra-args...
   local name=$1 target=$2 endpoints=$3 workload=$4; shift 4
-  echo "-- $name: $target workload $workload, ${seconds}s, $concurrency in flight"
+  local in_flight=${RUN_CONCURRENCY:-$concurrency} run_seconds=${RUN_SECONDS:-$seconds}
+  echo "-- $name: $target workload $workload, ${run_seconds}s, $in_flight in flight"
   "${dynamo[@]}" bench --json --target "$target" --endpoints "$endpoints" --workload "$workload" \
-    --seconds "$seconds" --warmup "$warmup" --concurrency "$concurrency" --keys "$keys" --value-size "$value_size" "$@" \
+    --seconds "$run_seconds" --warmup "$warmup" --concurrency "$in_flight" --keys "$keys" --value-size "$value_size" "$@" \
     >"$out/$name.json"
   jq -r '"   \(.opsPerSecond|floor) ops/s, p99.9 \(.operations[-1].latencyMs.p999) ms, \(.errors) errors"' "$out/$name.json"
 }
@@ -157,6 +158,12 @@ run dynamo-a dynamo "$silo_list" a "${preload_arg[@]}"
 run etcd-a etcd "$etcd_list" a "${preload_arg[@]}"
 run dynamo-w dynamo "$silo_list" w --key-prefix w
 run etcd-w etcd "$etcd_list" w --key-prefix w
+# Latency with one operation in flight (the issue's concurrency-1 target), over the keys written above.
+single_seconds=$(( seconds < 10 ? seconds : 10 ))
+RUN_CONCURRENCY=1 RUN_SECONDS=$single_seconds run dynamo-a1 dynamo "$silo_list" a
+RUN_CONCURRENCY=1 RUN_SECONDS=$single_seconds run etcd-a1 etcd "$etcd_list" a
+RUN_CONCURRENCY=1 RUN_SECONDS=$single_seconds run dynamo-w1 dynamo "$silo_list" w --key-prefix w
+RUN_CONCURRENCY=1 RUN_SECONDS=$single_seconds run etcd-w1 etcd "$etcd_list" w --key-prefix w
 
 rss_kib=0
 for n in 1 2 3; do
@@ -188,6 +195,21 @@ for workload in a w; do
   row "$workload" "errors" '.errors' 0
 done
 echo
+echo "One operation in flight (${single_seconds}s per run):"
+echo
+printf '| %-8s | %-8s | %13s | %10s | %9s |\n' "Workload" "Figure" "OrleansDynamo" "etcd" "ours/etcd"
+printf '|%s|%s|%s|%s|%s|\n' "----------" "----------" "---------------" "------------" "-----------"
+for workload in a1 w1; do
+  row "$workload" "ops/s" '.opsPerSecond' 0
+  for op in get put; do
+    if [[ $(jq -r --arg op "$op" '[.operations[] | select(.op == $op)] | length' "$out/dynamo-$workload.json") -gt 0 ]]; then
+      row "$workload" "$op p50" "[.operations[] | select(.op == \"$op\")][0].latencyMs.p50" 2
+      row "$workload" "$op p99" "[.operations[] | select(.op == \"$op\")][0].latencyMs.p99" 2
+    fi
+  done
+done
+echo
+echo "Client batching (workload a, OrleansDynamo, whole run): $(jq -r '.batching | "\(.calls) calls, \(.batchedCalls) in \(.batches) batch requests"' "$out/dynamo-a.json")"
 echo "Versions per get (workload a, OrleansDynamo): $(jq -r '.versionsPerGet[0] | "1: \(."1"), 2: \(."2"), 3: \(."3"), 4+: \(."4+"), not found: \(.notFound)"' "$out/dynamo-a.json")"
 echo "Largest silo resident memory after the runs: $((rss_kib / 1024)) MiB"
 echo "Raw JSON: $out"
