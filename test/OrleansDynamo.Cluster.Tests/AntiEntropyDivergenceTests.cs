@@ -115,5 +115,8 @@ public sealed class AntiEntropyDivergenceTests(ITestOutputHelper output)
         var trees = silo2.AntiEntropy().Status();
         Assert.Equal(Q, trees.TreesReady);
         Assert.All(trees.Trees, t => Assert.NotNull(t.LastExchange));
+        // The dashboard's partitions view reads the last finished exchange per partition from the same service.
+        var reporter = silo2.Runtime.Features.OfType<OrleansDynamo.Silo.Diagnostics.IPartitionExchangeReporter>().Single();
+        Assert.All(Enumerable.Range(0, Q), p => Assert.NotNull(reporter.LastExchange(p)));
     }
 }

@@ -252,13 +252,15 @@ public sealed partial class AntiEntropyService
     private void Record(ExchangeResult result)
     {
         var a = _activity.GetOrAdd(result.Tree, _ => new TreeActivity());
-        a.LastExchange = _silo.Time.GetUtcNow();
+        var now = _silo.Time.GetUtcNow();
+        a.LastExchange = now;
         a.LastPeer = result.Peer;
         a.LastOutcome = result.Detail is null ? result.Outcome.ToString() : $"{result.Outcome}: {result.Detail}";
         a.Exchanges++;
         a.KeysRepaired += result.KeysRepaired;
         a.Bytes += result.Bytes;
         a.TombstonesRemoved += result.TombstonesRemoved;
+        if (result.Ran) _lastCompletedExchange[result.Tree.Partition] = now;
         var c = _silo.Counters;
         if (result.Ran) c.Add(AntiEntropyCounters.Exchanges);
         if (result.Bytes > 0) c.Add(AntiEntropyCounters.Bytes, result.Bytes);

@@ -5,6 +5,7 @@ using OrleansDynamo.Core.Coordination;
 using OrleansDynamo.Core.Keys;
 using OrleansDynamo.Core.Membership;
 using OrleansDynamo.Core.Versioning;
+using OrleansDynamo.Silo.Diagnostics;
 using OrleansDynamo.Silo.Grains;
 using OrleansDynamo.Silo.Hosting;
 using OrleansDynamo.Storage;
@@ -21,10 +22,11 @@ namespace OrleansDynamo.Silo.AntiEntropy;
 /// persisted: after a restart each is rebuilt lazily, at its first exchange, by a rate-limited scan
 /// under admission control (see <see cref="ReplicaTree"/> for why writes during a build are not lost).
 /// </summary>
-public sealed partial class AntiEntropyService : ISiloFeature, IPartitionChangeObserver
+public sealed partial class AntiEntropyService : ISiloFeature, IPartitionChangeObserver, IPartitionExchangeReporter
 {
     private readonly ConcurrentDictionary<TreeId, ReplicaTree> _trees = new();
     private readonly ConcurrentDictionary<TreeId, TreeActivity> _activity = new();
+    private readonly ConcurrentDictionary<int, DateTimeOffset> _lastCompletedExchange = new();
     private SiloRuntime _silo = null!;
     private AntiEntropyOptions _options = null!;
     private MerkleShape _shape = null!;
@@ -75,6 +77,10 @@ public sealed partial class AntiEntropyService : ISiloFeature, IPartitionChangeO
         }
         if (_trees.TryGetValue(new TreeId(partition, n), out var tree)) tree.Apply(key.Hash, after);
     }
+
+    /// <summary>When this silo last finished an exchange (in sync or repaired) of any tree of <paramref name="partition"/>; null if never.</summary>
+    public DateTimeOffset? LastExchange(int partition) =>
+        _lastCompletedExchange.TryGetValue(partition, out var at) ? at : null;
 
     /// <summary>Totals and every tree, for `dynamo status` and the dashboard.</summary>
     public AntiEntropyStatus Status()
