@@ -60,10 +60,12 @@ public sealed class MetricsEndpointTests
         Assert.True(Sum("orleansdynamo_request_errors_total", ("kind", "NotFound")) >= 1, "the unknown bucket counted as an error by kind");
         foreach (var name in new[] { "orleansdynamo_hints_stored_total", "orleansdynamo_hints_delivered_total", "orleansdynamo_hints_dropped_total",
                      "orleansdynamo_read_repairs_total", "orleansdynamo_antientropy_exchanges_total", "orleansdynamo_antientropy_keys_repaired_total",
-                     "orleansdynamo_transfers_total", "orleansdynamo_transfers_active", "orleansdynamo_load_out_of_balance" })
+                     "orleansdynamo_transfers_total", "orleansdynamo_transfers_active", "orleansdynamo_load_out_of_balance",
+                     "orleansdynamo_admission_slots", "orleansdynamo_admission_in_use" })
         {
             Assert.True(types.ContainsKey(name), $"{name} is exported");
         }
+        Assert.True(all.First(s => s.Name == "orleansdynamo_admission_slots").Value >= 1, "the admission controller allows at least one background job");
         double fraction = all.First(s => s.Name == "orleansdynamo_load_out_of_balance").Value;
         Assert.InRange(fraction, 0, 1);
     }

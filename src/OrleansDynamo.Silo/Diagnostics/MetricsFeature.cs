@@ -142,6 +142,10 @@ public sealed class MetricsFeature : ISiloFeature, IRequestObserver, IDisposable
             "Requests per second each silo handled over the stats window (coordinator and replica), as this silo last heard.");
         _meter.CreateObservableGauge("orleansdynamo.load.out_of_balance", OutOfBalanceFraction, "1",
             "Fraction of silos whose load is more than the threshold (15%) off the mean (Dynamo §6.2).");
+        _meter.CreateObservableGauge("orleansdynamo.admission.slots", () => _silo.Admission is Admission.AdmissionController a ? a.Slots : -1, "{slot}",
+            "Background work (hint delivery, transfers, anti-entropy) allowed at once by the admission controller; -1 when unlimited.");
+        _meter.CreateObservableGauge("orleansdynamo.admission.in_use", () => _silo.Admission is Admission.AdmissionController a ? a.InUse : 0, "{slot}",
+            "Background work running now under the admission controller.");
         if (_silo.Transport is Transport.Grpc.IBatchingTransport batching)
         {
             _meter.CreateObservableCounter("orleansdynamo.transport.calls", () => batching.Counts.Calls, "{call}",
