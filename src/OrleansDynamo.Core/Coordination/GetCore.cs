@@ -98,11 +98,12 @@ public sealed class GetCore
     {
         if (_replies.Count == 0) return ReadRepairPlan.None;
         var target = Reconciled();
-        var repairs = _tally.AnsweredReplicas
-            .Where(r => !_replies[r].Subsumes(target))
-            .Select(r => new ReadRepair(r, target))
-            .ToImmutableArray();
-        return repairs.IsEmpty ? ReadRepairPlan.None : new ReadRepairPlan(repairs);
+        ImmutableArray<ReadRepair>.Builder? repairs = null;
+        foreach (var r in _tally.Replicas)
+        {
+            if (_tally.HasAnswered(r) && !_replies[r].Subsumes(target)) (repairs ??= ImmutableArray.CreateBuilder<ReadRepair>()).Add(new ReadRepair(r, target));
+        }
+        return repairs is null ? ReadRepairPlan.None : new ReadRepairPlan(repairs.ToImmutable());
     }
 
     private SiblingSet Reconciled() =>

@@ -12,7 +12,7 @@ internal sealed class ReplicaTally
     private enum State { Outstanding, Answered, Failed }
 
     private readonly Dictionary<string, State> _states = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string> _reasons = new(StringComparer.Ordinal);
+    private Dictionary<string, string>? _reasons;
     private readonly IReadOnlySet<string> _primaries;
 
     public ReplicaTally(IReadOnlyList<string> replicas, IReadOnlySet<string>? primaries)
@@ -26,7 +26,10 @@ internal sealed class ReplicaTally
         Replicas = replicas.ToImmutableArray();
         _primaries = primaries ?? ImmutableHashSet<string>.Empty;
         Outstanding = Replicas.Length;
-        OutstandingPrimaries = Replicas.Count(_primaries.Contains);
+        foreach (var r in Replicas)
+        {
+            if (_primaries.Contains(r)) OutstandingPrimaries++;
+        }
     }
 
     public ImmutableArray<string> Replicas { get; }
@@ -53,13 +56,15 @@ internal sealed class ReplicaTally
 
     public void Timeout() => TimedOut = true;
 
-    public IEnumerable<string> AnsweredReplicas => Replicas.Where(r => _states[r] == State.Answered);
+    public IEnumerable<string> AnsweredReplicas => Replicas.Where(HasAnswered);
+
+    public bool HasAnswered(string replica) => _states.TryGetValue(replica, out var state) && state == State.Answered;
 
     /// <summary>"acked [a]; failed [b: refused]; no answer [c]" with <paramref name="answeredLabel"/> for the first list.</summary>
     public string Describe(string answeredLabel)
     {
         string Names(State s) => string.Join(", ", Replicas.Where(r => _states[r] == s)
-            .Select(r => s == State.Failed ? $"{r}: {_reasons[r]}" : r));
+            .Select(r => s == State.Failed ? $"{r}: {_reasons![r]}" : r));
         return $"{answeredLabel} [{Names(State.Answered)}]; failed [{Names(State.Failed)}]; no answer [{Names(State.Outstanding)}]";
     }
 
@@ -70,7 +75,7 @@ internal sealed class ReplicaTally
             throw new ArgumentException($"replica {replica} was not asked", nameof(replica));
         if (current != State.Outstanding || TimedOut) return false;
         _states[replica] = state;
-        if (reason is not null) _reasons[replica] = reason;
+        if (reason is not null) (_reasons ??= new Dictionary<string, string>(StringComparer.Ordinal))[replica] = reason;
         Outstanding--;
         bool primary = _primaries.Contains(replica);
         if (primary) OutstandingPrimaries--;

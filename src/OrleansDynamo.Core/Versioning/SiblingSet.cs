@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 
 namespace OrleansDynamo.Core.Versioning;
 
@@ -25,9 +26,13 @@ public sealed class SiblingSet : IEquatable<SiblingSet>
     }
 
     /// <summary>Builds a set, checking the invariant that every dot is covered and unique.</summary>
-    public static SiblingSet Create(VectorClock context, IEnumerable<Sibling> siblings)
+    public static SiblingSet Create(VectorClock context, IEnumerable<Sibling> siblings) => FromUnsorted(context, siblings.ToArray());
+
+    /// <summary><see cref="Create"/> over an array the caller gives up (sorted in place, then owned by the set).</summary>
+    private static SiblingSet FromUnsorted(VectorClock context, Sibling[] sorted)
     {
-        var sorted = siblings.OrderBy(s => s.Dot.Node, StringComparer.Ordinal).ThenBy(s => s.Dot.Counter).ToImmutableArray();
+        // Dots are unique in a valid set, so an unstable sort gives the one canonical order (duplicates throw below).
+        if (sorted.Length > 1) Array.Sort(sorted, DotOrder.Instance);
         for (int i = 0; i < sorted.Length; i++)
         {
             if (!context.Covers(sorted[i].Dot))
@@ -35,7 +40,19 @@ public sealed class SiblingSet : IEquatable<SiblingSet>
             if (i > 0 && sorted[i - 1].Dot == sorted[i].Dot)
                 throw new ArgumentException($"two siblings share dot {sorted[i].Dot}");
         }
-        return new SiblingSet(context, sorted);
+        return new SiblingSet(context, ImmutableCollectionsMarshal.AsImmutableArray(sorted));
+    }
+
+    /// <summary>Node (ordinal), then counter.</summary>
+    private sealed class DotOrder : IComparer<Sibling>
+    {
+        public static readonly DotOrder Instance = new();
+
+        public int Compare(Sibling? x, Sibling? y)
+        {
+            int c = string.CompareOrdinal(x!.Dot.Node, y!.Dot.Node);
+            return c != 0 ? c : x.Dot.Counter.CompareTo(y.Dot.Counter);
+        }
     }
 
     public bool IsEmpty => Siblings.IsEmpty && Context.IsEmpty;
@@ -51,9 +68,14 @@ public sealed class SiblingSet : IEquatable<SiblingSet>
     {
         long counter = Math.Max(Context.CounterOf(coordinator), clientContext.CounterOf(coordinator)) + 1;
         var dot = new Dot(coordinator, counter);
-        var kept = Siblings.Where(s => !clientContext.Covers(s.Dot));
+        var kept = new List<Sibling>(Siblings.Length + 1);
+        foreach (var s in Siblings)
+        {
+            if (!clientContext.Covers(s.Dot)) kept.Add(s);
+        }
+        kept.Add(new Sibling(dot, value, tombstone, nowMs));
         var context = Context.Merge(clientContext).WithEntry(coordinator, counter, nowMs);
-        return Create(context, kept.Append(new Sibling(dot, value, tombstone, nowMs)));
+        return FromUnsorted(context, kept.ToArray());
     }
 
     /// <summary>
@@ -65,18 +87,26 @@ public sealed class SiblingSet : IEquatable<SiblingSet>
     {
         if (ReferenceEquals(this, other) || other.IsEmpty) return this;
         if (IsEmpty) return other;
-        var otherDots = other.Siblings.Select(s => s.Dot).ToHashSet();
-        var thisDots = Siblings.Select(s => s.Dot).ToHashSet();
         var result = new List<Sibling>(Siblings.Length + other.Siblings.Length);
         foreach (var s in Siblings)
         {
-            if (otherDots.Contains(s.Dot) || !other.Context.Covers(s.Dot)) result.Add(s);
+            if (other.HasDot(s.Dot) || !other.Context.Covers(s.Dot)) result.Add(s);
         }
         foreach (var s in other.Siblings)
         {
-            if (!thisDots.Contains(s.Dot) && !Context.Covers(s.Dot)) result.Add(s);
+            if (!HasDot(s.Dot) && !Context.Covers(s.Dot)) result.Add(s);
         }
-        return Create(Context.Merge(other.Context), result);
+        return FromUnsorted(Context.Merge(other.Context), result.ToArray());
+    }
+
+    /// <summary>Whether a live sibling carries <paramref name="dot"/> (siblings are few; a linear scan beats a hash set).</summary>
+    private bool HasDot(Dot dot)
+    {
+        foreach (var s in Siblings)
+        {
+            if (s.Dot == dot) return true;
+        }
+        return false;
     }
 
     /// <summary>Keeps only the newest sibling by timestamp (ties broken by dot), for last-write-wins buckets.</summary>
@@ -100,7 +130,7 @@ public sealed class SiblingSet : IEquatable<SiblingSet>
     }
 
     /// <summary>True when <paramref name="other"/> holds nothing this set lacks (merging it changes nothing).</summary>
-    public bool Subsumes(SiblingSet other) => Merge(other).Equals(this);
+    public bool Subsumes(SiblingSet other) => Equals(other) || Merge(other).Equals(this);
 
     /// <summary>Bytes of values held, for summaries.</summary>
     public long ValueBytes => Siblings.Sum(s => (long)s.Value.Length);

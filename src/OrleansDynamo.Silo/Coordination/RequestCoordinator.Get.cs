@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using OrleansDynamo.Core.Coordination;
 using OrleansDynamo.Core.Keys;
@@ -35,48 +34,35 @@ public sealed partial class RequestCoordinator
         var (bucket, key) = Resolve(state, command.Bucket, command.Key);
         int r = CheckQuorum("R", command.R, bucket.R, bucket.N);
         int pr = CheckQuorum("PR", command.PR, bucket.PR, bucket.N, allowZero: true);
-        var (plan, _) = Plan(state, key, bucket.N);
+        var plan = Plan(state, key, bucket.N);
         if (plan.IndexOf(self) < 0 && command.Hops == 0) return await ForwardAsync(plan, command with { Hops = 1 }, ct);
         counters.Add(CounterNames.Gets);
 
-        var replicas = new List<string>(plan.Targets.Length);
-        foreach (var t in plan.Targets) replicas.Add(t.Silo);
-        var core = new GetCore(bucket.N, Math.Min(r, replicas.Count), replicas, bucket.Policy, Math.Min(pr, plan.Primaries.Count), plan.Primaries);
-        var decided = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var reads = new Task[plan.Targets.Length];
-        var fastest = new StrongBox<string?>();
-        for (int i = 0; i < reads.Length; i++) reads[i] = ReadOneAsync(plan.Targets[i].Silo, plan.Partition, key, core, decided, fastest);
+        var core = new GetCore(bucket.N, Math.Min(r, plan.Silos.Count), plan.Silos, bucket.Policy, Math.Min(pr, plan.Primaries.Count), plan.Primaries);
+        var round = new GetRound(core, plan.Targets.Length);
+        foreach (var target in plan.Targets) _ = ReadOneAsync(target.Silo, plan.Partition, key, round, bucket.Policy);
 
         using (var deadline = new CancellationTokenSource(settings.RequestTimeout, time))
-        await using (deadline.Token.Register(() =>
+        using (deadline.Token.UnsafeRegister(static s => ((GetRound)s!).OnTimeout(), round))
+        using (ct.CanBeCanceled ? ct.UnsafeRegister(static s => ((GetRound)s!).Abandon(), round) : default)
         {
-            lock (core)
-            {
-                core.OnTimeout();
-                decided.TrySetResult();
-            }
-        }))
-        {
-            await decided.Task.WaitAsync(ct);
+            await round.Task;
         }
 
-        GetResult result;
-        string? fastestReplica;
-        lock (core)
+        lock (round)
         {
-            fastestReplica = fastest.Value;
-            if (core.Decision != QuorumDecision.Succeeded)
+            if (core.Decision == QuorumDecision.Succeeded)
             {
-                counters.Add(CounterNames.QuorumFailures);
-                throw DynamoException.Unavailable(core.FailureReason ?? "read quorum not reached");
+                var result = core.Result;
+                return new GetOutcome(result.Found, result.Siblings, result.Context, core.Replies, self, round.Fastest);
             }
-            result = core.Result;
+            ct.ThrowIfCancellationRequested();
+            counters.Add(CounterNames.QuorumFailures);
+            throw DynamoException.Unavailable(core.FailureReason ?? "read quorum not reached");
         }
-        _ = RepairAfterAsync(reads, core, plan.Partition, key, bucket.Policy);
-        return new GetOutcome(result.Found, result.Siblings, result.Context, core.Replies, self, fastestReplica);
     }
 
-    private async Task ReadOneAsync(string silo, int partition, DynamoKey key, GetCore core, TaskCompletionSource decided, StrongBox<string?> fastest)
+    private async Task ReadOneAsync(string silo, int partition, DynamoKey key, GetRound round, ConflictPolicy policy)
     {
         SiblingSet? value = null;
         string? failure = null;
@@ -94,26 +80,17 @@ public sealed partial class RequestCoordinator
             failure = Describe(e);
             if (e is DynamoException { Kind: DynamoErrorKind.Unavailable or DynamoErrorKind.Timeout }) detector.ReportFailure(silo);
         }
-        lock (core)
-        {
-            if (failure is null)
-            {
-                core.OnReply(silo, value);
-                fastest.Value ??= silo;
-            }
-            else core.OnFailure(silo, failure);
-            if (core.Decision != QuorumDecision.Pending) decided.TrySetResult();
-        }
+        bool last = failure is null ? round.OnReply(silo, value) : round.OnFailure(silo, failure);
+        // Every replica answered or failed: send the reconciled set to those that were stale.
+        if (last) await RepairAsync(round, partition, key, policy);
     }
 
-    /// <summary>After every replica answered or failed, sends the reconciled set to those that were stale.</summary>
-    private async Task RepairAfterAsync(Task[] reads, GetCore core, int partition, DynamoKey key, ConflictPolicy policy)
+    private async Task RepairAsync(GetRound round, int partition, DynamoKey key, ConflictPolicy policy)
     {
         try
         {
-            await Task.WhenAll(reads);
             ReadRepairPlan plan;
-            lock (core) plan = core.RepairPlan();
+            lock (round) plan = round.Core.RepairPlan();
             foreach (var repair in plan.Repairs)
             {
                 counters.Add(CounterNames.ReadRepairs);

@@ -1,8 +1,10 @@
+using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
 using OrleansDynamo.Core.Coordination;
 using OrleansDynamo.Core.Keys;
 using OrleansDynamo.Core.Versioning;
 using OrleansDynamo.Silo.Diagnostics;
+using OrleansDynamo.Silo.Grains;
 
 namespace OrleansDynamo.Silo.Coordination;
 
@@ -10,7 +12,8 @@ public sealed partial class RequestCoordinator
 {
     /// <summary>
     /// A put or delete: the coordinator makes the new version in its own replica, sends it to the other
-    /// N−1 replicas in parallel and answers after W acknowledgements (its own included).
+    /// N−1 replicas while its own write commits, and answers after W acknowledgements, its own included
+    /// (counted once durable; a put never succeeds without it).
     /// </summary>
     public async Task<PutOutcome> PutAsync(PutCommand command, CancellationToken ct)
     {
@@ -47,7 +50,7 @@ public sealed partial class RequestCoordinator
             throw Invalid($"context does not decode: {e.Message}");
         }
 
-        var (plan, _) = Plan(state, key, bucket.N);
+        var plan = Plan(state, key, bucket.N);
         int selfIndex = plan.IndexOf(self);
         if (selfIndex < 0)
         {
@@ -56,58 +59,77 @@ public sealed partial class RequestCoordinator
         }
         counters.Add(command.Delete ? CounterNames.Deletes : CounterNames.Puts);
 
-        // The deadline runs on the silo's clock (a real-time CancelAfter would escape the simulation).
-        using var timeout = new CancellationTokenSource(settings.RequestTimeout, time);
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
-        SiblingSet written;
-        Dot newDot;
+        // The deadline runs on the silo's clock (a real-time CancelAfter would escape the simulation);
+        // the caller's cancellation ends it early.
+        using var deadline = new CancellationTokenSource(settings.RequestTimeout, time);
+        using var callerGaveUp = ct.CanBeCanceled ? ct.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), deadline) : default;
+        CoordinatedWrite local;
         try
         {
-            (written, newDot) = await grains.Get(plan.Partition)
-                .CoordinateWriteAsync(key, context, command.Value, command.Delete, bucket.Policy, deadline.Token);
-            if (selfIndex >= 0 && plan.Targets[selfIndex].HintFor is { } intended)
-                await StoreHintAsync(intended, plan.Partition, key, written, deadline.Token);
+            local = await grains.Get(plan.Partition).CoordinateWriteAsync(key, context, command.Value, command.Delete, bucket.Policy, deadline.Token);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            throw new DynamoException(DynamoErrorKind.Timeout, $"the coordinator's local write on {self} did not finish within {settings.RequestTimeout.TotalMilliseconds:0} ms");
+            throw LocalWriteTimeout();
         }
 
-        var replicas = new List<string>(plan.Targets.Length);
-        foreach (var t in plan.Targets) replicas.Add(t.Silo);
-        if (selfIndex < 0) replicas.Add(self);
-        var core = new PutCore(bucket.N, Math.Min(w, replicas.Count), replicas, Math.Min(pw, plan.Primaries.Count), plan.Primaries);
-        var decided = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (core)
-        {
-            core.OnAck(self);
-            if (core.Decision != QuorumDecision.Pending) decided.TrySetResult();
-        }
+        // The new version exists (its dot is taken); the local write may still be committing. The other
+        // replicas get the version now, and the local write counts as an ack once durable.
+        var written = local.Stored;
+        IReadOnlyList<string> replicas = plan.Silos;
+        if (selfIndex < 0) replicas = [.. plan.Silos, self];
+        var round = new PutRound(new PutCore(bucket.N, Math.Min(w, replicas.Count), replicas, Math.Min(pw, plan.Primaries.Count), plan.Primaries));
+        string? hintFor = selfIndex >= 0 ? plan.Targets[selfIndex].HintFor : null;
+        bool localFirst = local.Persisted.IsCompletedSuccessfully && hintFor is null;
+        if (localFirst) round.OnLocal(self, null);
         foreach (var target in plan.Targets)
         {
             if (target.Silo == self) continue;
-            _ = SendWriteAsync(target, plan.Partition, key, written, bucket.Policy, core, decided);
+            _ = SendWriteAsync(target, plan.Partition, key, written, bucket.Policy, round);
         }
-        await using (deadline.Token.Register(() =>
+        if (!localFirst) _ = AckLocalAsync(local.Persisted, hintFor, plan.Partition, key, written, round);
+        using (deadline.Token.UnsafeRegister(static s => ((PutRound)s!).OnTimeout(), round))
         {
-            lock (core)
+            await round.Task;
+        }
+
+        lock (round)
+        {
+            if (round.LocalError is { } error)
             {
-                core.OnTimeout();
-                decided.TrySetResult();
+                if (error is OperationCanceledException && !ct.IsCancellationRequested) throw LocalWriteTimeout();
+                ExceptionDispatchInfo.Throw(error);
             }
-        }))
-        {
-            await decided.Task.WaitAsync(ct);
-        }
-        lock (core)
-        {
-            if (core.Decision == QuorumDecision.Succeeded) return new PutOutcome(written.Context, core.Acks, self, newDot);
+            if (round.LocalDone && round.Core.Decision == QuorumDecision.Succeeded) return new PutOutcome(written.Context, round.Core.Acks, self, local.NewDot);
+            ct.ThrowIfCancellationRequested();
+            if (round.TimedOut && !round.LocalDone) throw LocalWriteTimeout();
             counters.Add(CounterNames.QuorumFailures);
-            throw DynamoException.Unavailable(core.FailureReason ?? "write quorum not reached");
+            throw DynamoException.Unavailable(round.Core.FailureReason ?? "write quorum not reached");
         }
     }
 
-    private async Task SendWriteAsync(ReplicaTarget target, int partition, DynamoKey key, SiblingSet set, ConflictPolicy policy, PutCore core, TaskCompletionSource decided)
+    private DynamoException LocalWriteTimeout() =>
+        new(DynamoErrorKind.Timeout, $"the coordinator's local write on {self} did not finish within {settings.RequestTimeout.TotalMilliseconds:0} ms");
+
+    /// <summary>
+    /// Counts the coordinator's own replica once its write is durable and, as a stand-in, its hint kept. The
+    /// hint is kept even when the put has already failed or timed out: the version is stored here either way.
+    /// </summary>
+    private async Task AckLocalAsync(Task persisted, string? hintFor, int partition, DynamoKey key, SiblingSet set, PutRound round)
+    {
+        try
+        {
+            await persisted;
+            if (hintFor is not null) await StoreHintAsync(hintFor, partition, key, set, CancellationToken.None);
+            round.OnLocal(self, null);
+        }
+        catch (Exception e)
+        {
+            round.OnLocal(self, e);
+        }
+    }
+
+    private async Task SendWriteAsync(ReplicaTarget target, int partition, DynamoKey key, SiblingSet set, ConflictPolicy policy, PutRound round)
     {
         string? failure = null;
         try
@@ -121,12 +143,8 @@ public sealed partial class RequestCoordinator
             if (e is DynamoException { Kind: DynamoErrorKind.Unavailable or DynamoErrorKind.Timeout }) detector.ReportFailure(target.Silo);
             log.LogDebug("Replica write of {Key} to {Silo} failed: {Reason}", key, target.Silo, failure);
         }
-        lock (core)
-        {
-            if (failure is null) core.OnAck(target.Silo);
-            else core.OnFailure(target.Silo, failure);
-            if (core.Decision != QuorumDecision.Pending) decided.TrySetResult();
-        }
+        if (failure is null) round.OnAck(target.Silo);
+        else round.OnFailure(target.Silo, failure);
         // No stand-in took it (or the stand-in failed too): the coordinator keeps the hint for the intended silo.
         if (failure is not null && (target.HintFor ?? target.Silo) is var intended && intended != self)
         {

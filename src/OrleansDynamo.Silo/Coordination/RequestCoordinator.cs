@@ -83,10 +83,12 @@ public sealed partial class RequestCoordinator(
         return q;
     }
 
-    private (ReplicaPlan Plan, ClusterState State) Plan(ClusterState state, DynamoKey key, int n)
+    private readonly ReplicaPlanCache _plans = new();
+
+    private ReplicaPlan Plan(ClusterState state, DynamoKey key, int n)
     {
         var ring = state.Ring ?? throw DynamoException.Unavailable("no silo is up in the ring yet; the cluster is still forming");
-        return (ReplicaPlan.Build(ring.PreferenceListFor(key, n), n, detector), state);
+        return _plans.PlanFor(ring, key, n, detector);
     }
 
     /// <summary>Sends a request this silo should not coordinate to the key's replicas, first reachable first.</summary>

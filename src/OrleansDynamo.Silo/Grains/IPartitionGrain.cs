@@ -15,8 +15,13 @@ public interface IPartitionGrain
     /// <summary>The replica's stored set for a key, or null.</summary>
     Task<SiblingSet?> ReadAsync(DynamoKey key, CancellationToken cancellationToken);
 
-    /// <summary>The coordinator's step: a new version from the client's context, stored here first; returns the stored set and the new version's dot.</summary>
-    Task<(SiblingSet Stored, Dot NewDot)> CoordinateWriteAsync(DynamoKey key, VectorClock clientContext, byte[] value, bool tombstone, ConflictPolicy policy, CancellationToken cancellationToken);
+    /// <summary>
+    /// The coordinator's step: a new version from the client's context and the stored set, made in the key's
+    /// turn. Returns once the version is made and its local write has started: the caller may send it to the
+    /// other replicas at once and counts this replica's ack when <see cref="CoordinatedWrite.Persisted"/>
+    /// completes. The key's turn lasts until then, so the next write of the key builds on this one.
+    /// </summary>
+    ValueTask<CoordinatedWrite> CoordinateWriteAsync(DynamoKey key, VectorClock clientContext, byte[] value, bool tombstone, ConflictPolicy policy, CancellationToken cancellationToken);
 
     /// <summary>The replica's step: merge an incoming set with the stored one; returns the result.</summary>
     Task<SiblingSet> MergeAsync(DynamoKey key, SiblingSet incoming, ConflictPolicy policy, CancellationToken cancellationToken);
@@ -24,6 +29,13 @@ public interface IPartitionGrain
     /// <summary>Removes a key whose stored set still equals <paramref name="expected"/> (tombstone GC).</summary>
     Task<bool> RemoveAsync(DynamoKey key, SiblingSet expected, CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// A version the coordinator made: the set being stored, the new version's dot, and the local write, which
+/// completes when the set is durable here (faults when the write failed; the set must then count as not
+/// stored here). Already complete when the write finished before the grain returned.
+/// </summary>
+public readonly record struct CoordinatedWrite(SiblingSet Stored, Dot NewDot, Task Persisted);
 
 /// <summary>Told of every change a grain persists (Merkle trees, metrics). Called inside the key's turn.</summary>
 public interface IPartitionChangeObserver

@@ -30,19 +30,72 @@ internal sealed class PartitionGrain(
         return store.ReadAsync(Partition, key, cancellationToken).AsTask();
     }
 
-    public async Task<(SiblingSet Stored, Dot NewDot)> CoordinateWriteAsync(DynamoKey key, VectorClock clientContext, byte[] value, bool tombstone, ConflictPolicy policy, CancellationToken cancellationToken)
+    public async ValueTask<CoordinatedWrite> CoordinateWriteAsync(DynamoKey key, VectorClock clientContext, byte[] value, bool tombstone, ConflictPolicy policy, CancellationToken cancellationToken)
     {
         Touch();
-        using var turn = await _turns.AcquireAsync(key, cancellationToken);
-        var before = await store.ReadAsync(Partition, key, cancellationToken);
-        long now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        string actor = epoch.Actor;
-        var updated = (before ?? SiblingSet.Empty).Update(clientContext, actor, value, tombstone, now);
-        var dot = new Dot(actor, updated.Context.CounterOf(actor));
-        var after = Finish(updated, policy);
-        await store.WriteAsync(Partition, key, after, cancellationToken);
-        Notify(key, before, after);
-        return (after, dot);
+        var turn = await _turns.AcquireAsync(key, cancellationToken);
+        bool turnPassed = false;
+        try
+        {
+            await epoch.EnsureSignableAsync(cancellationToken);
+            var before = await store.ReadAsync(Partition, key, cancellationToken);
+            long now = time.GetUtcNow().ToUnixTimeMilliseconds();
+            var signer = epoch.Current;
+            var updated = (before ?? SiblingSet.Empty).Update(clientContext, signer.Actor, value, tombstone, now);
+            var dot = new Dot(signer.Actor, updated.Context.CounterOf(signer.Actor));
+            var after = Finish(updated, policy);
+            cancellationToken.ThrowIfCancellationRequested();
+            // Not cancelled once started: a write abandoned after its version left would cost a new epoch.
+            var write = store.WriteAsync(Partition, key, after, CancellationToken.None);
+            if (!write.IsCompleted && epoch.TryBeginEarlySend())
+            {
+                // The caller sends the version while it commits here; the turn goes with the write.
+                turnPassed = true;
+                return new CoordinatedWrite(after, dot, PersistAsync(write, turn, key, before, after, signer.Epoch));
+            }
+            await write;
+            Notify(key, before, after);
+            return new CoordinatedWrite(after, dot, Task.CompletedTask);
+        }
+        finally
+        {
+            if (!turnPassed) turn.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Finishes a coordinated write whose version may already be on its way to other replicas, then passes
+    /// the key's turn on. A failed write may leave that version elsewhere but not here: the dot it carries
+    /// must never be issued again, so the silo moves past the epoch it was signed in before the turn passes.
+    /// </summary>
+    private async Task PersistAsync(ValueTask write, KeyedLock<DynamoKey>.Releaser turn, DynamoKey key, SiblingSet? before, SiblingSet after, long signedIn)
+    {
+        try
+        {
+            try
+            {
+                await write;
+            }
+            catch (Exception)
+            {
+                epoch.Lost(signedIn);
+                try
+                {
+                    await epoch.EnsureSignableAsync(CancellationToken.None);
+                }
+                catch (Exception)
+                {
+                    // The next coordinated write moves to the new epoch before it signs (or fails without signing).
+                }
+                throw;
+            }
+            Notify(key, before, after);
+        }
+        finally
+        {
+            epoch.EndEarlySend();
+            turn.Dispose();
+        }
     }
 
     public async Task<SiblingSet> MergeAsync(DynamoKey key, SiblingSet incoming, ConflictPolicy policy, CancellationToken cancellationToken)
@@ -80,7 +133,7 @@ internal sealed class PartitionGrain(
 
     private void Notify(DynamoKey key, SiblingSet? before, SiblingSet? after)
     {
-        foreach (var o in observers) o.OnChanged(Partition, key, before, after);
+        for (int i = 0; i < observers.Count; i++) observers[i].OnChanged(Partition, key, before, after);
     }
 
     private void Touch() => Volatile.Write(ref _lastUsedTimestamp, time.GetTimestamp());

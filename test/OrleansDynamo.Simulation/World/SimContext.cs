@@ -18,6 +18,9 @@ public sealed class SimContext : SynchronizationContext
 
     public string Name { get; }
 
+    /// <summary>The scheduler this context posts to (its clock times simulated I/O).</summary>
+    internal SimScheduler Scheduler => _scheduler;
+
     public bool Alive { get; private set; } = true;
 
     public bool Paused { get; private set; }
