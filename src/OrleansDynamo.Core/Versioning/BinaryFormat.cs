@@ -110,12 +110,15 @@ internal ref struct FormatReader(ReadOnlySpan<byte> data, string what)
         return result;
     }
 
+    /// <summary>UTF-8 that throws on invalid bytes; thread-safe, shared.</summary>
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     public string String(int maxBytes)
     {
         int n = Length(maxBytes);
         try
         {
-            var s = new UTF8Encoding(false, true).GetString(_data.Slice(_pos, n));
+            var s = StrictUtf8.GetString(_data.Slice(_pos, n));
             _pos += n;
             return s;
         }

@@ -65,12 +65,35 @@ public sealed class MetricsPrometheusExporter : IDisposable
 
     private void OnMeasurement(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
-        string labels = Labels(tags);
+        string labels = CachedLabels(tags);
         lock (_gate)
         {
             if (_families.TryGetValue(instrument, out var family)) family.Record(labels, value);
         }
     }
+
+    /// <summary>
+    /// The label text of a measurement. Every request records a few measurements with one of a handful of tag
+    /// sets, so the text is built once per tag set (up to three tags) instead of once per measurement.
+    /// </summary>
+    private string CachedLabels(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        if (tags.Length is 0 or > 3) return Labels(tags);
+        var key = new LabelKey(
+            tags[0].Key, tags[0].Value,
+            tags.Length > 1 ? tags[1].Key : null, tags.Length > 1 ? tags[1].Value : null,
+            tags.Length > 2 ? tags[2].Key : null, tags.Length > 2 ? tags[2].Value : null);
+        if (_labelCache.TryGetValue(key, out var cached)) return cached;
+        var labels = Labels(tags);
+        if (_labelCache.Count < MaxCachedLabelSets) _labelCache.TryAdd(key, labels);
+        return labels;
+    }
+
+    private const int MaxCachedLabelSets = 4096;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<LabelKey, string> _labelCache = new();
+
+    private readonly record struct LabelKey(string K1, object? V1, string? K2, object? V2, string? K3, object? V3);
 
     private static string Labels(ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
