@@ -141,17 +141,13 @@ public sealed class CoordinatedWriteOverlapTests
     }
 
     /// <summary>A store whose key writes wait (while <see cref="Hold"/>) until the test releases them, one at a time.</summary>
-    private sealed class HeldWrites(IPartitionStore inner) : IPartitionStore
+    private sealed class HeldWrites(IPartitionStore inner) : DelegatingPartitionStore(inner)
     {
         private readonly Queue<TaskCompletionSource<bool>> _held = new();
 
         public bool Hold { get; set; }
 
         public bool FailAtOnce { get; set; }
-
-        public IHintLog Hints => inner.Hints;
-
-        public IMetadataStore Metadata => inner.Metadata;
 
         /// <summary>Lets the oldest held write commit (or fail without landing).</summary>
         public void Release(bool fail = false)
@@ -162,12 +158,10 @@ public sealed class CoordinatedWriteOverlapTests
             next.SetResult(fail);
         }
 
-        public ValueTask<SiblingSet?> ReadAsync(int partition, DynamoKey key, CancellationToken cancellationToken = default) => inner.ReadAsync(partition, key, cancellationToken);
-
-        public ValueTask WriteAsync(int partition, DynamoKey key, SiblingSet siblings, CancellationToken cancellationToken = default)
+        public override ValueTask WriteAsync(int partition, DynamoKey key, SiblingSet siblings, CancellationToken cancellationToken = default)
         {
             if (FailAtOnce) throw new IOException("disk full");
-            if (!Hold) return inner.WriteAsync(partition, key, siblings, cancellationToken);
+            if (!Hold) return Inner.WriteAsync(partition, key, siblings, cancellationToken);
             var gate = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
             lock (_held) _held.Enqueue(gate);
             return CommitLaterAsync(gate.Task, partition, key, siblings);
@@ -176,21 +170,9 @@ public sealed class CoordinatedWriteOverlapTests
         private async ValueTask CommitLaterAsync(Task<bool> gate, int partition, DynamoKey key, SiblingSet siblings)
         {
             if (await gate) throw new IOException("commit failed");
-            await inner.WriteAsync(partition, key, siblings);
+            await Inner.WriteAsync(partition, key, siblings);
         }
 
-        public ValueTask<bool> RemoveAsync(int partition, DynamoKey key, SiblingSet? expected = null, CancellationToken cancellationToken = default) =>
-            inner.RemoveAsync(partition, key, expected, cancellationToken);
-
-        public ValueTask<PartitionPage> ScanAsync(int partition, ScanCursor? after, int pageSize, CancellationToken cancellationToken = default) =>
-            inner.ScanAsync(partition, after, pageSize, cancellationToken);
-
-        public ValueTask DropPartitionAsync(int partition, CancellationToken cancellationToken = default) => inner.DropPartitionAsync(partition, cancellationToken);
-
-        public ValueTask<PartitionSummary> SummarizeAsync(int partition, CancellationToken cancellationToken = default) => inner.SummarizeAsync(partition, cancellationToken);
-
-        public ValueTask<IReadOnlyList<PartitionSummary>> SummarizeAllAsync(CancellationToken cancellationToken = default) => inner.SummarizeAllAsync(cancellationToken);
-
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+        public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }

@@ -60,32 +60,12 @@ public sealed class PutOverlapTests
     }
 
     /// <summary>Holds silo0's writes of one key until the gate opens.</summary>
-    private sealed class GatedKey(IPartitionStore inner, string key, Task gate) : IPartitionStore
+    private sealed class GatedKey(IPartitionStore inner, string key, Task gate) : DelegatingPartitionStore(inner)
     {
-        public IHintLog Hints => inner.Hints;
-
-        public IMetadataStore Metadata => inner.Metadata;
-
-        public ValueTask<SiblingSet?> ReadAsync(int partition, DynamoKey k, CancellationToken cancellationToken = default) => inner.ReadAsync(partition, k, cancellationToken);
-
-        public async ValueTask WriteAsync(int partition, DynamoKey k, SiblingSet siblings, CancellationToken cancellationToken = default)
+        public override async ValueTask WriteAsync(int partition, DynamoKey k, SiblingSet siblings, CancellationToken cancellationToken = default)
         {
             if (k.Key == key) await gate;
-            await inner.WriteAsync(partition, k, siblings, cancellationToken);
+            await Inner.WriteAsync(partition, k, siblings, cancellationToken);
         }
-
-        public ValueTask<bool> RemoveAsync(int partition, DynamoKey k, SiblingSet? expected = null, CancellationToken cancellationToken = default) =>
-            inner.RemoveAsync(partition, k, expected, cancellationToken);
-
-        public ValueTask<PartitionPage> ScanAsync(int partition, ScanCursor? after, int pageSize, CancellationToken cancellationToken = default) =>
-            inner.ScanAsync(partition, after, pageSize, cancellationToken);
-
-        public ValueTask DropPartitionAsync(int partition, CancellationToken cancellationToken = default) => inner.DropPartitionAsync(partition, cancellationToken);
-
-        public ValueTask<PartitionSummary> SummarizeAsync(int partition, CancellationToken cancellationToken = default) => inner.SummarizeAsync(partition, cancellationToken);
-
-        public ValueTask<IReadOnlyList<PartitionSummary>> SummarizeAllAsync(CancellationToken cancellationToken = default) => inner.SummarizeAllAsync(cancellationToken);
-
-        public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 }

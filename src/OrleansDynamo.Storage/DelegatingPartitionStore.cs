@@ -1,17 +1,19 @@
 using OrleansDynamo.Core.Keys;
 using OrleansDynamo.Core.Versioning;
-using OrleansDynamo.Storage;
 
-namespace OrleansDynamo.Simulation.Planted;
+namespace OrleansDynamo.Storage;
 
-/// <summary>A store that passes every call through; planted faults override the calls they break.</summary>
+/// <summary>
+/// A store that passes every call to <see cref="Inner"/>: the base of decorators (slow disks, planted faults, held
+/// commits in tests), which override only the calls they change. Disposing it disposes the inner store.
+/// </summary>
 public class DelegatingPartitionStore(IPartitionStore inner) : IPartitionStore
 {
-    protected IPartitionStore Inner { get; } = inner;
+    protected IPartitionStore Inner { get; } = inner ?? throw new ArgumentNullException(nameof(inner));
 
     public virtual IHintLog Hints => Inner.Hints;
 
-    public IMetadataStore Metadata => Inner.Metadata;
+    public virtual IMetadataStore Metadata => Inner.Metadata;
 
     public virtual ValueTask<SiblingSet?> ReadAsync(int partition, DynamoKey key, CancellationToken cancellationToken = default) =>
         Inner.ReadAsync(partition, key, cancellationToken);
@@ -22,17 +24,17 @@ public class DelegatingPartitionStore(IPartitionStore inner) : IPartitionStore
     public virtual ValueTask<bool> RemoveAsync(int partition, DynamoKey key, SiblingSet? expected = null, CancellationToken cancellationToken = default) =>
         Inner.RemoveAsync(partition, key, expected, cancellationToken);
 
-    public ValueTask<PartitionPage> ScanAsync(int partition, ScanCursor? after, int pageSize, CancellationToken cancellationToken = default) =>
+    public virtual ValueTask<PartitionPage> ScanAsync(int partition, ScanCursor? after, int pageSize, CancellationToken cancellationToken = default) =>
         Inner.ScanAsync(partition, after, pageSize, cancellationToken);
 
-    public ValueTask DropPartitionAsync(int partition, CancellationToken cancellationToken = default) =>
+    public virtual ValueTask DropPartitionAsync(int partition, CancellationToken cancellationToken = default) =>
         Inner.DropPartitionAsync(partition, cancellationToken);
 
-    public ValueTask<PartitionSummary> SummarizeAsync(int partition, CancellationToken cancellationToken = default) =>
+    public virtual ValueTask<PartitionSummary> SummarizeAsync(int partition, CancellationToken cancellationToken = default) =>
         Inner.SummarizeAsync(partition, cancellationToken);
 
-    public ValueTask<IReadOnlyList<PartitionSummary>> SummarizeAllAsync(CancellationToken cancellationToken = default) =>
+    public virtual ValueTask<IReadOnlyList<PartitionSummary>> SummarizeAllAsync(CancellationToken cancellationToken = default) =>
         Inner.SummarizeAllAsync(cancellationToken);
 
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    public virtual ValueTask DisposeAsync() => Inner.DisposeAsync();
 }
