@@ -62,6 +62,8 @@ public sealed class SqlitePartitionStoreTests : PartitionStoreConformance
     [InlineData(nameof(SqliteStoreOptions.ReadConnections))]
     [InlineData(nameof(SqliteStoreOptions.MaxValueBytes))]
     [InlineData(nameof(SqliteStoreOptions.GroupCommitWindow))]
+    [InlineData(nameof(SqliteStoreOptions.WalSizeLimitBytes))]
+    [InlineData(nameof(SqliteStoreOptions.WalRestartTimeout))]
     [InlineData(nameof(SqliteStoreOptions.DataDirectory))]
     public void Invalid_options_are_refused_naming_the_field(string field)
     {
@@ -72,6 +74,8 @@ public sealed class SqlitePartitionStoreTests : PartitionStoreConformance
             case nameof(SqliteStoreOptions.ReadConnections): options.ReadConnections = 0; break;
             case nameof(SqliteStoreOptions.MaxValueBytes): options.MaxValueBytes = -1; break;
             case nameof(SqliteStoreOptions.GroupCommitWindow): options.GroupCommitWindow = TimeSpan.FromSeconds(-1); break;
+            case nameof(SqliteStoreOptions.WalSizeLimitBytes): options.WalSizeLimitBytes = 1024; break;
+            case nameof(SqliteStoreOptions.WalRestartTimeout): options.WalRestartTimeout = TimeSpan.FromSeconds(2); break;
             default: options.DataDirectory = " "; break;
         }
         var error = Assert.Throws<ArgumentException>(() => SqlitePartitionStore.Open(options));

@@ -70,8 +70,24 @@ internal sealed class GroupCommitWriter : IDisposable
                 }
             }
             lastBatch = batch.Count;
-            CommitBatch(batch);
-            _checkpointer?.NotifyCommit();
+            if (_checkpointer is { } checkpointer)
+            {
+                // The checkpointer may hold the writer between two batches for a WAL restart (a few ms at most).
+                checkpointer.Gate.EnterCommit();
+                try
+                {
+                    CommitBatch(batch);
+                }
+                finally
+                {
+                    checkpointer.Gate.ExitCommit();
+                }
+                checkpointer.NotifyCommit();
+            }
+            else
+            {
+                CommitBatch(batch);
+            }
             Interlocked.Increment(ref _batches);
             Interlocked.Add(ref _writes, batch.Count);
             batch.Clear();

@@ -31,6 +31,9 @@ public sealed class SqlitePartitionStore : IPartitionStore
     /// <summary>Batches committed since open and writes in them (mean batch size = Writes / Batches).</summary>
     public (long Batches, long Writes) CommitStats => Writer.Stats;
 
+    /// <summary>What the background WAL checkpointer has done since open (all zero when <see cref="SqliteStoreOptions.CheckpointInterval"/> is zero).</summary>
+    public WalCheckpointStats CheckpointStats => _checkpointer?.Stats ?? default;
+
     private SqlitePartitionStore(SqliteStoreOptions options, SqliteConnection writeConnection)
     {
         DatabasePath = options.DatabasePath;
@@ -39,7 +42,7 @@ public sealed class SqlitePartitionStore : IPartitionStore
         CountPartitions(writeConnection, _sizes);
         _reads = new SqliteReadPool(DatabasePath, options.ReadConnections);
         _checkpointer = options.CheckpointInterval > TimeSpan.Zero
-            ? new WalCheckpointer(DatabasePath, options.Durability, options.CheckpointInterval)
+            ? new WalCheckpointer(DatabasePath, options)
             : null;
         Writer = new GroupCommitWriter(_writeSession, options, _checkpointer);
         Hints = new SqliteHintLog(this, _reads, _limits);
@@ -71,7 +74,8 @@ public sealed class SqlitePartitionStore : IPartitionStore
             SqliteSchema.Execute(connection, $"PRAGMA synchronous = {sync};");
             int autoCheckpoint = options.CheckpointInterval > TimeSpan.Zero ? options.WalAutoCheckpointPages : 1000;
             SqliteSchema.Execute(connection, $"PRAGMA wal_autocheckpoint = {autoCheckpoint};");
-            SqliteSchema.Execute(connection, $"PRAGMA journal_size_limit = {64L * 1024 * 1024};");
+            // After the WAL restarts (see WalCheckpointer), the first commit truncates the file back to this size.
+            SqliteSchema.Execute(connection, $"PRAGMA journal_size_limit = {options.WalSizeLimitBytes};");
             SqliteSchema.Execute(connection, $"PRAGMA cache_size = -{options.WriteCacheKiB};");
             SqliteSchema.CreateOrVerify(connection, path, options.QuickCheckOnOpen);
             return new SqlitePartitionStore(options, connection);
