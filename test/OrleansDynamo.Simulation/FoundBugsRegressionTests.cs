@@ -27,7 +27,8 @@ public sealed class FoundBugsRegressionTests
     [InlineData(820)]
     public void A_coordinator_never_reuses_a_dot(int seed)
     {
-        var result = SimulationRun.Execute(seed);
+        // These seeds were found without membership changes; keep the schedules they were found with.
+        var result = SimulationRun.Execute(seed, new SimulationOptions { MembershipChanges = false });
         Assert.True(result.Passed, result.Report());
     }
 
@@ -40,7 +41,7 @@ public sealed class FoundBugsRegressionTests
     [Fact]
     public void Hints_drain_after_a_backward_clock_step()
     {
-        var result = SimulationRun.Execute(4, new SimulationOptions { ClockSteps = true });
+        var result = SimulationRun.Execute(4, new SimulationOptions { ClockSteps = true, MembershipChanges = false });
         Assert.True(result.Passed, result.Report());
     }
 }
