@@ -267,10 +267,8 @@ public sealed class GrpcCallBatcher
         foreach (var p in calls) p.Reply.TrySetResult(reply);
     }
 
-    private long ToTimestampTicks(TimeSpan span) =>
-        span.Ticks >= long.MaxValue / Math.Max(1, _time.TimestampFrequency / TimeSpan.TicksPerSecond + 1)
-            ? long.MaxValue / 4
-            : (long)(span.Ticks * ((double)_time.TimestampFrequency / TimeSpan.TicksPerSecond));
+    /// <summary><paramref name="span"/> on the timestamp clock, capped far below overflow (a timeout of years is none).</summary>
+    private long ToTimestampTicks(TimeSpan span) => (long)Math.Min(span.TotalSeconds * _time.TimestampFrequency, long.MaxValue / 4);
 
     private sealed class Pending<TRequest, TResponse>(string method, TRequest request, MessageParser<TResponse> parser, long deadline)
         : Pending(method, request, deadline)

@@ -179,17 +179,9 @@ public sealed class MetricsPrometheusExporter : IDisposable
             if (!Series.TryGetValue(labels, out var s)) Series[labels] = s = new Series(_kind == Kind.Histogram ? _bounds.Length + 1 : 0);
             switch (_kind)
             {
-                case Kind.Counter when _cumulative:
-                    s.Value = value;
-                    break;
-                case Kind.Counter:
-                    s.Value += value;
-                    break;
-                case Kind.Gauge when _cumulative:
-                    s.Value = value;
-                    break;
-                case Kind.Gauge:
-                    s.Value += value;
+                case Kind.Counter or Kind.Gauge:
+                    // Observable instruments report their current total; the others report increments.
+                    s.Value = _cumulative ? value : s.Value + value;
                     break;
                 case Kind.Histogram:
                     int i = Array.BinarySearch(_bounds, value);
