@@ -52,8 +52,10 @@ public sealed class HintedHandoffTests(ITestOutputHelper output)
 
         var restarted = Stopwatch.StartNew();
         await cluster.RestartSiloAsync(down);
-        await TestCluster.WaitUntilAsync(async () => await StoreHoldsAsync(cluster, down, key, "[kettle]") && await HintsForAsync(cluster, holder!, down) == 0,
-            Bound, $"the hint delivered to {down}");
+        // The delivery counter is bumped after the hint rows are deleted: wait for the count too, not only the rows.
+        await TestCluster.WaitUntilAsync(async () => await StoreHoldsAsync(cluster, down, key, "[kettle]") && await HintsForAsync(cluster, holder!, down) == 0
+                && cluster.Silo(holder!).Runtime.Counters.Get("hints_delivered:" + down) >= 1,
+            Bound, $"the hint delivered to {down} and counted");
         output.WriteLine($"hint delivered {restarted.ElapsedMilliseconds} ms after the target restarted (max backoff 1000 ms)");
         Assert.Equal(1, cluster.Silo(holder!).Runtime.Counters.Get("hints_delivered:" + down));
     }
