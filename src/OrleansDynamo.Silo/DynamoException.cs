@@ -1,25 +1,32 @@
+using Orleans;
+
 namespace OrleansDynamo.Silo;
 
-/// <summary>Kinds of failure a request can end in. Mapped to gRPC status codes at the edge.</summary>
+/// <summary>Kinds of failure a request can end in. Mapped to gRPC status codes at the edge; values are only ever appended.</summary>
+[GenerateSerializer]
 public enum DynamoErrorKind
 {
     /// <summary>Bad input: nothing was written.</summary>
-    InvalidArgument,
+    InvalidArgument = 0,
     /// <summary>An unknown bucket or silo.</summary>
-    NotFound,
+    NotFound = 1,
     /// <summary>A quorum was not reached, or the target silo could not be called.</summary>
-    Unavailable,
+    Unavailable = 2,
     /// <summary>The request's deadline passed.</summary>
-    Timeout,
+    Timeout = 3,
     /// <summary>The silo is not in a state to serve (another cluster, starting, leaving).</summary>
-    FailedPrecondition,
-    Internal,
+    FailedPrecondition = 4,
+    Internal = 5,
 }
 
-/// <summary>A request failed with a message fit for the caller.</summary>
-public sealed class DynamoException(DynamoErrorKind kind, string message, Exception? inner = null) : Exception(message, inner)
+/// <summary>A request failed with a message fit for the caller. Crosses grain calls with its kind.</summary>
+[GenerateSerializer]
+public sealed class DynamoException : Exception
 {
-    public DynamoErrorKind Kind { get; } = kind;
+    public DynamoException(DynamoErrorKind kind, string message, Exception? inner = null) : base(message, inner) => Kind = kind;
+
+    [Id(0)]
+    public DynamoErrorKind Kind { get; private set; }
 
     public static DynamoException Invalid(string message) => new(DynamoErrorKind.InvalidArgument, message);
 

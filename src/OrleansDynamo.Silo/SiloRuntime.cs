@@ -6,7 +6,6 @@ using OrleansDynamo.Silo.Grains;
 using OrleansDynamo.Silo.Hosting;
 using OrleansDynamo.Silo.Membership;
 using OrleansDynamo.Silo.Transport;
-using OrleansDynamo.Silo.Transport.Grpc;
 using OrleansDynamo.Storage;
 
 namespace OrleansDynamo.Silo;
@@ -24,10 +23,12 @@ public sealed class SiloRuntime : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly ILogger _log;
 
-    public SiloRuntime(SiloOptions options, IPartitionStore store, ISiloTransport transport, TimeProvider time, Random random, ILoggerFactory loggers, SiloWireMethods? wireMethods = null)
+    /// <param name="detector">Liveness: Orleans cluster membership on a real silo; by default (the simulation) phi accrual over gossip.</param>
+    /// <param name="peers">Silos to gossip the ring with beyond those it names: Orleans membership's active silos on a real silo, the seeds the simulation chose in it.</param>
+    public SiloRuntime(SiloOptions options, IPartitionStore store, ISiloTransport transport, TimeProvider time, Random random, ILoggerFactory loggers,
+        IFailureDetector? detector = null, Func<IReadOnlyList<string>>? peers = null)
     {
         Options = options;
-        WireMethods = wireMethods ?? SiloWireMethods.CreateDefault();
         Store = store;
         Transport = transport;
         Time = time;
@@ -35,11 +36,11 @@ public sealed class SiloRuntime : IAsyncDisposable
         Loggers = loggers;
         _log = loggers.CreateLogger("OrleansDynamo.Silo");
         Name = options.EffectiveSiloName;
-        Detector = new PhiFailureDetector(options.FailureDetection.ToSettings(options.GossipIntervalMs), time);
+        Detector = detector ?? new PhiFailureDetector(options.FailureDetection.ToSettings(options.GossipIntervalMs), time);
         var self = new MemberInfo(Name, options.AdvertisedGrpcAddress, string.IsNullOrWhiteSpace(options.Zone) ? null : options.Zone, options.Weight, options.AdvertisedHttpAddress);
         Membership = new MembershipManager(
             new MembershipSettings(options.ClusterName, options.ClusterSecret, self, options.PartitionCount,
-                options.DefaultBucket.ToSettings(Core.Buckets.BucketSettings.DefaultName), options.Seeds, options.AutoJoin,
+                options.DefaultBucket.ToSettings(Core.Buckets.BucketSettings.DefaultName), peers ?? (() => []), options.AutoJoin,
                 TimeSpan.FromMilliseconds(options.GossipIntervalMs), TimeSpan.FromMilliseconds(options.ReplicaTimeoutMs)),
             store.Metadata, transport, Detector, random, loggers.CreateLogger("OrleansDynamo.Membership"));
         Grains = new PartitionGrainDirectory(Name, store, time, options.MaxClockEntries, TimeSpan.FromMilliseconds(options.GrainIdleTimeoutMs));
@@ -85,9 +86,6 @@ public sealed class SiloRuntime : IAsyncDisposable
     public ILoggerFactory Loggers { get; }
 
     public SiloRequestDispatcher Dispatcher { get; } = new();
-
-    /// <summary>How each silo-to-silo request maps to gRPC; features add theirs before the host maps them.</summary>
-    public SiloWireMethods WireMethods { get; }
 
     /// <summary>Extra HTTP endpoints (JSON API, dashboard, metrics) that features add; mapped by the host.</summary>
     public List<Action<Microsoft.AspNetCore.Routing.IEndpointRouteBuilder>> EndpointMappers { get; } = [];
@@ -144,7 +142,7 @@ public sealed class SiloRuntime : IAsyncDisposable
         Started = true;
         foreach (var loop in _loops) _running.Add(loop.RunAsync(_stopping.Token));
         // Meet the seeds at once rather than after the first gossip interval.
-        foreach (var seed in Options.Seeds) _ = Membership.GossipWithAsync(seed, _stopping.Token);
+        foreach (var seed in Membership.Seeds()) _ = Membership.GossipWithAsync(seed, _stopping.Token);
         _log.LogInformation("Silo {Silo} started in cluster {Cluster} at {Address}", Name, Options.ClusterName, Options.AdvertisedGrpcAddress);
     }
 

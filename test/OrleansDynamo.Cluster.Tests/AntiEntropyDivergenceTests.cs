@@ -18,7 +18,7 @@ public sealed class AntiEntropyDivergenceTests(ITestOutputHelper output)
     {
         await using var cluster = await TestCluster.StartAsync(new TestClusterOptions
         {
-            Silos = 3, PartitionCount = Q, N = 3, R = 2, W = 2, StorageEngine = "memory", InMemoryTransport = true,
+            Silos = 3, PartitionCount = Q, N = 3, R = 2, W = 2, StorageEngine = "memory",
             Configure = (_, o) => ShortSchedule(o),
         });
         var silo0 = cluster.Silo("silo0").Runtime;

@@ -7,16 +7,15 @@ namespace OrleansDynamo.TestingHost;
 /// Wraps a silo's real transport so a test can cut links: a call over a cut link fails as if the
 /// network dropped it; a call whose way back is cut runs on the target but its answer is lost.
 /// </summary>
-public sealed class CuttableTransport(string self, ISiloTransport inner, LinkTable links, Func<string, string?> nameOfAddress, bool sendByName = false) : ISiloTransport, IAsyncDisposable
+public sealed class CuttableTransport(string self, ISiloTransport inner, LinkTable links) : ISiloTransport, IAsyncDisposable
 {
-    /// <summary>The transport this one wraps (gRPC or the in-process network).</summary>
+    /// <summary>The transport this one wraps (grain calls).</summary>
     public ISiloTransport Inner => inner;
 
-    public async Task<TResponse> SendAsync<TResponse>(string targetSilo, ISiloRequest<TResponse> request, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<TResponse> SendAsync<TResponse>(string target, ISiloRequest<TResponse> request, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        string target = targetSilo.Contains("://", StringComparison.Ordinal) ? nameOfAddress(targetSilo) ?? targetSilo : targetSilo;
         if (links.IsCut(self, target)) throw DynamoException.Unavailable($"{target}: link from {self} is cut");
-        var response = await inner.SendAsync(sendByName ? target : targetSilo, request, timeout, cancellationToken);
+        var response = await inner.SendAsync(target, request, timeout, cancellationToken);
         if (links.IsCut(target, self)) throw DynamoException.Unavailable($"{target}: the answer to {self} was lost (link cut)");
         return response;
     }

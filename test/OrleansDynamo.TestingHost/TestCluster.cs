@@ -7,20 +7,20 @@ using OrleansDynamo.Core.Membership;
 using OrleansDynamo.Core.Versioning;
 using OrleansDynamo.Silo;
 using OrleansDynamo.Silo.Hosting;
-using OrleansDynamo.Silo.Transport;
-using OrleansDynamo.Silo.Transport.Grpc;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Hosting;
 
 namespace OrleansDynamo.TestingHost;
 
 /// <summary>
-/// K silos inside one test process on loopback ports it picks (like Orleans.TestingHost): real
-/// Kestrel endpoints for clients, silo-to-silo calls over gRPC or the in-process network, and
-/// stop, restart (with its data) and cutting links between silos.
+/// K Orleans silos inside one test process on loopback ports it picks: each a whole silo host (Orleans,
+/// Kestrel for clients, the store in its own data directory), silo-to-silo calls as grain calls; stop,
+/// kill, restart (with its data), add a silo, and cut the link between two silos (a cut link fails the
+/// Dynamo calls across it, as a dropped network would).
 /// </summary>
 public sealed class TestCluster : IAsyncDisposable
 {
     private readonly List<TestSilo> _silos = [];
-    private readonly InMemoryNetwork _network = new();
     private readonly List<DynamoClient> _clients = [];
 
     private TestCluster(TestClusterOptions options, string dataRoot)
@@ -49,30 +49,27 @@ public sealed class TestCluster : IAsyncDisposable
         var root = Path.Combine(Path.GetTempPath(), "od-test-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(root);
         var cluster = new TestCluster(options, root);
-        var ports = FreePorts(options.Silos * 2);
-        for (int i = 0; i < options.Silos; i++) cluster._silos.Add(new TestSilo(cluster.NewOptions(i, ports[2 * i], ports[2 * i + 1])));
-        var seeds = cluster._silos.Select(s => s.GrpcAddress).ToList();
-        foreach (var s in cluster._silos) s.Options.Seeds = [seeds[0]];
-        cluster._silos[0].Options.Seeds = seeds.Skip(1).Take(1).ToList();
-        await Task.WhenAll(cluster._silos.Select(s => cluster.StartSiloAsync(s, cancellationToken)));
+        for (int i = 0; i < options.Silos; i++) cluster._silos.Add(new TestSilo(cluster.NewOptions(i)));
+        // The first silo starts alone, so the cluster's membership table has a live member when the others join.
+        await cluster.StartSiloAsync(cluster._silos[0], cancellationToken);
+        await Task.WhenAll(cluster._silos.Skip(1).Select(s => cluster.StartSiloAsync(s, cancellationToken)));
         if (options.WaitForConvergence) await cluster.WaitForConvergenceAsync(TimeSpan.FromSeconds(30), cancellationToken);
         return cluster;
     }
 
-    /// <summary>Adds one more silo (a fresh data directory) that joins through the first silo.</summary>
+    /// <summary>Adds one more silo (a fresh data directory); it meets the others through cluster membership.</summary>
     public async Task<TestSilo> AddSiloAsync(Action<SiloOptions>? configure = null, CancellationToken cancellationToken = default)
     {
-        var ports = FreePorts(2);
-        var silo = new TestSilo(NewOptions(_silos.Count, ports[0], ports[1]));
-        silo.Options.Seeds = [Running.First().GrpcAddress];
+        var silo = new TestSilo(NewOptions(_silos.Count));
         configure?.Invoke(silo.Options);
         _silos.Add(silo);
         await StartSiloAsync(silo, cancellationToken);
         return silo;
     }
 
-    private SiloOptions NewOptions(int index, int grpcPort, int httpPort)
+    private SiloOptions NewOptions(int index)
     {
+        var ports = FreePorts(4);
         var o = new SiloOptions
         {
             ClusterName = Options.ClusterName,
@@ -81,8 +78,10 @@ public sealed class TestCluster : IAsyncDisposable
             StorageEngine = Options.StorageEngine,
             Durability = Storage.DurabilityMode.Normal,
             Host = "127.0.0.1",
-            GrpcPort = grpcPort,
-            HttpPort = Options.Http ? httpPort : 0,
+            GrpcPort = ports[0],
+            HttpPort = Options.Http ? ports[1] : 0,
+            SiloPort = ports[2],
+            GatewayPort = ports[3],
             PartitionCount = Options.PartitionCount,
             GossipIntervalMs = Options.GossipIntervalMs,
             RequestTimeoutMs = Options.RequestTimeoutMs,
@@ -93,45 +92,47 @@ public sealed class TestCluster : IAsyncDisposable
         return o;
     }
 
-    private string? NameOfAddress(string address) =>
-        _silos.FirstOrDefault(s => string.Equals(s.GrpcAddress, address.TrimEnd('/'), StringComparison.OrdinalIgnoreCase))?.Name;
-
-    private SiloRuntime CreateRuntime(SiloOptions options, ILoggerFactory loggers)
-    {
-        var store = SiloHost.OpenStore(options);
-        if (Options.WrapStore is { } wrap) store = wrap(options.EffectiveSiloName, store);
-        var methods = SiloWireMethods.CreateDefault();
-        string name = options.EffectiveSiloName;
-        SiloRuntime? runtime = null;
-        ISiloTransport inner = Options.InMemoryTransport
-            ? _network.TransportFor(name)
-            : new GrpcSiloTransport(methods, n => runtime?.Membership.State.Member(n)?.Info.Address);
-        var transport = new CuttableTransport(name, inner, Links, NameOfAddress, sendByName: Options.InMemoryTransport);
-        runtime = new SiloRuntime(options, store, transport, TimeProvider.System, new Random(), loggers, methods);
-        return runtime;
-    }
+    private SiloHostHooks HooksFor(string name) => new(
+        WrapStore: store => Options.WrapStore?.Invoke(name, store) ?? store,
+        WrapTransport: transport => new CuttableTransport(name, transport, Links),
+        ConfigureOrleans: silo => silo.Configure<Orleans.Configuration.DevelopmentClusterMembershipOptions>(o =>
+            o.PrimarySiloEndpoint = new IPEndPoint(IPAddress.Loopback, Silos[0].Options.SiloPort)));
 
     private async Task StartSiloAsync(TestSilo silo, CancellationToken cancellationToken)
     {
         var app = SiloHost.Build(silo.Options,
             logging: l => l.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(Options.LogLevel),
-            runtimeFactory: CreateRuntime);
+            hooks: HooksFor(silo.Name));
         await app.StartAsync(cancellationToken);
         silo.App = app;
-        silo.RuntimeOrNull = (SiloRuntime)app.Services.GetService(typeof(SiloRuntime))!;
-        if (Options.InMemoryTransport) _network.Attach(silo.Name, silo.Runtime.Dispatcher);
+        silo.RuntimeOrNull = app.Services.GetRequiredService<SiloRuntime>();
     }
 
-    /// <summary>Stops a silo as a crash would look to the others; its data directory stays.</summary>
-    public async Task StopSiloAsync(string name)
+    /// <summary>Stops a silo gracefully (it leaves Orleans membership at once); its data directory stays.</summary>
+    public Task StopSiloAsync(string name) => ShutDownAsync(name, graceful: true);
+
+    /// <summary>Kills a silo: no goodbye to the cluster, which must detect the death itself; its data directory stays.</summary>
+    public Task KillSiloAsync(string name) => ShutDownAsync(name, graceful: false);
+
+    private async Task ShutDownAsync(string name, bool graceful)
     {
         var silo = Silo(name);
         if (silo.App is null) return;
-        _network.Detach(name);
         var app = silo.App;
         silo.App = null;
         silo.RuntimeOrNull = null;
-        using (var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(5))) await app.StopAsync(stopTimeout.Token);
+        // An already-cancelled token stops the host without the graceful steps (as Orleans' TestingHost kills a silo).
+        using (var stopTimeout = graceful ? new CancellationTokenSource(TimeSpan.FromSeconds(10)) : new CancellationTokenSource())
+        {
+            if (!graceful) stopTimeout.Cancel();
+            try
+            {
+                await app.StopAsync(stopTimeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
         await app.DisposeAsync();
     }
 

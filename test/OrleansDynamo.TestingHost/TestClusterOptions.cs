@@ -21,9 +21,6 @@ public sealed class TestClusterOptions
     /// <summary>sqlite (in a temp directory, Normal durability) or memory.</summary>
     public string StorageEngine { get; set; } = "sqlite";
 
-    /// <summary>Silo-to-silo calls over real gRPC (default) or the in-process network.</summary>
-    public bool InMemoryTransport { get; set; }
-
     /// <summary>Serve the dashboard and JSON API on an HTTP port.</summary>
     public bool Http { get; set; } = true;
 

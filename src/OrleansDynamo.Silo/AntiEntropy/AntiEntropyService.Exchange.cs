@@ -224,7 +224,7 @@ public sealed partial class AntiEntropyService
 
     private async Task<TResponse> CallAsync<TResponse>(string peer, ISiloRequest<TResponse> request, Meter meter, CancellationToken ct) where TResponse : notnull
     {
-        Interlocked.Add(ref meter.Bytes, AntiEntropyWire.SizeOf(request));
+        Interlocked.Add(ref meter.Bytes, AntiEntropyPayload.SizeOf(request));
         TResponse response;
         try
         {
@@ -236,7 +236,7 @@ public sealed partial class AntiEntropyService
             throw;
         }
         _silo.Detector.ReportSuccess(peer);
-        Interlocked.Add(ref meter.Bytes, AntiEntropyWire.SizeOf(response));
+        Interlocked.Add(ref meter.Bytes, AntiEntropyPayload.SizeOf(response));
         return response;
     }
 

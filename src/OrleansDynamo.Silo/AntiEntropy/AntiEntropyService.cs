@@ -54,7 +54,6 @@ public sealed partial class AntiEntropyService : ISiloFeature, IPartitionChangeO
         _shape = _options.Shape;
         _log = silo.Loggers.CreateLogger("OrleansDynamo.AntiEntropy");
         _exchangeSlots = new SemaphoreSlim(_options.MaxConcurrentExchanges, _options.MaxConcurrentExchanges);
-        AntiEntropyWire.Register(silo.WireMethods);
         silo.Dispatcher.Register<MerkleHashesQuery, MerkleHashesAnswer>(HandleMerkleHashesAsync);
         silo.Dispatcher.Register<SegmentKeysQuery, SegmentKeysAnswer>(HandleSegmentKeysAsync);
         silo.Dispatcher.Register<RepairKeys, RepairKeysResult>(HandleRepairKeysAsync);

@@ -1,3 +1,4 @@
+using Orleans;
 using System.Collections.Immutable;
 using OrleansDynamo.Core.Versioning;
 using OrleansDynamo.Silo.Transport;
@@ -5,14 +6,18 @@ using OrleansDynamo.Silo.Transport;
 namespace OrleansDynamo.Silo.Coordination;
 
 /// <summary>A client's get, as the silo sees it after decoding. Zero R/PR means the bucket's.</summary>
-public sealed record GetCommand(string Bucket, string Key, int R = 0, int PR = 0, int Hops = 0) : ISiloRequest<GetOutcome>;
+[GenerateSerializer, Immutable]
+public sealed record GetCommand([property: Id(0)] string Bucket, [property: Id(1)] string Key, [property: Id(2)] int R = 0, [property: Id(3)] int PR = 0, [property: Id(4)] int Hops = 0) : ISiloRequest<GetOutcome>;
 
 /// <summary>A client's put or delete. Zero W/PW means the bucket's. Context is the client's base64 token.</summary>
-public sealed record PutCommand(string Bucket, string Key, byte[] Value, string? Context, bool Delete = false, int W = 0, int PW = 0, int Hops = 0)
+[GenerateSerializer, Immutable]
+public sealed record PutCommand([property: Id(0)] string Bucket, [property: Id(1)] string Key, [property: Id(2)] byte[] Value, [property: Id(3)] string? Context, [property: Id(4)] bool Delete = false, [property: Id(5)] int W = 0, [property: Id(6)] int PW = 0, [property: Id(7)] int Hops = 0)
     : ISiloRequest<PutOutcome>;
 
 /// <summary><paramref name="FastestReplica"/>: the replica whose answer arrived first (a write may go there next, Dynamo §6).</summary>
-public sealed record GetOutcome(bool Found, ImmutableArray<Sibling> Siblings, VectorClock Context, int ReplicasAnswered, string Coordinator, string? FastestReplica = null);
+[GenerateSerializer, Immutable]
+public sealed record GetOutcome([property: Id(0)] bool Found, [property: Id(1)] ImmutableArray<Sibling> Siblings, [property: Id(2)] VectorClock Context, [property: Id(3)] int ReplicasAnswered, [property: Id(4)] string Coordinator, [property: Id(5)] string? FastestReplica = null);
 
 /// <summary>The outcome of a put. <paramref name="NewDot"/> names the version it made (null when it came over the wire).</summary>
-public sealed record PutOutcome(VectorClock Context, int ReplicasAcked, string Coordinator, Dot? NewDot = null);
+[GenerateSerializer, Immutable]
+public sealed record PutOutcome([property: Id(0)] VectorClock Context, [property: Id(1)] int ReplicasAcked, [property: Id(2)] string Coordinator, [property: Id(3)] Dot? NewDot = null);

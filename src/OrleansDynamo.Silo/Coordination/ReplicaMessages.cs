@@ -1,3 +1,4 @@
+using Orleans;
 using OrleansDynamo.Core.Coordination;
 using OrleansDynamo.Core.Keys;
 using OrleansDynamo.Core.Versioning;
@@ -6,15 +7,19 @@ using OrleansDynamo.Silo.Transport;
 namespace OrleansDynamo.Silo.Coordination;
 
 /// <summary>Read one key from a replica's store.</summary>
-public sealed record ReplicaRead(int Partition, DynamoKey Key, string FromSilo) : ISiloRequest<ReplicaReadResult>;
+[GenerateSerializer, Immutable]
+public sealed record ReplicaRead([property: Id(0)] int Partition, [property: Id(1)] DynamoKey Key, [property: Id(2)] string FromSilo) : ISiloRequest<ReplicaReadResult>;
 
-public sealed record ReplicaReadResult(SiblingSet? Siblings);
+[GenerateSerializer, Immutable]
+public sealed record ReplicaReadResult([property: Id(0)] SiblingSet? Siblings);
 
 /// <summary>
 /// Merge a sibling set into a replica. <paramref name="HintFor"/> names the intended silo when the
 /// receiver is a stand-in (sloppy quorum): it keeps the write and a hint to deliver later.
 /// </summary>
-public sealed record ReplicaWrite(int Partition, DynamoKey Key, SiblingSet Siblings, ConflictPolicy Policy, string? HintFor, string FromSilo)
+[GenerateSerializer, Immutable]
+public sealed record ReplicaWrite([property: Id(0)] int Partition, [property: Id(1)] DynamoKey Key, [property: Id(2)] SiblingSet Siblings, [property: Id(3)] ConflictPolicy Policy, [property: Id(4)] string? HintFor, [property: Id(5)] string FromSilo)
     : ISiloRequest<ReplicaWriteResult>;
 
-public sealed record ReplicaWriteResult(SiblingSet Stored);
+[GenerateSerializer, Immutable]
+public sealed record ReplicaWriteResult([property: Id(0)] SiblingSet Stored);

@@ -146,15 +146,6 @@ public sealed class MetricsFeature : ISiloFeature, IRequestObserver, IDisposable
             "Background work (hint delivery, transfers, anti-entropy) allowed at once by the admission controller; -1 when unlimited.");
         _meter.CreateObservableGauge("orleansdynamo.admission.in_use", () => _silo.Admission is Admission.AdmissionController a ? a.InUse : 0, "{slot}",
             "Background work running now under the admission controller.");
-        if (_silo.Transport is Transport.Grpc.IBatchingTransport batching)
-        {
-            _meter.CreateObservableCounter("orleansdynamo.transport.calls", () => batching.Counts.Calls, "{call}",
-                "Calls this silo sent to other silos.");
-            _meter.CreateObservableCounter("orleansdynamo.transport.batches", () => batching.Counts.Batches, "{request}",
-                "Batch requests this silo sent to other silos (each carries several calls).");
-            _meter.CreateObservableCounter("orleansdynamo.transport.batched_calls", () => batching.Counts.BatchedCalls, "{call}",
-                "Calls that travelled inside a batch request rather than alone.");
-        }
     }
 
     private void Counter(string name, string counter, string description) =>

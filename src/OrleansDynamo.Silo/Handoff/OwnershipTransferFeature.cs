@@ -65,9 +65,6 @@ public sealed partial class OwnershipTransferFeature : ISiloFeature, ITransferRe
         silo.Dispatcher.Register<TransferBatch, TransferBatchResult>(HandleBatchAsync);
         silo.Dispatcher.Register<TransferRead, TransferReadResult>(HandleReadAsync);
         silo.Dispatcher.Register<TransferComplete, TransferBatchResult>(HandleCompleteAsync);
-        silo.WireMethods.Add(TransferWire.Create());
-        silo.WireMethods.Add(TransferWire.CreateRead());
-        silo.WireMethods.Add(TransferWire.CreateComplete());
         silo.Grains.AddObserver(this);
         silo.TransferReporters.Add(this);
         if (_options.ReadThrough) silo.Coordinator.ReadThrough = this;

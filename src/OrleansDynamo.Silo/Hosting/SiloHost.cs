@@ -9,7 +9,10 @@ using Microsoft.Extensions.Logging;
 using OrleansDynamo.Protocol;
 using OrleansDynamo.Silo.Api;
 using OrleansDynamo.Silo.Transport;
-using OrleansDynamo.Silo.Transport.Grpc;
+using Orleans;
+using Orleans.Hosting;
+using Orleans.Runtime;
+using OrleansDynamo.Silo.Membership;
 using OrleansDynamo.Storage;
 
 namespace OrleansDynamo.Silo.Hosting;
@@ -19,7 +22,7 @@ public sealed class SiloConfigurationException(string message) : Exception(messa
 
 /// <summary>
 /// Builds a silo process: configuration (a --config JSON file, then environment variables
-/// OD_Silo__X and the command line --Silo:X=...), the store, the gRPC transport, and Kestrel with
+/// OD_Silo__X and the command line --Silo:X=...), the Orleans silo, the store, and Kestrel with
 /// two endpoints: gRPC (HTTP/2 only, for prior-knowledge h2c) and HTTP (dashboard, JSON, /metrics).
 /// </summary>
 public static class SiloHost
@@ -60,10 +63,10 @@ public static class SiloHost
     }
 
     /// <summary>
-    /// Builds the web application of a silo. <paramref name="runtimeFactory"/> lets tests supply the
-    /// store or transport; by default the store comes from the options and the transport is gRPC.
+    /// Builds the silo process: an Orleans silo (<c>UseOrleans</c>) in the web application's host, with Kestrel
+    /// beside it. <paramref name="hooks"/> lets tests wrap the store or the silo-to-silo transport.
     /// </summary>
-    public static WebApplication Build(SiloOptions options, Action<ILoggingBuilder>? logging = null, Func<SiloOptions, ILoggerFactory, SiloRuntime>? runtimeFactory = null)
+    public static WebApplication Build(SiloOptions options, Action<ILoggingBuilder>? logging = null, SiloHostHooks? hooks = null)
     {
         var errors = options.Validate();
         if (errors.Count > 0) throw new SiloConfigurationException("invalid silo settings: " + string.Join("; ", errors));
@@ -73,9 +76,10 @@ public static class SiloHost
         if (logging is not null) logging(builder.Logging);
         else builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }).SetMinimumLevel(LogLevel.Information);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Orleans.", LogLevel.Warning);
+        var ip = IPAddress.Parse(options.Host == "localhost" ? "127.0.0.1" : options.Host);
         builder.WebHost.ConfigureKestrel(k =>
         {
-            var ip = IPAddress.Parse(options.Host == "localhost" ? "127.0.0.1" : options.Host);
             k.ListenGrpc(ip, options.GrpcPort);
             if (options.HttpPort > 0) k.Listen(ip, options.HttpPort, l => l.Protocols = HttpProtocols.Http1);
             k.Limits.Http2.MaxStreamsPerConnection = 1024;
@@ -83,29 +87,40 @@ public static class SiloHost
         builder.Services.AddRouting();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<GrpcMethodRegistry>();
-        builder.Services.AddSingleton(sp => runtimeFactory?.Invoke(options, sp.GetRequiredService<ILoggerFactory>()) ?? CreateRuntime(options, sp.GetRequiredService<ILoggerFactory>()));
-        builder.Services.AddHostedService<SiloLifetime>();
+        builder.Services.AddSingleton(sp => CreateRuntime(options, sp, hooks));
+        builder.UseOrleans(silo =>
+        {
+            OrleansSilo.Configure(silo, options, ip);
+            hooks?.ConfigureOrleans?.Invoke(silo);
+        });
 
         var app = builder.Build();
-        var silo = app.Services.GetRequiredService<SiloRuntime>();
-        var grpcPort = options.GrpcPort;
-        foreach (var method in silo.WireMethods.All) method.Map(app, silo.Dispatcher);
-        new ClientApiService(silo).Map(app);
-        foreach (var map in silo.EndpointMappers) map(app);
-        app.MapGrpcBatch(SiloWireMethods.Service);
+        var runtime = app.Services.GetRequiredService<SiloRuntime>();
+        new ClientApiService(runtime).Map(app);
+        foreach (var map in runtime.EndpointMappers) map(app);
         app.MapGrpcBatch(ClientApiService.Service);
         app.MapGrpcUnimplemented();
         return app;
     }
 
-    /// <summary>The production runtime: the configured store and the gRPC transport.</summary>
-    public static SiloRuntime CreateRuntime(SiloOptions options, ILoggerFactory loggers)
+    /// <summary>
+    /// The Dynamo logic of this silo over its Orleans adapters: silo-to-silo calls are grain calls, liveness
+    /// comes from cluster membership, and the ring is gossiped with the other active silos.
+    /// </summary>
+    private static SiloRuntime CreateRuntime(SiloOptions options, IServiceProvider services, SiloHostHooks? hooks)
     {
         var store = OpenStore(options);
-        var methods = SiloWireMethods.CreateDefault();
+        if (hooks?.WrapStore is { } wrapStore) store = wrapStore(store);
         SiloRuntime? runtime = null;
-        var transport = new GrpcSiloTransport(methods, name => runtime?.Membership.State.Member(name)?.Info.Address);
-        runtime = new SiloRuntime(options, store, transport, TimeProvider.System, new Random(), loggers, methods);
+        ISiloTransport transport = new GrainSiloTransport(services.GetRequiredService<IGrainFactory>(), address =>
+            runtime?.Membership.State.Members.Values.FirstOrDefault(m => string.Equals(m.Info.Address.TrimEnd('/'), address, StringComparison.OrdinalIgnoreCase))?.Name);
+        if (hooks?.WrapTransport is { } wrapTransport) transport = wrapTransport(transport);
+        var membership = services.GetRequiredService<IClusterMembershipService>();
+        string self = options.EffectiveSiloName;
+        runtime = new SiloRuntime(options, store, transport, TimeProvider.System, new Random(), services.GetRequiredService<ILoggerFactory>(),
+            new ClusterMembershipDetector(membership),
+            () => membership.CurrentSnapshot.Members.Values
+                .Where(m => m.Status == SiloStatus.Active && m.Name != self).Select(m => m.Name).Distinct(StringComparer.Ordinal).ToList());
         return runtime;
     }
 
@@ -117,12 +132,4 @@ public static class SiloHost
             Durability = options.Durability,
             MaxValueBytes = 64 * 1024 * 1024,
         });
-
-    /// <summary>Starts and stops the runtime with the host.</summary>
-    private sealed class SiloLifetime(SiloRuntime silo) : IHostedService
-    {
-        public Task StartAsync(CancellationToken cancellationToken) => silo.StartAsync(cancellationToken);
-
-        public Task StopAsync(CancellationToken cancellationToken) => silo.StopAsync();
-    }
 }

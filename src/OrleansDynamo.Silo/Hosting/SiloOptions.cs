@@ -37,11 +37,14 @@ public sealed class SiloOptions
 
     public int GrpcPort { get; set; } = 11111;
 
+    /// <summary>Orleans silo-to-silo port (grain calls between silos, membership probes).</summary>
+    public int SiloPort { get; set; } = 11211;
+
+    /// <summary>Orleans gateway port (Orleans clients connect here).</summary>
+    public int GatewayPort { get; set; } = 11311;
+
     /// <summary>Port of the dashboard and JSON API; 0 turns them off.</summary>
     public int HttpPort { get; set; } = 8080;
-
-    /// <summary>Other silos' gRPC addresses (http://host:port), contacted at start and periodically.</summary>
-    public List<string> Seeds { get; set; } = [];
 
     /// <summary>Partitions on the ring (a power of two, fixed when the cluster is created).</summary>
     public int PartitionCount { get; set; } = 1024;
@@ -108,14 +111,13 @@ public sealed class SiloOptions
         if (!Enum.IsDefined(Durability)) errors.Add($"Silo:Durability must be Full or Normal, got '{Durability}'");
         if (GrpcPort is < 0 or > 65535) errors.Add($"Silo:GrpcPort must be 0-65535, got {GrpcPort}");
         if (HttpPort is < 0 or > 65535) errors.Add($"Silo:HttpPort must be 0-65535, got {HttpPort}");
-        if (HttpPort != 0 && HttpPort == GrpcPort) errors.Add("Silo:HttpPort must differ from Silo:GrpcPort");
+        if (SiloPort is < 1 or > 65535) errors.Add($"Silo:SiloPort must be 1-65535, got {SiloPort}");
+        if (GatewayPort is < 1 or > 65535) errors.Add($"Silo:GatewayPort must be 1-65535, got {GatewayPort}");
+        var ports = new[] { ("GrpcPort", GrpcPort), ("HttpPort", HttpPort), ("SiloPort", SiloPort), ("GatewayPort", GatewayPort) }.Where(p => p.Item2 != 0).ToList();
+        foreach (var clash in ports.GroupBy(p => p.Item2).Where(g => g.Count() > 1))
+            errors.Add($"Silo:{string.Join(", Silo:", clash.Select(p => p.Item1))} must differ (all are {clash.Key})");
         if (PartitionCount < 1 || PartitionCount > 65536 || (PartitionCount & (PartitionCount - 1)) != 0)
             errors.Add($"Silo:PartitionCount must be a power of two between 1 and 65536, got {PartitionCount}");
-        foreach (var seed in Seeds)
-        {
-            if (!Uri.TryCreate(seed, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
-                errors.Add($"Silo:Seeds entry '{seed}' is not an http://host:port address");
-        }
         if (RequestTimeoutMs < 1) errors.Add($"Silo:RequestTimeoutMs must be positive, got {RequestTimeoutMs}");
         if (ReplicaTimeoutMs < 1) errors.Add($"Silo:ReplicaTimeoutMs must be positive, got {ReplicaTimeoutMs}");
         if (GrainIdleTimeoutMs < 1) errors.Add($"Silo:GrainIdleTimeoutMs must be positive, got {GrainIdleTimeoutMs}");

@@ -1,3 +1,4 @@
+using Orleans;
 using OrleansDynamo.Core.Membership;
 using OrleansDynamo.Silo.Transport;
 
@@ -8,8 +9,10 @@ namespace OrleansDynamo.Silo.Membership;
 /// the receiver may lack something) its whole history. Histories hold membership changes only, so
 /// they stay small.
 /// </summary>
-public sealed record GossipRequest(string ClusterName, string SecretProof, string FromSilo, string FromAddress, HistoryDigest Digest, byte[]? History)
+[GenerateSerializer, Immutable]
+public sealed record GossipRequest([property: Id(0)] string ClusterName, [property: Id(1)] string SecretProof, [property: Id(2)] string FromSilo, [property: Id(3)] string FromAddress, [property: Id(4)] HistoryDigest Digest, [property: Id(5)] byte[]? History)
     : ISiloRequest<GossipResponse>;
 
 /// <summary>The receiver's history when it differs from the sender's digest.</summary>
-public sealed record GossipResponse(string Silo, HistoryDigest Digest, byte[]? History);
+[GenerateSerializer, Immutable]
+public sealed record GossipResponse([property: Id(0)] string Silo, [property: Id(1)] HistoryDigest Digest, [property: Id(2)] byte[]? History);

@@ -15,7 +15,7 @@ public sealed record MembershipSettings(
     MemberInfo Self,
     int PartitionCount,
     BucketSettings DefaultBucket,
-    IReadOnlyList<string> Seeds,
+    Func<IReadOnlyList<string>> Seeds,
     bool AutoJoin,
     TimeSpan GossipInterval,
     TimeSpan CallTimeout);
@@ -58,6 +58,12 @@ public sealed class MembershipManager
     }
 
     public string SiloName => _settings.Self.Name;
+
+    /// <summary>
+    /// Silos (names or addresses) to gossip with besides the members the history names: on a real silo the other
+    /// active silos of Orleans cluster membership, so a fresh silo meets the ring without configured seeds.
+    /// </summary>
+    public IReadOnlyList<string> Seeds() => _settings.Seeds().Where(s => s != SiloName).ToList();
 
     public MembershipHistory History => Volatile.Read(ref _history);
 
@@ -207,11 +213,12 @@ public sealed class MembershipManager
         if (NextPeer(reachable) is { } peer) targets.Add(peer);
         else if (peers.Count > 0) targets.Add(peers[_random.Next(peers.Count)]);
         ProbeOneUnreachable(peers.Where(p => !_detector.IsReachable(p)).ToList(), cancellationToken);
-        var knownAddresses = State.Members.Values.Select(m => m.Info.Address).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        var unknownSeeds = _settings.Seeds.Where(s => !knownAddresses.Contains(s)).ToList();
+        var seeds = Seeds();
+        var known = State.Members.Values.SelectMany(m => new[] { m.Name, m.Info.Address }).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var unknownSeeds = seeds.Where(s => !known.Contains(s)).ToList();
         if (unknownSeeds.Count > 0) targets.Add(unknownSeeds[_random.Next(unknownSeeds.Count)]);
-        else if (_settings.Seeds.Count > 0 && (targets.Count == 0 || _random.Next(10) == 0))
-            targets.Add(_settings.Seeds[_random.Next(_settings.Seeds.Count)]);
+        else if (seeds.Count > 0 && (targets.Count == 0 || _random.Next(10) == 0))
+            targets.Add(seeds[_random.Next(seeds.Count)]);
         await Task.WhenAll(targets.Distinct().Select(t => GossipWithAsync(t, cancellationToken)));
     }
 

@@ -4,8 +4,11 @@ using OrleansDynamo.Silo.Hosting;
 namespace OrleansDynamo.Simulation.World;
 
 /// <summary>One silo slot of the simulated cluster: its disk and clock survive restarts; the runtime does not.</summary>
-public sealed class SimSilo(string name, SiloOptions options, SimulatedDisk disk, SkewedTime time)
+public sealed class SimSilo(string name, SiloOptions options, SimulatedDisk disk, SkewedTime time, IReadOnlyList<string> seeds)
 {
+    /// <summary>The silos (addresses) it gossips with to meet the cluster.</summary>
+    public IReadOnlyList<string> Seeds { get; } = seeds;
+
     public string Name { get; } = name;
 
     public SiloOptions Options { get; } = options;

@@ -90,7 +90,6 @@ public sealed class SimulatedCluster
             StorageEngine = "memory",
             Durability = Durability,
             PartitionCount = PartitionCount,
-            Seeds = seeds?.ToList() ?? [],
             GossipIntervalMs = GossipIntervalMs,
             RequestTimeoutMs = RequestTimeoutMs,
             ReplicaTimeoutMs = ReplicaTimeoutMs,
@@ -100,7 +99,7 @@ public sealed class SimulatedCluster
         if (errors.Count > 0) throw new InvalidOperationException(string.Join("; ", errors));
         // Each silo's clock is off by a constant skew: mostly milliseconds, sometimes minutes.
         double skewMs = Random.Next(4) == 0 ? (Random.NextDouble() * 2 - 1) * 300_000 : (Random.NextDouble() * 2 - 1) * 2_000;
-        var silo = new SimSilo(name, options, new SimulatedDisk(Scheduler, Durability), new SkewedTime(Time) { Skew = TimeSpan.FromMilliseconds(skewMs) });
+        var silo = new SimSilo(name, options, new SimulatedDisk(Scheduler, Durability), new SkewedTime(Time) { Skew = TimeSpan.FromMilliseconds(skewMs) }, seeds?.ToList() ?? []);
         _silos.Add(silo);
         Network.Register(name, options.AdvertisedGrpcAddress);
         Trace.Fault($"{name} clock skew {skewMs:0} ms");
@@ -124,7 +123,7 @@ public sealed class SimulatedCluster
         {
             // Built inside its own context, so whatever the constructor or a feature starts belongs to it.
             SynchronizationContext.SetSynchronizationContext(context);
-            runtime = new SiloRuntime(silo.Options, store, transport, silo.Time, random, NullLoggerFactory.Instance);
+            runtime = new SiloRuntime(silo.Options, store, transport, silo.Time, random, NullLoggerFactory.Instance, peers: () => silo.Seeds);
         }
         finally
         {

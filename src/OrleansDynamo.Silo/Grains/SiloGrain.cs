@@ -1,0 +1,51 @@
+using Orleans;
+using Orleans.Concurrency;
+using OrleansDynamo.Silo.Placement;
+using OrleansDynamo.Silo.Transport;
+
+namespace OrleansDynamo.Silo.Grains;
+
+/// <summary>
+/// A thin adapter: hands each request to the silo's dispatcher, where the Dynamo logic registered its handler.
+/// Reentrant: requests interleave (each component keeps its own per-key turns), so A→B→A never deadlocks.
+/// </summary>
+[Reentrant]
+[DynamoOwnerPlacement]
+internal sealed class SiloGrain(SiloRuntime silo) : Grain, ISiloGrain
+{
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        string owner = this.GetPrimaryKeyString();
+        if (owner != silo.Name)
+            throw new DynamoException(DynamoErrorKind.Unavailable, $"{owner}: its endpoint was placed on {silo.Name}");
+        return Task.CompletedTask;
+    }
+
+    public Task<TResponse> SendAsync<TResponse>(ISiloRequest<TResponse> request, CancellationToken cancellationToken) =>
+        silo.Dispatcher.DispatchAsync(request, cancellationToken);
+}
+
+/// <summary>
+/// A partition replica as an Orleans grain, on the silo the ring names: replica reads and writes go to the
+/// silo's partition logic, which keeps one turn per key (different keys proceed in parallel).
+/// </summary>
+[Reentrant]
+[DynamoOwnerPlacement]
+internal sealed class PartitionReplicaGrain(SiloRuntime silo) : Grain, IPartitionReplicaGrain
+{
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        string owner = GrainKeys.OwnerOf(this.GetPrimaryKeyString());
+        if (owner != silo.Name)
+            throw new DynamoException(DynamoErrorKind.Unavailable, $"{owner}: its replica was placed on {silo.Name}");
+        return Task.CompletedTask;
+    }
+
+    public Task<Coordination.ReplicaReadResult> ReadAsync(Coordination.ReplicaRead request, CancellationToken cancellationToken) =>
+        silo.Coordinator.HandleReplicaReadAsync(request, cancellationToken);
+
+    public Task<Coordination.ReplicaWriteResult> WriteAsync(Coordination.ReplicaWrite request, CancellationToken cancellationToken) =>
+        silo.Coordinator.HandleReplicaWriteAsync(request, cancellationToken);
+
+    public Task<string> WhereAsync() => Task.FromResult(silo.Name);
+}

@@ -1,0 +1,47 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using Orleans.Runtime;
+using OrleansDynamo.Silo.Placement;
+
+namespace OrleansDynamo.Silo.Hosting;
+
+/// <summary>
+/// Maps a silo's settings onto Orleans: cluster id (the cluster name), silo name, silo-to-silo and gateway
+/// endpoints on the configured address, the Dynamo owner placement, messaging timeouts, and the lifecycle
+/// stage at which the Dynamo logic starts and stops.
+/// </summary>
+public static class OrleansSilo
+{
+    /// <summary>Every silo of every cluster shares one service id: the ring's own data says which cluster a silo is in.</summary>
+    public const string ServiceId = "orleansdynamo";
+
+    public static void Configure(ISiloBuilder silo, SiloOptions options, IPAddress address)
+    {
+        silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, new IPEndPoint(address, options.SiloPort), ServiceId, options.ClusterName);
+        silo.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = options.ClusterName;
+            o.ServiceId = ServiceId;
+        });
+        silo.Configure<Orleans.Configuration.SiloOptions>(o => o.SiloName = options.EffectiveSiloName);
+        silo.ConfigureEndpoints(address, options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: false);
+        silo.Configure<SiloMessagingOptions>(o =>
+        {
+            // Every Dynamo call carries its own, shorter deadline; this only bounds a call nobody waits for.
+            o.ResponseTimeout = TimeSpan.FromMilliseconds(4 * Math.Max(options.RequestTimeoutMs, options.ReplicaTimeoutMs));
+            o.SystemResponseTimeout = o.ResponseTimeout;
+        });
+        silo.Configure<GrainCollectionOptions>(o => o.CollectionAge = TimeSpan.FromMilliseconds(Math.Max(61_000, options.GrainIdleTimeoutMs)));
+        silo.Services.AddPlacementDirector<DynamoOwnerPlacement, DynamoOwnerPlacementDirector>();
+        silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SiloRuntimeLifecycle>();
+    }
+
+    /// <summary>Starts the Dynamo logic once the silo is active in the cluster, and stops it before the silo leaves.</summary>
+    private sealed class SiloRuntimeLifecycle(SiloRuntime runtime) : ILifecycleParticipant<ISiloLifecycle>
+    {
+        public void Participate(ISiloLifecycle lifecycle) =>
+            lifecycle.Subscribe("OrleansDynamo.SiloRuntime", ServiceLifecycleStage.Active, runtime.StartAsync, _ => runtime.StopAsync());
+    }
+}
