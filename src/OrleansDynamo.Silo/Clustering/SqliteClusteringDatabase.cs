@@ -46,23 +46,29 @@ public sealed class SqliteClusteringDatabase
     internal static string NewETag() => Guid.NewGuid().ToString("N", CultureInfo.InvariantCulture);
 
     /// <summary>Runs <paramref name="work"/> on the thread pool in a read transaction (one consistent snapshot).</summary>
-    internal Task<T> ReadAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work) => RunAsync(work, deferred: true);
+    internal Task<T> ReadAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, CancellationToken cancellationToken) =>
+        RunAsync(work, deferred: true, cancellationToken);
 
-    /// <summary>Runs <paramref name="work"/> on the thread pool in a <c>BEGIN IMMEDIATE</c> transaction, committed when it returns.</summary>
-    internal Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work) => RunAsync(work, deferred: false);
+    /// <summary>
+    /// Runs <paramref name="work"/> on the thread pool in a <c>BEGIN IMMEDIATE</c> transaction, committed when it
+    /// returns. Cancellation is honoured until the write lock is taken; after that the transaction runs to its end.
+    /// </summary>
+    internal Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, CancellationToken cancellationToken) =>
+        RunAsync(work, deferred: false, cancellationToken);
 
     /// <summary>Creates the file and its tables if missing (idempotent; every operation does it first).</summary>
-    public Task EnsureCreatedAsync() => Task.Run(EnsureCreated);
+    public Task EnsureCreatedAsync(CancellationToken cancellationToken = default) => Task.Run(EnsureCreated, cancellationToken);
 
-    private Task<T> RunAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, bool deferred) => Task.Run(() =>
+    private Task<T> RunAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, bool deferred, CancellationToken cancellationToken) => Task.Run(() =>
     {
         EnsureCreated();
+        cancellationToken.ThrowIfCancellationRequested();
         using var connection = Open();
         using var transaction = connection.BeginTransaction(deferred);
         var result = work(connection, transaction);
         transaction.Commit();
         return result;
-    });
+    }, cancellationToken);
 
     private SqliteConnection Open()
     {

@@ -25,15 +25,20 @@ public sealed class SqliteGatewayListProvider : IGatewayListProvider
     [Obsolete("Orleans no longer reads this; every provider is considered updatable")]
     public bool IsUpdatable => true;
 
-    public Task InitializeGatewayListProvider() => _table.InitializeMembershipTable(tryInitTableVersion: false);
+    public Task InitializeGatewayListProviderAsync(CancellationToken cancellationToken = default) =>
+        _table.InitializeMembershipTableAsync(tryInitTableVersion: false, cancellationToken);
 
-    public async Task<IList<Uri>> GetGateways()
+    public async Task<IList<Uri>> GetGatewaysAsync(CancellationToken cancellationToken = default)
     {
-        var data = await _table.ReadAll();
+        var data = await _table.ReadAllAsync(cancellationToken);
         return data.Members
             .Select(row => row.Item1)
             .Where(entry => entry.Status == SiloStatus.Active && entry.ProxyPort != 0)
             .Select(entry => SiloAddress.New(entry.SiloAddress.Endpoint.Address, entry.ProxyPort, entry.SiloAddress.Generation).ToGatewayUri())
             .ToList();
     }
+
+    public Task InitializeGatewayListProvider() => InitializeGatewayListProviderAsync();
+
+    public Task<IList<Uri>> GetGateways() => GetGatewaysAsync();
 }

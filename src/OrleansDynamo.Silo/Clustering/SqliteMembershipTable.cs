@@ -8,14 +8,17 @@ namespace OrleansDynamo.Silo.Clustering;
 /// Orleans' membership table in a SQLite file shared by the silos of one machine (in one process or
 /// many). Orleans' contract, and how it is kept:
 /// <list type="bullet">
-/// <item><see cref="InsertRow"/> and <see cref="UpdateRow"/> are compare-and-swaps: inside one
+/// <item><see cref="InsertRowAsync"/> and <see cref="UpdateRowAsync"/> are compare-and-swaps: inside one
 /// <c>BEGIN IMMEDIATE</c> transaction (the file's single write lock) they check the table version's
 /// etag (and, for an update, the row's etag), then write the row and the new table version with
 /// fresh etags, or write nothing.</item>
 /// <item>The table version never goes backwards: a write whose new version is not above the stored
 /// one is refused even when its etag matches.</item>
-/// <item><see cref="ReadAll"/> and <see cref="ReadRow"/> read rows and version in one transaction (one WAL snapshot).</item>
-/// <item><see cref="UpdateIAmAlive"/> writes only the IAmAlive time, unchecked: no etag or version changes.</item>
+/// <item><see cref="ReadAllAsync"/> and <see cref="ReadRowAsync"/> read rows and version in one transaction (one WAL snapshot).</item>
+/// <item><see cref="UpdateIAmAliveAsync"/> writes only the IAmAlive time, unchecked: no etag or version
+/// changes, so a swap prepared before a heartbeat still applies (the row etag is heartbeat-neutral, as
+/// Orleans 10.4 asks).</item>
+/// <item><see cref="CleanupDefunctSiloEntriesAsync"/> deletes only Dead rows not updated since the cutoff.</item>
 /// </list>
 /// Rows are kept per cluster id, so several clusters can share one file.
 /// </summary>
@@ -38,9 +41,9 @@ public sealed class SqliteMembershipTable : IMembershipTable
         _clusterId = clusterId;
     }
 
-    public async Task InitializeMembershipTable(bool tryInitTableVersion)
+    public async Task InitializeMembershipTableAsync(bool tryInitTableVersion, CancellationToken cancellationToken = default)
     {
-        await _database.EnsureCreatedAsync();
+        await _database.EnsureCreatedAsync(cancellationToken);
         if (!tryInitTableVersion) return;
         await _database.WriteAsync((connection, transaction) =>
         {
@@ -48,10 +51,10 @@ public sealed class SqliteMembershipTable : IMembershipTable
                 $"INSERT OR IGNORE INTO {VersionTable} (cluster_id, version, etag) VALUES (@cluster_id, 0, @etag);");
             command.Parameters.AddWithValue("@etag", InitialVersionETag);
             return command.ExecuteNonQuery();
-        });
+        }, cancellationToken);
     }
 
-    public Task DeleteMembershipTableEntries(string clusterId)
+    public Task DeleteMembershipTableEntriesAsync(string clusterId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(clusterId);
         return _database.WriteAsync((connection, transaction) =>
@@ -64,20 +67,39 @@ public sealed class SqliteMembershipTable : IMembershipTable
                 $"UPDATE {VersionTable} SET version = version + 1, etag = @etag WHERE cluster_id = @cluster_id;", clusterId);
             bump.Parameters.AddWithValue("@etag", SqliteClusteringDatabase.NewETag());
             return bump.ExecuteNonQuery();
-        });
+        }, cancellationToken);
     }
 
-    public Task CleanupDefunctSiloEntries(DateTimeOffset beforeDate) =>
+    /// <summary>
+    /// Deletes the Dead rows whose last known update (<see cref="MembershipEntry.EffectiveUpdateTime"/>: the
+    /// latest of start, IAmAlive and suspect votes) is before <paramref name="beforeDate"/>, as Orleans 10.4
+    /// defines it; rows of any other status stay. The table version is not changed.
+    /// </summary>
+    public Task CleanupDefunctSiloEntriesAsync(DateTimeOffset beforeDate, CancellationToken cancellationToken = default) =>
         _database.WriteAsync((connection, transaction) =>
         {
-            using var command = Command(connection, transaction,
-                $"DELETE FROM {RowTable} WHERE cluster_id = @cluster_id AND status <> @active AND max(i_am_alive_time, start_time) < @before;");
-            command.Parameters.AddWithValue("@active", (int)SiloStatus.Active);
-            command.Parameters.AddWithValue("@before", beforeDate.UtcTicks);
-            return command.ExecuteNonQuery();
-        });
+            var before = beforeDate.UtcTicks;
+            var candidates = new List<Tuple<MembershipEntry, string>>();
+            using (var select = Command(connection, transaction,
+                $"SELECT {MembershipRowFormat.Columns} FROM {RowTable} WHERE cluster_id = @cluster_id AND status = @dead AND max(i_am_alive_time, start_time) < @before;"))
+            {
+                select.Parameters.AddWithValue("@dead", (int)SiloStatus.Dead);
+                select.Parameters.AddWithValue("@before", before);
+                using var reader = select.ExecuteReader();
+                while (reader.Read()) candidates.Add(MembershipRowFormat.Read(reader, _database.Path));
+            }
+            var deleted = 0;
+            foreach (var (entry, _) in candidates)
+            {
+                if (entry.SuspectTimes?.Any(vote => MembershipRowFormat.UtcTicks(vote.Item2) >= before) == true) continue; // declared dead recently
+                using var delete = Command(connection, transaction, $"DELETE FROM {RowTable} WHERE cluster_id = @cluster_id AND silo_address = @silo_address;");
+                delete.Parameters.AddWithValue("@silo_address", MembershipRowFormat.Key(entry.SiloAddress));
+                deleted += delete.ExecuteNonQuery();
+            }
+            return deleted;
+        }, cancellationToken);
 
-    public Task<MembershipTableData> ReadRow(SiloAddress key)
+    public Task<MembershipTableData> ReadRowAsync(SiloAddress key, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
         return _database.ReadAsync((connection, transaction) =>
@@ -85,17 +107,17 @@ public sealed class SqliteMembershipTable : IMembershipTable
             var version = ReadVersion(connection, transaction);
             var rows = ReadRows(connection, transaction, key);
             return rows.Count == 0 ? new MembershipTableData(version) : new MembershipTableData(rows[0], version);
-        });
+        }, cancellationToken);
     }
 
-    public Task<MembershipTableData> ReadAll() =>
+    public Task<MembershipTableData> ReadAllAsync(CancellationToken cancellationToken = default) =>
         _database.ReadAsync((connection, transaction) =>
         {
             var version = ReadVersion(connection, transaction);
             return new MembershipTableData(ReadRows(connection, transaction, null), version);
-        });
+        }, cancellationToken);
 
-    public Task<bool> InsertRow(MembershipEntry entry, TableVersion tableVersion)
+    public Task<bool> InsertRowAsync(MembershipEntry entry, TableVersion tableVersion, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(entry);
         ArgumentNullException.ThrowIfNull(tableVersion);
@@ -110,10 +132,10 @@ public sealed class SqliteMembershipTable : IMembershipTable
             }
             WriteVersion(connection, transaction, tableVersion.Version);
             return true;
-        });
+        }, cancellationToken);
     }
 
-    public Task<bool> UpdateRow(MembershipEntry entry, string etag, TableVersion tableVersion)
+    public Task<bool> UpdateRowAsync(MembershipEntry entry, string etag, TableVersion tableVersion, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(entry);
         ArgumentNullException.ThrowIfNull(etag);
@@ -130,10 +152,11 @@ public sealed class SqliteMembershipTable : IMembershipTable
             }
             WriteVersion(connection, transaction, tableVersion.Version);
             return true;
-        });
+        }, cancellationToken);
     }
 
-    public Task UpdateIAmAlive(MembershipEntry entry)
+    /// <summary>Writes the IAmAlive time only: no etag (row or table) changes, so swaps prepared before it still apply.</summary>
+    public Task UpdateIAmAliveAsync(MembershipEntry entry, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(entry);
         return _database.WriteAsync((connection, transaction) =>
@@ -143,8 +166,32 @@ public sealed class SqliteMembershipTable : IMembershipTable
             command.Parameters.AddWithValue("@silo_address", MembershipRowFormat.Key(entry.SiloAddress));
             command.Parameters.AddWithValue("@i_am_alive_time", MembershipRowFormat.UtcTicks(entry.IAmAliveTime));
             return command.ExecuteNonQuery();
-        });
+        }, cancellationToken);
     }
+
+    [Obsolete("Use InitializeMembershipTableAsync instead.")]
+    public Task InitializeMembershipTable(bool tryInitTableVersion) => InitializeMembershipTableAsync(tryInitTableVersion);
+
+    [Obsolete("Use DeleteMembershipTableEntriesAsync instead.")]
+    public Task DeleteMembershipTableEntries(string clusterId) => DeleteMembershipTableEntriesAsync(clusterId);
+
+    [Obsolete("Use CleanupDefunctSiloEntriesAsync instead.")]
+    public Task CleanupDefunctSiloEntries(DateTimeOffset beforeDate) => CleanupDefunctSiloEntriesAsync(beforeDate);
+
+    [Obsolete("Use ReadRowAsync instead.")]
+    public Task<MembershipTableData> ReadRow(SiloAddress key) => ReadRowAsync(key);
+
+    [Obsolete("Use ReadAllAsync instead.")]
+    public Task<MembershipTableData> ReadAll() => ReadAllAsync();
+
+    [Obsolete("Use InsertRowAsync instead.")]
+    public Task<bool> InsertRow(MembershipEntry entry, TableVersion tableVersion) => InsertRowAsync(entry, tableVersion);
+
+    [Obsolete("Use UpdateRowAsync instead.")]
+    public Task<bool> UpdateRow(MembershipEntry entry, string etag, TableVersion tableVersion) => UpdateRowAsync(entry, etag, tableVersion);
+
+    [Obsolete("Use UpdateIAmAliveAsync instead.")]
+    public Task UpdateIAmAlive(MembershipEntry entry) => UpdateIAmAliveAsync(entry);
 
     private SqliteCommand Command(SqliteConnection connection, SqliteTransaction transaction, string sql, string? clusterId = null)
     {

@@ -28,18 +28,22 @@ public sealed class SqliteReminderTable : IReminderTable
         _serviceId = serviceId;
     }
 
-    public Task StartAsync(CancellationToken cancellationToken = default) => _database.EnsureCreatedAsync().WaitAsync(cancellationToken);
+    public Task StartAsync(CancellationToken cancellationToken = default) => _database.EnsureCreatedAsync(cancellationToken);
 
-    public Task<ReminderTableData> ReadRows(GrainId grainId) =>
+    public Task<ReminderTableData> ReadRows(GrainId grainId) => ReadRows(grainId, CancellationToken.None);
+
+    public Task<ReminderTableData> ReadRows(GrainId grainId, CancellationToken cancellationToken) =>
         _database.ReadAsync((connection, transaction) =>
         {
             using var command = Command(connection, transaction,
                 $"SELECT {Columns} FROM {Table} WHERE service_id = @service_id AND grain_type = @grain_type AND grain_key = @grain_key;");
             BindGrain(command, grainId);
             return new ReminderTableData(ReadEntries(command));
-        });
+        }, cancellationToken);
 
-    public Task<ReminderTableData> ReadRows(uint begin, uint end) =>
+    public Task<ReminderTableData> ReadRows(uint begin, uint end) => ReadRows(begin, end, CancellationToken.None);
+
+    public Task<ReminderTableData> ReadRows(uint begin, uint end, CancellationToken cancellationToken) =>
         _database.ReadAsync((connection, transaction) =>
         {
             var range = begin < end ? "grain_hash > @begin AND grain_hash <= @end" : "(grain_hash > @begin OR grain_hash <= @end)";
@@ -47,9 +51,11 @@ public sealed class SqliteReminderTable : IReminderTable
             command.Parameters.AddWithValue("@begin", (long)begin);
             command.Parameters.AddWithValue("@end", (long)end);
             return new ReminderTableData(ReadEntries(command));
-        });
+        }, cancellationToken);
 
-    public Task<ReminderEntry?> ReadRow(GrainId grainId, string reminderName)
+    public Task<ReminderEntry?> ReadRow(GrainId grainId, string reminderName) => ReadRow(grainId, reminderName, CancellationToken.None);
+
+    public Task<ReminderEntry?> ReadRow(GrainId grainId, string reminderName, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(reminderName);
         return _database.ReadAsync((connection, transaction) =>
@@ -59,10 +65,12 @@ public sealed class SqliteReminderTable : IReminderTable
             BindGrain(command, grainId);
             command.Parameters.AddWithValue("@reminder_name", reminderName);
             return ReadEntries(command).SingleOrDefault();
-        });
+        }, cancellationToken);
     }
 
-    public Task<string?> UpsertRow(ReminderEntry entry)
+    public Task<string?> UpsertRow(ReminderEntry entry) => UpsertRow(entry, CancellationToken.None);
+
+    public Task<string?> UpsertRow(ReminderEntry entry, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
         ArgumentNullException.ThrowIfNull(entry.ReminderName);
@@ -84,10 +92,12 @@ public sealed class SqliteReminderTable : IReminderTable
             command.Parameters.AddWithValue("@period_ticks", entry.Period.Ticks);
             command.ExecuteNonQuery();
             return etag;
-        });
+        }, cancellationToken);
     }
 
-    public Task<bool> RemoveRow(GrainId grainId, string reminderName, string eTag)
+    public Task<bool> RemoveRow(GrainId grainId, string reminderName, string eTag) => RemoveRow(grainId, reminderName, eTag, CancellationToken.None);
+
+    public Task<bool> RemoveRow(GrainId grainId, string reminderName, string eTag, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(reminderName);
         ArgumentNullException.ThrowIfNull(eTag);
@@ -99,15 +109,18 @@ public sealed class SqliteReminderTable : IReminderTable
             command.Parameters.AddWithValue("@reminder_name", reminderName);
             command.Parameters.AddWithValue("@etag", eTag);
             return command.ExecuteNonQuery() > 0;
-        });
+        }, cancellationToken);
     }
 
-    public Task TestOnlyClearTable() =>
+    public Task TestOnlyClearTable() => TestOnlyClearTable(CancellationToken.None);
+
+    /// <summary>Deletes every reminder of this service id (other service ids in the file are untouched).</summary>
+    public Task TestOnlyClearTable(CancellationToken cancellationToken) =>
         _database.WriteAsync((connection, transaction) =>
         {
             using var command = Command(connection, transaction, $"DELETE FROM {Table} WHERE service_id = @service_id;");
             return command.ExecuteNonQuery();
-        });
+        }, cancellationToken);
 
     private SqliteCommand Command(SqliteConnection connection, SqliteTransaction transaction, string sql)
     {
