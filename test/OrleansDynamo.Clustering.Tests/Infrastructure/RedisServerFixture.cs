@@ -1,0 +1,18 @@
+using Xunit;
+
+namespace OrleansDynamo.Clustering.Tests.Infrastructure;
+
+/// <summary>One redis-server per test class, started before its first test and killed after its last.</summary>
+public sealed class RedisServerFixture : IAsyncLifetime
+{
+    private RedisServer? _server;
+
+    internal RedisServer Server => _server ?? throw new InvalidOperationException("redis-server was not started");
+
+    public async Task InitializeAsync() => _server = await RedisServer.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        if (_server is not null) await _server.DisposeAsync();
+    }
+}
