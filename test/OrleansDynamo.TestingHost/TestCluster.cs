@@ -8,6 +8,8 @@ using OrleansDynamo.Core.Versioning;
 using OrleansDynamo.Silo;
 using OrleansDynamo.Silo.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Orleans.Runtime;
 using Orleans.Hosting;
 
 namespace OrleansDynamo.TestingHost;
@@ -84,6 +86,8 @@ public sealed class TestCluster : IAsyncDisposable
             GatewayPort = ports[3],
             PartitionCount = Options.PartitionCount,
             GossipIntervalMs = Options.GossipIntervalMs,
+            // Every silo of the test cluster shares one membership and reminder table: any silo can be killed and restarted.
+            Clustering = new Silo.Clustering.ClusteringOptions { Mode = "sqlite", SqlitePath = Path.Combine(DataRoot, "cluster.db") },
             RequestTimeoutMs = Options.RequestTimeoutMs,
             ReplicaTimeoutMs = Options.ReplicaTimeoutMs,
             DefaultBucket = new BucketOptions { N = Options.N, R = Options.R, W = Options.W },
@@ -92,17 +96,21 @@ public sealed class TestCluster : IAsyncDisposable
         return o;
     }
 
-    private SiloHostHooks HooksFor(string name) => new(
-        WrapStore: store => Options.WrapStore?.Invoke(name, store) ?? store,
-        WrapTransport: transport => new CuttableTransport(name, transport, Links),
-        ConfigureOrleans: silo => silo.Configure<Orleans.Configuration.DevelopmentClusterMembershipOptions>(o =>
-            o.PrimarySiloEndpoint = new IPEndPoint(IPAddress.Loopback, Silos[0].Options.SiloPort)));
+    private SiloHostHooks HooksFor(TestSilo silo) => new(
+        WrapStore: store => Options.WrapStore?.Invoke(silo.Name, store) ?? store,
+        WrapTransport: transport => new CuttableTransport(silo.Name, transport, Links),
+        ConfigureOrleans: orleans =>
+        {
+            orleans.Services.AddSingleton(silo);
+            orleans.Services.Replace(ServiceDescriptor.Singleton<IFatalErrorHandler, StopSiloOnFatalError>());
+        });
 
     private async Task StartSiloAsync(TestSilo silo, CancellationToken cancellationToken)
     {
+        silo.FatalError = null;
         var app = SiloHost.Build(silo.Options,
             logging: l => l.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(Options.LogLevel),
-            hooks: HooksFor(silo.Name));
+            hooks: HooksFor(silo));
         await app.StartAsync(cancellationToken);
         silo.App = app;
         silo.RuntimeOrNull = app.Services.GetRequiredService<SiloRuntime>();

@@ -26,5 +26,8 @@ public sealed class TestSilo
 
     public bool IsRunning => RuntimeOrNull is not null;
 
+    /// <summary>Why Orleans stopped this silo on its own (a fatal error), or null.</summary>
+    public string? FatalError { get; internal set; }
+
     public override string ToString() => $"{Name} ({GrpcAddress}, {(IsRunning ? "running" : "stopped")})";
 }

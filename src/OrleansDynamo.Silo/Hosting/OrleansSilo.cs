@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
 using Orleans.Hosting;
 using Orleans.Runtime;
+using OrleansDynamo.Silo.Clustering;
 using OrleansDynamo.Silo.Placement;
 
 namespace OrleansDynamo.Silo.Hosting;
@@ -19,13 +20,10 @@ public static class OrleansSilo
 
     public static void Configure(ISiloBuilder silo, SiloOptions options, IPAddress address)
     {
-        silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, new IPEndPoint(address, options.SiloPort), ServiceId, options.ClusterName);
-        silo.Configure<ClusterOptions>(o =>
-        {
-            o.ClusterId = options.ClusterName;
-            o.ServiceId = ServiceId;
-        });
+        silo.UseDynamoClustering(options.Clustering, new ClusterIdentity(options.ClusterName, ServiceId),
+            new SiloEndpoints(options.SiloPort, options.GatewayPort) { AdvertisedAddress = address });
         silo.Configure<Orleans.Configuration.SiloOptions>(o => o.SiloName = options.EffectiveSiloName);
+        // Listen on the configured address only (never on every interface).
         silo.ConfigureEndpoints(address, options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: false);
         silo.Configure<SiloMessagingOptions>(o =>
         {

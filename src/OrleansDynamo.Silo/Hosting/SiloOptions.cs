@@ -43,6 +43,9 @@ public sealed class SiloOptions
     /// <summary>Orleans gateway port (Orleans clients connect here).</summary>
     public int GatewayPort { get; set; } = 11311;
 
+    /// <summary>Where Orleans keeps membership and reminders (localhost, sqlite or redis) and how fast it declares a silo dead.</summary>
+    public Clustering.ClusteringOptions Clustering { get; set; } = new();
+
     /// <summary>Port of the dashboard and JSON API; 0 turns them off.</summary>
     public int HttpPort { get; set; } = 8080;
 
@@ -123,6 +126,7 @@ public sealed class SiloOptions
         if (GrainIdleTimeoutMs < 1) errors.Add($"Silo:GrainIdleTimeoutMs must be positive, got {GrainIdleTimeoutMs}");
         if (GossipIntervalMs < 10) errors.Add($"Silo:GossipIntervalMs must be at least 10, got {GossipIntervalMs}");
         if (MaxClockEntries < 1) errors.Add($"Silo:MaxClockEntries must be positive, got {MaxClockEntries}");
+        errors.AddRange(Clustering.Validate());
         errors.AddRange(Hints.Validate());
         errors.AddRange(Admission.Validate());
         errors.AddRange(AntiEntropy.Validate());
