@@ -134,11 +134,27 @@ public sealed class SiloRuntime : IAsyncDisposable
         return loop;
     }
 
+    /// <summary>Loads the silo's persisted state (dot epoch, membership) and starts its background work.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await InitializeAsync(cancellationToken);
+        StartBackgroundWork();
+    }
+
+    /// <summary>
+    /// Loads the persisted state. On a real silo this runs before the silo is active in the cluster, so no
+    /// other silo's request (gossip above all) can reach it before its own membership is loaded.
+    /// </summary>
+    public async Task InitializeAsync(CancellationToken cancellationToken)
     {
         // Normal durability may have lost this silo's last writes in a crash: a new dot epoch then.
         await Grains.Epoch.LoadAsync(Store.Metadata, Options.Durability == Storage.DurabilityMode.Normal, cancellationToken);
         await Membership.InitializeAsync(cancellationToken);
+    }
+
+    /// <summary>Starts the background loops and meets the seeds; after <see cref="InitializeAsync"/>.</summary>
+    public void StartBackgroundWork()
+    {
         Started = true;
         foreach (var loop in _loops) _running.Add(loop.RunAsync(_stopping.Token));
         // Meet the seeds at once rather than after the first gossip interval.

@@ -37,7 +37,7 @@ public sealed class PartitionPlacementTests(ITestOutputHelper output)
         var names = cluster[0].App!.Services.GetRequiredService<IClusterMembershipService>().CurrentSnapshot.Members.Values
             .ToDictionary(m => m.SiloAddress, m => m.Name);
         var stats = await grains.GetGrain<IManagementGrain>(0).GetDetailedGrainStatistics();
-        var replicas = stats.Where(s => s.GrainId.Key.ToString()!.Contains('@')).ToList();
+        var replicas = stats.Where(s => s.GrainType.Contains(nameof(PartitionReplicaGrain), StringComparison.Ordinal)).ToList();
         output.WriteLine($"asked {asked} replica grains; Orleans lists {replicas.Count} replica activations");
         Assert.True(replicas.Count >= asked);
         foreach (var activation in replicas)
@@ -60,6 +60,7 @@ public sealed class PartitionPlacementTests(ITestOutputHelper output)
 
         var grains = cluster[0].App!.Services.GetRequiredService<IGrainFactory>();
         var stats = await grains.GetGrain<IManagementGrain>(0).GetDetailedGrainStatistics();
-        Assert.DoesNotContain(stats, s => s.GrainId.Key.ToString()!.EndsWith("@silo2", StringComparison.Ordinal));
+        Assert.DoesNotContain(stats, s => s.GrainType.Contains(nameof(PartitionReplicaGrain), StringComparison.Ordinal)
+            && s.GrainId.Key.ToString()!.EndsWith("@silo2", StringComparison.Ordinal));
     }
 }

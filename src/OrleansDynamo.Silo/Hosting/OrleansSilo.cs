@@ -36,10 +36,20 @@ public static class OrleansSilo
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SiloRuntimeLifecycle>();
     }
 
-    /// <summary>Starts the Dynamo logic once the silo is active in the cluster, and stops it before the silo leaves.</summary>
+    /// <summary>
+    /// Loads the Dynamo state before the silo becomes active (no request can arrive earlier), starts its background
+    /// work once the silo is active, and stops that work before the silo leaves the cluster.
+    /// </summary>
     private sealed class SiloRuntimeLifecycle(SiloRuntime runtime) : ILifecycleParticipant<ISiloLifecycle>
     {
-        public void Participate(ISiloLifecycle lifecycle) =>
-            lifecycle.Subscribe("OrleansDynamo.SiloRuntime", ServiceLifecycleStage.Active, runtime.StartAsync, _ => runtime.StopAsync());
+        public void Participate(ISiloLifecycle lifecycle)
+        {
+            lifecycle.Subscribe("OrleansDynamo.SiloState", ServiceLifecycleStage.ApplicationServices, runtime.InitializeAsync);
+            lifecycle.Subscribe("OrleansDynamo.SiloWork", ServiceLifecycleStage.Active, _ =>
+            {
+                runtime.StartBackgroundWork();
+                return Task.CompletedTask;
+            }, _ => runtime.StopAsync());
+        }
     }
 }

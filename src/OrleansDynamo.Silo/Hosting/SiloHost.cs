@@ -112,10 +112,11 @@ public static class SiloHost
         var store = OpenStore(options);
         if (hooks?.WrapStore is { } wrapStore) store = wrapStore(store);
         SiloRuntime? runtime = null;
-        ISiloTransport transport = new GrainSiloTransport(services.GetRequiredService<IGrainFactory>(), address =>
-            runtime?.Membership.State.Members.Values.FirstOrDefault(m => string.Equals(m.Info.Address.TrimEnd('/'), address, StringComparison.OrdinalIgnoreCase))?.Name);
-        if (hooks?.WrapTransport is { } wrapTransport) transport = wrapTransport(transport);
         var membership = services.GetRequiredService<IClusterMembershipService>();
+        ISiloTransport transport = new GrainSiloTransport(services.GetRequiredService<IGrainFactory>(),
+            address => runtime?.Membership.State.Members.Values.FirstOrDefault(m => string.Equals(m.Info.Address.TrimEnd('/'), address, StringComparison.OrdinalIgnoreCase))?.Name,
+            silo => membership.CurrentSnapshot.Members.Values.Any(m => m.Status == SiloStatus.Active && m.Name == silo));
+        if (hooks?.WrapTransport is { } wrapTransport) transport = wrapTransport(transport);
         string self = options.EffectiveSiloName;
         runtime = new SiloRuntime(options, store, transport, TimeProvider.System, new Random(), services.GetRequiredService<ILoggerFactory>(),
             new ClusterMembershipDetector(membership),

@@ -11,13 +11,15 @@ namespace OrleansDynamo.Silo.Transport;
 /// the target silo, everything else to the target's endpoint grain. Each call is bounded by its timeout;
 /// Orleans' failures map onto <see cref="DynamoErrorKind.Unavailable"/> and <see cref="DynamoErrorKind.Timeout"/>.
 /// A target given as a silo's gRPC address (an operator's seed) is sent to the member the ring knows at that address.
+/// A target that cluster membership does not list as active fails at once, without a message.
 /// </summary>
-public sealed class GrainSiloTransport(IGrainFactory grains, Func<string, string?> nameOfAddress) : ISiloTransport
+public sealed class GrainSiloTransport(IGrainFactory grains, Func<string, string?> nameOfAddress, Func<string, bool> isActive) : ISiloTransport
 {
     public async Task<TResponse> SendAsync<TResponse>(string targetSilo, ISiloRequest<TResponse> request, TimeSpan timeout, CancellationToken cancellationToken)
     {
         if (targetSilo.Contains("://", StringComparison.Ordinal))
             targetSilo = nameOfAddress(targetSilo.TrimEnd('/')) ?? throw DynamoException.Unavailable($"{targetSilo}: no member of the ring known here has that address");
+        if (!isActive(targetSilo)) throw DynamoException.Unavailable($"{targetSilo}: not an active member of the cluster");
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         try
