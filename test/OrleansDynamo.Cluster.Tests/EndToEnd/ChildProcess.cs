@@ -18,6 +18,28 @@ internal sealed class ChildProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The child's process id.</summary>
+    public int Id => _process.Id;
+
+    /// <summary>The last <paramref name="lines"/> lines of the captured output.</summary>
+    public string Tail(int lines)
+    {
+        var all = Output.Split('\n');
+        return string.Join('\n', all.Skip(Math.Max(0, all.Length - lines)));
+    }
+
+    /// <summary>
+    /// Kills the child at once with SIGKILL (on Linux <see cref="Process.Kill()"/> sends SIGKILL: no shutdown
+    /// code runs, nothing is flushed) and waits, bounded, until it is gone.
+    /// </summary>
+    public async Task KillHardAsync(TimeSpan timeout)
+    {
+        if (_process.HasExited) throw new InvalidOperationException($"process {_process.Id} exited before it could be killed: {Tail(40)}");
+        _process.Kill();
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token);
+    }
+
     public static ChildProcess Start(string dll, string workingDirectory, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

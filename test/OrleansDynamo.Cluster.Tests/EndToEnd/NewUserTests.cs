@@ -9,6 +9,7 @@ namespace OrleansDynamo.Cluster.Tests.EndToEnd;
 /// `dynamo` command run as a real process against them. Ports and data directories are overridden
 /// on the command line (the way the README shows) so tests never collide.
 /// </summary>
+[Collection(RealProcessCollection.Name)]
 public sealed class NewUserTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan CliTimeout = TimeSpan.FromSeconds(60);
@@ -37,11 +38,12 @@ public sealed class NewUserTests(ITestOutputHelper output)
     [Fact]
     public async Task The_dev_silo_starts_from_its_config_and_the_cli_puts_and_gets()
     {
-        var ports = RepoPaths.FreePorts(2);
+        var ports = RepoPaths.FreePorts(4);
         var data = Path.Combine(Path.GetTempPath(), "od-dev-" + Guid.NewGuid().ToString("N")[..8]);
         string endpoint = $"http://127.0.0.1:{ports[0]}";
         await using var silo = ChildProcess.Start(RepoPaths.SiloDll, RepoPaths.Root,
-            "--config", "silo-config/dev.json", $"--Silo:GrpcPort={ports[0]}", $"--Silo:HttpPort={ports[1]}", $"--Silo:DataDirectory={data}");
+            "--config", "silo-config/dev.json", $"--Silo:GrpcPort={ports[0]}", $"--Silo:HttpPort={ports[1]}",
+            $"--Silo:SiloPort={ports[2]}", $"--Silo:GatewayPort={ports[3]}", $"--Silo:DataDirectory={data}");
         try
         {
             await WaitForSilo(endpoint, silo, 1);
@@ -73,18 +75,20 @@ public sealed class NewUserTests(ITestOutputHelper output)
     [Fact]
     public async Task The_three_silo_local_cluster_starts_and_status_lists_three_silos_up()
     {
-        var ports = RepoPaths.FreePorts(6);
+        // Per silo: gRPC, HTTP, Orleans silo-to-silo and gateway ports; the silos meet in a SQLite file of the test's own.
+        var ports = RepoPaths.FreePorts(12);
         var data = Path.Combine(Path.GetTempPath(), "od-local-" + Guid.NewGuid().ToString("N")[..8]);
         var silos = new List<ChildProcess>();
         try
         {
             for (int i = 0; i < 3; i++)
             {
-                var others = Enumerable.Range(0, 3).Where(j => j != i).Select(j => $"http://127.0.0.1:{ports[j]}").ToArray();
                 silos.Add(ChildProcess.Start(RepoPaths.SiloDll, RepoPaths.Root,
                     "--config", $"silo-config/local-cluster/silo{i + 1}.json",
-                    $"--Silo:GrpcPort={ports[i]}", $"--Silo:HttpPort={ports[3 + i]}", $"--Silo:DataDirectory={Path.Combine(data, $"silo{i + 1}")}",
-                    $"--Silo:Seeds:0={others[0]}", $"--Silo:Seeds:1={others[1]}"));
+                    $"--Silo:GrpcPort={ports[i]}", $"--Silo:HttpPort={ports[3 + i]}",
+                    $"--Silo:SiloPort={ports[6 + i]}", $"--Silo:GatewayPort={ports[9 + i]}",
+                    $"--Silo:DataDirectory={Path.Combine(data, $"silo{i + 1}")}",
+                    $"--Silo:Clustering:SqlitePath={Path.Combine(data, "cluster.db")}"));
             }
             await WaitForSilo($"http://127.0.0.1:{ports[0]}", silos[0], 3);
             var (code, stdout, stderr) = await Dynamo("status", "--json", "--endpoint", $"http://127.0.0.1:{ports[1]}");
@@ -99,6 +103,11 @@ public sealed class NewUserTests(ITestOutputHelper output)
             var (getCode, getOut, getErr) = await Dynamo("get", "shared", "--json", "--r", "3", "--endpoint", $"http://127.0.0.1:{ports[0]}");
             Assert.True(getCode == 0, getErr);
             Assert.Equal("value", JsonDocument.Parse(getOut).RootElement.GetProperty("siblings")[0].GetProperty("value").GetString());
+        }
+        catch
+        {
+            for (int i = 0; i < silos.Count; i++) output.WriteLine($"===== silo{i + 1} =====\n{silos[i].Tail(60)}");
+            throw;
         }
         finally
         {
