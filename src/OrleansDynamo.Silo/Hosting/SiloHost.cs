@@ -76,13 +76,14 @@ public static class SiloHost
         builder.WebHost.ConfigureKestrel(k =>
         {
             var ip = IPAddress.Parse(options.Host == "localhost" ? "127.0.0.1" : options.Host);
-            k.ListenGrpc(ip, options.GrpcPort);
+            k.Listen(ip, options.GrpcPort, l => l.Protocols = HttpProtocols.Http2);
             if (options.HttpPort > 0) k.Listen(ip, options.HttpPort, l => l.Protocols = HttpProtocols.Http1);
             k.Limits.Http2.MaxStreamsPerConnection = 1024;
         });
         builder.Services.AddRouting();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<GrpcMethodRegistry>();
+        builder.Services.AddClientApi();
         builder.Services.AddSingleton(sp => runtimeFactory?.Invoke(options, sp.GetRequiredService<ILoggerFactory>()) ?? CreateRuntime(options, sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddHostedService<SiloLifetime>();
 
@@ -90,11 +91,9 @@ public static class SiloHost
         var silo = app.Services.GetRequiredService<SiloRuntime>();
         var grpcPort = options.GrpcPort;
         foreach (var method in silo.WireMethods.All) method.Map(app, silo.Dispatcher);
-        new ClientApiService(silo).Map(app);
+        app.MapClientApi();
         foreach (var map in silo.EndpointMappers) map(app);
         app.MapGrpcBatch(SiloWireMethods.Service);
-        app.MapGrpcBatch(ClientApiService.Service);
-        app.MapGrpcUnimplemented();
         return app;
     }
 
