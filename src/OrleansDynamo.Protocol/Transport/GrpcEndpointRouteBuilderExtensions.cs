@@ -80,25 +80,4 @@ public static class GrpcEndpointRouteBuilderExtensions
             return response;
         });
     }
-
-    /// <summary>
-    /// Answers any other gRPC call (<c>POST /{service}/{method}</c> with an <c>application/grpc</c> body) with
-    /// UNIMPLEMENTED, at the lowest routing priority. Non-gRPC requests get 404.
-    /// </summary>
-    public static IEndpointConventionBuilder MapGrpcUnimplemented(this IEndpointRouteBuilder endpoints)
-    {
-        ArgumentNullException.ThrowIfNull(endpoints);
-        return endpoints.MapPost("/{service}/{method}", (RequestDelegate)(http =>
-        {
-            if (!GrpcServerResponses.IsGrpcRequest(http.Request))
-            {
-                http.Response.StatusCode = StatusCodes.Status404NotFound;
-                return Task.CompletedTask;
-            }
-            http.Response.ContentType = GrpcProtocol.ContentType;
-            GrpcServerResponses.WriteStatus(http.Response, StatusCode.Unimplemented,
-                $"Method {http.Request.Path.Value} is unimplemented.", trailersOnly: true);
-            return Task.CompletedTask;
-        })).WithOrder(int.MaxValue).WithDisplayName("gRPC unimplemented");
-    }
 }
