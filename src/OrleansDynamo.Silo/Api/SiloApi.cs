@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
 using OrleansDynamo.Core.Buckets;
 using OrleansDynamo.Core.Membership;
-using OrleansDynamo.Core.Versioning;
 using OrleansDynamo.Silo.AntiEntropy;
 using OrleansDynamo.Silo.Coordination;
 
