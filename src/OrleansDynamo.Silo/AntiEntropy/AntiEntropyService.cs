@@ -58,7 +58,6 @@ public sealed partial class AntiEntropyService : ISiloFeature, IPartitionChangeO
         silo.Dispatcher.Register<SegmentKeysQuery, SegmentKeysAnswer>(HandleSegmentKeysAsync);
         silo.Dispatcher.Register<RepairKeys, RepairKeysResult>(HandleRepairKeysAsync);
         silo.Dispatcher.Register<TombstoneGc, TombstoneGcResult>(HandleTombstoneGcAsync);
-        silo.EndpointMappers.Add(MapRepairEndpoint);
         if (!_options.Enabled) return;
         silo.Grains.AddObserver(this);
         silo.AddLoop("anti-entropy", TimeSpan.FromMilliseconds(_options.TickIntervalMs), TickAsync);
