@@ -20,6 +20,7 @@ public sealed class SiloRuntime : IAsyncDisposable
     private readonly List<BackgroundLoop> _loops = [];
     private readonly List<ISiloFeature> _features = [];
     private readonly List<Task> _running = [];
+    private readonly HashSet<Task<bool>> _rounds = [];
     private readonly CancellationTokenSource _stopping = new();
     private readonly ILogger _log;
 
@@ -152,14 +153,34 @@ public sealed class SiloRuntime : IAsyncDisposable
         await Membership.InitializeAsync(cancellationToken);
     }
 
-    /// <summary>Starts the background loops and meets the seeds; after <see cref="InitializeAsync"/>.</summary>
-    public void StartBackgroundWork()
+    /// <summary>
+    /// Starts the background work and meets the seeds; after <see cref="InitializeAsync"/>. With
+    /// <paramref name="scheduleLoops"/> the loops run on the silo's own clock (the simulation); an Orleans silo
+    /// passes false and its background grain runs each round through <see cref="RunRoundAsync"/>.
+    /// </summary>
+    public void StartBackgroundWork(bool scheduleLoops = true)
     {
         Started = true;
-        foreach (var loop in _loops) _running.Add(loop.RunAsync(_stopping.Token));
+        if (scheduleLoops)
+        {
+            foreach (var loop in _loops) _running.Add(loop.RunAsync(_stopping.Token));
+        }
         // Meet the seeds at once rather than after the first gossip interval.
         foreach (var seed in Membership.Seeds()) _ = Membership.GossipWithAsync(seed, _stopping.Token);
         _log.LogInformation("Silo {Silo} started in cluster {Cluster} at {Address}", Name, Options.ClusterName, Options.AdvertisedGrpcAddress);
+    }
+
+    /// <summary>Runs one round of <paramref name="loop"/> now; <see cref="StopAsync"/> waits for it. False once the silo is stopping.</summary>
+    public Task<bool> RunRoundAsync(BackgroundLoop loop)
+    {
+        if (_stopping.IsCancellationRequested) return Task.FromResult(false);
+        var round = loop.RunOnceAsync(_stopping.Token);
+        lock (_rounds) _rounds.Add(round);
+        _ = round.ContinueWith(done =>
+        {
+            lock (_rounds) _rounds.Remove(done);
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return round;
     }
 
     public async Task StopAsync()
@@ -168,7 +189,9 @@ public sealed class SiloRuntime : IAsyncDisposable
         _stopping.Cancel();
         try
         {
-            await Task.WhenAll(_running);
+            Task[] rounds;
+            lock (_rounds) rounds = [.. _rounds];
+            await Task.WhenAll(_running.Concat(rounds));
         }
         catch (OperationCanceledException)
         {
