@@ -18,13 +18,13 @@ internal sealed class TestClient : IAsyncDisposable
 
     public IClusterClient Client => _host.Services.GetRequiredService<IClusterClient>();
 
-    public static async Task<TestClient> StartAsync(ClusteringOptions clustering, ClusterIdentity cluster)
+    public static async Task<TestClient> StartAsync(ClusteringOptions clustering, ClusterIdentity cluster, IReadOnlyList<int>? localhostGatewayPorts = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = Environments.Development });
         builder.Logging.ClearProviders();
         builder.UseOrleansClient(client =>
         {
-            client.UseDynamoClustering(clustering, cluster);
+            client.UseDynamoClustering(clustering, cluster, localhostGatewayPorts);
             client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = CallTimeout);
         });
         var host = builder.Build();
