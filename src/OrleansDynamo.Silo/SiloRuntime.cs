@@ -55,13 +55,7 @@ public sealed class SiloRuntime : IAsyncDisposable
         Dispatcher.Register<PutCommand, PutOutcome>(Coordinator.PutAsync);
         Dispatcher.Register<GossipRequest, GossipResponse>(Membership.HandleGossipAsync);
 
-        foreach (var type in typeof(SiloRuntime).Assembly.GetTypes()
-                     .Where(t => typeof(ISiloFeature).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
-                     .Select(t => (ISiloFeature)Activator.CreateInstance(t)!)
-                     .OrderBy(f => f.Order).ThenBy(f => f.GetType().FullName, StringComparer.Ordinal))
-        {
-            _features.Add(type);
-        }
+        _features.AddRange(CreateFeatures());
 
         AddLoop("gossip", TimeSpan.FromMilliseconds(options.GossipIntervalMs), Membership.GossipRoundAsync);
         AddLoop("grain-deactivation", TimeSpan.FromMilliseconds(Math.Max(1000, options.GrainIdleTimeoutMs / 4)), _ =>
@@ -71,6 +65,22 @@ public sealed class SiloRuntime : IAsyncDisposable
         });
         foreach (var feature in _features) feature.Install(this);
     }
+
+    /// <summary>
+    /// The silo's capabilities, wired explicitly in the order they install: admission control first (the others take
+    /// its slots), then the dot-epoch closer, hinted handoff, anti-entropy and ownership transfer (which observe
+    /// partition changes in this order), and last metrics and the dashboard, which read all of them.
+    /// </summary>
+    private static ISiloFeature[] CreateFeatures() =>
+    [
+        new Admission.AdmissionFeature(),
+        new DotEpochCloser(),
+        new Hints.HintedHandoff(),
+        new AntiEntropy.AntiEntropyService(),
+        new Handoff.OwnershipTransferFeature(),
+        new MetricsFeature(),
+        new Dashboard.DashboardFeature(),
+    ];
 
     public string Name { get; }
 

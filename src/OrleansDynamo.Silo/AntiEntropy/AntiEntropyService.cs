@@ -38,9 +38,6 @@ public sealed partial class AntiEntropyService : ISiloFeature, IPartitionChangeO
     /// <summary>The trees held under one membership snapshot, swapped in whole.</summary>
     private sealed record HeldTreesCache(ClusterState State, IReadOnlySet<TreeId> Held);
 
-    /// <summary>After admission control (order −100) and hinted handoff.</summary>
-    public int Order => 20;
-
     private string Self => _silo.Name;
 
     private long NowMs => _silo.Time.GetUtcNow().ToUnixTimeMilliseconds();

@@ -26,8 +26,6 @@ public sealed class DashboardFeature : ISiloFeature
     private SiloApi _api = null!;
     private MetricsFeature _metrics = null!;
 
-    public int Order => 110;
-
     public void Install(SiloRuntime silo)
     {
         _silo = silo;

@@ -53,8 +53,6 @@ public sealed partial class OwnershipTransferFeature : ISiloFeature, ITransferRe
     private ConcurrentDictionary<int, IReadOnlyList<string>> _outbound = new();
     private (MembershipHistory History, RingTransition? Transition)? _transition;
 
-    public int Order => 50;
-
     public void Install(SiloRuntime silo)
     {
         _silo = silo;

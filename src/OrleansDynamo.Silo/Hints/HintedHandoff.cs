@@ -35,8 +35,6 @@ public sealed class HintedHandoff : ISiloFeature, IHintSink
     private HintSchedule _schedule = HintSchedule.Empty;
     private long _rounds;
 
-    public int Order => 10;
-
     public void Install(SiloRuntime silo)
     {
         _silo = silo;
