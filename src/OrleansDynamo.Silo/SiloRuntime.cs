@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 using OrleansDynamo.Core.Membership;
 using OrleansDynamo.Silo.Coordination;
 using OrleansDynamo.Silo.Diagnostics;
-using OrleansDynamo.Silo.Grains;
+using OrleansDynamo.Silo.Replicas;
 using OrleansDynamo.Silo.Hosting;
 using OrleansDynamo.Silo.Membership;
 using OrleansDynamo.Silo.Transport;
@@ -44,8 +44,8 @@ public sealed class SiloRuntime : IAsyncDisposable
                 options.DefaultBucket.ToSettings(Core.Buckets.BucketSettings.DefaultName), peers ?? (() => []), options.AutoJoin,
                 TimeSpan.FromMilliseconds(options.GossipIntervalMs), TimeSpan.FromMilliseconds(options.ReplicaTimeoutMs)),
             store.Metadata, transport, Detector, random, loggers.CreateLogger("OrleansDynamo.Membership"));
-        Grains = new PartitionGrainDirectory(Name, store, time, options.MaxClockEntries, TimeSpan.FromMilliseconds(options.GrainIdleTimeoutMs));
-        Coordinator = new RequestCoordinator(Name, Membership, Detector, Grains, transport, store, time, Counters,
+        Replicas = new PartitionReplicas(Name, store, time, options.MaxClockEntries, TimeSpan.FromMilliseconds(options.GrainIdleTimeoutMs));
+        Coordinator = new RequestCoordinator(Name, Membership, Detector, Replicas, transport, store, time, Counters,
             new CoordinatorSettings(TimeSpan.FromMilliseconds(options.RequestTimeoutMs), TimeSpan.FromMilliseconds(options.ReplicaTimeoutMs)),
             loggers.CreateLogger("OrleansDynamo.Coordinator"));
 
@@ -60,7 +60,7 @@ public sealed class SiloRuntime : IAsyncDisposable
         AddLoop("gossip", TimeSpan.FromMilliseconds(options.GossipIntervalMs), Membership.GossipRoundAsync);
         AddLoop("grain-deactivation", TimeSpan.FromMilliseconds(Math.Max(1000, options.GrainIdleTimeoutMs / 4)), _ =>
         {
-            Grains.DeactivateIdle();
+            Replicas.DeactivateIdle();
             return Task.CompletedTask;
         });
         foreach (var feature in _features) feature.Install(this);
@@ -77,7 +77,7 @@ public sealed class SiloRuntime : IAsyncDisposable
         new DotEpochCloser(),
         new Hints.HintedHandoff(),
         new AntiEntropy.AntiEntropyService(),
-        new Handoff.OwnershipTransferFeature(),
+        new Transfer.OwnershipTransferFeature(),
         new MetricsFeature(),
         new Dashboard.DashboardFeature(),
     ];
@@ -105,7 +105,7 @@ public sealed class SiloRuntime : IAsyncDisposable
 
     public MembershipManager Membership { get; }
 
-    public PartitionGrainDirectory Grains { get; }
+    public PartitionReplicas Replicas { get; }
 
     public RequestCoordinator Coordinator { get; }
 
@@ -159,7 +159,7 @@ public sealed class SiloRuntime : IAsyncDisposable
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
         // Normal durability may have lost this silo's last writes in a crash: a new dot epoch then.
-        await Grains.Epoch.LoadAsync(Store.Metadata, Options.Durability == Storage.DurabilityMode.Normal, cancellationToken);
+        await Replicas.Epoch.LoadAsync(Store.Metadata, Options.Durability == Storage.DurabilityMode.Normal, cancellationToken);
         await Membership.InitializeAsync(cancellationToken);
     }
 

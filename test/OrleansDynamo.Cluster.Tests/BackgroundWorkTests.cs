@@ -1,4 +1,5 @@
 using OrleansDynamo.Silo.Grains;
+using OrleansDynamo.Silo.Replicas;
 using OrleansDynamo.TestingHost;
 using Xunit;
 using Xunit.Abstractions;

@@ -6,7 +6,7 @@ using OrleansDynamo.Core.Keys;
 using OrleansDynamo.Core.Membership;
 using OrleansDynamo.Core.Versioning;
 using OrleansDynamo.Silo.Diagnostics;
-using OrleansDynamo.Silo.Grains;
+using OrleansDynamo.Silo.Replicas;
 using OrleansDynamo.Silo.Hosting;
 using OrleansDynamo.Storage;
 
@@ -56,7 +56,7 @@ public sealed partial class AntiEntropyService : ISiloFeature, IPartitionChangeO
         silo.Dispatcher.Register<RepairKeys, RepairKeysResult>(HandleRepairKeysAsync);
         silo.Dispatcher.Register<TombstoneGc, TombstoneGcResult>(HandleTombstoneGcAsync);
         if (!_options.Enabled) return;
-        silo.Grains.AddObserver(this);
+        silo.Replicas.AddObserver(this);
         silo.AddLoop("anti-entropy", TimeSpan.FromMilliseconds(_options.TickIntervalMs), TickAsync);
     }
 
@@ -164,5 +164,5 @@ public sealed partial class AntiEntropyService : ISiloFeature, IPartitionChangeO
         return page.Entries.Count == 1 && page.Entries[0].Hash == hash ? page.Entries[0] : null;
     }
 
-    private IPartitionGrain Grain(int partition) => _silo.Grains.Get(partition);
+    private IPartitionReplica Grain(int partition) => _silo.Replicas.Get(partition);
 }

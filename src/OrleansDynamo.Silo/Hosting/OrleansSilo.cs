@@ -5,8 +5,9 @@ using Orleans;
 using Orleans.Configuration;
 using Orleans.Hosting;
 using Orleans.Runtime;
-using OrleansDynamo.Silo.Clustering;
 using OrleansDynamo.Silo.Grains;
+using OrleansDynamo.Silo.Clustering;
+using OrleansDynamo.Silo.Replicas;
 using OrleansDynamo.Silo.Placement;
 
 namespace OrleansDynamo.Silo.Hosting;

@@ -97,7 +97,7 @@ public sealed class SiloOptions
     public Membership.FailureDetectionOptions FailureDetection { get; set; } = new();
 
     /// <summary>Ownership transfer after a join or leave: interval, page size, keys per second.</summary>
-    public Handoff.TransferOptions Transfer { get; set; } = new();
+    public Transfer.TransferOptions Transfer { get; set; } = new();
 
     /// <summary>Dashboard, JSON API and metrics: stats window, load-balance threshold, refresh intervals.</summary>
     public Dashboard.DashboardOptions Dashboard { get; set; } = new();

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using OrleansDynamo.Storage;
 
-namespace OrleansDynamo.Silo.Grains;
+namespace OrleansDynamo.Silo.Replicas;
 
 /// <summary>
 /// The name this silo signs new versions with (the actor of its dots). A dot's counter is one past the

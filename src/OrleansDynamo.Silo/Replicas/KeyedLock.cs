@@ -1,4 +1,4 @@
-namespace OrleansDynamo.Silo.Grains;
+namespace OrleansDynamo.Silo.Replicas;
 
 /// <summary>
 /// One turn at a time per key: callers for the same key queue (first come, first served), callers for

@@ -1,7 +1,7 @@
 using System.Text;
 using OrleansDynamo.Storage;
 
-namespace OrleansDynamo.Silo.Handoff;
+namespace OrleansDynamo.Silo.Transfer;
 
 /// <summary>
 /// Which partitions this silo finished sending to their new owners under its current ring, and which

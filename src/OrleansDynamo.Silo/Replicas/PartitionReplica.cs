@@ -3,17 +3,17 @@ using OrleansDynamo.Core.Keys;
 using OrleansDynamo.Core.Versioning;
 using OrleansDynamo.Storage;
 
-namespace OrleansDynamo.Silo.Grains;
+namespace OrleansDynamo.Silo.Replicas;
 
-/// <summary>One partition replica on this silo. Activated on first use by <see cref="PartitionGrainDirectory"/>.</summary>
-internal sealed class PartitionGrain(
+/// <summary>One partition replica on this silo. Activated on first use by <see cref="PartitionReplicas"/>.</summary>
+internal sealed class PartitionReplica(
     int partition,
     IPartitionStore store,
     TimeProvider time,
     int maxClockEntries,
     IReadOnlyList<IPartitionChangeObserver> observers,
     KeyedLock<DynamoKey> turns,
-    DotEpoch epoch) : IPartitionGrain
+    DotEpoch epoch) : IPartitionReplica
 {
     // The turns live in the directory, not here: a grain deactivated while a caller still holds a
     // reference to it must not let a second activation run a concurrent turn on the same key.

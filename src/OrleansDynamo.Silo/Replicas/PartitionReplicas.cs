@@ -1,28 +1,28 @@
 using System.Collections.Concurrent;
 using OrleansDynamo.Storage;
 
-namespace OrleansDynamo.Silo.Grains;
+namespace OrleansDynamo.Silo.Replicas;
 
 /// <summary>
 /// Finds or activates this silo's partition grains, and deactivates the ones idle past a limit
 /// (their state is all in the store, so deactivation loses nothing).
 /// </summary>
-public sealed class PartitionGrainDirectory(
+public sealed class PartitionReplicas(
     string siloName,
     IPartitionStore store,
     TimeProvider time,
     int maxClockEntries,
     TimeSpan idleTimeout)
 {
-    private readonly ConcurrentDictionary<int, PartitionGrain> _active = new();
+    private readonly ConcurrentDictionary<int, PartitionReplica> _active = new();
     private readonly List<IPartitionChangeObserver> _observers = [];
     private readonly KeyedLock<Core.Keys.DynamoKey> _turns = new();
 
     /// <summary>Adds an observer; call before the first request.</summary>
     public void AddObserver(IPartitionChangeObserver observer) => _observers.Add(observer);
 
-    public IPartitionGrain Get(int partition) =>
-        _active.TryGetValue(partition, out var grain) ? grain : _active.GetOrAdd(partition, p => new PartitionGrain(p, store, time, maxClockEntries, _observers, _turns, Epoch));
+    public IPartitionReplica Get(int partition) =>
+        _active.TryGetValue(partition, out var grain) ? grain : _active.GetOrAdd(partition, p => new PartitionReplica(p, store, time, maxClockEntries, _observers, _turns, Epoch));
 
     public int ActiveCount => _active.Count;
 
@@ -35,7 +35,7 @@ public sealed class PartitionGrainDirectory(
         int n = 0;
         foreach (var (partition, grain) in _active)
         {
-            if (grain.IdleFor > idleTimeout && _active.TryRemove(new KeyValuePair<int, PartitionGrain>(partition, grain)))
+            if (grain.IdleFor > idleTimeout && _active.TryRemove(new KeyValuePair<int, PartitionReplica>(partition, grain)))
                 n++;
         }
         return n;

@@ -6,10 +6,10 @@ using OrleansDynamo.Core.Keys;
 using OrleansDynamo.Core.Membership;
 using OrleansDynamo.Core.Versioning;
 using OrleansDynamo.Silo.Diagnostics;
-using OrleansDynamo.Silo.Grains;
+using OrleansDynamo.Silo.Replicas;
 using OrleansDynamo.Silo.Hosting;
 
-namespace OrleansDynamo.Silo.Handoff;
+namespace OrleansDynamo.Silo.Transfer;
 
 /// <summary>
 /// A partition this silo handed to its new owners: dropped afterwards (<paramref name="Dropped"/>), or
@@ -63,7 +63,7 @@ public sealed partial class OwnershipTransferFeature : ISiloFeature, ITransferRe
         silo.Dispatcher.Register<TransferBatch, TransferBatchResult>(HandleBatchAsync);
         silo.Dispatcher.Register<TransferRead, TransferReadResult>(HandleReadAsync);
         silo.Dispatcher.Register<TransferComplete, TransferBatchResult>(HandleCompleteAsync);
-        silo.Grains.AddObserver(this);
+        silo.Replicas.AddObserver(this);
         silo.TransferReporters.Add(this);
         if (_options.ReadThrough) silo.Coordinator.ReadThrough = this;
         silo.Membership.Changed += _ => Kick();

@@ -3,7 +3,7 @@ using OrleansDynamo.Core.Keys;
 using OrleansDynamo.Core.Membership;
 using OrleansDynamo.Core.Versioning;
 
-namespace OrleansDynamo.Silo.Handoff;
+namespace OrleansDynamo.Silo.Transfer;
 
 /// <summary>This silo's partitions whose inbound transfer is not complete, each with the old owners still holding it.</summary>
 public sealed record InboundTransfers(ulong Ring, long LedgerRevision, IReadOnlyDictionary<int, string[]> Sources)
@@ -39,7 +39,7 @@ public sealed partial class OwnershipTransferFeature : IReadThrough
             if (item.Key.Hash.Partition(q) != batch.Partition)
                 throw DynamoException.Invalid($"key {item.Key} does not belong to partition {batch.Partition}");
         }
-        var grain = _silo.Grains.Get(batch.Partition);
+        var grain = _silo.Replicas.Get(batch.Partition);
         await Task.WhenAll(batch.Items.Select(i => grain.MergeAsync(i.Key, i.Siblings, PolicyOf(state, i.Key.Bucket), ct)));
         _inbound[batch.Partition] = _silo.Time.GetTimestamp();
         Interlocked.Add(ref _keysReceived, batch.Items.Count);
@@ -60,7 +60,7 @@ public sealed partial class OwnershipTransferFeature : IReadThrough
 
     /// <summary>An old owner's side of read-through: its own replica only, never read through again.</summary>
     private async Task<TransferReadResult> HandleReadAsync(TransferRead request, CancellationToken ct) =>
-        new(await _silo.Grains.Get(request.Partition).ReadAsync(request.Key, ct));
+        new(await _silo.Replicas.Get(request.Partition).ReadAsync(request.Key, ct));
 
     /// <summary>
     /// While <paramref name="partition"/>'s inbound transfer is not complete, reads the key from the old
@@ -95,7 +95,7 @@ public sealed partial class OwnershipTransferFeature : IReadThrough
             if (set is not null) remote = remote is null ? set : remote.Merge(set);
         }
         if (remote is null || (local is not null && local.Subsumes(remote))) return local;
-        return await _silo.Grains.Get(partition).MergeAsync(key, remote, PolicyOf(_silo.Membership.State, key.Bucket), ct);
+        return await _silo.Replicas.Get(partition).MergeAsync(key, remote, PolicyOf(_silo.Membership.State, key.Bucket), ct);
     }
 
     /// <summary>The inbound view for the current ring and ledger (rebuilt when either changed).</summary>

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using OrleansDynamo.Silo.Hosting;
 
-namespace OrleansDynamo.Silo.Grains;
+namespace OrleansDynamo.Silo.Replicas;
 
 /// <summary>
 /// Closes the silo's <see cref="DotEpoch"/> when the silo is disposed cleanly, so that the next start in
@@ -19,7 +19,7 @@ public sealed class DotEpochCloser : ISiloFeature, IAsyncDisposable
         if (_silo is not { } silo) return;
         try
         {
-            await silo.Grains.Epoch.CloseAsync();
+            await silo.Replicas.Epoch.CloseAsync();
         }
         catch (Exception e)
         {

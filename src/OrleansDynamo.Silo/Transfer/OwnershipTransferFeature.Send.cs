@@ -4,7 +4,7 @@ using OrleansDynamo.Core.Membership;
 using OrleansDynamo.Silo.Admission;
 using OrleansDynamo.Silo.Diagnostics;
 
-namespace OrleansDynamo.Silo.Handoff;
+namespace OrleansDynamo.Silo.Transfer;
 
 public sealed partial class OwnershipTransferFeature
 {
@@ -243,7 +243,7 @@ public sealed partial class OwnershipTransferFeature
                 return;
             }
             SetState(partition, targets, "dropping");
-            await _silo.Grains.Epoch.BumpAsync(ct);
+            await _silo.Replicas.Epoch.BumpAsync(ct);
             await _silo.Store.DropPartitionAsync(partition, ct);
             late.DroppedAt = _silo.Time.GetTimestamp();
             dropped = true;
@@ -327,7 +327,7 @@ public sealed partial class OwnershipTransferFeature
         {
             _log.LogInformation("Late writes of partition {Partition} kept here for the next pass: {Reason}", partition, Describe(e));
             var state = _silo.Membership.State;
-            var grain = _silo.Grains.Get(partition);
+            var grain = _silo.Replicas.Get(partition);
             foreach (var item in items) await grain.MergeAsync(item.Key, item.Siblings, PolicyOf(state, item.Key.Bucket), CancellationToken.None);
         }
     }
@@ -343,7 +343,7 @@ public sealed partial class OwnershipTransferFeature
             var targets = state.Ring?.PreferenceListFor(partition, ReplicaCount(state)).Primaries.Where(s => s != _silo.Name).ToList() ?? [];
             if (targets.Count == 0)
             {
-                var grain = _silo.Grains.Get(partition);
+                var grain = _silo.Replicas.Get(partition);
                 foreach (var item in late.Drain()) await grain.MergeAsync(item.Key, item.Siblings, PolicyOf(state, item.Key.Bucket), CancellationToken.None);
                 continue;
             }

@@ -1,7 +1,7 @@
 using OrleansDynamo.Core.Keys;
 using OrleansDynamo.Core.Versioning;
 
-namespace OrleansDynamo.Silo.Handoff;
+namespace OrleansDynamo.Silo.Transfer;
 
 /// <summary>
 /// Writes to one partition seen while its final pass and drop run (the latest stored set per key),

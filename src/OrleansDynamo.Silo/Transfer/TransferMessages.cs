@@ -4,7 +4,7 @@ using OrleansDynamo.Core.Membership;
 using OrleansDynamo.Core.Versioning;
 using OrleansDynamo.Silo.Transport;
 
-namespace OrleansDynamo.Silo.Handoff;
+namespace OrleansDynamo.Silo.Transfer;
 
 /// <summary>One key of a partition on its way to a new owner: the sender's whole stored set.</summary>
 [GenerateSerializer, Immutable]

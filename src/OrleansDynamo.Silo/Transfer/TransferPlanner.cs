@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 
-namespace OrleansDynamo.Silo.Handoff;
+namespace OrleansDynamo.Silo.Transfer;
 
 /// <summary>What this silo does for one partition in a transfer pass.</summary>
 public enum TransferRole

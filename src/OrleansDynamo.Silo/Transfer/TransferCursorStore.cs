@@ -2,7 +2,7 @@ using System.Text;
 using OrleansDynamo.Core.Keys;
 using OrleansDynamo.Storage;
 
-namespace OrleansDynamo.Silo.Handoff;
+namespace OrleansDynamo.Silo.Transfer;
 
 /// <summary>Where an outbound transfer of one partition stopped, for which new owners.</summary>
 public sealed record SavedTransfer(string Targets, ScanCursor? Cursor);

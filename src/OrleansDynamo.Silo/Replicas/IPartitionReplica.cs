@@ -2,13 +2,13 @@ using OrleansDynamo.Core.Coordination;
 using OrleansDynamo.Core.Keys;
 using OrleansDynamo.Core.Versioning;
 
-namespace OrleansDynamo.Silo.Grains;
+namespace OrleansDynamo.Silo.Replicas;
 
 /// <summary>
 /// The single owner of one partition replica on one silo (a riak_core vnode): every change to a key
 /// is one turn, so two concurrent puts on one silo cannot lose each other.
 /// </summary>
-public interface IPartitionGrain
+public interface IPartitionReplica
 {
     int Partition { get; }
 

@@ -1,4 +1,4 @@
-namespace OrleansDynamo.Silo.Handoff;
+namespace OrleansDynamo.Silo.Transfer;
 
 /// <summary>
 /// Settings of ownership transfer (partitions streamed to their new owners after a join or leave),

@@ -1,7 +1,7 @@
 using OrleansDynamo.Core.Keys;
 using OrleansDynamo.Core.Versioning;
 
-namespace OrleansDynamo.Silo.Handoff;
+namespace OrleansDynamo.Silo.Transfer;
 
 /// <summary>
 /// Consulted by the coordinator after every read of this silo's own replica (its local reads as

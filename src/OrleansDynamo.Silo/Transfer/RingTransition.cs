@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 using OrleansDynamo.Core.Membership;
 using OrleansDynamo.Core.Ring;
 
-namespace OrleansDynamo.Silo.Handoff;
+namespace OrleansDynamo.Silo.Transfer;
 
 /// <summary>
 /// The last ring change as ownership transfer sees it: the ring before it (<see cref="Previous"/>,
