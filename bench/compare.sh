@@ -209,7 +209,6 @@ for workload in a1 w1; do
   done
 done
 echo
-echo "Client batching (workload a, OrleansDynamo, whole run): $(jq -r '.batching | "\(.calls) calls, \(.batchedCalls) in \(.batches) batch requests"' "$out/dynamo-a.json")"
 echo "Versions per get (workload a, OrleansDynamo): $(jq -r '.versionsPerGet[0] | "1: \(."1"), 2: \(."2"), 3: \(."3"), 4+: \(."4+"), not found: \(.notFound)"' "$out/dynamo-a.json")"
 echo "Largest silo resident memory after the runs: $((rss_kib / 1024)) MiB"
 echo "Raw JSON: $out"

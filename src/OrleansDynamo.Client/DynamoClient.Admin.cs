@@ -13,7 +13,7 @@ public sealed partial class DynamoClient
         ArgumentNullException.ThrowIfNull(settings);
         if (settings.Validate() is { } bad) throw DynamoException.Invalid(bad);
         var request = new CreateBucketRequest { Bucket = WireMapping.ToWire(settings) };
-        var (response, _) = await SendAnyAsync("CreateBucket", request, BucketInfo.Parser, cancellationToken).ConfigureAwait(false);
+        var (response, _) = await SendAnyAsync(s_createBucket, request, cancellationToken).ConfigureAwait(false);
         // The bucket's N decides its keys' preference lists: fetch the ring that lists it.
         if (_state is not null) TryRefreshInBackground();
         return WireMapping.ToBucket(response);
@@ -26,7 +26,7 @@ public sealed partial class DynamoClient
     public async Task<ClusterRing> GetRingAsync(string? endpoint = null, CancellationToken cancellationToken = default)
     {
         if (endpoint is null) return await RefreshRingAsync(cancellationToken).ConfigureAwait(false);
-        var info = await SendToAsync(endpoint, "GetRing", new GetRingRequest(), RingInfo.Parser, cancellationToken).ConfigureAwait(false);
+        var info = await SendToAsync(endpoint, s_getRing, new GetRingRequest(), cancellationToken).ConfigureAwait(false);
         try
         {
             return WireMapping.ToRing(info);
@@ -41,8 +41,8 @@ public sealed partial class DynamoClient
     public async Task<ClusterStatus> GetStatusAsync(string? endpoint = null, CancellationToken cancellationToken = default)
     {
         StatusResponse response = endpoint is null
-            ? (await SendAnyAsync("GetStatus", new StatusRequest(), StatusResponse.Parser, cancellationToken).ConfigureAwait(false)).Response
-            : await SendToAsync(endpoint, "GetStatus", new StatusRequest(), StatusResponse.Parser, cancellationToken).ConfigureAwait(false);
+            ? (await SendAnyAsync(s_getStatus, new StatusRequest(), cancellationToken).ConfigureAwait(false)).Response
+            : await SendToAsync(endpoint, s_getStatus, new StatusRequest(), cancellationToken).ConfigureAwait(false);
         return WireMapping.ToStatus(response);
     }
 
@@ -53,7 +53,7 @@ public sealed partial class DynamoClient
         var request = new GetReplicasRequest { Bucket = bucket, Key = key };
         var state = _state ?? await GetRoutedStateAsync(cancellationToken).ConfigureAwait(false);
         Route(state, bucket, key, out int partition, out int n, out int start);
-        var (response, _) = await SendAsync(state, partition, n, start, "GetReplicas", request, GetReplicasResponse.Parser, cancellationToken).ConfigureAwait(false);
+        var (response, _) = await SendAsync(state, partition, n, start, s_getReplicas, request, cancellationToken).ConfigureAwait(false);
         return WireMapping.ToReport(response);
     }
 
@@ -67,7 +67,7 @@ public sealed partial class DynamoClient
         if (DynamoClientOptions.CheckAddress(seed) is { } badSeed) throw DynamoException.Invalid($"seed: {badSeed}");
         if (DynamoClientOptions.CheckAddress(newSiloAddress) is { } badSilo) throw DynamoException.Invalid($"new silo: {badSilo}");
         var request = new JoinRequest { SiloAddress = newSiloAddress, SeedAddress = seed };
-        var response = await SendToAsync(newSiloAddress, "Join", request, AdminResponse.Parser, cancellationToken).ConfigureAwait(false);
+        var response = await SendToAsync(newSiloAddress, s_join, request, cancellationToken).ConfigureAwait(false);
         if (_state is not null) TryRefreshInBackground();
         return response.Message;
     }
@@ -77,7 +77,7 @@ public sealed partial class DynamoClient
     public async Task<string> LeaveAsync(string siloName, CancellationToken cancellationToken = default)
     {
         if (string.IsNullOrWhiteSpace(siloName)) throw DynamoException.Invalid("silo name must not be empty");
-        var (response, _) = await SendAnyAsync("Leave", new LeaveRequest { SiloName = siloName }, AdminResponse.Parser, cancellationToken).ConfigureAwait(false);
+        var (response, _) = await SendAnyAsync(s_leave, new LeaveRequest { SiloName = siloName }, cancellationToken).ConfigureAwait(false);
         if (_state is not null) TryRefreshInBackground();
         return response.Message;
     }
@@ -92,8 +92,8 @@ public sealed partial class DynamoClient
         if (partition is < 0) throw DynamoException.Invalid($"partition must not be negative, got {partition}");
         var request = new RepairRequest { Partition = partition ?? -1 };
         AdminResponse response = endpoint is null
-            ? (await SendAnyAsync("Repair", request, AdminResponse.Parser, cancellationToken).ConfigureAwait(false)).Response
-            : await SendToAsync(endpoint, "Repair", request, AdminResponse.Parser, cancellationToken).ConfigureAwait(false);
+            ? (await SendAnyAsync(s_repair, request, cancellationToken).ConfigureAwait(false)).Response
+            : await SendToAsync(endpoint, s_repair, request, cancellationToken).ConfigureAwait(false);
         return response.Message;
     }
 }

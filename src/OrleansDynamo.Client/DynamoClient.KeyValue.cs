@@ -25,7 +25,7 @@ public sealed partial class DynamoClient
         }
         var state = _state ?? await GetRoutedStateAsync(cancellationToken).ConfigureAwait(false);
         Route(state, bucket, key, out int partition, out int n, out int start);
-        var (response, silo) = await SendAsync(state, partition, n, start, "Get", request, GetResponse.Parser, cancellationToken).ConfigureAwait(false);
+        var (response, silo) = await SendAsync(state, partition, n, start, s_get, request, cancellationToken).ConfigureAwait(false);
         NoteCoordinator(response.Coordinator, silo);
         return WireMapping.ToResult(response);
     }
@@ -59,7 +59,7 @@ public sealed partial class DynamoClient
         }
         var state = _state ?? await GetRoutedStateAsync(cancellationToken).ConfigureAwait(false);
         Route(state, bucket, key, out int partition, out int n, out int start);
-        var (response, silo) = await SendAsync(state, partition, n, start, "Put", request, PutResponse.Parser, cancellationToken, PreferredWriter(state, context)).ConfigureAwait(false);
+        var (response, silo) = await SendAsync(state, partition, n, start, s_put, request, cancellationToken, PreferredWriter(state, context)).ConfigureAwait(false);
         NoteCoordinator(response.Coordinator, silo);
         return DynamoContext.FromWire(response.Context);
     }
@@ -103,7 +103,7 @@ public sealed partial class DynamoClient
         }
         var state = _state ?? await GetRoutedStateAsync(cancellationToken).ConfigureAwait(false);
         Route(state, bucket, key, out int partition, out int n, out int start);
-        var (response, silo) = await SendAsync(state, partition, n, start, "Delete", request, PutResponse.Parser, cancellationToken, PreferredWriter(state, context)).ConfigureAwait(false);
+        var (response, silo) = await SendAsync(state, partition, n, start, s_delete, request, cancellationToken, PreferredWriter(state, context)).ConfigureAwait(false);
         NoteCoordinator(response.Coordinator, silo);
         return DynamoContext.FromWire(response.Context);
     }

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
-using Google.Protobuf;
+using Grpc.Core;
 using OrleansDynamo.Client.Routing;
-using OrleansDynamo.Protocol;
 using OrleansDynamo.Protocol.Grpc;
 
 namespace OrleansDynamo.Client;
@@ -10,25 +9,23 @@ namespace OrleansDynamo.Client;
 /// The client of an OrleansDynamo cluster. Thread-safe; share one per process. It caches the ring and,
 /// in <see cref="CoordinationMode.Client"/> mode, sends each request straight to a silo in the key's
 /// preference list (Dynamo §6.4); a silo that cannot be reached is skipped for a while and the next
-/// one tried. The ring is refreshed in the background and after a routing miss.
+/// one tried. The ring is refreshed in the background and after a routing miss. Calls go through the generated
+/// gRPC client of <c>orleansdynamo.v1.Dynamo</c> (Grpc.Net.Client), one channel per silo address.
 /// </summary>
 public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
 {
-    /// <summary>The gRPC service every silo serves to clients.</summary>
-    internal const string ServiceName = "orleansdynamo.v1.Dynamo";
-
     // A routing miss refreshes the ring at most this often (the periodic refresh is RingRefreshInterval).
     private static readonly TimeSpan MinRefreshSpacing = TimeSpan.FromSeconds(1);
 
     private readonly TimeProvider _time;
-    private readonly GrpcConnectionPool _pool;
+    private readonly TimeSpan _connectTimeout;
+    private readonly TimeSpan _markDown;
     private readonly ConcurrentDictionary<string, SiloEndpoint> _endpoints = new(StringComparer.OrdinalIgnoreCase);
     private readonly RoutingState _seedState;
     private readonly string[] _seeds;
     private readonly CoordinationMode _coordination;
     private readonly bool _preferFastestForWrites;
     private readonly TimeSpan? _timeout;
-    private readonly GrpcBatchingOptions _batching;
     private readonly long _markDownTicks;
     private readonly long _minRefreshTicks;
     private readonly CancellationTokenSource _disposing = new();
@@ -41,7 +38,8 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Creates a client without calling any silo: the ring is fetched on first use.
-    /// <paramref name="timeProvider"/> drives timeouts, mark-downs and the periodic refresh (default: the system clock).
+    /// <paramref name="timeProvider"/> drives mark-downs and the periodic refresh (default: the system clock); request
+    /// timeouts are gRPC deadlines, which Grpc.Net.Client keeps on the system clock.
     /// </summary>
     /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
     public DynamoClient(DynamoClientOptions options, TimeProvider? timeProvider = null)
@@ -52,10 +50,10 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
         _coordination = options.Coordination;
         _preferFastestForWrites = options.PreferFastestReplicaForWrites;
         _timeout = options.RequestTimeout == Timeout.InfiniteTimeSpan ? null : options.RequestTimeout;
-        _batching = new GrpcBatchingOptions { MaxRequestsInFlight = options.MaxRequestsInFlightPerSilo == 0 ? int.MaxValue : options.MaxRequestsInFlightPerSilo };
         _markDownTicks = ToTimestampTicks(options.MarkDownDuration);
         _minRefreshTicks = ToTimestampTicks(MinRefreshSpacing);
-        _pool = new GrpcConnectionPool(new GrpcConnectionOptions { ConnectTimeout = options.ConnectTimeout }, _time);
+        _connectTimeout = options.ConnectTimeout;
+        _markDown = options.MarkDownDuration;
 
         var seeds = new List<string>(options.Seeds.Count);
         var seedEndpoints = new List<SiloEndpoint>(options.Seeds.Count);
@@ -113,12 +111,16 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
         return state.Ring!;
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return ValueTask.CompletedTask;
         _disposing.Cancel();
         _timer?.Dispose();
-        await _pool.DisposeAsync().ConfigureAwait(false);
+        foreach (var key in _endpoints.Keys)
+        {
+            if (_endpoints.TryRemove(key, out var endpoint)) endpoint.Dispose();
+        }
+        return ValueTask.CompletedTask;
     }
 
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
@@ -189,18 +191,19 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
         }
 
         Exception? last = null;
+        string? lastDetail = null;
         foreach (var endpoint in candidates)
         {
             RingInfo info;
             try
             {
-                info = await endpoint.Connection.UnaryAsync(ServiceName, "GetRing", new GetRingRequest(), RingInfo.Parser, _timeout, cancellationToken)
-                    .ConfigureAwait(false);
+                info = await CallAsync(endpoint, s_getRing, new GetRingRequest(), cancellationToken).ConfigureAwait(false);
             }
             catch (RpcException e)
             {
                 if (RpcErrors.Classify(e) == FailureAction.MarkDownAndRetry) endpoint.MarkDown(_time.GetTimestamp() + _markDownTicks);
                 last = e;
+                lastDetail = RpcErrors.Detail(e, endpoint.Address);
                 continue;
             }
             endpoint.MarkUp();
@@ -220,7 +223,7 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
         string tried = string.Join(", ", candidates.ConvertAll(c => c.Address));
         string reason = last switch
         {
-            RpcException r => string.IsNullOrEmpty(r.Detail) ? r.StatusCode.ToString() : r.Detail,
+            RpcException r => string.IsNullOrEmpty(lastDetail) ? r.StatusCode.ToString() : lastDetail,
             null => "no silo address known",
             _ => last.Message,
         };
@@ -245,19 +248,11 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
     {
         address = SiloEndpoint.Normalize(address);
         if (_endpoints.TryGetValue(address, out var existing)) return existing;
-        return _endpoints.GetOrAdd(address, a => NewEndpoint(a));
-    }
-
-    /// <summary>
-    /// How this client's key-value calls travelled: how many went to silos, and how many of them were combined into
-    /// batch requests (see <see cref="DynamoClientOptions.MaxRequestsInFlightPerSilo"/>).
-    /// </summary>
-    public GrpcBatchingStats Batching => _endpoints.Values.Aggregate(default(GrpcBatchingStats), (sum, e) => sum + e.Calls.Stats);
-
-    private SiloEndpoint NewEndpoint(string address)
-    {
-        var connection = _pool.Get(address);
-        return new SiloEndpoint(address, connection, connection.Batcher(ServiceName, _batching));
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var created = new SiloEndpoint(address, SiloChannels.Create(address, _connectTimeout, _markDown));
+        var endpoint = _endpoints.GetOrAdd(address, created);
+        if (!ReferenceEquals(endpoint, created)) created.Dispose();
+        return endpoint;
     }
 
     private long ToTimestampTicks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
@@ -295,25 +290,54 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>One method of the generated client: starts the call.</summary>
+    private delegate AsyncUnaryCall<TResponse> Method<TRequest, TResponse>(Dynamo.DynamoClient stub, TRequest request, CallOptions options);
+
+    private static readonly Method<GetRequest, GetResponse> s_get = static (s, r, o) => s.GetAsync(r, o);
+    private static readonly Method<PutRequest, PutResponse> s_put = static (s, r, o) => s.PutAsync(r, o);
+    private static readonly Method<DeleteRequest, PutResponse> s_delete = static (s, r, o) => s.DeleteAsync(r, o);
+    private static readonly Method<GetRingRequest, RingInfo> s_getRing = static (s, r, o) => s.GetRingAsync(r, o);
+    private static readonly Method<StatusRequest, StatusResponse> s_getStatus = static (s, r, o) => s.GetStatusAsync(r, o);
+    private static readonly Method<CreateBucketRequest, BucketInfo> s_createBucket = static (s, r, o) => s.CreateBucketAsync(r, o);
+    private static readonly Method<GetReplicasRequest, GetReplicasResponse> s_getReplicas = static (s, r, o) => s.GetReplicasAsync(r, o);
+    private static readonly Method<JoinRequest, AdminResponse> s_join = static (s, r, o) => s.JoinAsync(r, o);
+    private static readonly Method<LeaveRequest, AdminResponse> s_leave = static (s, r, o) => s.LeaveAsync(r, o);
+    private static readonly Method<RepairRequest, AdminResponse> s_repair = static (s, r, o) => s.RepairAsync(r, o);
+
+    /// <summary>
+    /// One call to one silo with the request timeout as its deadline. Throws <see cref="RpcException"/> for a non-OK
+    /// status and <see cref="OperationCanceledException"/> when <paramref name="cancellationToken"/> fires.
+    /// </summary>
+    private async Task<TResponse> CallAsync<TRequest, TResponse>(SiloEndpoint endpoint, Method<TRequest, TResponse> method, TRequest request,
+        CancellationToken cancellationToken)
+    {
+        var options = new CallOptions(deadline: _timeout is { } t ? DateTime.UtcNow + t : null, cancellationToken: cancellationToken);
+        try
+        {
+            using var call = method(endpoint.Stub, request, options);
+            return await call.ResponseAsync.ConfigureAwait(false);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException("The call was canceled by the caller.", e, cancellationToken);
+        }
+    }
+
     /// <summary>Sends a request any silo can answer, starting at a random one.</summary>
     private Task<(TResponse Response, string Silo)> SendAnyAsync<TRequest, TResponse>(
-        string method, TRequest request, MessageParser<TResponse> parser, CancellationToken cancellationToken)
-        where TRequest : IMessage<TRequest>
-        where TResponse : IMessage<TResponse> =>
-        SendAsync(AnyState, 0, 0, Random.Shared.Next(), method, request, parser, cancellationToken);
+        Method<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken) =>
+        SendAsync(AnyState, 0, 0, Random.Shared.Next(), method, request, cancellationToken);
 
     /// <summary>Sends a request to one given silo address, without trying others.</summary>
     private async Task<TResponse> SendToAsync<TRequest, TResponse>(
-        string address, string method, TRequest request, MessageParser<TResponse> parser, CancellationToken cancellationToken)
-        where TRequest : IMessage<TRequest>
-        where TResponse : IMessage<TResponse>
+        string address, Method<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken)
     {
         if (DynamoClientOptions.CheckAddress(address) is { } bad) throw DynamoException.Invalid(bad);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var endpoint = EndpointFor(address);
         try
         {
-            var response = await endpoint.Calls.UnaryAsync(method, request, parser, _timeout, cancellationToken).ConfigureAwait(false);
+            var response = await CallAsync(endpoint, method, request, cancellationToken).ConfigureAwait(false);
             endpoint.MarkUp();
             return response;
         }
@@ -330,9 +354,7 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
     /// </summary>
     private async Task<(TResponse Response, string Silo)> SendAsync<TRequest, TResponse>(
         RoutingState state, int partition, int n, int start,
-        string method, TRequest request, MessageParser<TResponse> parser, CancellationToken cancellationToken, int preferred = -1)
-        where TRequest : IMessage<TRequest>
-        where TResponse : IMessage<TResponse>
+        Method<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken, int preferred = -1)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         bool[]? tried = null;
@@ -346,8 +368,7 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
             var endpoint = state.Endpoints[index];
             try
             {
-                var response = await endpoint.Calls.UnaryAsync(method, request, parser, _timeout, cancellationToken)
-                    .ConfigureAwait(false);
+                var response = await CallAsync(endpoint, method, request, cancellationToken).ConfigureAwait(false);
                 endpoint.MarkUp();
                 return (response, state.NameOf(index));
             }
@@ -374,7 +395,8 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
         }
         if (last is null)
             throw new DynamoException(DynamoErrorKind.Unavailable, "no silo address known");
-        string detail = string.IsNullOrEmpty(last.Detail) ? $"{lastAddress}: {last.StatusCode}" : last.Detail;
+        string detail = RpcErrors.Detail(last, lastAddress!);
+        if (string.IsNullOrEmpty(detail)) detail = $"{lastAddress}: {last.StatusCode}";
         throw new DynamoException(DynamoErrorKind.Unavailable, detail, last) { Endpoint = lastAddress };
     }
 }

@@ -35,7 +35,8 @@ public sealed class DynamoClientOptions
 
     /// <summary>
     /// How long a silo that could not be reached is skipped before the client tries it again
-    /// (it is still tried as a last resort when every other silo is down). Default 5 s.
+    /// (it is still tried as a last resort when every other silo is down). Also the longest its gRPC channel waits
+    /// between attempts to connect again. Default 5 s.
     /// </summary>
     public TimeSpan MarkDownDuration { get; set; } = DefaultMarkDownDuration;
 
@@ -52,13 +53,6 @@ public sealed class DynamoClientOptions
     /// cluster it did not lower put latency (the get's coordinator reads itself first, so it is the same silo).
     /// </summary>
     public bool PreferFastestReplicaForWrites { get; set; }
-
-    /// <summary>
-    /// Requests in flight to one silo before further calls to it wait and travel together in one batch request
-    /// when one of those finishes (gRPC <c>/orleansdynamo.v1.Dynamo/Batch</c>). An idle client never waits; a busy one
-    /// pays HTTP/2's per-request cost once per batch. Default 4; 0 turns batching off.
-    /// </summary>
-    public int MaxRequestsInFlightPerSilo { get; set; } = 4;
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad field.</summary>
     public void Validate()
@@ -78,8 +72,6 @@ public sealed class DynamoClientOptions
             throw new ArgumentException($"{nameof(MarkDownDuration)}: must not be negative, got {MarkDownDuration}", nameof(MarkDownDuration));
         if (ConnectTimeout <= TimeSpan.Zero && ConnectTimeout != Timeout.InfiniteTimeSpan)
             throw new ArgumentException($"{nameof(ConnectTimeout)}: must be positive or infinite, got {ConnectTimeout}", nameof(ConnectTimeout));
-        if (MaxRequestsInFlightPerSilo < 0)
-            throw new ArgumentException($"{nameof(MaxRequestsInFlightPerSilo)}: must be 0 (no batching) or positive, got {MaxRequestsInFlightPerSilo}", nameof(MaxRequestsInFlightPerSilo));
         if (!Enum.IsDefined(Coordination))
             throw new ArgumentException($"{nameof(Coordination)}: unknown mode {(int)Coordination}", nameof(Coordination));
     }

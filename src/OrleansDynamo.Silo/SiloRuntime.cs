@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 using OrleansDynamo.Core.Membership;
 using OrleansDynamo.Silo.Coordination;
 using OrleansDynamo.Silo.Diagnostics;
-using OrleansDynamo.Silo.Grains;
+using OrleansDynamo.Silo.Replicas;
 using OrleansDynamo.Silo.Hosting;
 using OrleansDynamo.Silo.Membership;
 using OrleansDynamo.Silo.Transport;
@@ -20,6 +20,7 @@ public sealed class SiloRuntime : IAsyncDisposable
     private readonly List<BackgroundLoop> _loops = [];
     private readonly List<ISiloFeature> _features = [];
     private readonly List<Task> _running = [];
+    private readonly HashSet<Task<bool>> _rounds = [];
     private readonly CancellationTokenSource _stopping = new();
     private readonly ILogger _log;
 
@@ -43,8 +44,8 @@ public sealed class SiloRuntime : IAsyncDisposable
                 options.DefaultBucket.ToSettings(Core.Buckets.BucketSettings.DefaultName), peers ?? (() => []), options.AutoJoin,
                 TimeSpan.FromMilliseconds(options.GossipIntervalMs), TimeSpan.FromMilliseconds(options.ReplicaTimeoutMs)),
             store.Metadata, transport, Detector, random, loggers.CreateLogger("OrleansDynamo.Membership"));
-        Grains = new PartitionGrainDirectory(Name, store, time, options.MaxClockEntries, TimeSpan.FromMilliseconds(options.GrainIdleTimeoutMs));
-        Coordinator = new RequestCoordinator(Name, Membership, Detector, Grains, transport, store, time, Counters,
+        Replicas = new PartitionReplicas(Name, store, time, options.MaxClockEntries, TimeSpan.FromMilliseconds(options.GrainIdleTimeoutMs));
+        Coordinator = new RequestCoordinator(Name, Membership, Detector, Replicas, transport, store, time, Counters,
             new CoordinatorSettings(TimeSpan.FromMilliseconds(options.RequestTimeoutMs), TimeSpan.FromMilliseconds(options.ReplicaTimeoutMs)),
             loggers.CreateLogger("OrleansDynamo.Coordinator"));
 
@@ -54,22 +55,32 @@ public sealed class SiloRuntime : IAsyncDisposable
         Dispatcher.Register<PutCommand, PutOutcome>(Coordinator.PutAsync);
         Dispatcher.Register<GossipRequest, GossipResponse>(Membership.HandleGossipAsync);
 
-        foreach (var type in typeof(SiloRuntime).Assembly.GetTypes()
-                     .Where(t => typeof(ISiloFeature).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
-                     .Select(t => (ISiloFeature)Activator.CreateInstance(t)!)
-                     .OrderBy(f => f.Order).ThenBy(f => f.GetType().FullName, StringComparer.Ordinal))
-        {
-            _features.Add(type);
-        }
+        _features.AddRange(CreateFeatures());
 
         AddLoop("gossip", TimeSpan.FromMilliseconds(options.GossipIntervalMs), Membership.GossipRoundAsync);
         AddLoop("grain-deactivation", TimeSpan.FromMilliseconds(Math.Max(1000, options.GrainIdleTimeoutMs / 4)), _ =>
         {
-            Grains.DeactivateIdle();
+            Replicas.DeactivateIdle();
             return Task.CompletedTask;
         });
         foreach (var feature in _features) feature.Install(this);
     }
+
+    /// <summary>
+    /// The silo's capabilities, wired explicitly in the order they install: admission control first (the others take
+    /// its slots), then the dot-epoch closer, hinted handoff, anti-entropy and ownership transfer (which observe
+    /// partition changes in this order), and last metrics and the dashboard, which read all of them.
+    /// </summary>
+    private static ISiloFeature[] CreateFeatures() =>
+    [
+        new Admission.AdmissionFeature(),
+        new DotEpochCloser(),
+        new Hints.HintedHandoff(),
+        new AntiEntropy.AntiEntropyService(),
+        new Transfer.OwnershipTransferFeature(),
+        new MetricsFeature(),
+        new Dashboard.DashboardFeature(),
+    ];
 
     public string Name { get; }
 
@@ -94,7 +105,7 @@ public sealed class SiloRuntime : IAsyncDisposable
 
     public MembershipManager Membership { get; }
 
-    public PartitionGrainDirectory Grains { get; }
+    public PartitionReplicas Replicas { get; }
 
     public RequestCoordinator Coordinator { get; }
 
@@ -148,18 +159,38 @@ public sealed class SiloRuntime : IAsyncDisposable
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
         // Normal durability may have lost this silo's last writes in a crash: a new dot epoch then.
-        await Grains.Epoch.LoadAsync(Store.Metadata, Options.Durability == Storage.DurabilityMode.Normal, cancellationToken);
+        await Replicas.Epoch.LoadAsync(Store.Metadata, Options.Durability == Storage.DurabilityMode.Normal, cancellationToken);
         await Membership.InitializeAsync(cancellationToken);
     }
 
-    /// <summary>Starts the background loops and meets the seeds; after <see cref="InitializeAsync"/>.</summary>
-    public void StartBackgroundWork()
+    /// <summary>
+    /// Starts the background work and meets the seeds; after <see cref="InitializeAsync"/>. With
+    /// <paramref name="scheduleLoops"/> the loops run on the silo's own clock (the simulation); an Orleans silo
+    /// passes false and its background grain runs each round through <see cref="RunRoundAsync"/>.
+    /// </summary>
+    public void StartBackgroundWork(bool scheduleLoops = true)
     {
         Started = true;
-        foreach (var loop in _loops) _running.Add(loop.RunAsync(_stopping.Token));
+        if (scheduleLoops)
+        {
+            foreach (var loop in _loops) _running.Add(loop.RunAsync(_stopping.Token));
+        }
         // Meet the seeds at once rather than after the first gossip interval.
         foreach (var seed in Membership.Seeds()) _ = Membership.GossipWithAsync(seed, _stopping.Token);
         _log.LogInformation("Silo {Silo} started in cluster {Cluster} at {Address}", Name, Options.ClusterName, Options.AdvertisedGrpcAddress);
+    }
+
+    /// <summary>Runs one round of <paramref name="loop"/> now; <see cref="StopAsync"/> waits for it. False once the silo is stopping.</summary>
+    public Task<bool> RunRoundAsync(BackgroundLoop loop)
+    {
+        if (_stopping.IsCancellationRequested) return Task.FromResult(false);
+        var round = loop.RunOnceAsync(_stopping.Token);
+        lock (_rounds) _rounds.Add(round);
+        _ = round.ContinueWith(done =>
+        {
+            lock (_rounds) _rounds.Remove(done);
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return round;
     }
 
     public async Task StopAsync()
@@ -168,7 +199,9 @@ public sealed class SiloRuntime : IAsyncDisposable
         _stopping.Cancel();
         try
         {
-            await Task.WhenAll(_running);
+            Task[] rounds;
+            lock (_rounds) rounds = [.. _rounds];
+            await Task.WhenAll(_running.Concat(rounds));
         }
         catch (OperationCanceledException)
         {

@@ -2,7 +2,7 @@ using System.Text;
 using OrleansDynamo.Core.Coordination;
 using OrleansDynamo.Core.Keys;
 using OrleansDynamo.Core.Versioning;
-using OrleansDynamo.Silo.Grains;
+using OrleansDynamo.Silo.Replicas;
 using OrleansDynamo.Storage;
 using OrleansDynamo.Storage.Memory;
 using Xunit;
@@ -20,10 +20,10 @@ public sealed class CoordinatedWriteOverlapTests
 
     private static byte[] Bytes(string s) => Encoding.UTF8.GetBytes(s);
 
-    private static async Task<(PartitionGrainDirectory Grains, HeldWrites Store, Observer Observer)> StartAsync(InMemoryPartitionStore? disk = null)
+    private static async Task<(PartitionReplicas Grains, HeldWrites Store, Observer Observer)> StartAsync(InMemoryPartitionStore? disk = null)
     {
         var store = new HeldWrites(disk ?? new InMemoryPartitionStore());
-        var grains = new PartitionGrainDirectory("silo0", store, TimeProvider.System, 50, TimeSpan.FromMinutes(1));
+        var grains = new PartitionReplicas("silo0", store, TimeProvider.System, 50, TimeSpan.FromMinutes(1));
         var observer = new Observer();
         grains.AddObserver(observer);
         await grains.Epoch.LoadAsync(store.Metadata, mayHaveLostWrites: false, CancellationToken.None);

@@ -1,5 +1,5 @@
 using System.Collections.Immutable;
-using OrleansDynamo.Silo.Handoff;
+using OrleansDynamo.Silo.Transfer;
 using Xunit;
 
 namespace OrleansDynamo.Cluster.Tests;

@@ -1,7 +1,7 @@
 using System.Text;
 using OrleansDynamo.Core.Keys;
 using OrleansDynamo.Silo.Coordination;
-using OrleansDynamo.Silo.Handoff;
+using OrleansDynamo.Silo.Transfer;
 using OrleansDynamo.TestingHost;
 using Xunit;
 using Xunit.Abstractions;

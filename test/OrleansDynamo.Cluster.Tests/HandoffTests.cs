@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using OrleansDynamo.Client;
 using OrleansDynamo.Core.Membership;
 using OrleansDynamo.Core.Ring;
-using OrleansDynamo.Silo.Handoff;
+using OrleansDynamo.Silo.Transfer;
 using OrleansDynamo.TestingHost;
 using Xunit;
 using Xunit.Abstractions;

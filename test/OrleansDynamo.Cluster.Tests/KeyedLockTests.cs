@@ -1,4 +1,4 @@
-using OrleansDynamo.Silo.Grains;
+using OrleansDynamo.Silo.Replicas;
 using OrleansDynamo.TestingHost;
 using Xunit;
 

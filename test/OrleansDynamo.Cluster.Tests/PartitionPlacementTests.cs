@@ -1,9 +1,10 @@
 using Microsoft.Extensions.DependencyInjection;
 using Orleans;
 using Orleans.Runtime;
+using OrleansDynamo.Silo.Grains;
 using OrleansDynamo.Silo;
 using OrleansDynamo.Silo.Coordination;
-using OrleansDynamo.Silo.Grains;
+using OrleansDynamo.Silo.Replicas;
 using OrleansDynamo.Silo.Placement;
 using OrleansDynamo.TestingHost;
 using Xunit;

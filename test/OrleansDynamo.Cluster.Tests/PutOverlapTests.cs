@@ -51,12 +51,12 @@ public sealed class PutOverlapTests
             Silos = 1, N = 1, R = 1, W = 1,
             Configure = (_, o) => o.Durability = DurabilityMode.Full,
         });
-        var before = cluster.Silo("silo0").Runtime.Grains.Epoch;
+        var before = cluster.Silo("silo0").Runtime.Replicas.Epoch;
         Assert.True(before.AllowsEarlySends);
         Assert.Equal(0, before.Epoch);
         await cluster.RestartSiloAsync("silo0");
         Assert.False(before.AllowsEarlySends, "the stopped incarnation still let versions out before their commit");
-        Assert.Equal(0, cluster.Silo("silo0").Runtime.Grains.Epoch.Epoch);
+        Assert.Equal(0, cluster.Silo("silo0").Runtime.Replicas.Epoch.Epoch);
     }
 
     /// <summary>Holds silo0's writes of one key until the gate opens.</summary>

@@ -231,23 +231,34 @@ public sealed class TestCluster : IAsyncDisposable
         return ring.PreferenceListFor(new DynamoKey(bucket, key), n).Primaries;
     }
 
+    // Ports come from below Linux's ephemeral range (32768-60999 by default), so no outgoing connection (Orleans opens
+    // many) can take one between the check here and the silo's bind; each is handed out once per test process.
+    private const int FirstPort = 20000;
+    private const int PortCount = 12000;
+    private static int _nextPort = FirstPort + Random.Shared.Next(PortCount);
+
     private static int[] FreePorts(int count)
     {
-        var listeners = new List<TcpListener>();
-        try
+        var ports = new List<int>(count);
+        for (int tried = 0; ports.Count < count; tried++)
         {
-            for (int i = 0; i < count; i++)
+            if (tried > PortCount) throw new InvalidOperationException($"no free loopback port in {FirstPort}-{FirstPort + PortCount - 1}");
+            int port = FirstPort + (Interlocked.Increment(ref _nextPort) - FirstPort) % PortCount;
+            var listener = new TcpListener(IPAddress.Loopback, port);
+            try
             {
-                var l = new TcpListener(IPAddress.Loopback, 0);
-                l.Start();
-                listeners.Add(l);
+                listener.Start();
+                ports.Add(port);
             }
-            return listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
+            catch (SocketException)
+            {
+            }
+            finally
+            {
+                listener.Stop();
+            }
         }
-        finally
-        {
-            foreach (var l in listeners) l.Stop();
-        }
+        return [.. ports];
     }
 
     public async ValueTask DisposeAsync()

@@ -65,9 +65,6 @@ public sealed class BenchReport
     /// <summary>Versions returned per get, per lane.</summary>
     public required IReadOnlyList<VersionsReport> Versions { get; init; }
 
-    /// <summary>How the client's calls travelled over the whole run, preload and warm-up included; null for etcd.</summary>
-    public Protocol.GrpcBatchingStats? Batching { get; init; }
-
     /// <summary>The overall row.</summary>
     public OpReport Overall => Operations[^1];
 }

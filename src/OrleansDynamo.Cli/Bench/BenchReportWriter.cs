@@ -43,13 +43,6 @@ public static class BenchReportWriter
         }
         console.Write(ops);
 
-        if (report.Batching is { Calls: > 0 } batching)
-        {
-            var mean = batching.Batches == 0 ? 0 : (double)batching.BatchedCalls / batching.Batches;
-            console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Client calls: {batching.Calls:N0}; {batching.BatchedCalls:N0} travelled in {batching.Batches:N0} batch requests ({mean:0.0} per batch), the rest alone."));
-        }
-
         if (report.ErrorsByKind.Count > 0)
         {
             var errors = new Table().AddColumn("Error").AddColumn(new TableColumn("Count").RightAligned());
@@ -127,14 +120,6 @@ public static class BenchReportWriter
         writer.WriteStartObject("errorsByKind");
         foreach (var (kind, count) in report.ErrorsByKind) writer.WriteNumber(kind, count);
         writer.WriteEndObject();
-        if (report.Batching is { } b)
-        {
-            writer.WriteStartObject("batching");
-            writer.WriteNumber("calls", b.Calls);
-            writer.WriteNumber("batches", b.Batches);
-            writer.WriteNumber("batchedCalls", b.BatchedCalls);
-            writer.WriteEndObject();
-        }
         writer.WriteStartArray("versionsPerGet");
         foreach (var v in report.Versions)
         {

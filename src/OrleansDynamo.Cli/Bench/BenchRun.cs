@@ -248,7 +248,6 @@ public sealed class BenchRun
             Operations = rows,
             ErrorsByKind = new SortedDictionary<string, long>(_errorsByKind, StringComparer.Ordinal),
             Versions = versions,
-            Batching = _target.Batching,
         };
     }
 

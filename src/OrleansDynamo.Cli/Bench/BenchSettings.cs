@@ -7,7 +7,7 @@ public enum BenchTargetKind
 {
     /// <summary>An OrleansDynamo cluster, through the client SDK.</summary>
     Dynamo = 0,
-    /// <summary>An etcd v3 cluster, through etcd's gRPC KV API (Put and Range) on our own call layer.</summary>
+    /// <summary>An etcd v3 cluster, through etcd's gRPC KV API (Put and Range) with the generated client.</summary>
     Etcd = 1,
 }
 

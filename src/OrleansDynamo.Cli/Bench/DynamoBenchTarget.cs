@@ -43,8 +43,6 @@ public sealed class DynamoBenchTarget : IBenchTarget
 
     public string Name => "dynamo";
 
-    public Protocol.GrpcBatchingStats? Batching => _clients.Aggregate(default(Protocol.GrpcBatchingStats), (sum, c) => sum + c.Batching);
-
     public IReadOnlyList<string> Lanes => _lanes;
 
     public int LaneOf(int worker) => worker % _clients.Length;

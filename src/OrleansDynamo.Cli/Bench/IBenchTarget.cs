@@ -26,7 +26,4 @@ public interface IBenchTarget : IAsyncDisposable
 
     /// <summary>The kind of a failed operation's exception, for the errors table (e.g. <c>Timeout</c>).</summary>
     string ErrorKindOf(Exception exception);
-
-    /// <summary>How the target's client calls travelled over the whole run (alone or in batch requests); null when not batched.</summary>
-    Protocol.GrpcBatchingStats? Batching => null;
 }

@@ -1,23 +1,24 @@
-using OrleansDynamo.Protocol;
+using Grpc.Net.Client;
+using OrleansDynamo.Protocol.Grpc;
 
 namespace OrleansDynamo.Client.Routing;
 
 /// <summary>
-/// One silo address as this client sees it: its pooled connection and whether it was recently
+/// One silo address as this client sees it: its gRPC channel and generated stub, and whether it was recently
 /// unreachable (judged locally from failed calls; shared by every ring snapshot that lists the address).
-/// Key-value calls go through <see cref="Calls"/>, which combines them into batch requests under load.
 /// </summary>
-internal sealed class SiloEndpoint(string address, GrpcConnection connection, GrpcCallBatcher calls)
+internal sealed class SiloEndpoint(string address, GrpcChannel channel) : IDisposable
 {
     // TimeProvider timestamp until which the silo is skipped; 0 when it is not marked down.
     private long _downUntil;
 
     public string Address { get; } = address;
 
-    public GrpcConnection Connection { get; } = connection;
+    /// <summary>The channel to the silo (HTTP/2, its own connections).</summary>
+    public GrpcChannel Channel { get; } = channel;
 
-    /// <summary>The client API's calls to this silo, batched when many are in flight.</summary>
-    public GrpcCallBatcher Calls { get; } = calls;
+    /// <summary>The generated client of <c>orleansdynamo.v1.Dynamo</c> on <see cref="Channel"/>.</summary>
+    public Dynamo.DynamoClient Stub { get; } = new(channel);
 
     public bool IsDown(long now)
     {
@@ -31,6 +32,8 @@ internal sealed class SiloEndpoint(string address, GrpcConnection connection, Gr
     {
         if (Volatile.Read(ref _downUntil) != 0) Volatile.Write(ref _downUntil, 0);
     }
+
+    public void Dispose() => Channel.Dispose();
 
     /// <summary>The canonical form of an address, the key endpoints are shared under.</summary>
     public static string Normalize(string address) => address.Trim().TrimEnd('/');

@@ -9,7 +9,6 @@ namespace OrleansDynamo.Silo.Admission;
 /// </summary>
 public sealed class AdmissionFeature : ISiloFeature
 {
-    public int Order => -100;
 
     /// <summary>The controller, or null when admission control is off.</summary>
     public AdmissionController? Controller { get; private set; }

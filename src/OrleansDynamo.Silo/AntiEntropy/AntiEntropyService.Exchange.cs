@@ -155,14 +155,23 @@ public sealed partial class AntiEntropyService
             else push.Add(new KeySet(local.Key, local.Siblings));
         }
         var result = await CallAsync(peer, new RepairKeys(treeRef, push, fetch, Self), meter, ct);
+        // Counted as the work is done, so an exchange cancelled midway (a repair whose caller gave up) still counts
+        // the keys it reconciled: the pushed ones once the peer merged them, each fetched one once merged here.
+        _silo.Counters.Add(AntiEntropyCounters.KeysRepaired, push.Count);
+        int repaired = push.Count;
+        var fetched = fetch.ToHashSet();
         foreach (var e in result.Entries)
         {
             if (e.Key.Hash.Partition(_silo.Membership.State.PartitionCount) != partition)
                 throw DynamoException.Invalid($"{peer} answered a repair of partition {partition} with key {e.Key} of another partition");
             await Grain(partition).MergeAsync(e.Key, e.Siblings, PolicyOf(e.Key.Bucket), ct);
+            if (fetched.Remove(e.Key.Hash))
+            {
+                _silo.Counters.Add(AntiEntropyCounters.KeysRepaired);
+                repaired++;
+            }
         }
-        _silo.Counters.Add(AntiEntropyCounters.KeysRepaired, batch.Count);
-        return batch.Count;
+        return repaired;
     }
 
     /// <summary>

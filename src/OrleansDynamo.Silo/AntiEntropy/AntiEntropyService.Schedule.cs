@@ -1,9 +1,4 @@
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
-using OrleansDynamo.Protocol;
-using OrleansDynamo.Protocol.Grpc;
-using OrleansDynamo.Silo.Api;
-using OrleansDynamo.Silo.Transport.Grpc;
 
 namespace OrleansDynamo.Silo.AntiEntropy;
 
@@ -77,13 +72,6 @@ public sealed partial class AntiEntropyService
         var finished = running.Where(t => t.IsCompletedSuccessfully).Select(t => t.Result).ToList();
         return new RepairReport(Self, finished, running.Count(t => !t.IsCompleted));
     }
-
-    private void MapRepairEndpoint(IEndpointRouteBuilder endpoints) =>
-        endpoints.MapGrpcUnary<RepairRequest, AdminResponse>(ClientApiService.Service, "Repair", (request, call) => GrpcErrors.Guard(async () =>
-        {
-            var report = await RepairNowAsync(request.Partition, TimeSpan.FromMilliseconds(_options.RepairWaitMs), call.CancellationToken);
-            return new AdminResponse { Message = report.Describe() };
-        }));
 
     private void AdvancePeer(TreeId id, int next)
     {

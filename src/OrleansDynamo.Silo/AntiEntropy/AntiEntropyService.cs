@@ -6,7 +6,7 @@ using OrleansDynamo.Core.Keys;
 using OrleansDynamo.Core.Membership;
 using OrleansDynamo.Core.Versioning;
 using OrleansDynamo.Silo.Diagnostics;
-using OrleansDynamo.Silo.Grains;
+using OrleansDynamo.Silo.Replicas;
 using OrleansDynamo.Silo.Hosting;
 using OrleansDynamo.Storage;
 
@@ -38,9 +38,6 @@ public sealed partial class AntiEntropyService : ISiloFeature, IPartitionChangeO
     /// <summary>The trees held under one membership snapshot, swapped in whole.</summary>
     private sealed record HeldTreesCache(ClusterState State, IReadOnlySet<TreeId> Held);
 
-    /// <summary>After admission control (order −100) and hinted handoff.</summary>
-    public int Order => 20;
-
     private string Self => _silo.Name;
 
     private long NowMs => _silo.Time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -58,9 +55,8 @@ public sealed partial class AntiEntropyService : ISiloFeature, IPartitionChangeO
         silo.Dispatcher.Register<SegmentKeysQuery, SegmentKeysAnswer>(HandleSegmentKeysAsync);
         silo.Dispatcher.Register<RepairKeys, RepairKeysResult>(HandleRepairKeysAsync);
         silo.Dispatcher.Register<TombstoneGc, TombstoneGcResult>(HandleTombstoneGcAsync);
-        silo.EndpointMappers.Add(MapRepairEndpoint);
         if (!_options.Enabled) return;
-        silo.Grains.AddObserver(this);
+        silo.Replicas.AddObserver(this);
         silo.AddLoop("anti-entropy", TimeSpan.FromMilliseconds(_options.TickIntervalMs), TickAsync);
     }
 
@@ -168,5 +164,5 @@ public sealed partial class AntiEntropyService : ISiloFeature, IPartitionChangeO
         return page.Entries.Count == 1 && page.Entries[0].Hash == hash ? page.Entries[0] : null;
     }
 
-    private IPartitionGrain Grain(int partition) => _silo.Grains.Get(partition);
+    private IPartitionReplica Grain(int partition) => _silo.Replicas.Get(partition);
 }

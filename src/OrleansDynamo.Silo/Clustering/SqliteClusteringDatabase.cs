@@ -51,7 +51,7 @@ public sealed class SqliteClusteringDatabase
 
     /// <summary>
     /// Runs <paramref name="work"/> on the thread pool in a <c>BEGIN IMMEDIATE</c> transaction, committed when it
-    /// returns. Cancellation is honoured until the write lock is taken; after that the transaction runs to its end.
+    /// returns. Cancellation is honoured until the transaction begins; after that it runs to its end.
     /// </summary>
     internal Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, CancellationToken cancellationToken) =>
         RunAsync(work, deferred: false, cancellationToken);

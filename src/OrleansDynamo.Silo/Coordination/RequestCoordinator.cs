@@ -6,7 +6,7 @@ using OrleansDynamo.Core.Keys;
 using OrleansDynamo.Core.Membership;
 using OrleansDynamo.Core.Versioning;
 using OrleansDynamo.Silo.Diagnostics;
-using OrleansDynamo.Silo.Grains;
+using OrleansDynamo.Silo.Replicas;
 using OrleansDynamo.Silo.Membership;
 using OrleansDynamo.Silo.Transport;
 using OrleansDynamo.Storage;
@@ -25,7 +25,7 @@ public sealed partial class RequestCoordinator(
     string self,
     MembershipManager membership,
     IFailureDetector detector,
-    PartitionGrainDirectory grains,
+    PartitionReplicas grains,
     ISiloTransport transport,
     IPartitionStore store,
     TimeProvider time,
@@ -128,7 +128,7 @@ public sealed partial class RequestCoordinator(
     public Hints.IHintSink? HintSink { get; set; }
 
     /// <summary>Consulted after every read of this silo's own replica (ownership transfer reads through to old owners); null: the store alone.</summary>
-    public Handoff.IReadThrough? ReadThrough { get; set; }
+    public Transfer.IReadThrough? ReadThrough { get; set; }
 
     private async Task<SiblingSet?> ReadLocalAsync(int partition, DynamoKey key, CancellationToken ct)
     {

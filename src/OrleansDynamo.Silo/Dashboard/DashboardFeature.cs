@@ -6,7 +6,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using OrleansDynamo.Core.Buckets;
 using OrleansDynamo.Core.Membership;
-using OrleansDynamo.Protocol.Grpc;
 using OrleansDynamo.Silo.Api;
 using OrleansDynamo.Silo.Diagnostics;
 using OrleansDynamo.Silo.Hosting;
@@ -24,13 +23,13 @@ public sealed class DashboardFeature : ISiloFeature
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = false };
 
     private SiloRuntime _silo = null!;
+    private SiloApi _api = null!;
     private MetricsFeature _metrics = null!;
-
-    public int Order => 110;
 
     public void Install(SiloRuntime silo)
     {
         _silo = silo;
+        _api = new SiloApi(silo);
         _metrics = silo.Feature<MetricsFeature>() ?? throw new InvalidOperationException("the dashboard needs the metrics feature");
         silo.EndpointMappers.Add(Map);
     }
@@ -161,11 +160,11 @@ public sealed class DashboardFeature : ISiloFeature
     {
         try
         {
-            var answer = await new ClientApiService(_silo).ReplicasAsync(new GetReplicasRequest { Bucket = bucket ?? "", Key = key ?? "" }, ct);
+            var answer = await _api.ReplicasAsync(bucket, key, ct);
             string bucketName = string.IsNullOrEmpty(bucket) ? BucketSettings.DefaultName : bucket;
             var replicas = answer.Replicas.Select(r => new ReplicaView(r.Silo, r.Reachable, r.Found, string.IsNullOrEmpty(r.Error) ? null : r.Error,
                 [.. r.Siblings.Select(ToView)])).ToArray();
-            return Ok(new KeyView(bucketName, key ?? "", (int)answer.Partition, [.. answer.PreferenceList], replicas));
+            return Ok(new KeyView(bucketName, key ?? "", answer.Partition, [.. answer.PreferenceList], replicas));
         }
         catch (DynamoException e)
         {
@@ -179,9 +178,9 @@ public sealed class DashboardFeature : ISiloFeature
         }
     }
 
-    private static SiblingView ToView(Protocol.Grpc.Sibling s)
+    private static SiblingView ToView(Core.Versioning.Sibling s)
     {
-        var bytes = s.Value.ToByteArray();
+        var bytes = s.Value;
         string text;
         bool base64 = false;
         try
@@ -194,7 +193,7 @@ public sealed class DashboardFeature : ISiloFeature
             text = Convert.ToBase64String(bytes);
             base64 = true;
         }
-        return new SiblingView(text, base64, s.Deleted, s.TimestampMs, bytes.Length);
+        return new SiblingView(text, base64, s.Tombstone, s.TimestampMs, bytes.Length);
     }
 
     /// <summary>Asks every other silo this silo sees up for <paramref name="path"/>; returns the answers and who did not answer.</summary>

@@ -51,8 +51,6 @@ public sealed class MetricsFeature : ISiloFeature, IRequestObserver, IDisposable
     private IReadOnlyDictionary<string, long> _hintsWaiting = new Dictionary<string, long>();
     private Dictionary<string, double> _peerLoads = new(StringComparer.Ordinal);
 
-    public int Order => 100;
-
     public MetricsPrometheusExporter Exporter { get; private set; } = null!;
 
     public DashboardOptions Options => _options;

@@ -35,8 +35,6 @@ public sealed class HintedHandoff : ISiloFeature, IHintSink
     private HintSchedule _schedule = HintSchedule.Empty;
     private long _rounds;
 
-    public int Order => 10;
-
     public void Install(SiloRuntime silo)
     {
         _silo = silo;
@@ -183,7 +181,7 @@ public sealed class HintedHandoff : ISiloFeature, IHintSink
         var state = _silo.Membership.State;
         if (state.Ring is not { } ring || !state.Buckets.TryGetValue(hint.Key.Bucket, out var bucket)) return;
         if (ring.PreferenceListFor(hint.Key, bucket.N).Primaries.Contains(_silo.Name, StringComparer.Ordinal)) return;
-        var grain = _silo.Grains.Get(hint.Partition);
+        var grain = _silo.Replicas.Get(hint.Partition);
         var local = await grain.ReadAsync(hint.Key, cancellationToken);
         if (local is null || !targetStored.Subsumes(local)) return;
         if (await grain.RemoveAsync(hint.Key, local, cancellationToken)) _silo.Counters.Add(StrayRemovedCounter);

@@ -1,9 +1,13 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Orleans;
 using Orleans.Configuration;
 using Orleans.Hosting;
 using Orleans.Runtime;
+using OrleansDynamo.Silo.Grains;
 using OrleansDynamo.Silo.Clustering;
+using OrleansDynamo.Silo.Replicas;
 using OrleansDynamo.Silo.Placement;
 
 namespace OrleansDynamo.Silo.Hosting;
@@ -31,6 +35,11 @@ public static class OrleansSilo
             o.ResponseTimeout = TimeSpan.FromMilliseconds(4 * Math.Max(options.RequestTimeoutMs, options.ReplicaTimeoutMs));
             o.SystemResponseTimeout = o.ResponseTimeout;
         });
+        silo.Configure<ReminderOptions>(o =>
+        {
+            var period = TimeSpan.FromMilliseconds(options.BackgroundReminderPeriodMs);
+            if (period < o.MinimumReminderPeriod) o.MinimumReminderPeriod = period;
+        });
         silo.Configure<GrainCollectionOptions>(o => o.CollectionAge = TimeSpan.FromMilliseconds(Math.Max(61_000, options.GrainIdleTimeoutMs)));
         silo.Services.AddPlacementDirector<DynamoOwnerPlacement, DynamoOwnerPlacementDirector>();
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SiloRuntimeLifecycle>();
@@ -40,16 +49,43 @@ public static class OrleansSilo
     /// Loads the Dynamo state before the silo becomes active (no request can arrive earlier), starts its background
     /// work once the silo is active, and stops that work before the silo leaves the cluster.
     /// </summary>
-    private sealed class SiloRuntimeLifecycle(SiloRuntime runtime) : ILifecycleParticipant<ISiloLifecycle>
+    private sealed class SiloRuntimeLifecycle(SiloRuntime runtime, IGrainFactory grains, ILogger<SiloRuntimeLifecycle> log) : ILifecycleParticipant<ISiloLifecycle>
     {
         public void Participate(ISiloLifecycle lifecycle)
         {
             lifecycle.Subscribe("OrleansDynamo.SiloState", ServiceLifecycleStage.ApplicationServices, runtime.InitializeAsync);
-            lifecycle.Subscribe("OrleansDynamo.SiloWork", ServiceLifecycleStage.Active, _ =>
+            lifecycle.Subscribe("OrleansDynamo.SiloWork", ServiceLifecycleStage.Active, async ct =>
             {
-                runtime.StartBackgroundWork();
-                return Task.CompletedTask;
+                runtime.StartBackgroundWork(scheduleLoops: false);
+                try
+                {
+                    await grains.GetGrain<ISiloWorkGrain>(runtime.Name).EnsureRunningAsync().WaitAsync(ct);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // The reminder service may not be ready yet; the background grain's reminder is registered on its
+                    // first tick otherwise, so the silo still starts (its work starts with the first activation).
+                    log.LogWarning(e, "Could not start the background work of {Silo} at once; retrying in the background", runtime.Name);
+                    _ = RetryAsync();
+                }
             }, _ => runtime.StopAsync());
+        }
+
+        private async Task RetryAsync()
+        {
+            for (int attempt = 1; attempt <= 60; attempt++)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1));
+                try
+                {
+                    await grains.GetGrain<ISiloWorkGrain>(runtime.Name).EnsureRunningAsync();
+                    return;
+                }
+                catch (Exception e)
+                {
+                    log.LogWarning("Starting the background work of {Silo} failed (attempt {Attempt}): {Message}", runtime.Name, attempt, e.Message);
+                }
+            }
         }
     }
 }

@@ -6,7 +6,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using OrleansDynamo.Protocol;
 using OrleansDynamo.Silo.Api;
 using OrleansDynamo.Silo.Transport;
 using Orleans;
@@ -80,13 +79,13 @@ public static class SiloHost
         var ip = IPAddress.Parse(options.Host == "localhost" ? "127.0.0.1" : options.Host);
         builder.WebHost.ConfigureKestrel(k =>
         {
-            k.ListenGrpc(ip, options.GrpcPort);
+            k.Listen(ip, options.GrpcPort, l => l.Protocols = HttpProtocols.Http2);
             if (options.HttpPort > 0) k.Listen(ip, options.HttpPort, l => l.Protocols = HttpProtocols.Http1);
             k.Limits.Http2.MaxStreamsPerConnection = 1024;
         });
         builder.Services.AddRouting();
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<GrpcMethodRegistry>();
+        builder.Services.AddClientApi();
         builder.Services.AddSingleton(sp => CreateRuntime(options, sp, hooks));
         builder.UseOrleans(silo =>
         {
@@ -96,10 +95,8 @@ public static class SiloHost
 
         var app = builder.Build();
         var runtime = app.Services.GetRequiredService<SiloRuntime>();
-        new ClientApiService(runtime).Map(app);
+        app.MapClientApi();
         foreach (var map in runtime.EndpointMappers) map(app);
-        app.MapGrpcBatch(ClientApiService.Service);
-        app.MapGrpcUnimplemented();
         return app;
     }
 

@@ -66,6 +66,13 @@ public sealed class SiloOptions
     /// <summary>A partition grain idle this long is deactivated.</summary>
     public int GrainIdleTimeoutMs { get; set; } = 60_000;
 
+    /// <summary>
+    /// Period of the Orleans reminder that keeps each silo's background work running across restarts (its loops run
+    /// on grain timers at their own intervals). Default one minute, Orleans' minimum reminder period; a smaller value
+    /// lowers that minimum too (tests).
+    /// </summary>
+    public int BackgroundReminderPeriodMs { get; set; } = 60_000;
+
     /// <summary>How often a silo gossips with one random peer.</summary>
     public int GossipIntervalMs { get; set; } = 1000;
 
@@ -90,7 +97,7 @@ public sealed class SiloOptions
     public Membership.FailureDetectionOptions FailureDetection { get; set; } = new();
 
     /// <summary>Ownership transfer after a join or leave: interval, page size, keys per second.</summary>
-    public Handoff.TransferOptions Transfer { get; set; } = new();
+    public Transfer.TransferOptions Transfer { get; set; } = new();
 
     /// <summary>Dashboard, JSON API and metrics: stats window, load-balance threshold, refresh intervals.</summary>
     public Dashboard.DashboardOptions Dashboard { get; set; } = new();
@@ -124,6 +131,7 @@ public sealed class SiloOptions
         if (RequestTimeoutMs < 1) errors.Add($"Silo:RequestTimeoutMs must be positive, got {RequestTimeoutMs}");
         if (ReplicaTimeoutMs < 1) errors.Add($"Silo:ReplicaTimeoutMs must be positive, got {ReplicaTimeoutMs}");
         if (GrainIdleTimeoutMs < 1) errors.Add($"Silo:GrainIdleTimeoutMs must be positive, got {GrainIdleTimeoutMs}");
+        if (BackgroundReminderPeriodMs < 1000) errors.Add($"Silo:BackgroundReminderPeriodMs must be at least 1000, got {BackgroundReminderPeriodMs}");
         if (GossipIntervalMs < 10) errors.Add($"Silo:GossipIntervalMs must be at least 10, got {GossipIntervalMs}");
         if (MaxClockEntries < 1) errors.Add($"Silo:MaxClockEntries must be positive, got {MaxClockEntries}");
         errors.AddRange(Clustering.Validate());

@@ -1,7 +1,8 @@
 using Orleans;
 using Orleans.Runtime;
-using OrleansDynamo.Silo.Coordination;
 using OrleansDynamo.Silo.Grains;
+using OrleansDynamo.Silo.Coordination;
+using OrleansDynamo.Silo.Replicas;
 using OrleansDynamo.Silo.Placement;
 
 namespace OrleansDynamo.Silo.Transport;

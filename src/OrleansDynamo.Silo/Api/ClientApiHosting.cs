@@ -1,0 +1,40 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace OrleansDynamo.Silo.Api;
+
+/// <summary>Registers and maps the client API service (Grpc.AspNetCore) on a silo's web application.</summary>
+public static class ClientApiHosting
+{
+    /// <summary>Largest request or response message of the client API: 16 MiB (a value plus its siblings' framing).</summary>
+    public const int MaxMessageBytes = 16 * 1024 * 1024;
+
+    /// <summary>
+    /// Adds gRPC (<c>AddGrpc</c>), the <see cref="SiloApi"/> of the silo's <see cref="SiloRuntime"/>, the
+    /// <see cref="DynamoGrpcService"/> (one instance for every call) and its error mapping. Grpc.AspNetCore's own
+    /// logs are kept to warnings: a refused request is the caller's answer, not a silo event.
+    /// </summary>
+    public static IServiceCollection AddClientApi(this IServiceCollection services)
+    {
+        services.AddGrpc(o =>
+            {
+                o.MaxReceiveMessageSize = MaxMessageBytes;
+                o.MaxSendMessageSize = MaxMessageBytes;
+            })
+            .AddServiceOptions<DynamoGrpcService>(o => o.Interceptors.Add<ClientApiErrorInterceptor>());
+        services.Configure<LoggerFilterOptions>(o => o.AddFilter("Grpc", LogLevel.Warning));
+        services.AddSingleton<ClientApiErrorInterceptor>();
+        services.AddSingleton(sp => new SiloApi(sp.GetRequiredService<SiloRuntime>()));
+        services.AddSingleton<DynamoGrpcService>();
+        return services;
+    }
+
+    /// <summary>
+    /// Maps <c>orleansdynamo.v1.Dynamo</c>. Grpc.AspNetCore also answers calls of unknown services and methods
+    /// with UNIMPLEMENTED.
+    /// </summary>
+    public static IEndpointConventionBuilder MapClientApi(this IEndpointRouteBuilder endpoints) =>
+        endpoints.MapGrpcService<DynamoGrpcService>();
+}

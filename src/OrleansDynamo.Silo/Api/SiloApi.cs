@@ -1,0 +1,138 @@
+using System.Collections.Immutable;
+using OrleansDynamo.Core.Buckets;
+using OrleansDynamo.Core.Membership;
+using OrleansDynamo.Silo.AntiEntropy;
+using OrleansDynamo.Silo.Coordination;
+
+namespace OrleansDynamo.Silo.Api;
+
+/// <summary>
+/// What a silo offers its clients, in domain types: key-value requests go to the coordinator, admin requests to
+/// the membership and the background services. The gRPC service (<see cref="DynamoGrpcService"/>) maps the wire
+/// messages to and from these calls; the dashboard and the JSON endpoints call it directly. Failures are
+/// <see cref="DynamoException"/>s (nothing is written on bad input). Stateless: any number may share one silo.
+/// </summary>
+public sealed class SiloApi(SiloRuntime silo)
+{
+    /// <summary>The silo this API answers for.</summary>
+    public string SiloName => silo.Name;
+
+    /// <summary>A get, coordinated here or forwarded once to a silo of the key's preference list.</summary>
+    public Task<GetOutcome> GetAsync(GetCommand command, CancellationToken ct) => silo.Coordinator.GetAsync(command, ct);
+
+    /// <summary>A put or delete (<see cref="PutCommand.Delete"/>), coordinated here or forwarded once.</summary>
+    public Task<PutOutcome> PutAsync(PutCommand command, CancellationToken ct) => silo.Coordinator.PutAsync(command, ct);
+
+    /// <summary>The ring as this silo sees it: active members, the owner of each partition, the buckets.</summary>
+    public RingSummary Ring()
+    {
+        var state = silo.Membership.State;
+        var counts = state.Ring?.PartitionCounts() ?? new Dictionary<string, int>();
+        var members = ImmutableArray.CreateBuilder<MemberSummary>();
+        var index = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var m in state.Active)
+        {
+            index[m.Name] = members.Count;
+            members.Add(Summarize(m, counts.GetValueOrDefault(m.Name)));
+        }
+        var owners = state.Ring is { } ring ? ring.Owners.Select(owner => index[owner]).ToImmutableArray() : [];
+        return new RingSummary(state.ClusterName, state.Version, state.PartitionCount, members.ToImmutable(), owners,
+            [.. state.Buckets.Values], silo.Name);
+    }
+
+    /// <summary>This silo's status: every member it knows, its transfers, the hints it holds per target, its counters.</summary>
+    public async Task<SiloStatusSnapshot> StatusAsync(CancellationToken ct)
+    {
+        var state = silo.Membership.State;
+        var counts = state.Ring?.PartitionCounts() ?? new Dictionary<string, int>();
+        var members = state.Members.Values.Select(m => Summarize(m, counts.GetValueOrDefault(m.Name))).ToImmutableArray();
+        var hints = await silo.Store.Hints.CountByTargetAsync(ct);
+        var transfers = silo.TransferReporters.SelectMany(r => r.Transfers()).ToImmutableArray();
+        return new SiloStatusSnapshot(silo.Name, members, transfers, hints, silo.Counters.Snapshot());
+    }
+
+    /// <summary>
+    /// Creates a bucket or changes its settings; unset values come from the default bucket. Throws
+    /// <see cref="DynamoErrorKind.InvalidArgument"/> naming the bad setting.
+    /// </summary>
+    public async Task<BucketSettings> CreateBucketAsync(BucketRequest request, CancellationToken ct)
+    {
+        var policy = BucketSettings.ParsePolicy(request.Policy)
+            ?? throw DynamoException.Invalid($"unknown conflict policy '{request.Policy}'; use 'siblings' or 'last-write-wins'");
+        var defaults = silo.Membership.State.Buckets[BucketSettings.DefaultName];
+        var settings = new BucketSettings(request.Name,
+            request.N == 0 ? defaults.N : request.N,
+            request.R == 0 ? defaults.R : request.R,
+            request.W == 0 ? defaults.W : request.W,
+            policy,
+            request.MaxValueBytes == 0 ? defaults.MaxValueBytes : request.MaxValueBytes,
+            request.PR, request.PW);
+        if (settings.Validate() is { } bad) throw DynamoException.Invalid(bad);
+        if (settings.Name == BucketSettings.DefaultName) throw DynamoException.Invalid("the default bucket's settings come from the silo configuration");
+        await silo.Membership.DefineBucketAsync(settings, ct);
+        return settings;
+    }
+
+    /// <summary>What every primary replica of the key holds, read without reconciling (for debugging divergence).</summary>
+    public async Task<KeyReplicasSnapshot> ReplicasAsync(string? bucketName, string? keyName, CancellationToken ct)
+    {
+        var state = silo.Membership.State;
+        var (bucket, key) = silo.Coordinator.Resolve(state, bucketName, keyName);
+        var ring = state.Ring ?? throw DynamoException.Unavailable("no silo is up in the ring yet");
+        var list = ring.PreferenceListFor(key, bucket.N);
+        var timeout = TimeSpan.FromMilliseconds(silo.Options.ReplicaTimeoutMs);
+        var reads = list.Primaries.Select(async s =>
+        {
+            try
+            {
+                var result = await silo.Transport.SendAsync(s, new ReplicaRead(list.Partition, key, silo.Name), timeout, ct);
+                return result.Siblings is { } set
+                    ? new ReplicaHolding(s, true, !set.IsDeleted, [.. set.Siblings], null)
+                    : new ReplicaHolding(s, true, false, [], null);
+            }
+            catch (DynamoException e)
+            {
+                return new ReplicaHolding(s, false, false, [], e.Message);
+            }
+        }).ToList();
+        return new KeyReplicasSnapshot(list.Partition, [.. list.Primaries], [.. await Task.WhenAll(reads)]);
+    }
+
+    /// <summary>
+    /// Makes this silo join: <paramref name="siloAddress"/> (when given) must be this silo's advertised gRPC address;
+    /// <paramref name="seedAddress"/> (when given) is a member it first exchanges membership with. Returns a message for the operator.
+    /// </summary>
+    public async Task<string> JoinAsync(string? siloAddress, string? seedAddress, CancellationToken ct)
+    {
+        if (!string.IsNullOrEmpty(siloAddress) && !string.Equals(siloAddress.TrimEnd('/'), silo.Options.AdvertisedGrpcAddress, StringComparison.OrdinalIgnoreCase))
+            throw new DynamoException(DynamoErrorKind.FailedPrecondition, $"this is silo {silo.Name} at {silo.Options.AdvertisedGrpcAddress}; send join to the silo that joins ({siloAddress})");
+        if (!string.IsNullOrEmpty(seedAddress) && !await silo.Membership.GossipWithAsync(seedAddress, ct))
+            throw DynamoException.Unavailable($"could not reach the seed {seedAddress}, or it refused this silo (see both logs)");
+        if (silo.Membership.State.Member(silo.Name)?.Status == MemberStatus.Up)
+            return $"{silo.Name} is a member already";
+        await silo.Membership.JoinSelfAsync(ct);
+        if (!string.IsNullOrEmpty(seedAddress)) await silo.Membership.GossipWithAsync(seedAddress, ct);
+        return $"{silo.Name} joined cluster {silo.Options.ClusterName}";
+    }
+
+    /// <summary>Makes the silo named <paramref name="siloName"/> leave; its partitions move to their new owners first.</summary>
+    public async Task<string> LeaveAsync(string siloName, CancellationToken ct)
+    {
+        await silo.Membership.LeaveAsync(siloName, ct);
+        return $"{siloName} is leaving; its partitions move to their new owners";
+    }
+
+    /// <summary>
+    /// `dynamo repair`: anti-entropy exchanges now for <paramref name="partition"/> (−1: every partition this silo holds);
+    /// waits up to the configured <see cref="AntiEntropyOptions.RepairWaitMs"/> and reports what finished.
+    /// </summary>
+    public Task<RepairReport> RepairAsync(int partition, CancellationToken ct)
+    {
+        var antiEntropy = silo.Feature<AntiEntropyService>()
+            ?? throw new DynamoException(DynamoErrorKind.FailedPrecondition, $"anti-entropy is not installed on {silo.Name}");
+        return antiEntropy.RepairNowAsync(partition, TimeSpan.FromMilliseconds(silo.Options.AntiEntropy.RepairWaitMs), ct);
+    }
+
+    private MemberSummary Summarize(MemberState m, int partitions) =>
+        new(m.Name, m.Info.Address, m.Info.HttpAddress, m.Info.Zone, silo.StatusOf(m, showJoining: true), partitions);
+}

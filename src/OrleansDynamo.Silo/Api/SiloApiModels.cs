@@ -1,0 +1,40 @@
+using System.Collections.Immutable;
+using OrleansDynamo.Core.Buckets;
+using OrleansDynamo.Core.Versioning;
+using OrleansDynamo.Silo.Diagnostics;
+
+namespace OrleansDynamo.Silo.Api;
+
+/// <summary>
+/// One member as the answering silo sees it. <paramref name="Status"/>: up, unreachable, joining, leaving or left;
+/// <paramref name="Partitions"/>: the ring positions (tokens) it owns.
+/// </summary>
+public sealed record MemberSummary(string Name, string GrpcAddress, string? HttpAddress, string? Zone, string Status, int Partitions);
+
+/// <summary>
+/// The ring a client routes by: the active members, the owner of each partition (an index into
+/// <see cref="Silos"/>), and the buckets. <see cref="Owners"/> is empty before the first ring.
+/// </summary>
+public sealed record RingSummary(
+    string ClusterName, long Version, int PartitionCount, ImmutableArray<MemberSummary> Silos, ImmutableArray<int> Owners,
+    ImmutableArray<BucketSettings> Buckets, string AnsweredBy);
+
+/// <summary>One silo's status: every member as it sees them, its partition transfers, hints waiting per target, its counters.</summary>
+public sealed record SiloStatusSnapshot(
+    string Silo, ImmutableArray<MemberSummary> Silos, ImmutableArray<TransferProgress> Transfers,
+    IReadOnlyDictionary<string, long> HintsWaiting, IReadOnlyDictionary<string, long> Counters);
+
+/// <summary>
+/// A bucket to create or change, as an operator asked for it: zero for <see cref="N"/>, <see cref="R"/>, <see cref="W"/>
+/// or <see cref="MaxValueBytes"/> takes the default bucket's value; a null or empty <see cref="Policy"/> means siblings.
+/// </summary>
+public sealed record BucketRequest(string Name, int N = 0, int R = 0, int W = 0, string? Policy = null, int MaxValueBytes = 0, int PR = 0, int PW = 0);
+
+/// <summary>What each primary replica of a key holds, unreconciled: the key's partition and preference list.</summary>
+public sealed record KeyReplicasSnapshot(int Partition, ImmutableArray<string> PreferenceList, ImmutableArray<ReplicaHolding> Replicas);
+
+/// <summary>
+/// One replica's copy of a key: <paramref name="Reachable"/> false (with <paramref name="Error"/>) when it did not answer;
+/// <paramref name="Siblings"/> includes tombstones.
+/// </summary>
+public sealed record ReplicaHolding(string Silo, bool Reachable, bool Found, ImmutableArray<Sibling> Siblings, string? Error);

@@ -1,0 +1,69 @@
+using Microsoft.Extensions.Logging;
+using Orleans;
+using Orleans.Runtime;
+using OrleansDynamo.Silo.Placement;
+
+namespace OrleansDynamo.Silo.Grains;
+
+/// <summary>
+/// Drives one silo's background work (gossip, hint delivery, anti-entropy, ownership transfer, admission,
+/// metrics): a grain timer per loop, at the loop's interval. An Orleans reminder keeps the grain active: after
+/// any restart, of this silo or of the one holding the reminder table, the reminder's next tick activates it
+/// again and the timers resume. The silo also activates it as soon as it is active.
+/// </summary>
+[Alias("od.ISiloWorkGrain")]
+public interface ISiloWorkGrain : IGrainWithStringKey
+{
+    /// <summary>Activates the grain (its timers start) and registers its reminder; idempotent.</summary>
+    [Alias("ensure")]
+    Task EnsureRunningAsync();
+
+    /// <summary>Reminder ticks this activation has received.</summary>
+    [Alias("ticks")]
+    Task<long> ReminderTicksAsync();
+}
+
+[DynamoOwnerPlacement]
+internal sealed class SiloWorkGrain(SiloRuntime silo, ILogger<SiloWorkGrain> log) : Grain, ISiloWorkGrain, IRemindable
+{
+    public const string ReminderName = "od.background-work";
+
+    /// <summary>Counter of reminder ticks received, in the silo's counters (and so in status and /metrics).</summary>
+    public const string TicksCounter = "background_reminder_ticks";
+
+    private bool _reminderRegistered;
+    private long _ticks;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        string owner = this.GetPrimaryKeyString();
+        if (owner != silo.Name)
+            throw new DynamoException(DynamoErrorKind.Unavailable, $"{owner}: its background work was placed on {silo.Name}");
+        foreach (var loop in silo.Loops)
+        {
+            // Rounds run on the thread pool, not on this activation's scheduler: CPU-heavy rounds (tree builds) must not
+            // serialise the other loops. A timer's next tick waits for its round to finish.
+            this.RegisterGrainTimer(_ => Task.Run(() => silo.RunRoundAsync(loop)),
+                new GrainTimerCreationOptions(loop.Interval, loop.Interval) { Interleave = true, KeepAlive = true });
+        }
+        log.LogInformation("Background work of {Silo} running: {Loops}", silo.Name, string.Join(", ", silo.Loops.Select(l => l.Name)));
+        return Task.CompletedTask;
+    }
+
+    public async Task EnsureRunningAsync()
+    {
+        if (_reminderRegistered) return;
+        var period = TimeSpan.FromMilliseconds(silo.Options.BackgroundReminderPeriodMs);
+        await this.RegisterOrUpdateReminder(ReminderName, period, period);
+        _reminderRegistered = true;
+    }
+
+    public Task<long> ReminderTicksAsync() => Task.FromResult(_ticks);
+
+    public Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        _ticks++;
+        silo.Counters.Add(TicksCounter);
+        return Task.CompletedTask;
+    }
+}

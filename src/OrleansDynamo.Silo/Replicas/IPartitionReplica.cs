@@ -1,0 +1,44 @@
+using OrleansDynamo.Core.Coordination;
+using OrleansDynamo.Core.Keys;
+using OrleansDynamo.Core.Versioning;
+
+namespace OrleansDynamo.Silo.Replicas;
+
+/// <summary>
+/// The single owner of one partition replica on one silo (a riak_core vnode): every change to a key
+/// is one turn, so two concurrent puts on one silo cannot lose each other.
+/// </summary>
+public interface IPartitionReplica
+{
+    int Partition { get; }
+
+    /// <summary>The replica's stored set for a key, or null.</summary>
+    Task<SiblingSet?> ReadAsync(DynamoKey key, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The coordinator's step: a new version from the client's context and the stored set, made in the key's
+    /// turn. Returns once the version is made and its local write has started: the caller may send it to the
+    /// other replicas at once and counts this replica's ack when <see cref="CoordinatedWrite.Persisted"/>
+    /// completes. The key's turn lasts until then, so the next write of the key builds on this one.
+    /// </summary>
+    ValueTask<CoordinatedWrite> CoordinateWriteAsync(DynamoKey key, VectorClock clientContext, byte[] value, bool tombstone, ConflictPolicy policy, CancellationToken cancellationToken);
+
+    /// <summary>The replica's step: merge an incoming set with the stored one; returns the result.</summary>
+    Task<SiblingSet> MergeAsync(DynamoKey key, SiblingSet incoming, ConflictPolicy policy, CancellationToken cancellationToken);
+
+    /// <summary>Removes a key whose stored set still equals <paramref name="expected"/> (tombstone GC).</summary>
+    Task<bool> RemoveAsync(DynamoKey key, SiblingSet expected, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// A version the coordinator made: the set being stored, the new version's dot, and the local write, which
+/// completes when the set is durable here (faults when the write failed; the set must then count as not
+/// stored here). Already complete when the write finished before the grain returned.
+/// </summary>
+public readonly record struct CoordinatedWrite(SiblingSet Stored, Dot NewDot, Task Persisted);
+
+/// <summary>Told of every change a grain persists (Merkle trees, metrics). Called inside the key's turn.</summary>
+public interface IPartitionChangeObserver
+{
+    void OnChanged(int partition, DynamoKey key, SiblingSet? before, SiblingSet? after);
+}

@@ -1,0 +1,140 @@
+using OrleansDynamo.Core.Coordination;
+using OrleansDynamo.Core.Keys;
+using OrleansDynamo.Core.Versioning;
+using OrleansDynamo.Storage;
+
+namespace OrleansDynamo.Silo.Replicas;
+
+/// <summary>One partition replica on this silo. Activated on first use by <see cref="PartitionReplicas"/>.</summary>
+internal sealed class PartitionReplica(
+    int partition,
+    IPartitionStore store,
+    TimeProvider time,
+    int maxClockEntries,
+    IReadOnlyList<IPartitionChangeObserver> observers,
+    KeyedLock<DynamoKey> turns,
+    DotEpoch epoch) : IPartitionReplica
+{
+    // The turns live in the directory, not here: a grain deactivated while a caller still holds a
+    // reference to it must not let a second activation run a concurrent turn on the same key.
+    private readonly KeyedLock<DynamoKey> _turns = turns;
+    private long _lastUsedTimestamp = time.GetTimestamp();
+
+    public int Partition { get; } = partition;
+
+    public TimeSpan IdleFor => time.GetElapsedTime(Volatile.Read(ref _lastUsedTimestamp));
+
+    public Task<SiblingSet?> ReadAsync(DynamoKey key, CancellationToken cancellationToken)
+    {
+        Touch();
+        return store.ReadAsync(Partition, key, cancellationToken).AsTask();
+    }
+
+    public async ValueTask<CoordinatedWrite> CoordinateWriteAsync(DynamoKey key, VectorClock clientContext, byte[] value, bool tombstone, ConflictPolicy policy, CancellationToken cancellationToken)
+    {
+        Touch();
+        var turn = await _turns.AcquireAsync(key, cancellationToken);
+        bool turnPassed = false;
+        try
+        {
+            await epoch.EnsureSignableAsync(cancellationToken);
+            var before = await store.ReadAsync(Partition, key, cancellationToken);
+            long now = time.GetUtcNow().ToUnixTimeMilliseconds();
+            var signer = epoch.Current;
+            var updated = (before ?? SiblingSet.Empty).Update(clientContext, signer.Actor, value, tombstone, now);
+            var dot = new Dot(signer.Actor, updated.Context.CounterOf(signer.Actor));
+            var after = Finish(updated, policy);
+            cancellationToken.ThrowIfCancellationRequested();
+            // Not cancelled once started: a write abandoned after its version left would cost a new epoch.
+            var write = store.WriteAsync(Partition, key, after, CancellationToken.None);
+            if (!write.IsCompleted && epoch.TryBeginEarlySend())
+            {
+                // The caller sends the version while it commits here; the turn goes with the write.
+                turnPassed = true;
+                return new CoordinatedWrite(after, dot, PersistAsync(write, turn, key, before, after, signer.Epoch));
+            }
+            await write;
+            Notify(key, before, after);
+            return new CoordinatedWrite(after, dot, Task.CompletedTask);
+        }
+        finally
+        {
+            if (!turnPassed) turn.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Finishes a coordinated write whose version may already be on its way to other replicas, then passes
+    /// the key's turn on. A failed write may leave that version elsewhere but not here: the dot it carries
+    /// must never be issued again, so the silo moves past the epoch it was signed in before the turn passes.
+    /// </summary>
+    private async Task PersistAsync(ValueTask write, KeyedLock<DynamoKey>.Releaser turn, DynamoKey key, SiblingSet? before, SiblingSet after, long signedIn)
+    {
+        try
+        {
+            try
+            {
+                await write;
+            }
+            catch (Exception)
+            {
+                epoch.Lost(signedIn);
+                try
+                {
+                    await epoch.EnsureSignableAsync(CancellationToken.None);
+                }
+                catch (Exception)
+                {
+                    // The next coordinated write moves to the new epoch before it signs (or fails without signing).
+                }
+                throw;
+            }
+            Notify(key, before, after);
+        }
+        finally
+        {
+            epoch.EndEarlySend();
+            turn.Dispose();
+        }
+    }
+
+    public async Task<SiblingSet> MergeAsync(DynamoKey key, SiblingSet incoming, ConflictPolicy policy, CancellationToken cancellationToken)
+    {
+        Touch();
+        using var turn = await _turns.AcquireAsync(key, cancellationToken);
+        var before = await store.ReadAsync(Partition, key, cancellationToken);
+        var after = Finish(before is null ? incoming : before.Merge(incoming), policy);
+        if (before is not null && after.Equals(before)) return before;
+        await store.WriteAsync(Partition, key, after, cancellationToken);
+        Notify(key, before, after);
+        return after;
+    }
+
+    public async Task<bool> RemoveAsync(DynamoKey key, SiblingSet expected, CancellationToken cancellationToken)
+    {
+        Touch();
+        using var turn = await _turns.AcquireAsync(key, cancellationToken);
+        var stored = await store.ReadAsync(Partition, key, cancellationToken);
+        if (stored is null || !stored.Equals(expected)) return false;
+        // Forgetting a version this silo signed under its current actor would let it sign that dot
+        // again: move to a new epoch first. Keys it never signed under this actor need no new epoch
+        // (bumping on every removal would grow every clock past the prune bound).
+        if (stored.Context.CounterOf(epoch.Actor) > 0) await epoch.BumpAsync(cancellationToken);
+        bool removed = await store.RemoveAsync(Partition, key, expected, cancellationToken);
+        if (removed) Notify(key, expected, null);
+        return removed;
+    }
+
+    private SiblingSet Finish(SiblingSet set, ConflictPolicy policy)
+    {
+        if (policy == ConflictPolicy.LastWriteWins) set = set.ResolveLastWriteWins();
+        return set.Prune(maxClockEntries);
+    }
+
+    private void Notify(DynamoKey key, SiblingSet? before, SiblingSet? after)
+    {
+        for (int i = 0; i < observers.Count; i++) observers[i].OnChanged(Partition, key, before, after);
+    }
+
+    private void Touch() => Volatile.Write(ref _lastUsedTimestamp, time.GetTimestamp());
+}

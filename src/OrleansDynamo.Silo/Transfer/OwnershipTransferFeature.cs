@@ -1,0 +1,136 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using OrleansDynamo.Core.Buckets;
+using OrleansDynamo.Core.Coordination;
+using OrleansDynamo.Core.Keys;
+using OrleansDynamo.Core.Membership;
+using OrleansDynamo.Core.Versioning;
+using OrleansDynamo.Silo.Diagnostics;
+using OrleansDynamo.Silo.Replicas;
+using OrleansDynamo.Silo.Hosting;
+
+namespace OrleansDynamo.Silo.Transfer;
+
+/// <summary>
+/// A partition this silo handed to its new owners: dropped afterwards (<paramref name="Dropped"/>), or
+/// streamed by an owner that stays one (a cluster growing towards N replicas, or an old owner standing
+/// in for one that fell out but is unavailable).
+/// </summary>
+public sealed record CompletedTransfer(int Partition, string FromSilo, IReadOnlyList<string> ToSilos, long KeysSent, long MembershipVersion, bool Dropped = true);
+
+/// <summary>
+/// Ownership transfer (Dynamo §4.9, riak_core handoff). After a ring change each partition goes only
+/// to the silos NEW among its first N (N: the largest over buckets), from one old replica
+/// (<see cref="TransferPlanner"/>), page by page: resumable cursor in the metadata store, rate-limited,
+/// one admission slot per page; each receiver merges the keys into its replica. The last page of a
+/// complete pass tells the receiver its inbound transfer is complete; until then it reads through to
+/// the old owners (<see cref="IReadThrough"/>) and `dynamo status` shows it joining. A silo that holds
+/// keys of a partition it no longer owns keeps serving them; only when every target acknowledged a
+/// full pass that began with writes being captured, the plan is unchanged and no hint for another
+/// silo waits on the partition, it is dropped; writes that landed during that last pass or the drop
+/// are then sent on (or merged back here if that fails). A leaving silo records <c>Left</c> once it
+/// holds nothing. Sender: OwnershipTransferFeature.Send.cs; receiver and read-through: .Receive.cs.
+/// </summary>
+public sealed partial class OwnershipTransferFeature : ISiloFeature, ITransferReporter, IPartitionChangeObserver
+{
+    private readonly ConcurrentDictionary<int, LateWrites> _capturing = new();
+    private readonly ConcurrentDictionary<(int Partition, string To), TransferProgress> _progress = new();
+    private readonly ConcurrentQueue<CompletedTransfer> _completed = new();
+    private readonly ConcurrentDictionary<int, long> _inbound = new();
+    private readonly SemaphoreSlim _pass = new(1, 1);
+    private readonly object _transitionGate = new();
+    private SiloRuntime _silo = null!;
+    private TransferOptions _options = new();
+    private TransferCursorStore _cursors = null!;
+    private TransferLedger _ledger = null!;
+    private ILogger _log = null!;
+    private long _nextSendAt;
+    private long _resumes;
+    private long _readThroughs;
+    private long _keysReceived;
+    private CancellationToken _stopping;
+    private int _kickRequested;
+    private ConcurrentDictionary<int, IReadOnlyList<string>> _outbound = new();
+    private (MembershipHistory History, RingTransition? Transition)? _transition;
+
+    public void Install(SiloRuntime silo)
+    {
+        _silo = silo;
+        _options = silo.Options.Transfer;
+        _cursors = new TransferCursorStore(silo.Store.Metadata);
+        _ledger = new TransferLedger(silo.Store.Metadata);
+        _log = silo.Loggers.CreateLogger("OrleansDynamo.Transfer");
+        silo.Dispatcher.Register<TransferBatch, TransferBatchResult>(HandleBatchAsync);
+        silo.Dispatcher.Register<TransferRead, TransferReadResult>(HandleReadAsync);
+        silo.Dispatcher.Register<TransferComplete, TransferBatchResult>(HandleCompleteAsync);
+        silo.Replicas.AddObserver(this);
+        silo.TransferReporters.Add(this);
+        if (_options.ReadThrough) silo.Coordinator.ReadThrough = this;
+        silo.Membership.Changed += _ => Kick();
+        silo.AddLoop("ownership-transfer", TimeSpan.FromMilliseconds(_options.IntervalMs), RunPassAsync);
+    }
+
+    /// <summary>Partitions this silo handed to new owners (dropped or kept), oldest first.</summary>
+    public IReadOnlyList<CompletedTransfer> Completed => _completed.ToArray();
+
+    /// <summary>Outbound transfers in progress.</summary>
+    public IReadOnlyList<TransferProgress> Transfers() => _progress.Values.OrderBy(t => t.Partition).ThenBy(t => t.ToSilo, StringComparer.Ordinal).ToList();
+
+    /// <summary>True while an outbound transfer is in progress or a dropped partition's late writes are not all sent.</summary>
+    public bool Busy => !_progress.IsEmpty || !_capturing.IsEmpty || !Volatile.Read(ref _outbound).IsEmpty;
+
+    /// <summary>Outbound transfers that continued from a cursor saved before a restart (or an interrupted pass).</summary>
+    public long Resumes => Interlocked.Read(ref _resumes);
+
+    /// <summary>Reads of this silo's replica that also asked the old owners because the partition's inbound transfer was not complete.</summary>
+    public long ReadThroughs => Interlocked.Read(ref _readThroughs);
+
+    /// <summary>Keys this silo merged from transfer pages it received.</summary>
+    public long KeysReceived => Interlocked.Read(ref _keysReceived);
+
+    /// <summary>Partitions that received a transfer page within the last <paramref name="window"/>.</summary>
+    public IReadOnlyList<int> InboundWithin(TimeSpan window) =>
+        _inbound.Where(kv => _silo.Time.GetElapsedTime(kv.Value) <= window).Select(kv => kv.Key).Order().ToList();
+
+    /// <summary>
+    /// True for a silo that joined in the last ring change and is still receiving partitions, as this
+    /// silo sees it: for itself, while an inbound transfer is not complete; for another, while this silo
+    /// has partitions to stream to it.
+    /// </summary>
+    public bool IsJoining(string silo)
+    {
+        var state = _silo.Membership.State;
+        if (state.Member(silo)?.Status != MemberStatus.Up) return false;
+        if (Transition() is not { } t || !t.IsNewMember(silo)) return false;
+        return silo == _silo.Name ? Inbound().Sources.Count > 0 : Volatile.Read(ref _outbound).Values.Any(targets => targets.Contains(silo));
+    }
+
+    public void OnChanged(int partition, DynamoKey key, SiblingSet? before, SiblingSet? after)
+    {
+        if (after is not null && _capturing.TryGetValue(partition, out var late)) late.Add(key, after);
+    }
+
+    private static int ReplicaCount(ClusterState state) => state.Buckets.Values.Select(b => b.N).DefaultIfEmpty(BucketSettings.MaxN).Max();
+
+    private static ConflictPolicy PolicyOf(ClusterState state, string bucket) =>
+        state.Buckets.TryGetValue(bucket, out var b) ? b.Policy : ConflictPolicy.Siblings;
+
+    /// <summary>The last ring change of the current membership (cached per history).</summary>
+    private RingTransition? Transition()
+    {
+        var history = _silo.Membership.History;
+        lock (_transitionGate)
+        {
+            if (_transition is { } cached && ReferenceEquals(cached.History, history)) return cached.Transition;
+        }
+        var transition = RingTransition.Of(history, ReplicaCount(history.State));
+        lock (_transitionGate) _transition = (history, transition);
+        return transition;
+    }
+
+    /// <summary>Another silo is up in the membership, not gone, and reachable in this silo's view.</summary>
+    private bool Available(ClusterState state, string silo) =>
+        silo == _silo.Name || (state.Member(silo)?.Status is MemberStatus.Up or MemberStatus.Leaving && _silo.Detector.IsReachable(silo));
+
+    private static string Describe(Exception e) => e is DynamoException d ? d.Message : e.GetType().Name + ": " + e.Message;
+}
