@@ -104,13 +104,15 @@ public sealed class KillDuringWritesTests(ITestOutputHelper output)
             {
                 cluster.ThrowIfAnyDied();
                 ulong left = 0, delivered = 0;
+                var each = new List<string>();
                 foreach (var s in survivors)
                 {
                     var status = await cluster.StatusAsync(s);
                     left += Workload.HintsFor(status, victim.Name);
                     delivered += Workload.Counter(status, "hints_delivered:" + victim.Name);
+                    each.Add($"{s.Name}: {Workload.HintsFor(status, victim.Name)} waiting, counters {string.Join(" ", status.Counters.Where(c => c.Key.StartsWith("hints", StringComparison.Ordinal) || c.Key.StartsWith("background", StringComparison.Ordinal)).Select(c => $"{c.Key}={c.Value}"))}");
                 }
-                return left == 0 && delivered > deliveredBefore ? null : $"{left} hints still waiting, {delivered - deliveredBefore} delivered";
+                return left == 0 && delivered > deliveredBefore ? null : $"{left} hints still waiting, {delivered - deliveredBefore} delivered; {string.Join("; ", each)}";
             });
             Step(clock, $"hints for {victim.Name} delivered");
 
