@@ -40,12 +40,16 @@ internal sealed class ChildProcess : IAsyncDisposable
         await _process.WaitForExitAsync(cts.Token);
     }
 
-    public static ChildProcess Start(string dll, string workingDirectory, params string[] args)
+    public static ChildProcess Start(string dll, string workingDirectory, params string[] args) => Start(dll, workingDirectory, null, args);
+
+    /// <summary>Starts <c>dotnet <paramref name="dll"/></c> with extra environment variables.</summary>
+    public static ChildProcess Start(string dll, string workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(dll);
         foreach (var a in args) info.ArgumentList.Add(a);
         info.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var child = new ChildProcess(process);
         process.OutputDataReceived += (_, e) => child.Append(e.Data);

@@ -73,6 +73,9 @@ internal sealed class RealCluster : IAsyncDisposable
         _commonArgs = commonArgs;
     }
 
+    /// <summary>Environment variables every silo process gets (e.g. a log level, <c>Logging__LogLevel__Category=Trace</c>).</summary>
+    public Dictionary<string, string> Environment { get; } = new(StringComparer.Ordinal);
+
     /// <summary>The test's temporary directory: data directories and (sqlite mode) the cluster file.</summary>
     public string Root { get; }
 
@@ -129,7 +132,7 @@ internal sealed class RealCluster : IAsyncDisposable
     public void Start(SiloProcess silo)
     {
         if (silo.Process is { HasExited: false }) throw new InvalidOperationException($"{silo.Name} is running already");
-        silo.Started(ChildProcess.Start(RepoPaths.SiloDll, RepoPaths.Root, [.. silo.Arguments]));
+        silo.Started(ChildProcess.Start(RepoPaths.SiloDll, RepoPaths.Root, Environment, [.. silo.Arguments]));
     }
 
     /// <summary>Kills <paramref name="silo"/>'s process with SIGKILL (no graceful stop) and waits until it is gone.</summary>
