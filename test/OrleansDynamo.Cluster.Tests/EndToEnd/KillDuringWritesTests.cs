@@ -71,6 +71,8 @@ public sealed class KillDuringWritesTests(ITestOutputHelper output)
             int acked = log.Acked.Count;
             Step(clock, $"writer done: {log.Attempts} attempts, {acked} acknowledged ({acked - ackedAtKill} after the kill), {log.Failures.Count} failed ({log.FailureSample()})");
             Assert.True(log.Attempts == Keys, $"the writer tried only {log.Attempts} of {Keys} keys in its 40 s");
+            // This test is about durability and convergence: it asks most puts after the kill to succeed, not all
+            // (LocalClusterKillTests and RedisClusterKillTests ask every put and get to be served with one silo down).
             Assert.True(acked - ackedAtKill >= (Keys - ackedAtKill) * 3 / 4,
                 $"with one of three silos down W=2 must go on working, but only {acked - ackedAtKill} puts were acknowledged after the kill: {log.FailureSample()}");
 
