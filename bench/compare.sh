@@ -64,17 +64,19 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# ---- free loopback ports: 3 silo gRPC ports and 3 client + 3 peer ports for etcd ----
+# ---- free loopback ports: 3 silo gRPC ports, 3 client + 3 peer ports for etcd, 3 Orleans silo + 3 gateway ports ----
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 ports=()
 candidate=$(( 20000 + (RANDOM % 2000) * 10 ))
-while [[ ${#ports[@]} -lt 9 ]]; do
+while [[ ${#ports[@]} -lt 15 ]]; do
   candidate=$((candidate + 1))
   if port_free "$candidate"; then ports+=("$candidate"); fi
 done
 silo_ports=("${ports[@]:0:3}")
 etcd_client=("${ports[@]:3:3}")
 etcd_peer=("${ports[@]:6:3}")
+orleans_silo=("${ports[@]:9:3}")
+orleans_gateway=("${ports[@]:12:3}")
 
 echo "== building (Release)"
 dotnet build src/OrleansDynamo.Silo -c Release -v q -nologo >"$tmp/build-silo.log" 2>&1 || { cat "$tmp/build-silo.log" >&2; exit 1; }
@@ -87,15 +89,13 @@ silo_endpoints=()
 for i in 0 1 2; do silo_endpoints+=("http://127.0.0.1:${silo_ports[$i]}"); done
 for i in 0 1 2; do
   n=$((i + 1))
-  seeds=()
-  s=0
-  for j in 0 1 2; do
-    if [[ $j -ne $i ]]; then seeds+=("--Silo:Seeds:$s=${silo_endpoints[$j]}"); s=$((s + 1)); fi
-  done
+  # The silos meet through Orleans membership on one SQLite file (no seeds).
   dotnet "$silo_dll" --config "silo-config/local-cluster/silo$n.json" \
     --Silo:ClusterName=bench --Silo:SiloName="silo$n" --Silo:GrpcPort="${silo_ports[$i]}" --Silo:HttpPort=0 \
+    --Silo:SiloPort="${orleans_silo[$i]}" --Silo:GatewayPort="${orleans_gateway[$i]}" \
+    --Silo:Clustering:Mode=sqlite --Silo:Clustering:SqlitePath="$tmp/cluster.db" \
     --Silo:DataDirectory="$tmp/silo$n" --Silo:StorageEngine=sqlite --Silo:Durability=Normal \
-    --Silo:DefaultBucket:N=3 --Silo:DefaultBucket:R=2 --Silo:DefaultBucket:W=2 "${seeds[@]}" \
+    --Silo:DefaultBucket:N=3 --Silo:DefaultBucket:R=2 --Silo:DefaultBucket:W=2 \
     >"$tmp/silo$n.log" 2>&1 &
   pids+=($!)
   echo "$!" >"$tmp/silo$n.pid"

@@ -18,7 +18,7 @@ catch (StorageCorruptedException e)
     Console.Error.WriteLine("error: the silo's data is damaged and it will not start: " + e.Message);
     return 3;
 }
-catch (OrleansDynamo.Silo.DynamoException e)
+catch (OrleansDynamo.DynamoException e)
 {
     Console.Error.WriteLine("error: " + e.Message);
     return 2;

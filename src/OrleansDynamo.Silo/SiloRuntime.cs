@@ -136,6 +136,9 @@ public sealed class SiloRuntime : IAsyncDisposable
 
     public bool Started { get; private set; }
 
+    /// <summary>The silo is stopping: background work ends and is not started again.</summary>
+    public bool IsStopping => _stopping.IsCancellationRequested;
+
     /// <summary>Adds a background service; must be called before <see cref="StartAsync"/>.</summary>
     public BackgroundLoop AddLoop(string name, TimeSpan interval, Func<CancellationToken, Task> round)
     {

@@ -106,7 +106,7 @@ public sealed class AntiEntropyDivergenceTests(ITestOutputHelper output)
 
         string one = await client.RepairAsync(3, silo2.GrpcAddress);
         Assert.Contains("1 exchange(s) finished", one);
-        var bad = await Assert.ThrowsAsync<OrleansDynamo.Client.DynamoException>(() => client.RepairAsync(Q, silo2.GrpcAddress));
+        var bad = await Assert.ThrowsAsync<OrleansDynamo.DynamoException>(() => client.RepairAsync(Q, silo2.GrpcAddress));
         Assert.Contains("partition must be", bad.Message);
 
         var status = await client.GetStatusAsync(silo2.GrpcAddress);

@@ -24,7 +24,7 @@ public interface ISiloWorkGrain : IGrainWithStringKey
 }
 
 [DynamoOwnerPlacement]
-internal sealed class SiloWorkGrain(SiloRuntime silo, ILogger<SiloWorkGrain> log) : Grain, ISiloWorkGrain, IRemindable
+internal sealed class SiloWorkGrain(SiloRuntime silo, IGrainFactory grains, ILogger<SiloWorkGrain> log) : Grain, ISiloWorkGrain, IRemindable
 {
     public const string ReminderName = "od.background-work";
 
@@ -48,6 +48,35 @@ internal sealed class SiloWorkGrain(SiloRuntime silo, ILogger<SiloWorkGrain> log
         }
         log.LogInformation("Background work of {Silo} running: {Loops}", silo.Name, string.Join(", ", silo.Loops.Select(l => l.Name)));
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Orleans may deactivate the grain while the silo runs (its directory entry lost while silos join or leave): it
+    /// comes back at once rather than at the reminder's next tick, which may be a minute away.
+    /// </summary>
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (silo.IsStopping) return Task.CompletedTask;
+        log.LogWarning("Background work of {Silo} deactivated ({Reason}); activating it again", silo.Name, reason);
+        _ = Task.Run(ReactivateAsync);
+        return Task.CompletedTask;
+    }
+
+    private async Task ReactivateAsync()
+    {
+        for (int attempt = 1; attempt <= 30 && !silo.IsStopping; attempt++)
+        {
+            try
+            {
+                await grains.GetGrain<ISiloWorkGrain>(silo.Name).EnsureRunningAsync();
+                return;
+            }
+            catch (Exception e)
+            {
+                log.LogWarning("Activating the background work of {Silo} again failed (attempt {Attempt}): {Message}", silo.Name, attempt, e.Message);
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt));
+            }
+        }
     }
 
     public async Task EnsureRunningAsync()

@@ -109,7 +109,7 @@ public sealed class ClientWorkload(SimulatedCluster cluster, IReadOnlyList<strin
         catch (Exception e)
         {
             record.Outcome = OperationOutcome.Failed;
-            record.Error = e is Silo.DynamoException d ? $"{d.Kind}: {d.Message}" : $"{e.GetType().Name}: {e.Message}";
+            record.Error = e is DynamoException d ? $"{d.Kind}: {d.Message}" : $"{e.GetType().Name}: {e.Message}";
             record.EndTicks = cluster.Time.GetTimestamp();
         }
         cluster.Trace.Note(record.ToString());

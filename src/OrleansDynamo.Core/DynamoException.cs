@@ -1,9 +1,6 @@
-using Orleans;
+namespace OrleansDynamo;
 
-namespace OrleansDynamo.Silo;
-
-/// <summary>Kinds of failure a request can end in. Mapped to gRPC status codes at the edge; values are only ever appended.</summary>
-[GenerateSerializer]
+/// <summary>Kinds of failure a request can end in; mapped to gRPC status codes at the edge. Values are only ever appended.</summary>
 public enum DynamoErrorKind
 {
     /// <summary>Bad input: nothing was written.</summary>
@@ -19,14 +16,16 @@ public enum DynamoErrorKind
     Internal = 5,
 }
 
-/// <summary>A request failed with a message fit for the caller. Crosses grain calls with its kind.</summary>
-[GenerateSerializer]
-public sealed class DynamoException : Exception
+/// <summary>
+/// A store request failed, with a message fit for the caller: the one exception type of the silo, the client SDK
+/// and the CLI. It crosses grain calls between silos with its kind.
+/// </summary>
+public sealed class DynamoException(DynamoErrorKind kind, string message, Exception? inner = null) : Exception(message, inner)
 {
-    public DynamoException(DynamoErrorKind kind, string message, Exception? inner = null) : base(message, inner) => Kind = kind;
+    public DynamoErrorKind Kind { get; } = kind;
 
-    [Id(0)]
-    public DynamoErrorKind Kind { get; private set; }
+    /// <summary>The silo address the failure concerns, when the client knows it.</summary>
+    public string? Endpoint { get; init; }
 
     public static DynamoException Invalid(string message) => new(DynamoErrorKind.InvalidArgument, message);
 
