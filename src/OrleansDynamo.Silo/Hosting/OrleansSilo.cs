@@ -49,14 +49,8 @@ public static class OrleansSilo
     /// Loads the Dynamo state before the silo becomes active (no request can arrive earlier), starts its background
     /// work once the silo is active, and stops that work before the silo leaves the cluster.
     /// </summary>
-    private sealed class SiloRuntimeLifecycle(SiloRuntime runtime, IGrainFactory grains, IClusterMembershipService membership, ILogger<SiloRuntimeLifecycle> log)
-        : ILifecycleParticipant<ISiloLifecycle>
+    private sealed class SiloRuntimeLifecycle(SiloRuntime runtime, IGrainFactory grains, ILogger<SiloRuntimeLifecycle> log) : ILifecycleParticipant<ISiloLifecycle>
     {
-        // After a death, when the background grain is ensured again: Orleans' deactivations for that change run meanwhile.
-        private static readonly TimeSpan[] EnsureAfterDeath = [TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5)];
-
-        private readonly CancellationTokenSource _stopping = new();
-
         public void Participate(ISiloLifecycle lifecycle)
         {
             lifecycle.Subscribe("OrleansDynamo.SiloState", ServiceLifecycleStage.ApplicationServices, runtime.InitializeAsync);
@@ -74,51 +68,7 @@ public static class OrleansSilo
                     log.LogWarning(e, "Could not start the background work of {Silo} at once; retrying in the background", runtime.Name);
                     _ = RetryAsync();
                 }
-                _ = EnsureAfterDeathsAsync(_stopping.Token);
-            }, _ =>
-            {
-                _stopping.Cancel();
-                return runtime.StopAsync();
-            });
-        }
-
-        /// <summary>
-        /// When a silo is declared dead, Orleans deactivates every activation whose grain-directory entry that silo
-        /// held ("LocalGrainDirectory is deactivating N activations because silo ... entered status Dead"), which can
-        /// be this silo's background grain: its timers, and so gossip, hint delivery, anti-entropy and transfers, would
-        /// then stop until its reminder ticks again (up to Silo:BackgroundReminderPeriodMs). After each death the grain
-        /// is called again, which activates it anew if it was deactivated.
-        /// </summary>
-        private async Task EnsureAfterDeathsAsync(CancellationToken stop)
-        {
-            var dead = new HashSet<SiloAddress>();
-            try
-            {
-                await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(stop))
-                {
-                    bool died = false;
-                    foreach (var member in snapshot.Members.Values)
-                        died |= member.Status == SiloStatus.Dead && dead.Add(member.SiloAddress);
-                    if (!died) continue;
-                    var since = TimeSpan.Zero;
-                    foreach (var at in EnsureAfterDeath)
-                    {
-                        await Task.Delay(at - since, stop);
-                        since = at;
-                        try
-                        {
-                            await grains.GetGrain<ISiloWorkGrain>(runtime.Name).EnsureRunningAsync().WaitAsync(stop);
-                        }
-                        catch (Exception e) when (e is not OperationCanceledException)
-                        {
-                            log.LogWarning("Ensuring the background work of {Silo} after a silo died failed: {Message}", runtime.Name, e.Message);
-                        }
-                    }
-                }
-            }
-            catch (OperationCanceledException)
-            {
-            }
+            }, _ => runtime.StopAsync());
         }
 
         private async Task RetryAsync()
