@@ -42,6 +42,8 @@ public static class OrleansSilo
         });
         silo.Configure<GrainCollectionOptions>(o => o.CollectionAge = TimeSpan.FromMilliseconds(Math.Max(61_000, options.GrainIdleTimeoutMs)));
         silo.Services.AddPlacementDirector<DynamoOwnerPlacement, DynamoOwnerPlacementDirector>();
+        silo.Services.AddSingleton<OwnerGrainDirectory>();
+        silo.Services.AddSingleton<Orleans.Runtime.GrainDirectory.IGrainDirectoryResolver, OwnerGrainDirectoryResolver>();
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SiloRuntimeLifecycle>();
     }
 

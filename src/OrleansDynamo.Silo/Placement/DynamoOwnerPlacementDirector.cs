@@ -15,13 +15,19 @@ public sealed class DynamoOwnerPlacementDirector(IClusterMembershipService membe
     public Task<SiloAddress> OnAddActivation(PlacementStrategy strategy, PlacementTarget target, IPlacementContext context)
     {
         string owner = GrainKeys.OwnerOf(target.GrainIdentity.Key.ToString()!);
+        return ActiveIncarnation(membership.CurrentSnapshot, owner) is { } chosen ? Task.FromResult(chosen) : throw new OwnerUnavailableException(owner);
+    }
+
+    /// <summary>The newest active incarnation of the silo named <paramref name="owner"/>, or null.</summary>
+    public static SiloAddress? ActiveIncarnation(ClusterMembershipSnapshot snapshot, string owner)
+    {
         SiloAddress? chosen = null;
-        foreach (var member in membership.CurrentSnapshot.Members.Values)
+        foreach (var member in snapshot.Members.Values)
         {
             if (member.Status != SiloStatus.Active || !string.Equals(member.Name, owner, StringComparison.Ordinal)) continue;
             if (chosen is null || member.SiloAddress.Generation > chosen.Generation) chosen = member.SiloAddress;
         }
-        return chosen is not null ? Task.FromResult(chosen) : throw new OwnerUnavailableException(owner);
+        return chosen;
     }
 }
 
