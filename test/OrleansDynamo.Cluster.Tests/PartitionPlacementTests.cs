@@ -46,6 +46,18 @@ public sealed class PartitionPlacementTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Status_reports_the_partition_replicas_each_silo_holds()
+    {
+        await using var cluster = await TestCluster.StartAsync(new TestClusterOptions { Silos = 4, PartitionCount = 32 });
+        var client = await cluster.CreateClientAsync();
+        var status = await client.GetStatusAsync(cluster[0].GrpcAddress);
+        var ring = cluster[0].Runtime.Membership.State.Ring!;
+        foreach (var silo in status.Silos)
+            Assert.Equal(ring.PartitionsOf(silo.Name, 3).Count, silo.Replicas);
+        Assert.Equal(32 * 3, status.Silos.Sum(s => s.Replicas));
+    }
+
+    [Fact]
     public async Task A_replica_of_a_stopped_silo_fails_fast_and_is_never_activated_elsewhere()
     {
         await using var cluster = await TestCluster.StartAsync(new TestClusterOptions { Silos = 3, PartitionCount = 16 });

@@ -104,6 +104,7 @@ public sealed class DynamoGrpcService(SiloApi api) : Dynamo.DynamoBase
     private static SiloInfo ToWire(MemberSummary m) => new()
     {
         Name = m.Name, GrpcAddress = m.GrpcAddress, HttpAddress = m.HttpAddress ?? "", Zone = m.Zone ?? "", Status = m.Status, Partitions = (uint)m.Partitions,
+        Replicas = (uint)m.Replicas,
     };
 
     private static WireSibling ToWire(Core.Versioning.Sibling s) => new()

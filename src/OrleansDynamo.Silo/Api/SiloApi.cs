@@ -133,6 +133,11 @@ public sealed class SiloApi(SiloRuntime silo)
         return antiEntropy.RepairNowAsync(partition, TimeSpan.FromMilliseconds(silo.Options.AntiEntropy.RepairWaitMs), ct);
     }
 
-    private MemberSummary Summarize(MemberState m, int partitions) =>
-        new(m.Name, m.Info.Address, m.Info.HttpAddress, m.Info.Zone, silo.StatusOf(m, showJoining: true), partitions);
+    private MemberSummary Summarize(MemberState m, int partitions)
+    {
+        var state = silo.Membership.State;
+        int n = state.Buckets.TryGetValue(BucketSettings.DefaultName, out var bucket) ? bucket.N : 0;
+        int replicas = state.Ring is { } ring && ring.FindMember(m.Name) is not null ? ring.PartitionsOf(m.Name, n).Count : 0;
+        return new(m.Name, m.Info.Address, m.Info.HttpAddress, m.Info.Zone, silo.StatusOf(m, showJoining: true), partitions, replicas);
+    }
 }

@@ -9,7 +9,8 @@ namespace OrleansDynamo.Silo.Api;
 /// One member as the answering silo sees it. <paramref name="Status"/>: up, unreachable, joining, leaving or left;
 /// <paramref name="Partitions"/>: the ring positions (tokens) it owns.
 /// </summary>
-public sealed record MemberSummary(string Name, string GrpcAddress, string? HttpAddress, string? Zone, string Status, int Partitions);
+/// <summary><paramref name="Replicas"/>: partition replicas the silo holds, in the top N (the default bucket's) of a preference list.</summary>
+public sealed record MemberSummary(string Name, string GrpcAddress, string? HttpAddress, string? Zone, string Status, int Partitions, int Replicas = 0);
 
 /// <summary>
 /// The ring a client routes by: the active members, the owner of each partition (an index into
