@@ -237,7 +237,8 @@ public sealed class TestCluster : IAsyncDisposable
     private const int PortCount = 12000;
     private static int _nextPort = FirstPort + Random.Shared.Next(PortCount);
 
-    private static int[] FreePorts(int count)
+    /// <summary>Loopback ports no one listens on, each handed out once per test process.</summary>
+    public static int[] FreePorts(int count)
     {
         var ports = new List<int>(count);
         for (int tried = 0; ports.Count < count; tried++)

@@ -1,7 +1,8 @@
 using Orleans;
 using Orleans.Concurrency;
-using OrleansDynamo.Silo.Placement;
 using OrleansDynamo.Silo.Transport;
+
+using OrleansDynamo.Silo.Placement;
 
 namespace OrleansDynamo.Silo.Grains;
 
@@ -11,18 +12,10 @@ namespace OrleansDynamo.Silo.Grains;
 /// </summary>
 [Reentrant]
 [DynamoOwnerPlacement]
-internal sealed class SiloGrain(SiloRuntime silo) : Grain, ISiloGrain
+internal sealed class SiloGrain(SiloRuntime silo) : OwnerPinnedGrain(silo), ISiloGrain
 {
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
-    {
-        string owner = this.GetPrimaryKeyString();
-        if (owner != silo.Name)
-            throw new DynamoException(DynamoErrorKind.Unavailable, $"{owner}: its endpoint was placed on {silo.Name}");
-        return Task.CompletedTask;
-    }
-
     public Task<TResponse> SendAsync<TResponse>(ISiloRequest<TResponse> request, CancellationToken cancellationToken) =>
-        silo.Dispatcher.DispatchAsync(request, cancellationToken);
+        Silo.Dispatcher.DispatchAsync(request, cancellationToken);
 }
 
 /// <summary>
@@ -31,21 +24,13 @@ internal sealed class SiloGrain(SiloRuntime silo) : Grain, ISiloGrain
 /// </summary>
 [Reentrant]
 [DynamoOwnerPlacement]
-internal sealed class PartitionReplicaGrain(SiloRuntime silo) : Grain, IPartitionReplicaGrain
+internal sealed class PartitionReplicaGrain(SiloRuntime silo) : OwnerPinnedGrain(silo), IPartitionReplicaGrain
 {
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
-    {
-        string owner = GrainKeys.OwnerOf(this.GetPrimaryKeyString());
-        if (owner != silo.Name)
-            throw new DynamoException(DynamoErrorKind.Unavailable, $"{owner}: its replica was placed on {silo.Name}");
-        return Task.CompletedTask;
-    }
-
     public Task<Coordination.ReplicaReadResult> ReadAsync(Coordination.ReplicaRead request, CancellationToken cancellationToken) =>
-        silo.Coordinator.HandleReplicaReadAsync(request, cancellationToken);
+        Silo.Coordinator.HandleReplicaReadAsync(request, cancellationToken);
 
     public Task<Coordination.ReplicaWriteResult> WriteAsync(Coordination.ReplicaWrite request, CancellationToken cancellationToken) =>
-        silo.Coordinator.HandleReplicaWriteAsync(request, cancellationToken);
+        Silo.Coordinator.HandleReplicaWriteAsync(request, cancellationToken);
 
-    public Task<string> WhereAsync() => Task.FromResult(silo.Name);
+    public Task<string> WhereAsync() => Task.FromResult(Silo.Name);
 }

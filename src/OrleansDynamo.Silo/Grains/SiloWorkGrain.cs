@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Orleans;
 using Orleans.Runtime;
+
 using OrleansDynamo.Silo.Placement;
 
 namespace OrleansDynamo.Silo.Grains;
@@ -24,7 +25,7 @@ public interface ISiloWorkGrain : IGrainWithStringKey
 }
 
 [DynamoOwnerPlacement]
-internal sealed class SiloWorkGrain(SiloRuntime silo, IGrainFactory grains, ILogger<SiloWorkGrain> log) : Grain, ISiloWorkGrain, IRemindable
+internal sealed class SiloWorkGrain(SiloRuntime silo, IGrainFactory grains, ILogger<SiloWorkGrain> log) : OwnerPinnedGrain(silo), ISiloWorkGrain, IRemindable
 {
     public const string ReminderName = "od.background-work";
 
@@ -34,20 +35,17 @@ internal sealed class SiloWorkGrain(SiloRuntime silo, IGrainFactory grains, ILog
     private bool _reminderRegistered;
     private long _ticks;
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        string owner = this.GetPrimaryKeyString();
-        if (owner != silo.Name)
-            throw new DynamoException(DynamoErrorKind.Unavailable, $"{owner}: its background work was placed on {silo.Name}");
-        foreach (var loop in silo.Loops)
+        await base.OnActivateAsync(cancellationToken);
+        foreach (var loop in Silo.Loops)
         {
             // Rounds run on the thread pool, not on this activation's scheduler: CPU-heavy rounds (tree builds) must not
             // serialise the other loops. A timer's next tick waits for its round to finish.
-            this.RegisterGrainTimer(_ => Task.Run(() => silo.RunRoundAsync(loop)),
+            this.RegisterGrainTimer(_ => Task.Run(() => Silo.RunRoundAsync(loop)),
                 new GrainTimerCreationOptions(loop.Interval, loop.Interval) { Interleave = true, KeepAlive = true });
         }
-        log.LogInformation("Background work of {Silo} running: {Loops}", silo.Name, string.Join(", ", silo.Loops.Select(l => l.Name)));
-        return Task.CompletedTask;
+        log.LogInformation("Background work of {Silo} running: {Loops}", Silo.Name, string.Join(", ", Silo.Loops.Select(l => l.Name)));
     }
 
     /// <summary>
@@ -56,24 +54,24 @@ internal sealed class SiloWorkGrain(SiloRuntime silo, IGrainFactory grains, ILog
     /// </summary>
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (silo.IsStopping) return Task.CompletedTask;
-        log.LogWarning("Background work of {Silo} deactivated ({Reason}); activating it again", silo.Name, reason);
+        if (Silo.IsStopping) return Task.CompletedTask;
+        log.LogWarning("Background work of {Silo} deactivated ({Reason}); activating it again", Silo.Name, reason);
         _ = Task.Run(ReactivateAsync);
         return Task.CompletedTask;
     }
 
     private async Task ReactivateAsync()
     {
-        for (int attempt = 1; attempt <= 30 && !silo.IsStopping; attempt++)
+        for (int attempt = 1; attempt <= 30 && !Silo.IsStopping; attempt++)
         {
             try
             {
-                await grains.GetGrain<ISiloWorkGrain>(silo.Name).EnsureRunningAsync();
+                await grains.GetGrain<ISiloWorkGrain>(Silo.Name).EnsureRunningAsync();
                 return;
             }
             catch (Exception e)
             {
-                log.LogWarning("Activating the background work of {Silo} again failed (attempt {Attempt}): {Message}", silo.Name, attempt, e.Message);
+                log.LogWarning("Activating the background work of {Silo} again failed (attempt {Attempt}): {Message}", Silo.Name, attempt, e.Message);
                 await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt));
             }
         }
@@ -82,7 +80,7 @@ internal sealed class SiloWorkGrain(SiloRuntime silo, IGrainFactory grains, ILog
     public async Task EnsureRunningAsync()
     {
         if (_reminderRegistered) return;
-        var period = TimeSpan.FromMilliseconds(silo.Options.BackgroundReminderPeriodMs);
+        var period = TimeSpan.FromMilliseconds(Silo.Options.BackgroundReminderPeriodMs);
         await this.RegisterOrUpdateReminder(ReminderName, period, period);
         _reminderRegistered = true;
     }
@@ -92,7 +90,7 @@ internal sealed class SiloWorkGrain(SiloRuntime silo, IGrainFactory grains, ILog
     public Task ReceiveReminder(string reminderName, TickStatus status)
     {
         _ticks++;
-        silo.Counters.Add(TicksCounter);
+        Silo.Counters.Add(TicksCounter);
         return Task.CompletedTask;
     }
 }

@@ -112,13 +112,12 @@ public static class SiloHost
         var membership = services.GetRequiredService<IClusterMembershipService>();
         ISiloTransport transport = new GrainSiloTransport(services.GetRequiredService<IGrainFactory>(),
             address => runtime?.Membership.State.Members.Values.FirstOrDefault(m => string.Equals(m.Info.Address.TrimEnd('/'), address, StringComparison.OrdinalIgnoreCase))?.Name,
-            silo => membership.CurrentSnapshot.Members.Values.Any(m => m.Status == SiloStatus.Active && m.Name == silo));
+            silo => ActiveMembers.Newest(membership.CurrentSnapshot, silo) is not null);
         if (hooks?.WrapTransport is { } wrapTransport) transport = wrapTransport(transport);
         string self = options.EffectiveSiloName;
         runtime = new SiloRuntime(options, store, transport, TimeProvider.System, new Random(), services.GetRequiredService<ILoggerFactory>(),
             new ClusterMembershipDetector(membership),
-            () => membership.CurrentSnapshot.Members.Values
-                .Where(m => m.Status == SiloStatus.Active && m.Name != self).Select(m => m.Name).Distinct(StringComparer.Ordinal).ToList());
+            () => ActiveMembers.Others(membership.CurrentSnapshot, self));
         return runtime;
     }
 

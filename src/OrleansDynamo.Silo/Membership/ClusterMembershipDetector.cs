@@ -32,14 +32,5 @@ public sealed class ClusterMembershipDetector(IClusterMembershipService membersh
             .Distinct(StringComparer.Ordinal).Where(s => !IsReachable(s)).Order(StringComparer.Ordinal).ToArray();
 
     /// <summary>The generation of the newest active incarnation of <paramref name="silo"/>, or 0.</summary>
-    private int ActiveGeneration(string silo)
-    {
-        int generation = 0;
-        foreach (var member in membership.CurrentSnapshot.Members.Values)
-        {
-            if (member.Status == SiloStatus.Active && string.Equals(member.Name, silo, StringComparison.Ordinal))
-                generation = Math.Max(generation, member.SiloAddress.Generation);
-        }
-        return generation;
-    }
+    private int ActiveGeneration(string silo) => ActiveMembers.Newest(membership.CurrentSnapshot, silo)?.Generation ?? 0;
 }

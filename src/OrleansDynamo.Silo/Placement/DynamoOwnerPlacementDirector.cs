@@ -1,6 +1,7 @@
 using Orleans;
 using Orleans.Runtime;
 using Orleans.Runtime.Placement;
+using OrleansDynamo.Silo.Membership;
 
 namespace OrleansDynamo.Silo.Placement;
 
@@ -15,19 +16,7 @@ public sealed class DynamoOwnerPlacementDirector(IClusterMembershipService membe
     public Task<SiloAddress> OnAddActivation(PlacementStrategy strategy, PlacementTarget target, IPlacementContext context)
     {
         string owner = GrainKeys.OwnerOf(target.GrainIdentity.Key.ToString()!);
-        return ActiveIncarnation(membership.CurrentSnapshot, owner) is { } chosen ? Task.FromResult(chosen) : throw new OwnerUnavailableException(owner);
-    }
-
-    /// <summary>The newest active incarnation of the silo named <paramref name="owner"/>, or null.</summary>
-    public static SiloAddress? ActiveIncarnation(ClusterMembershipSnapshot snapshot, string owner)
-    {
-        SiloAddress? chosen = null;
-        foreach (var member in snapshot.Members.Values)
-        {
-            if (member.Status != SiloStatus.Active || !string.Equals(member.Name, owner, StringComparison.Ordinal)) continue;
-            if (chosen is null || member.SiloAddress.Generation > chosen.Generation) chosen = member.SiloAddress;
-        }
-        return chosen;
+        return ActiveMembers.Newest(membership.CurrentSnapshot, owner) is { } chosen ? Task.FromResult(chosen) : throw new OwnerUnavailableException(owner);
     }
 }
 

@@ -4,6 +4,7 @@ using Orleans.GrainDirectory;
 using Orleans.Metadata;
 using Orleans.Runtime;
 using Orleans.Runtime.GrainDirectory;
+using OrleansDynamo.Silo.Membership;
 
 namespace OrleansDynamo.Silo.Placement;
 
@@ -21,7 +22,7 @@ public sealed class OwnerGrainDirectory(IClusterMembershipService membership) : 
     public Task<GrainAddress?> Lookup(GrainId grainId)
     {
         var snapshot = membership.CurrentSnapshot;
-        var owner = DynamoOwnerPlacementDirector.ActiveIncarnation(snapshot, GrainKeys.OwnerOf(grainId.Key.ToString()!));
+        var owner = ActiveMembers.Newest(snapshot, GrainKeys.OwnerOf(grainId.Key.ToString()!));
         return Task.FromResult(owner is null ? null : new GrainAddress { GrainId = grainId, SiloAddress = owner, MembershipVersion = snapshot.Version });
     }
 

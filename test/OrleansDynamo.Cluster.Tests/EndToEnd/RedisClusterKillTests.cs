@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using OrleansDynamo.TestingHost;
 using Xunit;
 using Xunit.Abstractions;
 

@@ -1,3 +1,4 @@
+using OrleansDynamo.TestingHost;
 using Xunit;
 
 namespace OrleansDynamo.Clustering.Tests.Infrastructure;
@@ -5,11 +6,11 @@ namespace OrleansDynamo.Clustering.Tests.Infrastructure;
 /// <summary>One redis-server per test class, started before its first test and killed after its last.</summary>
 public sealed class RedisServerFixture : IAsyncLifetime
 {
-    private RedisServer? _server;
+    private RedisServerProcess? _server;
 
-    internal RedisServer Server => _server ?? throw new InvalidOperationException("redis-server was not started");
+    internal RedisServerProcess Server => _server ?? throw new InvalidOperationException("redis-server was not started");
 
-    public async Task InitializeAsync() => _server = await RedisServer.StartAsync();
+    public async Task InitializeAsync() => _server = await RedisServerProcess.StartAsync();
 
     public async Task DisposeAsync()
     {

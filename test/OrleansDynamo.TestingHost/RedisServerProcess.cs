@@ -2,14 +2,14 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
 
-namespace OrleansDynamo.Cluster.Tests.EndToEnd;
+namespace OrleansDynamo.TestingHost;
 
 /// <summary>
 /// A real <c>redis-server</c> child process on a test-picked loopback port with persistence off
 /// (<c>--save "" --appendonly no</c>), killed on dispose. Fails with the install command when
 /// redis-server is not on PATH.
 /// </summary>
-internal sealed class RedisServerProcess : IAsyncDisposable
+public sealed class RedisServerProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly string _directory;
@@ -25,7 +25,7 @@ internal sealed class RedisServerProcess : IAsyncDisposable
     public int Port { get; }
 
     /// <summary>The StackExchange.Redis configuration string the silos get.</summary>
-    public string ConnectionString => $"127.0.0.1:{Port}";
+    public string ConnectionString => $"127.0.0.1:{Port},abortConnect=false,connectTimeout=2000,syncTimeout=5000";
 
     public string Output
     {
@@ -41,7 +41,7 @@ internal sealed class RedisServerProcess : IAsyncDisposable
             ?? throw new InvalidOperationException(
                 "redis-server is not installed (not found on PATH); this test runs a real one: "
                 + "apt-get update && apt-get install -y redis-server (.ci/run does this)");
-        int port = RealCluster.StablePorts(1)[0];
+        int port = TestCluster.FreePorts(1)[0];
         var directory = Path.Combine(Path.GetTempPath(), "od-redis-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(directory);
         var info = new ProcessStartInfo(executable)
@@ -61,11 +61,13 @@ internal sealed class RedisServerProcess : IAsyncDisposable
         process.BeginErrorReadLine();
         try
         {
-            await Eventually.UntilAsync($"redis-server on port {port} answers PING", TimeSpan.FromSeconds(20), async () =>
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+            while (!await server.PingAsync())
             {
-                if (process.HasExited) throw new WaitAbortedException($"redis-server exited with {process.ExitCode}: {server.Output}");
-                return await server.PingAsync() ? null : "no PONG yet";
-            });
+                if (process.HasExited) throw new InvalidOperationException($"redis-server exited with {process.ExitCode}: {server.Output}");
+                if (DateTime.UtcNow > deadline) throw new TimeoutException($"redis-server on port {port} did not answer PING within 20 s: {server.Output}");
+                await Task.Delay(50);
+            }
         }
         catch
         {
