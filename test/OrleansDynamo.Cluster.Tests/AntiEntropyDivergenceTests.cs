@@ -114,6 +114,7 @@ public sealed class AntiEntropyDivergenceTests(ITestOutputHelper output)
         Assert.True(status.Counters.GetValueOrDefault(AntiEntropyCounters.Exchanges) > 0);
         await TestCluster.WaitUntilAsync(() => Task.FromResult(Sum(cluster, AntiEntropyCounters.KeysRepaired) >= keys.Count), TimeSpan.FromSeconds(10),
             "the exchanges that repaired the keys to be counted");
+        Assert.Equal(0, Sum(cluster, "hints_delivered"));
         Assert.True(status.Counters.GetValueOrDefault(AntiEntropyCounters.Bytes) > 0);
         var trees = silo2.AntiEntropy().Status();
         Assert.Equal(Q, trees.TreesReady);
