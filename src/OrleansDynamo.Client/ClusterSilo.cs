@@ -8,7 +8,9 @@ namespace OrleansDynamo.Client;
 /// <param name="Status"><c>up</c>, <c>unreachable</c>, <c>joining</c> or <c>leaving</c>.</param>
 /// <param name="Partitions">Partitions this silo owns (its tokens).</param>
 /// <param name="Replicas">Partition replicas it holds (places in the top N of a preference list).</param>
-public sealed record ClusterSilo(string Name, string Address, string HttpAddress, string Zone, string Status, int Partitions, int Replicas)
+/// <param name="GatewayAddress">Its Orleans gateway (host:port), where the client connects to have it coordinate; empty when unknown.</param>
+public sealed record ClusterSilo(string Name, string Address, string HttpAddress, string Zone, string Status, int Partitions, int Replicas,
+    string GatewayAddress = "")
 {
     /// <summary>The status of a silo that answers.</summary>
     public const string StatusUp = "up";
@@ -20,5 +22,5 @@ public sealed record ClusterSilo(string Name, string Address, string HttpAddress
     public bool IsReachable => !string.Equals(Status, StatusUnreachable, StringComparison.OrdinalIgnoreCase);
 
     internal static ClusterSilo FromWire(OrleansDynamo.Protocol.Grpc.SiloInfo info) =>
-        new(info.Name, info.GrpcAddress, info.HttpAddress, info.Zone, info.Status, (int)info.Partitions, (int)info.Replicas);
+        new(info.Name, info.GrpcAddress, info.HttpAddress, info.Zone, info.Status, (int)info.Partitions, (int)info.Replicas, info.GatewayAddress);
 }

@@ -1,16 +1,19 @@
 using System.Collections.Concurrent;
-using Grpc.Core;
 using OrleansDynamo.Client.Routing;
+using OrleansDynamo.Protocol.Gateway;
 using OrleansDynamo.Protocol.Grpc;
 
 namespace OrleansDynamo.Client;
 
 /// <summary>
-/// The client of an OrleansDynamo cluster. Thread-safe; share one per process. It caches the ring and,
-/// in <see cref="CoordinationMode.Client"/> mode, sends each request straight to a silo in the key's
-/// preference list (Dynamo §6.4); a silo that cannot be reached is skipped for a while and the next
-/// one tried. The ring is refreshed in the background and after a routing miss. Calls go through the generated
-/// gRPC client of <c>orleansdynamo.v1.Dynamo</c> (Grpc.Net.Client), one channel per silo address.
+/// The client of an OrleansDynamo cluster, on Microsoft.Orleans.Client. Thread-safe; share one per process. It
+/// caches the ring and, in <see cref="CoordinationMode.Client"/> mode, sends each request straight to the first live
+/// silo of the key's preference list (Dynamo §6.4), which coordinates it; a silo that cannot be reached is skipped for
+/// a while and the next one tried. The ring is refreshed in the background and after a routing miss. Every request
+/// is a call of the silo's <see cref="IDynamoApiGrain"/> through an Orleans client connected to that silo's gateway
+/// (one per silo). Silos are named by their gRPC address, as the ring and the CLI name them: a silo whose gateway is
+/// not known yet is asked once, with one gRPC call, where it is. Given an <see cref="IClusterClient"/> (the
+/// application's, from <c>UseOrleansClient</c>), the first ring is fetched through it and no seed is needed.
 /// </summary>
 public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
 {
@@ -18,8 +21,8 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
     private static readonly TimeSpan MinRefreshSpacing = TimeSpan.FromSeconds(1);
 
     private readonly TimeProvider _time;
-    private readonly TimeSpan _connectTimeout;
-    private readonly TimeSpan _markDown;
+    private readonly ConnectionSettings _connection;
+    private readonly IClusterClient? _cluster;
     private readonly ConcurrentDictionary<string, SiloEndpoint> _endpoints = new(StringComparer.OrdinalIgnoreCase);
     private readonly RoutingState _seedState;
     private readonly string[] _seeds;
@@ -39,21 +42,35 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
     /// <summary>
     /// Creates a client without calling any silo: the ring is fetched on first use.
     /// <paramref name="timeProvider"/> drives mark-downs and the periodic refresh (default: the system clock); request
-    /// timeouts are gRPC deadlines, which Grpc.Net.Client keeps on the system clock.
+    /// timeouts are cancellations on the system clock.
     /// </summary>
     /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
     public DynamoClient(DynamoClientOptions options, TimeProvider? timeProvider = null)
+        : this(options, null, timeProvider)
+    {
+    }
+
+    /// <summary>
+    /// Creates a client that fetches its first ring through <paramref name="cluster"/> (an Orleans client of the
+    /// cluster, e.g. the application's from <c>UseOrleansClient</c>), so <see cref="DynamoClientOptions.Seeds"/> may be empty.
+    /// Requests still go to each coordinator through a connection to its own gateway.
+    /// </summary>
+    /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
+    public DynamoClient(DynamoClientOptions options, IClusterClient? cluster, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
+        options.Validate(seedsRequired: cluster is null);
+        _cluster = cluster;
         _time = timeProvider ?? TimeProvider.System;
         _coordination = options.Coordination;
         _preferFastestForWrites = options.PreferFastestReplicaForWrites;
         _timeout = options.RequestTimeout == Timeout.InfiniteTimeSpan ? null : options.RequestTimeout;
         _markDownTicks = ToTimestampTicks(options.MarkDownDuration);
         _minRefreshTicks = ToTimestampTicks(MinRefreshSpacing);
-        _connectTimeout = options.ConnectTimeout;
-        _markDown = options.MarkDownDuration;
+        // The Orleans client's own response timeout only backs up the request timeout (a cancelled call).
+        var responseTimeout = options.RequestTimeout == Timeout.InfiniteTimeSpan ? TimeSpan.FromDays(1) : options.RequestTimeout + TimeSpan.FromSeconds(1);
+        _connection = new ConnectionSettings(responseTimeout, options.ConnectTimeout == Timeout.InfiniteTimeSpan ? TimeSpan.FromMinutes(1) : options.ConnectTimeout,
+            options.MarkDownDuration);
 
         var seeds = new List<string>(options.Seeds.Count);
         var seedEndpoints = new List<SiloEndpoint>(options.Seeds.Count);
@@ -111,16 +128,18 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
         return state.Ring!;
     }
 
-    public ValueTask DisposeAsync()
+    /// <summary>Closes every gateway connection.</summary>
+    public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return ValueTask.CompletedTask;
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _disposing.Cancel();
         _timer?.Dispose();
+        var closing = new List<Task>();
         foreach (var key in _endpoints.Keys)
         {
-            if (_endpoints.TryRemove(key, out var endpoint)) endpoint.Dispose();
+            if (_endpoints.TryRemove(key, out var endpoint)) closing.Add(endpoint.DisposeAsync().AsTask());
         }
-        return ValueTask.CompletedTask;
+        await Task.WhenAll(closing).ConfigureAwait(false);
     }
 
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
@@ -190,51 +209,105 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
                 if (!candidates.Contains(endpoint)) candidates.Add(endpoint);
         }
 
-        Exception? last = null;
-        string? lastDetail = null;
+        DynamoException? last = null;
+        var tried = candidates.ConvertAll(c => c.Address);
+        if (current is null && _cluster is not null)
+        {
+            // The first ring through the application's Orleans client (whichever gateway it is connected to).
+            tried.Insert(0, "the Orleans client's gateways");
+            try
+            {
+                var info = await _cluster.GetGrain<IDynamoApiGrain>(IDynamoApiGrain.Key).GetRing(new GetRingRequest(), cancellationToken).ConfigureAwait(false);
+                return Install(ToRing(info, "the Orleans client's gateway"));
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                last = e as DynamoException ?? CallErrors.Classify(e, "the Orleans client's gateway").Error;
+            }
+        }
         foreach (var endpoint in candidates)
         {
             RingInfo info;
             try
             {
-                info = await CallAsync(endpoint, s_getRing, new GetRingRequest(), cancellationToken).ConfigureAwait(false);
+                // A silo whose gateway is not known yet answers over gRPC, with the ring and its own gateway.
+                info = endpoint.HasGateway
+                    ? await CallAsync(endpoint, s_getRing, new GetRingRequest(), cancellationToken).ConfigureAwait(false)
+                    : await BootstrapAsync(endpoint, cancellationToken).ConfigureAwait(false);
             }
-            catch (RpcException e)
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
-                if (RpcErrors.Classify(e) == FailureAction.MarkDownAndRetry) endpoint.MarkDown(_time.GetTimestamp() + _markDownTicks);
-                last = e;
-                lastDetail = RpcErrors.Detail(e, endpoint.Address);
+                var failure = CallErrors.Classify(e, endpoint.Address);
+                if (failure.MarkDown) MarkDown(endpoint);
+                last = failure.Error;
                 continue;
             }
             endpoint.MarkUp();
-            ClusterRing ring;
             try
             {
-                ring = WireMapping.ToRing(info);
+                return Install(ToRing(info, endpoint.Address));
             }
-            catch (ArgumentException e)
+            catch (DynamoException e)
             {
-                last = new DynamoException(DynamoErrorKind.Internal, $"{endpoint.Address} sent a ring that does not fit together: {e.Message}", e);
-                continue;
+                last = e;
             }
-            return Install(ring);
         }
 
-        string tried = string.Join(", ", candidates.ConvertAll(c => c.Address));
-        string reason = last switch
-        {
-            RpcException r => string.IsNullOrEmpty(lastDetail) ? r.StatusCode.ToString() : lastDetail,
-            null => "no silo address known",
-            _ => last.Message,
-        };
-        throw new DynamoException(DynamoErrorKind.Unavailable, $"could not fetch the ring from any silo ({tried}): {reason}", last);
+        string reason = last?.Message ?? "no silo address known";
+        throw new DynamoException(DynamoErrorKind.Unavailable, $"could not fetch the ring from any silo ({string.Join(", ", tried)}): {reason}", last);
     }
+
+    private static ClusterRing ToRing(RingInfo info, string from)
+    {
+        try
+        {
+            return WireMapping.ToRing(info);
+        }
+        catch (ArgumentException e)
+        {
+            throw new DynamoException(DynamoErrorKind.Internal, $"{from} sent a ring that does not fit together: {e.Message}", e) { Endpoint = from };
+        }
+    }
+
+    /// <summary>
+    /// Asks a silo known only by its gRPC address for the ring (one gRPC call): the answer names the silo's own
+    /// gateway, which the client connects to from then on.
+    /// </summary>
+    private async Task<RingInfo> BootstrapAsync(SiloEndpoint endpoint, CancellationToken cancellationToken)
+    {
+        var options = new Grpc.Core.CallOptions(deadline: _timeout is { } t ? DateTime.UtcNow + t : null, cancellationToken: cancellationToken);
+        RingInfo info;
+        try
+        {
+            info = await endpoint.Bootstrap().GetRingAsync(new GetRingRequest(), options).ResponseAsync.ConfigureAwait(false);
+        }
+        catch (Grpc.Core.RpcException e) when (e.StatusCode == Grpc.Core.StatusCode.Cancelled && cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException("The call was canceled by the caller.", e, cancellationToken);
+        }
+        if (info.AnsweredByGateway.Length == 0)
+            throw new DynamoException(DynamoErrorKind.FailedPrecondition, $"{endpoint.Address} did not say where its Orleans gateway is (a silo older than this client)")
+                { Endpoint = endpoint.Address };
+        endpoint.SetGateway(info.AnsweredByGateway, info.ClusterName);
+        foreach (var silo in info.Silos)
+        {
+            if (silo.GrpcAddress.Length > 0 && DynamoClientOptions.CheckAddress(silo.GrpcAddress) is null)
+                EndpointFor(silo.GrpcAddress).SetGateway(silo.GatewayAddress, info.ClusterName);
+        }
+        return info;
+    }
+
+    private void MarkDown(SiloEndpoint endpoint) => endpoint.MarkDown(_time.GetTimestamp() + _markDownTicks);
 
     /// <summary>Swaps in a routing state for <paramref name="ring"/> unless a newer ring is cached already.</summary>
     private RoutingState Install(ClusterRing ring)
     {
         var endpoints = new SiloEndpoint[ring.Silos.Count];
-        for (int i = 0; i < endpoints.Length; i++) endpoints[i] = EndpointFor(ring.Silos[i].Address);
+        for (int i = 0; i < endpoints.Length; i++)
+        {
+            endpoints[i] = EndpointFor(ring.Silos[i].Address);
+            endpoints[i].SetGateway(ring.Silos[i].GatewayAddress, ring.ClusterName);
+        }
         var next = new RoutingState(ring, endpoints);
         while (true)
         {
@@ -249,10 +322,7 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
         address = SiloEndpoint.Normalize(address);
         if (_endpoints.TryGetValue(address, out var existing)) return existing;
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        var created = new SiloEndpoint(address, SiloChannels.Create(address, _connectTimeout, _markDown));
-        var endpoint = _endpoints.GetOrAdd(address, created);
-        if (!ReferenceEquals(endpoint, created)) created.Dispose();
-        return endpoint;
+        return _endpoints.GetOrAdd(address, static (a, settings) => new SiloEndpoint(a, settings), _connection);
     }
 
     private long ToTimestampTicks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
@@ -290,36 +360,52 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>One method of the generated client: starts the call.</summary>
-    private delegate AsyncUnaryCall<TResponse> Method<TRequest, TResponse>(Dynamo.DynamoClient stub, TRequest request, CallOptions options);
+    /// <summary>One method of the silo's client API grain.</summary>
+    private delegate Task<TResponse> Method<TRequest, TResponse>(IDynamoApiGrain api, TRequest request, CancellationToken cancellationToken);
 
-    private static readonly Method<GetRequest, GetResponse> s_get = static (s, r, o) => s.GetAsync(r, o);
-    private static readonly Method<PutRequest, PutResponse> s_put = static (s, r, o) => s.PutAsync(r, o);
-    private static readonly Method<DeleteRequest, PutResponse> s_delete = static (s, r, o) => s.DeleteAsync(r, o);
-    private static readonly Method<GetRingRequest, RingInfo> s_getRing = static (s, r, o) => s.GetRingAsync(r, o);
-    private static readonly Method<StatusRequest, StatusResponse> s_getStatus = static (s, r, o) => s.GetStatusAsync(r, o);
-    private static readonly Method<CreateBucketRequest, BucketInfo> s_createBucket = static (s, r, o) => s.CreateBucketAsync(r, o);
-    private static readonly Method<GetReplicasRequest, GetReplicasResponse> s_getReplicas = static (s, r, o) => s.GetReplicasAsync(r, o);
-    private static readonly Method<JoinRequest, AdminResponse> s_join = static (s, r, o) => s.JoinAsync(r, o);
-    private static readonly Method<LeaveRequest, AdminResponse> s_leave = static (s, r, o) => s.LeaveAsync(r, o);
-    private static readonly Method<RepairRequest, AdminResponse> s_repair = static (s, r, o) => s.RepairAsync(r, o);
+    private static readonly Method<GetRequest, GetResponse> s_get = static (a, r, c) => a.Get(r, c);
+    private static readonly Method<PutRequest, PutResponse> s_put = static (a, r, c) => a.Put(r, c);
+    private static readonly Method<DeleteRequest, PutResponse> s_delete = static (a, r, c) => a.Delete(r, c);
+    private static readonly Method<GetRingRequest, RingInfo> s_getRing = static (a, r, c) => a.GetRing(r, c);
+    private static readonly Method<StatusRequest, StatusResponse> s_getStatus = static (a, r, c) => a.GetStatus(r, c);
+    private static readonly Method<CreateBucketRequest, BucketInfo> s_createBucket = static (a, r, c) => a.CreateBucket(r, c);
+    private static readonly Method<GetReplicasRequest, GetReplicasResponse> s_getReplicas = static (a, r, c) => a.GetReplicas(r, c);
+    private static readonly Method<JoinRequest, AdminResponse> s_join = static (a, r, c) => a.Join(r, c);
+    private static readonly Method<LeaveRequest, AdminResponse> s_leave = static (a, r, c) => a.Leave(r, c);
+    private static readonly Method<RepairRequest, AdminResponse> s_repair = static (a, r, c) => a.Repair(r, c);
 
     /// <summary>
-    /// One call to one silo with the request timeout as its deadline. Throws <see cref="RpcException"/> for a non-OK
-    /// status and <see cref="OperationCanceledException"/> when <paramref name="cancellationToken"/> fires.
+    /// One call to one silo, through its gateway connection, within the request timeout. Throws what the call
+    /// failed with (for <see cref="CallErrors.Classify"/>): the silo's <see cref="DynamoException"/>, a
+    /// <see cref="TimeoutException"/>, a transport failure; <see cref="OperationCanceledException"/> when
+    /// <paramref name="cancellationToken"/> fires.
     /// </summary>
     private async Task<TResponse> CallAsync<TRequest, TResponse>(SiloEndpoint endpoint, Method<TRequest, TResponse> method, TRequest request,
         CancellationToken cancellationToken)
     {
-        var options = new CallOptions(deadline: _timeout is { } t ? DateTime.UtcNow + t : null, cancellationToken: cancellationToken);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (_timeout is { } timeout) deadline.CancelAfter(timeout);
         try
         {
-            using var call = method(endpoint.Stub, request, options);
-            return await call.ResponseAsync.ConfigureAwait(false);
+            if (!endpoint.HasGateway) await BootstrapAsync(endpoint, deadline.Token).ConfigureAwait(false);
+            GatewayConnection connection;
+            try
+            {
+                connection = await endpoint.ConnectAsync(deadline.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException && e is not DynamoException)
+            {
+                throw new GatewayUnreachableException($"could not connect to its gateway: {e.Message}", e);
+            }
+            return await method(connection.Api, request, deadline.Token).ConfigureAwait(false);
         }
-        catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new OperationCanceledException("The call was canceled by the caller.", e, cancellationToken);
+            throw new CallTimeoutException();
+        }
+        catch (Grpc.Core.RpcException e) when (e.StatusCode == Grpc.Core.StatusCode.Cancelled && !cancellationToken.IsCancellationRequested && deadline.IsCancellationRequested)
+        {
+            throw new CallTimeoutException();
         }
     }
 
@@ -341,10 +427,12 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
             endpoint.MarkUp();
             return response;
         }
-        catch (RpcException e)
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            if (RpcErrors.Classify(e) == FailureAction.MarkDownAndRetry) endpoint.MarkDown(_time.GetTimestamp() + _markDownTicks);
-            throw RpcErrors.ToException(e, endpoint.Address);
+            var failure = CallErrors.Classify(e, endpoint.Address);
+            if (failure.MarkDown) MarkDown(endpoint);
+            if (failure.Action == FailureAction.MarkDownAndRetry) endpoint.Disconnect();
+            throw failure.Error;
         }
     }
 
@@ -358,8 +446,7 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         bool[]? tried = null;
-        RpcException? last = null;
-        string? lastAddress = null;
+        DynamoException? last = null;
         while (true)
         {
             long now = _time.GetTimestamp();
@@ -372,31 +459,22 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
                 endpoint.MarkUp();
                 return (response, state.NameOf(index));
             }
-            catch (RpcException e)
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
-                var action = RpcErrors.Classify(e);
-                if (e.StatusCode == StatusCode.DeadlineExceeded)
-                {
-                    // Too slow to coordinate: let the next requests start elsewhere, but do not resend
-                    // this one (the deadline is the caller's).
-                    endpoint.MarkDown(_time.GetTimestamp() + _markDownTicks);
-                }
-                if (action == FailureAction.Throw) throw RpcErrors.ToException(e, endpoint.Address);
-                if (action == FailureAction.MarkDownAndRetry)
-                {
-                    endpoint.MarkDown(_time.GetTimestamp() + _markDownTicks);
-                    if (state.Ring is not null) RequestRefresh();
-                }
+                var failure = CallErrors.Classify(e, endpoint.Address);
+                // A timeout marks the silo down too (too slow to coordinate: the next requests start elsewhere),
+                // but this request is not sent again: the deadline is the caller's.
+                if (failure.MarkDown) MarkDown(endpoint);
+                if (failure.Action == FailureAction.Throw) throw failure.Error;
+                endpoint.Disconnect();
+                if (state.Ring is not null) RequestRefresh();
                 tried ??= new bool[state.Endpoints.Length];
                 tried[index] = true;
-                last = e;
-                lastAddress = endpoint.Address;
+                last = failure.Error;
             }
         }
         if (last is null)
             throw new DynamoException(DynamoErrorKind.Unavailable, "no silo address known");
-        string detail = RpcErrors.Detail(last, lastAddress!);
-        if (string.IsNullOrEmpty(detail)) detail = $"{lastAddress}: {last.StatusCode}";
-        throw new DynamoException(DynamoErrorKind.Unavailable, detail, last) { Endpoint = lastAddress };
+        throw new DynamoException(DynamoErrorKind.Unavailable, last.Message, last) { Endpoint = last.Endpoint };
     }
 }

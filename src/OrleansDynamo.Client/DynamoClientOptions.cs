@@ -17,7 +17,8 @@ public sealed class DynamoClientOptions
 
     /// <summary>
     /// gRPC addresses of silos to fetch the ring from, e.g. <c>http://127.0.0.1:11111</c>.
-    /// At least one is required; any silo of the cluster will do.
+    /// At least one is required (unless the client is given an Orleans client); any silo of the cluster will do.
+    /// The ring names each silo's Orleans gateway, where requests then go.
     /// </summary>
     public IList<string> Seeds { get; set; } = new List<string>();
 
@@ -35,8 +36,8 @@ public sealed class DynamoClientOptions
 
     /// <summary>
     /// How long a silo that could not be reached is skipped before the client tries it again
-    /// (it is still tried as a last resort when every other silo is down). Also the longest its gRPC channel waits
-    /// between attempts to connect again. Default 5 s.
+    /// (it is still tried as a last resort when every other silo is down). A silo marked down also loses its gateway
+    /// connection: the next call to it opens a fresh one. Default 5 s.
     /// </summary>
     public TimeSpan MarkDownDuration { get; set; } = DefaultMarkDownDuration;
 
@@ -55,9 +56,15 @@ public sealed class DynamoClientOptions
     public bool PreferFastestReplicaForWrites { get; set; }
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad field.</summary>
-    public void Validate()
+    public void Validate() => Validate(seedsRequired: true);
+
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> naming the first bad field; <paramref name="seedsRequired"/> false when the
+    /// client is given an Orleans client to fetch its first ring through.
+    /// </summary>
+    public void Validate(bool seedsRequired)
     {
-        if (Seeds is null || Seeds.Count == 0)
+        if (Seeds is null || (seedsRequired && Seeds.Count == 0))
             throw new ArgumentException($"{nameof(Seeds)}: at least one silo address is required, e.g. http://127.0.0.1:11111", nameof(Seeds));
         for (int i = 0; i < Seeds.Count; i++)
         {

@@ -38,7 +38,8 @@ public sealed class SiloRuntime : IAsyncDisposable
         _log = loggers.CreateLogger("OrleansDynamo.Silo");
         Name = options.EffectiveSiloName;
         Detector = detector ?? new PhiFailureDetector(options.FailureDetection.ToSettings(options.GossipIntervalMs), time);
-        var self = new MemberInfo(Name, options.AdvertisedGrpcAddress, string.IsNullOrWhiteSpace(options.Zone) ? null : options.Zone, options.Weight, options.AdvertisedHttpAddress);
+        var self = new MemberInfo(Name, options.AdvertisedGrpcAddress, string.IsNullOrWhiteSpace(options.Zone) ? null : options.Zone, options.Weight, options.AdvertisedHttpAddress,
+            options.AdvertisedGatewayAddress);
         Membership = new MembershipManager(
             new MembershipSettings(options.ClusterName, options.ClusterSecret, self, options.PartitionCount,
                 options.DefaultBucket.ToSettings(Core.Buckets.BucketSettings.DefaultName), peers ?? (() => []), options.AutoJoin,

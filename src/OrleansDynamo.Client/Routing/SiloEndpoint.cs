@@ -4,21 +4,86 @@ using OrleansDynamo.Protocol.Grpc;
 namespace OrleansDynamo.Client.Routing;
 
 /// <summary>
-/// One silo address as this client sees it: its gRPC channel and generated stub, and whether it was recently
-/// unreachable (judged locally from failed calls; shared by every ring snapshot that lists the address).
+/// One silo as this client sees it, known by its gRPC address: where its Orleans gateway is (from the ring, or asked
+/// of the silo once over gRPC), the Orleans client connected to that gateway (opened on first use, dropped after a
+/// transport failure), and whether it was recently unreachable (judged locally from failed calls; shared by every
+/// ring snapshot that lists the address).
 /// </summary>
-internal sealed class SiloEndpoint(string address, GrpcChannel channel) : IDisposable
+internal sealed class SiloEndpoint(string address, ConnectionSettings settings) : IAsyncDisposable
 {
+    private readonly object _lock = new();
     // TimeProvider timestamp until which the silo is skipped; 0 when it is not marked down.
     private long _downUntil;
+    private (string Gateway, string ClusterId)? _gateway;
+    private Task<GatewayConnection>? _connection;
+    private GrpcChannel? _channel;
+    private bool _disposed;
 
+    /// <summary>The silo's gRPC address (its identity in the ring).</summary>
     public string Address { get; } = address;
 
-    /// <summary>The channel to the silo (HTTP/2, its own connections).</summary>
-    public GrpcChannel Channel { get; } = channel;
+    /// <summary>True once the silo's gateway and cluster are known.</summary>
+    public bool HasGateway
+    {
+        get
+        {
+            lock (_lock) return _gateway is not null;
+        }
+    }
 
-    /// <summary>The generated client of <c>orleansdynamo.v1.Dynamo</c> on <see cref="Channel"/>.</summary>
-    public Dynamo.DynamoClient Stub { get; } = new(channel);
+    /// <summary>
+    /// Records where the silo's gateway is (from a ring); a different one than before drops the open connection.
+    /// An empty <paramref name="gateway"/> (a silo that did not record one) changes nothing.
+    /// </summary>
+    public void SetGateway(string gateway, string clusterId)
+    {
+        if (string.IsNullOrEmpty(gateway) || string.IsNullOrEmpty(clusterId)) return;
+        Task<GatewayConnection>? stale = null;
+        lock (_lock)
+        {
+            if (_gateway == (gateway, clusterId)) return;
+            _gateway = (gateway, clusterId);
+            (stale, _connection) = (_connection, null);
+        }
+        Close(stale);
+    }
+
+    /// <summary>
+    /// The Orleans connection to the silo's gateway, opened if there is none (one open at a time, shared by every
+    /// caller; the open is bounded by the connect timeout, not by one caller's token).
+    /// </summary>
+    public Task<GatewayConnection> ConnectAsync(CancellationToken cancellationToken)
+    {
+        Task<GatewayConnection> connection;
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var (gateway, clusterId) = _gateway ?? throw new InvalidOperationException($"the gateway of {Address} is not known yet");
+            if (_connection is null || _connection.IsFaulted || _connection.IsCanceled)
+                _connection = GatewayConnection.OpenAsync(gateway, clusterId, settings.ResponseTimeout, settings.ConnectTimeout, CancellationToken.None);
+            connection = _connection;
+        }
+        return connection.IsCompletedSuccessfully ? connection : connection.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>After a transport failure: closes the connection, so the next call opens a fresh one.</summary>
+    public void Disconnect()
+    {
+        Task<GatewayConnection>? stale;
+        lock (_lock) (stale, _connection) = (_connection, null);
+        Close(stale);
+    }
+
+    /// <summary>The gRPC client of the silo's client API, used only to ask a silo known by address where its gateway is.</summary>
+    public Dynamo.DynamoClient Bootstrap()
+    {
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _channel ??= SiloChannels.Create(Address, settings.ConnectTimeout, settings.MarkDown);
+            return new Dynamo.DynamoClient(_channel);
+        }
+    }
 
     public bool IsDown(long now)
     {
@@ -33,8 +98,43 @@ internal sealed class SiloEndpoint(string address, GrpcChannel channel) : IDispo
         if (Volatile.Read(ref _downUntil) != 0) Volatile.Write(ref _downUntil, 0);
     }
 
-    public void Dispose() => Channel.Dispose();
+    public async ValueTask DisposeAsync()
+    {
+        Task<GatewayConnection>? connection;
+        GrpcChannel? channel;
+        lock (_lock)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            (connection, _connection, channel, _channel) = (_connection, null, _channel, null);
+        }
+        channel?.Dispose();
+        if (connection is not null)
+        {
+            try
+            {
+                await (await connection.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // It never opened: nothing to close.
+            }
+        }
+    }
 
     /// <summary>The canonical form of an address, the key endpoints are shared under.</summary>
     public static string Normalize(string address) => address.Trim().TrimEnd('/');
+
+    private static void Close(Task<GatewayConnection>? connection)
+    {
+        if (connection is null) return;
+        _ = connection.ContinueWith(static t =>
+        {
+            if (t.IsCompletedSuccessfully) _ = t.Result.DisposeAsync().AsTask();
+            else _ = t.Exception;
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
 }
+
+/// <summary>How the client connects: the Orleans response timeout, the connect timeout, the mark-down period.</summary>
+internal sealed record ConnectionSettings(TimeSpan ResponseTimeout, TimeSpan ConnectTimeout, TimeSpan MarkDown);

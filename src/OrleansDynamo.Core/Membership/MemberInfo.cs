@@ -1,7 +1,11 @@
 namespace OrleansDynamo.Core.Membership;
 
-/// <summary>A silo as the cluster knows it: its unique name, where to call it, and placement hints.</summary>
-public sealed record MemberInfo(string Name, string Address, string? Zone = null, double Weight = 1.0, string? HttpAddress = null);
+/// <summary>
+/// A silo as the cluster knows it: its unique name, where to call it, and placement hints. <see cref="Address"/> is its
+/// client gRPC address, <see cref="HttpAddress"/> its dashboard and JSON API, <see cref="GatewayAddress"/> (host:port) its
+/// Orleans gateway, where the client SDK connects to have this silo coordinate.
+/// </summary>
+public sealed record MemberInfo(string Name, string Address, string? Zone = null, double Weight = 1.0, string? HttpAddress = null, string? GatewayAddress = null);
 
 /// <summary>Where a silo stands in the membership history. Values reach disk: only append.</summary>
 public enum MemberStatus

@@ -7,21 +7,23 @@ namespace OrleansDynamo.Core.Membership;
 /// <summary>
 /// Binary format of a membership history, for the metadata store and for gossip.
 /// <code>
-/// history v1 := 0x01 string cluster, varuint partitions, bucket default, varuint n, event*n
+/// history    := format string cluster, varuint partitions, bucket default, varuint n, event*n
 /// event      := varint lamport, string origin, byte kind, payload(kind)
 ///   Join: member   Leave/Left: string silo   Bucket: bucket
-/// member     := string name, string address, string zone, double weight (as int64 bits), string http
+/// member     := string name, string address, string zone, double weight (as int64 bits), string http, [v2] string gateway
 /// bucket     := string name, varuint n r w pr pw, byte policy, varuint maxValueBytes
 /// </code>
+/// Format 2 added the member's gateway; format 1 (written before) is still read, its members without one.
 /// </summary>
 public static class MembershipCodec
 {
     public const byte FormatV1 = 1;
+    public const byte FormatV2 = 2;
 
     public static byte[] Encode(MembershipHistory history)
     {
         var w = new FormatWriter(256);
-        w.Byte(FormatV1);
+        w.Byte(FormatV2);
         w.String(history.ClusterName);
         w.VarUInt((ulong)history.PartitionCount);
         WriteBucket(w, history.DefaultBucket);
@@ -40,6 +42,7 @@ public static class MembershipCodec
                     w.String(m.Zone ?? "");
                     w.VarInt(BitConverter.DoubleToInt64Bits(m.Weight));
                     w.String(m.HttpAddress ?? "");
+                    w.String(m.GatewayAddress ?? "");
                     break;
                 case MembershipEventKind.Leave:
                 case MembershipEventKind.Left:
@@ -57,7 +60,7 @@ public static class MembershipCodec
     {
         var r = new FormatReader(bytes, "membership history");
         byte format = r.Byte();
-        if (format != FormatV1) throw r.Fail($"has unknown format {format}");
+        if (format is not (FormatV1 or FormatV2)) throw r.Fail($"has unknown format {format}");
         string cluster = r.String(1024);
         int partitions = SmallInt(ref r);
         var defaultBucket = ReadBucket(ref r);
@@ -77,7 +80,9 @@ public static class MembershipCodec
                     string zone = r.String(1024);
                     double weight = BitConverter.Int64BitsToDouble(r.VarInt());
                     string http = r.String(4096);
-                    events.Add(MembershipEvent.Join(lamport, origin, new MemberInfo(name, address, zone.Length == 0 ? null : zone, weight, http.Length == 0 ? null : http)));
+                    string gateway = format >= FormatV2 ? r.String(4096) : "";
+                    events.Add(MembershipEvent.Join(lamport, origin,
+                        new MemberInfo(name, address, zone.Length == 0 ? null : zone, weight, http.Length == 0 ? null : http, gateway.Length == 0 ? null : gateway)));
                     break;
                 case MembershipEventKind.Leave:
                     events.Add(MembershipEvent.Leave(lamport, origin, r.String(1024)));

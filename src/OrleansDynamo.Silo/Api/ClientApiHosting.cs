@@ -12,8 +12,9 @@ public static class ClientApiHosting
     public const int MaxMessageBytes = 16 * 1024 * 1024;
 
     /// <summary>
-    /// Adds gRPC (<c>AddGrpc</c>), the <see cref="SiloApi"/> of the silo's <see cref="SiloRuntime"/>, the
-    /// <see cref="DynamoGrpcService"/> (one instance for every call) and its error mapping. Grpc.AspNetCore's own
+    /// Adds gRPC (<c>AddGrpc</c>), the <see cref="SiloApi"/> of the silo's <see cref="SiloRuntime"/>, its wire mapping
+    /// (<see cref="WireApi"/>, also behind the SDK's grain), the <see cref="DynamoGrpcService"/> (one instance for every
+    /// call) and its error mapping. Grpc.AspNetCore's own
     /// logs are kept to warnings: a refused request is the caller's answer, not a silo event.
     /// </summary>
     public static IServiceCollection AddClientApi(this IServiceCollection services)
@@ -27,6 +28,7 @@ public static class ClientApiHosting
         services.Configure<LoggerFilterOptions>(o => o.AddFilter("Grpc", LogLevel.Warning));
         services.AddSingleton<ClientApiErrorInterceptor>();
         services.AddSingleton(sp => new SiloApi(sp.GetRequiredService<SiloRuntime>()));
+        services.AddSingleton<WireApi>();
         services.AddSingleton<DynamoGrpcService>();
         return services;
     }

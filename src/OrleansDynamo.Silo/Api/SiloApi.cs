@@ -37,7 +37,7 @@ public sealed class SiloApi(SiloRuntime silo)
         }
         var owners = state.Ring is { } ring ? ring.Owners.Select(owner => index[owner]).ToImmutableArray() : [];
         return new RingSummary(state.ClusterName, state.Version, state.PartitionCount, members.ToImmutable(), owners,
-            [.. state.Buckets.Values], silo.Name);
+            [.. state.Buckets.Values], silo.Name, silo.Options.AdvertisedGatewayAddress);
     }
 
     /// <summary>This silo's status: every member it knows, its transfers, the hints it holds per target, its counters.</summary>
@@ -138,6 +138,7 @@ public sealed class SiloApi(SiloRuntime silo)
         var state = silo.Membership.State;
         int n = state.Buckets.TryGetValue(BucketSettings.DefaultName, out var bucket) ? bucket.N : 0;
         int replicas = state.Ring is { } ring && ring.FindMember(m.Name) is not null ? ring.PartitionsOf(m.Name, n).Count : 0;
-        return new(m.Name, m.Info.Address, m.Info.HttpAddress, m.Info.Zone, silo.StatusOf(m, showJoining: true), partitions, replicas);
+        return new(m.Name, m.Info.Address, m.Info.HttpAddress, m.Info.Zone, silo.StatusOf(m, showJoining: true), partitions, replicas,
+            m.Info.GatewayAddress);
     }
 }

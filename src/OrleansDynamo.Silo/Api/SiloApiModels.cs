@@ -10,15 +10,18 @@ namespace OrleansDynamo.Silo.Api;
 /// <paramref name="Partitions"/>: the ring positions (tokens) it owns.
 /// </summary>
 /// <summary><paramref name="Replicas"/>: partition replicas the silo holds, in the top N (the default bucket's) of a preference list.</summary>
-public sealed record MemberSummary(string Name, string GrpcAddress, string? HttpAddress, string? Zone, string Status, int Partitions, int Replicas = 0);
+/// <summary><paramref name="GatewayAddress"/>: host:port of its Orleans gateway, null when the ring does not record one.</summary>
+public sealed record MemberSummary(string Name, string GrpcAddress, string? HttpAddress, string? Zone, string Status, int Partitions, int Replicas = 0,
+    string? GatewayAddress = null);
 
 /// <summary>
 /// The ring a client routes by: the active members, the owner of each partition (an index into
-/// <see cref="Silos"/>), and the buckets. <see cref="Owners"/> is empty before the first ring.
+/// <see cref="Silos"/>), and the buckets. <see cref="Owners"/> is empty before the first ring. <see cref="AnsweredByGateway"/>
+/// is the answering silo's own gateway (it may not be in <see cref="Silos"/> yet: a silo that has not joined).
 /// </summary>
 public sealed record RingSummary(
     string ClusterName, long Version, int PartitionCount, ImmutableArray<MemberSummary> Silos, ImmutableArray<int> Owners,
-    ImmutableArray<BucketSettings> Buckets, string AnsweredBy);
+    ImmutableArray<BucketSettings> Buckets, string AnsweredBy, string? AnsweredByGateway = null);
 
 /// <summary>One silo's status: every member as it sees them, its partition transfers, hints waiting per target, its counters.</summary>
 public sealed record SiloStatusSnapshot(

@@ -1,3 +1,4 @@
+using OrleansDynamo.Protocol.Gateway;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -19,12 +20,9 @@ namespace OrleansDynamo.Silo.Hosting;
 /// </summary>
 public static class OrleansSilo
 {
-    /// <summary>Every silo of every cluster shares one service id: the ring's own data says which cluster a silo is in.</summary>
-    public const string ServiceId = "orleansdynamo";
-
     public static void Configure(ISiloBuilder silo, SiloOptions options, IPAddress address)
     {
-        silo.UseDynamoClustering(options.Clustering, new ClusterIdentity(options.ClusterName, ServiceId),
+        silo.UseDynamoClustering(options.Clustering, new ClusterIdentity(options.ClusterName, DynamoCluster.ServiceId),
             new SiloEndpoints(options.SiloPort, options.GatewayPort) { AdvertisedAddress = address });
         silo.Configure<Orleans.Configuration.SiloOptions>(o => o.SiloName = options.EffectiveSiloName);
         // Listen on the configured address only (never on every interface).

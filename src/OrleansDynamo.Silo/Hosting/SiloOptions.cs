@@ -106,6 +106,9 @@ public sealed class SiloOptions
 
     public string? AdvertisedHttpAddress => HttpPort > 0 ? $"http://{Host}:{HttpPort}" : null;
 
+    /// <summary>The Orleans gateway clients connect to (host:port), recorded in the ring with the silo.</summary>
+    public string? AdvertisedGatewayAddress => GatewayPort > 0 ? $"{Host}:{GatewayPort}" : null;
+
     public string EffectiveSiloName => string.IsNullOrWhiteSpace(SiloName) ? $"{Environment.MachineName.ToLowerInvariant()}-{GrpcPort}" : SiloName!;
 
     /// <summary>Every problem with the settings, each naming its field; empty when valid.</summary>

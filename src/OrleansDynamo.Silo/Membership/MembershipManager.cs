@@ -99,7 +99,9 @@ public sealed class MembershipManager
             Volatile.Write(ref _history, loaded);
             _log.LogInformation("Loaded membership: {Count} events, {Members} members", loaded.Events.Count, loaded.State.Members.Count);
             var me = loaded.State.Member(SiloName);
-            if (me is not null && me.Info.Address != _settings.Self.Address && me.Status == MemberStatus.Up)
+            // Restarted with other addresses (gRPC, HTTP or gateway): record them, so clients find this silo where it is now.
+            if (me is not null && me.Status == MemberStatus.Up && (me.Info.Address != _settings.Self.Address
+                || me.Info.HttpAddress != _settings.Self.HttpAddress || me.Info.GatewayAddress != _settings.Self.GatewayAddress))
                 await RecordNewAsync(lamport => MembershipEvent.Join(lamport, SiloName, _settings.Self), cancellationToken);
         }
         else if (_settings.AutoJoin)

@@ -22,6 +22,23 @@ public class MembershipCodecTests
     }
 
     [Fact]
+    public void A_member_gateway_round_trips_and_a_format_1_history_still_reads()
+    {
+        var h = new MembershipHistory("c", 16, MembershipGenerators.DefaultBucket)
+            .Add(MembershipEvent.Join(1, "a", new MemberInfo("a", "http://127.0.0.1:1", null, 1.0, "http://127.0.0.1:2", "127.0.0.1:3")));
+        var decoded = MembershipCodec.Decode(MembershipCodec.Encode(h));
+        Assert.Equal("127.0.0.1:3", decoded.State.Member("a")!.Info.GatewayAddress);
+
+        // Format 1, as silos wrote it before gateways were recorded: the same member without the trailing gateway string.
+        var v1 = new List<byte> { MembershipCodec.FormatV1 };
+        var v2 = MembershipCodec.Encode(h);
+        v1.AddRange(v2[1..^("127.0.0.1:3".Length + 1)]);
+        var old = MembershipCodec.Decode(v1.ToArray());
+        Assert.Equal("http://127.0.0.1:2", old.State.Member("a")!.Info.HttpAddress);
+        Assert.Null(old.State.Member("a")!.Info.GatewayAddress);
+    }
+
+    [Fact]
     public void An_unknown_event_kind_is_refused()
     {
         var h = new MembershipHistory("c", 16, MembershipGenerators.DefaultBucket).Add(MembershipEvent.Left(1, "a", "b"));

@@ -1,0 +1,85 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+using OrleansDynamo.Protocol.Gateway;
+
+namespace OrleansDynamo.Client.Routing;
+
+/// <summary>
+/// An Orleans client connected to one silo's gateway only: a call of <see cref="IDynamoApiGrain"/> (a stateless
+/// worker) through it runs on that silo, which coordinates it. One per silo the client sends to (an Orleans client
+/// with several gateways picks one by hashing the grain id, which would add a hop).
+/// </summary>
+internal sealed class GatewayConnection : IAsyncDisposable
+{
+    private readonly IHost _host;
+
+    private GatewayConnection(IHost host)
+    {
+        _host = host;
+        Api = host.Services.GetRequiredService<IClusterClient>().GetGrain<IDynamoApiGrain>(IDynamoApiGrain.Key);
+    }
+
+    /// <summary>The silo's client API.</summary>
+    public IDynamoApiGrain Api { get; }
+
+    /// <summary>
+    /// Connects to <paramref name="gateway"/> (host:port) of cluster <paramref name="clusterId"/>. Throws when the
+    /// gateway cannot be reached (the Orleans client does not retry: the router tries the next silo).
+    /// </summary>
+    public static async Task<GatewayConnection> OpenAsync(string gateway, string clusterId, TimeSpan responseTimeout, TimeSpan connectTimeout,
+        CancellationToken cancellationToken)
+    {
+        var endpoint = await ResolveAsync(gateway, cancellationToken).ConfigureAwait(false);
+        var host = new HostBuilder()
+            .UseOrleansClient(client =>
+            {
+                client.UseStaticClustering(endpoint);
+                client.Configure<ClusterOptions>(o =>
+                {
+                    o.ClusterId = clusterId;
+                    o.ServiceId = DynamoCluster.ServiceId;
+                });
+                client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = responseTimeout);
+                client.Configure<ConnectionOptions>(o => o.OpenConnectionTimeout = connectTimeout);
+            })
+            .Build();
+        try
+        {
+            await host.StartAsync(cancellationToken).ConfigureAwait(false);
+            return new GatewayConnection(host);
+        }
+        catch
+        {
+            host.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The gateway's IP endpoint: host:port with a literal address, or a DNS name (its first address).</summary>
+    private static async Task<IPEndPoint> ResolveAsync(string gateway, CancellationToken cancellationToken)
+    {
+        if (IPEndPoint.TryParse(gateway, out var parsed) && parsed.Port != 0) return parsed;
+        int colon = gateway.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(gateway.AsSpan(colon + 1), out int port) || port is < 1 or > 65535)
+            throw new DynamoException(DynamoErrorKind.Internal, $"the ring gives gateway '{gateway}', which is not host:port");
+        var addresses = await Dns.GetHostAddressesAsync(gateway[..colon], cancellationToken).ConfigureAwait(false);
+        if (addresses.Length == 0) throw DynamoException.Unavailable($"{gateway}: the host name has no address");
+        return new IPEndPoint(addresses[0], port);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await _host.StopAsync(stop.Token).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The gateway is gone or the stop timed out: the connection is closed below either way.
+        }
+        _host.Dispose();
+    }
+}

@@ -1,0 +1,125 @@
+using Google.Protobuf;
+using OrleansDynamo.Core.Buckets;
+using OrleansDynamo.Core.Versioning;
+using OrleansDynamo.Protocol.Grpc;
+using OrleansDynamo.Silo.Coordination;
+using WireSibling = OrleansDynamo.Protocol.Grpc.Sibling;
+
+namespace OrleansDynamo.Silo.Api;
+
+/// <summary>
+/// The client API's wire messages (generated from client.proto) mapped to and from <see cref="SiloApi"/> calls:
+/// one mapping for both ways in, the gRPC service (<see cref="DynamoGrpcService"/>) and the client SDK's grain
+/// (<see cref="Grains.DynamoApiGrain"/>). Generated types end here. Failures are <see cref="DynamoException"/>s.
+/// </summary>
+public sealed class WireApi(SiloApi api)
+{
+    public async Task<GetResponse> Get(GetRequest request, CancellationToken ct)
+    {
+        var outcome = await api.GetAsync(new GetCommand(request.Bucket, request.Key, (int)request.R, (int)request.Pr, (int)request.Hops), ct);
+        var response = new GetResponse
+        {
+            Found = outcome.Found,
+            Context = VersionCodec.EncodeContext(outcome.Context),
+            ReplicasAnswered = (uint)outcome.ReplicasAnswered,
+            Coordinator = outcome.Coordinator,
+            FastestReplica = outcome.FastestReplica ?? "",
+        };
+        foreach (var s in outcome.Siblings)
+        {
+            if (!s.Tombstone) response.Siblings.Add(ToWire(s));
+        }
+        return response;
+    }
+
+    public async Task<PutResponse> Put(PutRequest request, CancellationToken ct) =>
+        ToWire(await api.PutAsync(new PutCommand(request.Bucket, request.Key, request.Value.ToByteArray(), request.Context, false,
+            (int)request.W, (int)request.Pw, (int)request.Hops), ct));
+
+    public async Task<PutResponse> Delete(DeleteRequest request, CancellationToken ct) =>
+        ToWire(await api.PutAsync(new PutCommand(request.Bucket, request.Key, [], request.Context, true,
+            (int)request.W, (int)request.Pw, (int)request.Hops), ct));
+
+    public Task<RingInfo> GetRing(GetRingRequest request, CancellationToken ct)
+    {
+        var ring = api.Ring();
+        var info = new RingInfo { ClusterName = ring.ClusterName, Version = (ulong)ring.Version, PartitionCount = (uint)ring.PartitionCount, AnsweredBy = ring.AnsweredBy,
+            AnsweredByGateway = ring.AnsweredByGateway ?? "" };
+        foreach (var m in ring.Silos) info.Silos.Add(ToWire(m));
+        foreach (var owner in ring.Owners) info.Owners.Add((uint)owner);
+        foreach (var b in ring.Buckets) info.Buckets.Add(ToWire(b));
+        return Task.FromResult(info);
+    }
+
+    public async Task<StatusResponse> GetStatus(StatusRequest request, CancellationToken ct)
+    {
+        var status = await api.StatusAsync(ct);
+        var response = new StatusResponse { Silo = status.Silo };
+        foreach (var m in status.Silos) response.Silos.Add(ToWire(m));
+        foreach (var (target, n) in status.HintsWaiting) response.HintsWaiting[target] = Unsigned(n);
+        foreach (var (name, value) in status.Counters) response.Counters[name] = Unsigned(value);
+        foreach (var t in status.Transfers)
+        {
+            response.Transfers.Add(new TransferStatus { Partition = (uint)t.Partition, FromSilo = t.FromSilo, ToSilo = t.ToSilo, KeysSent = Unsigned(t.KeysSent), State = t.State });
+        }
+        return response;
+    }
+
+    public async Task<BucketInfo> CreateBucket(CreateBucketRequest request, CancellationToken ct)
+    {
+        var b = request.Bucket ?? throw DynamoException.Invalid("bucket settings are missing");
+        var settings = await api.CreateBucketAsync(new BucketRequest(b.Name, Signed(b.N), Signed(b.R), Signed(b.W), b.Policy, Signed(b.MaxValueBytes), Signed(b.Pr), Signed(b.Pw)),
+            ct);
+        return ToWire(settings);
+    }
+
+    public async Task<GetReplicasResponse> GetReplicas(GetReplicasRequest request, CancellationToken ct)
+    {
+        var report = await api.ReplicasAsync(request.Bucket, request.Key, ct);
+        var response = new GetReplicasResponse { Partition = (uint)report.Partition };
+        response.PreferenceList.AddRange(report.PreferenceList);
+        foreach (var r in report.Replicas)
+        {
+            var replica = new ReplicaSiblings { Silo = r.Silo, Reachable = r.Reachable, Found = r.Found, Error = r.Error ?? "" };
+            foreach (var s in r.Siblings) replica.Siblings.Add(ToWire(s));
+            response.Replicas.Add(replica);
+        }
+        return response;
+    }
+
+    public async Task<AdminResponse> Join(JoinRequest request, CancellationToken ct) =>
+        new() { Message = await api.JoinAsync(request.SiloAddress, request.SeedAddress, ct) };
+
+    public async Task<AdminResponse> Leave(LeaveRequest request, CancellationToken ct) =>
+        new() { Message = await api.LeaveAsync(request.SiloName, ct) };
+
+    public async Task<AdminResponse> Repair(RepairRequest request, CancellationToken ct) =>
+        new() { Message = (await api.RepairAsync(request.Partition, ct)).Describe() };
+
+    private static PutResponse ToWire(PutOutcome outcome) => new()
+    {
+        Context = VersionCodec.EncodeContext(outcome.Context), ReplicasAcked = (uint)outcome.ReplicasAcked, Coordinator = outcome.Coordinator,
+    };
+
+    private static SiloInfo ToWire(MemberSummary m) => new()
+    {
+        Name = m.Name, GrpcAddress = m.GrpcAddress, HttpAddress = m.HttpAddress ?? "", Zone = m.Zone ?? "", Status = m.Status, Partitions = (uint)m.Partitions,
+        Replicas = (uint)m.Replicas, GatewayAddress = m.GatewayAddress ?? "",
+    };
+
+    private static WireSibling ToWire(Core.Versioning.Sibling s) => new()
+    {
+        Value = UnsafeByteOperations.UnsafeWrap(s.Value), Deleted = s.Tombstone, TimestampMs = s.TimestampMs,
+    };
+
+    private static BucketInfo ToWire(BucketSettings b) => new()
+    {
+        Name = b.Name, N = (uint)b.N, R = (uint)b.R, W = (uint)b.W, Pr = (uint)b.PR, Pw = (uint)b.PW,
+        Policy = BucketSettings.PolicyName(b.Policy), MaxValueBytes = (uint)b.MaxValueBytes,
+    };
+
+    private static ulong Unsigned(long value) => (ulong)Math.Max(0, value);
+
+    /// <summary>A wire count as an int; values past int.MaxValue are capped (and then refused by validation where they matter).</summary>
+    private static int Signed(uint value) => (int)Math.Min(value, int.MaxValue);
+}

@@ -1,0 +1,89 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+using OrleansDynamo.Client;
+using OrleansDynamo.Protocol.Gateway;
+using OrleansDynamo.Silo.Diagnostics;
+using OrleansDynamo.TestingHost;
+using Xunit;
+
+namespace OrleansDynamo.Cluster.Tests;
+
+/// <summary>
+/// The client SDK on Microsoft.Orleans.Client: registered on <c>UseOrleansClient</c> it needs no seed and no gRPC, and
+/// each request enters the cluster through the gateway of the silo that coordinates it (no silo forwards).
+/// </summary>
+public sealed class OrleansClientTests
+{
+    [Fact]
+    public async Task A_client_on_UseOrleansClient_sends_each_request_to_its_coordinators_own_gateway()
+    {
+        await using var cluster = await TestCluster.StartAsync(new TestClusterOptions { Silos = 3 });
+        var entry = cluster.Silo("silo1");
+        using var host = new HostBuilder()
+            .UseOrleansClient(client =>
+            {
+                // One gateway only: the DynamoClient finds the others in the ring.
+                client.UseStaticClustering(new IPEndPoint(IPAddress.Loopback, entry.Options.GatewayPort));
+                client.Configure<ClusterOptions>(o =>
+                {
+                    o.ClusterId = entry.Options.ClusterName;
+                    o.ServiceId = DynamoCluster.ServiceId;
+                });
+                client.AddDynamoClient();
+            })
+            .Build();
+        await host.StartAsync();
+        var dynamo = host.Services.GetRequiredService<DynamoClient>();
+        Assert.Empty(dynamo.Seeds);
+
+        var keys = Enumerable.Range(0, 60).Select(i => $"orleans-{i}").ToList();
+        foreach (var k in keys) await dynamo.PutAsync(k, "v-" + k);
+        var coordinators = new HashSet<string>();
+        foreach (var k in keys)
+        {
+            var got = await dynamo.GetAsync(k);
+            Assert.Equal("v-" + k, Assert.Single(got.Siblings).ValueAsString);
+            // Client-driven coordination: the coordinator is the first silo of the key's preference list.
+            Assert.Equal(dynamo.CurrentRing!.PreferenceList("default", k)[0].Name, got.Coordinator);
+            coordinators.Add(got.Coordinator);
+        }
+        Assert.Equal(3, coordinators.Count);
+        Assert.All(cluster.Running, s => Assert.False(string.IsNullOrEmpty(dynamo.CurrentRing!.Silos.Single(r => r.Name == s.Name).GatewayAddress)));
+        // Each of the 120 requests entered at the silo that coordinated it.
+        Assert.Equal(0, cluster.Running.Sum(s => s.Runtime.Counters.Get(CounterNames.Forwarded)));
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task A_killed_coordinator_is_skipped_and_its_gateway_connection_opened_again_after_restart()
+    {
+        await using var cluster = await TestCluster.StartAsync(new TestClusterOptions { Silos = 3 });
+        await using var client = await cluster.CreateClientAsync(o => o.MarkDownDuration = TimeSpan.FromMilliseconds(300));
+        var ring = await client.RefreshRingAsync();
+        // A key coordinated by silo2 while it is up.
+        string key = Enumerable.Range(0, 1000).Select(i => $"k{i}").First(k => ring.PreferenceList("default", k)[0].Name == "silo2");
+        await client.PutAsync(key, "before");
+        Assert.Equal("silo2", (await client.GetAsync(key)).Coordinator);
+
+        await cluster.KillSiloAsync("silo2");
+        // The next silo of the preference list takes the request: the dead gateway is a transport failure, not an answer.
+        await client.PutAsync(key, "during", (await client.GetAsync(key)).Context);
+        Assert.NotEqual("silo2", (await client.GetAsync(key)).Coordinator);
+
+        await cluster.RestartSiloAsync("silo2");
+        await TestCluster.WaitUntilAsync(async () =>
+        {
+            try
+            {
+                return (await client.GetAsync(key)).Coordinator == "silo2";
+            }
+            catch (DynamoException)
+            {
+                return false;
+            }
+        }, TimeSpan.FromSeconds(30), "silo2 to coordinate its key again, through a new connection to its gateway");
+        Assert.Equal("during", Assert.Single((await client.GetAsync(key)).Siblings).ValueAsString);
+    }
+}
