@@ -33,7 +33,8 @@ public sealed class SiloRuntime : IAsyncDisposable
         Store = store;
         Transport = transport;
         Time = time;
-        Random = random;
+        // Hint backoff, exchange jitter and gossip peers draw from it on different threads.
+        Random = random as LockedRandom ?? new LockedRandom(random);
         Loggers = loggers;
         _log = loggers.CreateLogger("OrleansDynamo.Silo");
         Name = options.EffectiveSiloName;
@@ -44,7 +45,7 @@ public sealed class SiloRuntime : IAsyncDisposable
             new MembershipSettings(options.ClusterName, options.ClusterSecret, self, options.PartitionCount,
                 options.DefaultBucket.ToSettings(Core.Buckets.BucketSettings.DefaultName), peers ?? (() => []), options.AutoJoin,
                 TimeSpan.FromMilliseconds(options.GossipIntervalMs), TimeSpan.FromMilliseconds(options.ReplicaTimeoutMs)),
-            store.Metadata, transport, Detector, random, loggers.CreateLogger("OrleansDynamo.Membership"));
+            store.Metadata, transport, Detector, Random, Counters, loggers.CreateLogger("OrleansDynamo.Membership"));
         Replicas = new PartitionReplicas(Name, store, time, options.MaxClockEntries, TimeSpan.FromMilliseconds(options.GrainIdleTimeoutMs));
         Coordinator = new RequestCoordinator(Name, Membership, Detector, Replicas, transport, store, time, Counters,
             new CoordinatorSettings(TimeSpan.FromMilliseconds(options.RequestTimeoutMs), TimeSpan.FromMilliseconds(options.ReplicaTimeoutMs)),
@@ -93,6 +94,7 @@ public sealed class SiloRuntime : IAsyncDisposable
 
     public TimeProvider Time { get; }
 
+    /// <summary>Jitter and random choices of this silo; safe to share between threads (<see cref="LockedRandom"/>).</summary>
     public Random Random { get; }
 
     public ILoggerFactory Loggers { get; }

@@ -28,18 +28,32 @@ public sealed class MembershipHistory
         if (string.IsNullOrWhiteSpace(clusterName)) throw new ArgumentException("cluster name must not be empty", nameof(clusterName));
         if (partitionCount < 1 || (partitionCount & (partitionCount - 1)) != 0)
             throw new ArgumentException($"partition count must be a power of two, got {partitionCount}", nameof(partitionCount));
+        if (defaultBucket.Validate() is { } badBucket) throw new ArgumentException($"default bucket: {badBucket}", nameof(defaultBucket));
         ClusterName = clusterName;
         PartitionCount = partitionCount;
         DefaultBucket = defaultBucket;
         var builder = ImmutableSortedSet.CreateBuilder(EventOrder.Instance);
+        List<RefusedEvent>? refused = null;
         foreach (var e in events ?? [])
         {
+            if (e.Problem() is { } problem)
+            {
+                (refused ??= []).Add(new RefusedEvent(e, problem));
+                continue;
+            }
             if (builder.TryGetValue(e, out var existing) && !existing.Equals(e))
                 throw new ArgumentException($"two different events share the id {e.Lamport}@{e.Origin}", nameof(events));
             builder.Add(e);
         }
         Events = builder.ToImmutable();
+        Refused = refused ?? [];
     }
+
+    /// <summary>
+    /// Events given to the constructor (from disk or from a peer) that may not enter a history, with why; they were
+    /// left out, and everything else taken. Empty for a history built by merging or adding.
+    /// </summary>
+    public IReadOnlyList<RefusedEvent> Refused { get; } = [];
 
     private MembershipHistory(MembershipHistory template, ImmutableSortedSet<MembershipEvent> events)
     {
@@ -69,7 +83,12 @@ public sealed class MembershipHistory
     private static ulong Mix(ulong h, ulong v) => (h ^ v) * 1099511628211UL;
 
     /// <summary>Adds one event (idempotent).</summary>
-    public MembershipHistory Add(MembershipEvent e) => Events.Contains(e) ? this : new MembershipHistory(this, Events.Add(e));
+    /// <exception cref="ArgumentException">The event may not enter a history (<see cref="MembershipEvent.Problem"/>).</exception>
+    public MembershipHistory Add(MembershipEvent e)
+    {
+        if (e.Problem() is { } problem) throw new ArgumentException($"membership event {e} refused: {problem}", nameof(e));
+        return Events.Contains(e) ? this : new MembershipHistory(this, Events.Add(e));
+    }
 
     /// <summary>Set union of two histories of the same cluster.</summary>
     public MembershipHistory Merge(MembershipHistory other)
@@ -142,3 +161,9 @@ public sealed class MembershipHistory
 
 /// <summary>Event count and an order-sensitive hash of event ids.</summary>
 public readonly record struct HistoryDigest(int Count, ulong Hash);
+
+/// <summary>A membership event left out of a history, and why.</summary>
+public sealed record RefusedEvent(MembershipEvent Event, string Reason)
+{
+    public override string ToString() => $"{Event}: {Reason}";
+}

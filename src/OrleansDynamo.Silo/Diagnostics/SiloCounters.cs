@@ -36,4 +36,5 @@ public static class CounterNames
     public const string HintsDropped = "hints_dropped";
     public const string QuorumFailures = "quorum_failures";
     public const string InvalidRequests = "invalid_requests";
+    public const string MembershipEventsRefused = "membership_events_refused";
 }

@@ -1,3 +1,4 @@
+using OrleansDynamo.Silo.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Logging;
@@ -45,8 +46,12 @@ public sealed class MembershipManager
     private string? _lastRefusal;
     private long _refusals;
 
-    public MembershipManager(MembershipSettings settings, IMetadataStore metadata, ISiloTransport transport, IFailureDetector detector, Random random, ILogger log)
+    private readonly SiloCounters _counters;
+
+    public MembershipManager(MembershipSettings settings, IMetadataStore metadata, ISiloTransport transport, IFailureDetector detector, Random random,
+        SiloCounters counters, ILogger log)
     {
+        _counters = counters;
         _settings = settings;
         _metadata = metadata;
         _transport = transport;
@@ -89,7 +94,7 @@ public sealed class MembershipManager
         var stored = await _metadata.GetAsync(MetadataKey, cancellationToken);
         if (stored is not null)
         {
-            var loaded = MembershipCodec.Decode(stored);
+            var loaded = Decode(stored, "this silo's data directory");
             if (loaded.ClusterName != _settings.ClusterName)
                 throw new DynamoException(DynamoErrorKind.FailedPrecondition,
                     $"the data directory belongs to cluster '{loaded.ClusterName}', but this silo is configured for cluster '{_settings.ClusterName}'");
@@ -187,8 +192,7 @@ public sealed class MembershipManager
     {
         var peers = State.Active.Where(m => m.Name != SiloName && _detector.IsReachable(m.Name)).Select(m => m.Name).ToList();
         if (peers.Count == 0) return;
-        string target;
-        lock (_random) target = peers[_random.Next(peers.Count)];
+        string target = peers[_random.Next(peers.Count)];
         _ = GossipWithAsync(target, cancellationToken);
     }
 
@@ -289,7 +293,7 @@ public sealed class MembershipManager
         {
             var response = await _transport.SendAsync(target, request, _settings.CallTimeout, cancellationToken);
             _detector.ReportHeartbeat(response.Silo);
-            if (response.History is not null) await MergeAsync(MembershipCodec.Decode(response.History), cancellationToken);
+            if (response.History is not null) await MergeAsync(Decode(response.History, response.Silo), cancellationToken);
             return true;
         }
         catch (DynamoException e) when (e.Kind == DynamoErrorKind.FailedPrecondition)
@@ -321,7 +325,7 @@ public sealed class MembershipManager
         _detector.ReportHeartbeat(request.FromSilo);
         if (request.History is not null && request.Digest != History.Digest)
         {
-            var theirs = MembershipCodec.Decode(request.History);
+            var theirs = Decode(request.History, request.FromSilo);
             if (theirs.PartitionCount != _settings.PartitionCount)
                 throw new DynamoException(DynamoErrorKind.FailedPrecondition,
                     $"silo '{request.FromSilo}' uses {theirs.PartitionCount} partitions, this cluster {_settings.PartitionCount}");
@@ -329,6 +333,21 @@ public sealed class MembershipManager
         }
         var mine = History;
         return new GossipResponse(SiloName, mine.Digest, mine.Digest == request.Digest ? null : MembershipCodec.Encode(mine));
+    }
+
+    /// <summary>
+    /// A history from disk or a peer. Events that may not enter a history (a weight of NaN, a bad address, ...) were
+    /// left out by the decoder: each is logged and counted here, and the rest is used.
+    /// </summary>
+    private MembershipHistory Decode(byte[] bytes, string from)
+    {
+        var history = MembershipCodec.Decode(bytes);
+        foreach (var refused in history.Refused)
+        {
+            _counters.Add(CounterNames.MembershipEventsRefused);
+            _log.LogWarning("Refused membership event {Event} from {From}: {Reason}", refused.Event, from, refused.Reason);
+        }
+        return history;
     }
 
     private static string Proof(string? secret) =>
