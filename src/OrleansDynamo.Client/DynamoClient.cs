@@ -70,7 +70,7 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
         // The Orleans client's own response timeout only backs up the request timeout (a cancelled call).
         var responseTimeout = options.RequestTimeout == Timeout.InfiniteTimeSpan ? TimeSpan.FromDays(1) : options.RequestTimeout + TimeSpan.FromSeconds(1);
         _connection = new ConnectionSettings(responseTimeout, options.ConnectTimeout == Timeout.InfiniteTimeSpan ? TimeSpan.FromMinutes(1) : options.ConnectTimeout,
-            options.MarkDownDuration);
+            options.MarkDownDuration, options.ClientCertificate, options.Authority);
 
         var seeds = new List<string>(options.Seeds.Count);
         var seedEndpoints = new List<SiloEndpoint>(options.Seeds.Count);

@@ -55,6 +55,15 @@ public sealed class DynamoClientOptions
     /// </summary>
     public bool PreferFastestReplicaForWrites { get; set; }
 
+    /// <summary>
+    /// For a cluster with TLS on: this client's certificate (with its private key), issued by the cluster's authority,
+    /// presented to every silo (Orleans gateways and the gRPC API). Set together with <see cref="Authority"/>.
+    /// </summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? ClientCertificate { get; set; }
+
+    /// <summary>The cluster's authority: the only issuer whose silo certificates this client trusts.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? Authority { get; set; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad field.</summary>
     public void Validate() => Validate(seedsRequired: true);
 
@@ -79,6 +88,10 @@ public sealed class DynamoClientOptions
             throw new ArgumentException($"{nameof(MarkDownDuration)}: must not be negative, got {MarkDownDuration}", nameof(MarkDownDuration));
         if (ConnectTimeout <= TimeSpan.Zero && ConnectTimeout != Timeout.InfiniteTimeSpan)
             throw new ArgumentException($"{nameof(ConnectTimeout)}: must be positive or infinite, got {ConnectTimeout}", nameof(ConnectTimeout));
+        if ((ClientCertificate is null) != (Authority is null))
+            throw new ArgumentException($"{nameof(ClientCertificate)} and {nameof(Authority)}: give both for a TLS cluster, or neither", ClientCertificate is null ? nameof(ClientCertificate) : nameof(Authority));
+        if (ClientCertificate is { HasPrivateKey: false })
+            throw new ArgumentException($"{nameof(ClientCertificate)}: the certificate's private key is missing", nameof(ClientCertificate));
         if (!Enum.IsDefined(Coordination))
             throw new ArgumentException($"{nameof(Coordination)}: unknown mode {(int)Coordination}", nameof(Coordination));
     }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
 using OrleansDynamo.Client;
 using OrleansDynamo.Core.Keys;
@@ -68,6 +69,13 @@ public sealed class TestCluster : IAsyncDisposable
         await StartSiloAsync(silo, cancellationToken);
         return silo;
     }
+
+    /// <summary>
+    /// A silo process that is not one of this cluster's (a stranger trying to join with other settings), built and not
+    /// started, with the test cluster's fatal-error handling: when Orleans declares it dead it stops, not the test process.
+    /// </summary>
+    public WebApplication BuildStranger(SiloOptions options) =>
+        SiloHost.Build(options, logging: l => l.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(Options.LogLevel), hooks: HooksFor(new TestSilo(options)));
 
     private SiloOptions NewOptions(int index)
     {

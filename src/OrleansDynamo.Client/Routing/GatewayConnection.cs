@@ -25,11 +25,10 @@ internal sealed class GatewayConnection : IAsyncDisposable
     public IDynamoApiGrain Api { get; }
 
     /// <summary>
-    /// Connects to <paramref name="gateway"/> (host:port) of cluster <paramref name="clusterId"/>. Throws when the
-    /// gateway cannot be reached (the Orleans client does not retry: the router tries the next silo).
+    /// Connects to <paramref name="gateway"/> (host:port) of cluster <paramref name="clusterId"/>, over mutual TLS when
+    /// <paramref name="settings"/> has a certificate. Throws when the gateway cannot be reached or refuses this client (the Orleans client does not retry: the router tries the next silo).
     /// </summary>
-    public static async Task<GatewayConnection> OpenAsync(string gateway, string clusterId, TimeSpan responseTimeout, TimeSpan connectTimeout,
-        CancellationToken cancellationToken)
+    public static async Task<GatewayConnection> OpenAsync(string gateway, string clusterId, ConnectionSettings settings, CancellationToken cancellationToken)
     {
         var endpoint = await ResolveAsync(gateway, cancellationToken).ConfigureAwait(false);
         var host = new HostBuilder()
@@ -41,8 +40,18 @@ internal sealed class GatewayConnection : IAsyncDisposable
                     o.ClusterId = clusterId;
                     o.ServiceId = DynamoCluster.ServiceId;
                 });
-                client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = responseTimeout);
-                client.Configure<ConnectionOptions>(o => o.OpenConnectionTimeout = connectTimeout);
+                client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = settings.ResponseTimeout);
+                client.Configure<ConnectionOptions>(o => o.OpenConnectionTimeout = settings.ConnectTimeout);
+                if (settings.Certificate is { } certificate)
+                {
+                    // Mutual TLS: the gateway sees this client's certificate; the client accepts only a silo the
+                    // cluster's authority issued.
+                    client.UseTls(certificate, o =>
+                    {
+                        o.RemoteCertificateMode = Orleans.Connections.Security.RemoteCertificateMode.RequireCertificate;
+                        o.RemoteCertificateValidation = (silo, _, _) => settings.Trusts(silo);
+                    });
+                }
             })
             .Build();
         try

@@ -23,12 +23,13 @@ internal static class SiloChannels
 
     /// <summary>
     /// A channel to <paramref name="address"/> (http:// is HTTP/2 cleartext with prior knowledge, as every gRPC
-    /// client speaks it). A connect may take <paramref name="connectTimeout"/>; after failed connects the channel
+    /// client speaks it; https:// presents the client's certificate and trusts only the cluster's authority). A connect may take <paramref name="connectTimeout"/>; after failed connects the channel
     /// waits at most <paramref name="markDown"/> before connecting again, so a silo the router tries again after
     /// its mark-down is connected to at once.
     /// </summary>
-    public static GrpcChannel Create(string address, TimeSpan connectTimeout, TimeSpan markDown)
+    public static GrpcChannel Create(string address, ConnectionSettings settings)
     {
+        var (connectTimeout, markDown) = (settings.ConnectTimeout, settings.MarkDown);
         var handler = new SocketsHttpHandler
         {
             EnableMultipleHttp2Connections = true,
@@ -42,6 +43,11 @@ internal static class SiloChannels
             AllowAutoRedirect = false,
             AutomaticDecompression = DecompressionMethods.None,
         };
+        if (settings.Certificate is not null)
+        {
+            handler.SslOptions.ClientCertificates = [settings.Certificate];
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) => settings.Trusts(certificate);
+        }
         return GrpcChannel.ForAddress(address, new GrpcChannelOptions
         {
             HttpHandler = handler,

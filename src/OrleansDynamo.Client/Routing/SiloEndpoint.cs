@@ -1,4 +1,6 @@
+using System.Security.Cryptography.X509Certificates;
 using Grpc.Net.Client;
+using OrleansDynamo.Protocol.Security;
 using OrleansDynamo.Protocol.Grpc;
 
 namespace OrleansDynamo.Client.Routing;
@@ -60,7 +62,7 @@ internal sealed class SiloEndpoint(string address, ConnectionSettings settings) 
             ObjectDisposedException.ThrowIf(_disposed, this);
             var (gateway, clusterId) = _gateway ?? throw new InvalidOperationException($"the gateway of {Address} is not known yet");
             if (_connection is null || _connection.IsFaulted || _connection.IsCanceled)
-                _connection = GatewayConnection.OpenAsync(gateway, clusterId, settings.ResponseTimeout, settings.ConnectTimeout, CancellationToken.None);
+                _connection = GatewayConnection.OpenAsync(gateway, clusterId, settings, CancellationToken.None);
             connection = _connection;
         }
         return connection.IsCompletedSuccessfully ? connection : connection.WaitAsync(cancellationToken);
@@ -80,7 +82,7 @@ internal sealed class SiloEndpoint(string address, ConnectionSettings settings) 
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            _channel ??= SiloChannels.Create(Address, settings.ConnectTimeout, settings.MarkDown);
+            _channel ??= SiloChannels.Create(Address, settings);
             return new Dynamo.DynamoClient(_channel);
         }
     }
@@ -136,5 +138,14 @@ internal sealed class SiloEndpoint(string address, ConnectionSettings settings) 
     }
 }
 
-/// <summary>How the client connects: the Orleans response timeout, the connect timeout, the mark-down period.</summary>
-internal sealed record ConnectionSettings(TimeSpan ResponseTimeout, TimeSpan ConnectTimeout, TimeSpan MarkDown);
+/// <summary>
+/// How the client connects: the Orleans response timeout, the connect timeout, the mark-down period, and for a TLS
+/// cluster its certificate and the cluster's authority.
+/// </summary>
+internal sealed record ConnectionSettings(TimeSpan ResponseTimeout, TimeSpan ConnectTimeout, TimeSpan MarkDown,
+    X509Certificate2? Certificate = null, X509Certificate2? Authority = null)
+{
+    /// <summary>True for a silo certificate issued by the cluster's authority.</summary>
+    public bool Trusts(X509Certificate? silo) =>
+        Authority is not null && silo is X509Certificate2 certificate && ClusterCertificates.IsIssuedBy(certificate, Authority, CertificateRole.Silo);
+}

@@ -80,10 +80,23 @@ public sealed class MetricsFeature : ISiloFeature, IRequestObserver, IDisposable
     public double OutOfBalanceFraction() => MetricsStatsBuilder.OutOfBalanceFraction(Loads().Values.ToList(), _options.OutOfBalanceThreshold);
 
     /// <summary>The client for peers' HTTP APIs, made on first use (a simulated cluster never makes one).</summary>
-    public HttpClient Http => LazyInitializer.EnsureInitialized(ref _http, () => new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) })
+    public HttpClient Http => LazyInitializer.EnsureInitialized(ref _http, () => new HttpClient(PeerHandler())
     {
         Timeout = TimeSpan.FromMilliseconds(_options.PeerTimeoutMs),
     });
+
+    /// <summary>With TLS on, peers are called with this silo's certificate and trusted only if the cluster's authority issued theirs.</summary>
+    private SocketsHttpHandler PeerHandler()
+    {
+        var handler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) };
+        if (_silo.Options.Tls.Load() is { } tls)
+        {
+            handler.SslOptions.ClientCertificates = [tls.Certificate];
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+                certificate is System.Security.Cryptography.X509Certificates.X509Certificate2 peer && tls.Trusts(peer, Protocol.Security.CertificateRole.Silo);
+        }
+        return handler;
+    }
 
     public void Install(SiloRuntime silo)
     {

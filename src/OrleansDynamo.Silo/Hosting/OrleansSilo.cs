@@ -1,4 +1,5 @@
 using OrleansDynamo.Protocol.Gateway;
+using OrleansDynamo.Silo.Security;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -20,8 +21,19 @@ namespace OrleansDynamo.Silo.Hosting;
 /// </summary>
 public static class OrleansSilo
 {
-    public static void Configure(ISiloBuilder silo, SiloOptions options, IPAddress address)
+    public static void Configure(ISiloBuilder silo, SiloOptions options, IPAddress address, ClusterTls? tls = null)
     {
+        if (tls is not null)
+        {
+            // Mutual TLS on the silo-to-silo and gateway connections: each side presents its certificate, and only a
+            // certificate the cluster's authority issued is accepted, before any message is read.
+            silo.UseTls(tls.Certificate, o =>
+            {
+                o.RemoteCertificateMode = Orleans.Connections.Security.RemoteCertificateMode.RequireCertificate;
+                o.ClientCertificateMode = Orleans.Connections.Security.RemoteCertificateMode.RequireCertificate;
+                o.RemoteCertificateValidation = (certificate, _, _) => tls.Trusts(certificate);
+            });
+        }
         silo.UseDynamoClustering(options.Clustering, new ClusterIdentity(options.ClusterName, DynamoCluster.ServiceId),
             new SiloEndpoints(options.SiloPort, options.GatewayPort) { AdvertisedAddress = address });
         silo.Configure<Orleans.Configuration.SiloOptions>(o => o.SiloName = options.EffectiveSiloName);

@@ -12,6 +12,8 @@ using Orleans;
 using Orleans.Hosting;
 using Orleans.Runtime;
 using OrleansDynamo.Silo.Membership;
+using OrleansDynamo.Silo.Security;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using OrleansDynamo.Storage;
 
 namespace OrleansDynamo.Silo.Hosting;
@@ -77,28 +79,65 @@ public static class SiloHost
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Orleans.", LogLevel.Warning);
         var ip = IPAddress.Parse(options.Host == "localhost" ? "127.0.0.1" : options.Host);
+        ClusterTls? tls;
+        try
+        {
+            tls = options.Tls.Load();
+        }
+        catch (ArgumentException e)
+        {
+            throw new SiloConfigurationException("invalid silo settings: " + e.Message);
+        }
         builder.WebHost.ConfigureKestrel(k =>
         {
-            k.Listen(ip, options.GrpcPort, l => l.Protocols = HttpProtocols.Http2);
-            if (options.HttpPort > 0) k.Listen(ip, options.HttpPort, l => l.Protocols = HttpProtocols.Http1);
+            k.Listen(ip, options.GrpcPort, l =>
+            {
+                l.Protocols = HttpProtocols.Http2;
+                if (tls is not null) l.UseHttps(ClusterHttps(tls));
+            });
+            if (options.HttpPort > 0)
+            {
+                k.Listen(ip, options.HttpPort, l =>
+                {
+                    l.Protocols = HttpProtocols.Http1;
+                    if (tls is not null) l.UseHttps(ClusterHttps(tls));
+                });
+            }
             k.Limits.Http2.MaxStreamsPerConnection = 1024;
         });
+        if (tls is not null) builder.Services.AddSingleton(tls);
         builder.Services.AddRouting();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddClientApi();
         builder.Services.AddSingleton(sp => CreateRuntime(options, sp, hooks));
         builder.UseOrleans(silo =>
         {
-            OrleansSilo.Configure(silo, options, ip);
+            OrleansSilo.Configure(silo, options, ip, tls);
             hooks?.ConfigureOrleans?.Invoke(silo);
         });
 
         var app = builder.Build();
+        if (tls is null && !Security.TlsOptions.IsLoopback(options.Host))
+            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("OrleansDynamo.Silo").LogWarning(
+                "TLS is off and the silo listens on {Host}: anyone who can reach its ports can call it ({Setting} is true)", options.Host,
+                Security.TlsOptions.Section + ":AllowPlaintextOnNetwork");
         var runtime = app.Services.GetRequiredService<SiloRuntime>();
         app.MapClientApi();
         foreach (var map in runtime.EndpointMappers) map(app);
         return app;
     }
+
+    /// <summary>
+    /// HTTPS for the gRPC API and the HTTP endpoints: the silo's certificate, and a client certificate issued by the
+    /// cluster's authority required of every caller (silos, the SDK, the CLI, a browser on the dashboard).
+    /// </summary>
+    private static HttpsConnectionAdapterOptions ClusterHttps(ClusterTls tls) => new()
+    {
+        ServerCertificate = tls.Certificate,
+        ClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.RequireCertificate,
+        ClientCertificateValidation = (certificate, _, _) => tls.Trusts(certificate),
+        CheckCertificateRevocation = false,
+    };
 
     /// <summary>
     /// The Dynamo logic of this silo over its Orleans adapters: silo-to-silo calls are grain calls, liveness

@@ -102,9 +102,14 @@ public sealed class SiloOptions
     /// <summary>Dashboard, JSON API and metrics: stats window, load-balance threshold, refresh intervals.</summary>
     public Dashboard.DashboardOptions Dashboard { get; set; } = new();
 
-    public string AdvertisedGrpcAddress => $"http://{Host}:{GrpcPort}";
+    /// <summary>Mutual TLS on every listener (<see cref="Security.TlsOptions"/>); off by default, and then only loopback is allowed.</summary>
+    public Security.TlsOptions Tls { get; set; } = new();
 
-    public string? AdvertisedHttpAddress => HttpPort > 0 ? $"http://{Host}:{HttpPort}" : null;
+    private string Scheme => Tls.Enabled ? "https" : "http";
+
+    public string AdvertisedGrpcAddress => $"{Scheme}://{Host}:{GrpcPort}";
+
+    public string? AdvertisedHttpAddress => HttpPort > 0 ? $"{Scheme}://{Host}:{HttpPort}" : null;
 
     /// <summary>The Orleans gateway clients connect to (host:port), recorded in the ring with the silo.</summary>
     public string? AdvertisedGatewayAddress => GatewayPort > 0 ? $"{Host}:{GatewayPort}" : null;
@@ -116,6 +121,9 @@ public sealed class SiloOptions
     {
         var errors = new List<string>();
         if (string.IsNullOrWhiteSpace(ClusterName)) errors.Add("Silo:ClusterName must not be empty");
+        if (Host != "localhost" && !System.Net.IPAddress.TryParse(Host, out _))
+            errors.Add($"Silo:Host '{Host}' is not an IP address (or localhost): a silo listens on one address of this machine");
+        else errors.AddRange(Tls.Validate(Host));
         if (SiloName is not null && (SiloName.Length == 0 || SiloName.Length > 128 || SiloName.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))))
             errors.Add($"Silo:SiloName '{SiloName}' must be 1-128 characters without spaces");
         if (!(Weight > 0 && Weight <= 1000)) errors.Add($"Silo:Weight must be in (0, 1000], got {Weight}");

@@ -1,0 +1,152 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+using Orleans.Runtime;
+using OrleansDynamo.Client;
+using OrleansDynamo.Protocol.Gateway;
+using OrleansDynamo.Protocol.Security;
+using OrleansDynamo.Silo.Hosting;
+using SiloOptions = OrleansDynamo.Silo.Hosting.SiloOptions;
+using OrleansDynamo.TestingHost;
+using Xunit;
+
+namespace OrleansDynamo.Cluster.Tests;
+
+/// <summary>
+/// Issue 15: mutual TLS. A cluster's silos trust only certificates its authority issued: a client without one, or
+/// with another authority's, gets nothing; a silo with another authority's certificate, or none, cannot join.
+/// </summary>
+public sealed class TlsClusterTests : IDisposable
+{
+    private static readonly TimeSpan Validity = TimeSpan.FromDays(1);
+    private readonly string _dir = Directory.CreateTempSubdirectory("od-tls-").FullName;
+    private readonly X509Certificate2 _authority = ClusterCertificates.CreateAuthority("dev", Validity);
+    private readonly X509Certificate2 _otherAuthority = ClusterCertificates.CreateAuthority("other", Validity);
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    /// <summary>Writes a silo certificate of <paramref name="authority"/> and returns the TLS settings naming it.</summary>
+    private Silo.Security.TlsOptions SiloTls(string name, X509Certificate2 authority)
+    {
+        string cert = Path.Combine(_dir, $"{name}-{authority.Thumbprint[..8]}.pem"), key = Path.ChangeExtension(cert, ".key");
+        string ca = Path.Combine(_dir, $"ca-{authority.Thumbprint[..8]}.pem");
+        ClusterCertificates.WritePem(ClusterCertificates.Issue(authority, name, CertificateRole.Silo, ["127.0.0.1", "localhost"], Validity), cert, key);
+        ClusterCertificates.WritePem(authority, ca, null);
+        return new Silo.Security.TlsOptions { CertificateFile = cert, KeyFile = key, AuthorityFile = ca };
+    }
+
+    private X509Certificate2 ClientCertificate(X509Certificate2 authority) =>
+        ClusterCertificates.Issue(authority, "app", CertificateRole.Client, [], Validity);
+
+    private Task<TestCluster> StartTlsClusterAsync(int silos) =>
+        TestCluster.StartAsync(new TestClusterOptions { Silos = silos, Configure = (i, o) => o.Tls = SiloTls($"silo{i}", _authority) });
+
+    [Fact]
+    public async Task A_client_with_the_clusters_certificate_is_served_and_one_without_or_with_another_authoritys_gets_nothing()
+    {
+        await using var cluster = await StartTlsClusterAsync(3);
+        Assert.StartsWith("https://", cluster[0].GrpcAddress);
+
+        await using (var client = await cluster.CreateClientAsync(o => (o.ClientCertificate, o.Authority) = (ClientCertificate(_authority), _authority)))
+        {
+            await client.PutAsync("tls", "secret");
+            Assert.Equal("secret", Assert.Single((await client.GetAsync("tls")).Siblings).ValueAsString);
+        }
+
+        // A client that trusts the cluster but presents another authority's certificate is refused by every silo.
+        var stranger = await Assert.ThrowsAsync<DynamoException>(() =>
+            cluster.CreateClientAsync(o => (o.ClientCertificate, o.Authority) = (ClientCertificate(_otherAuthority), _authority)));
+        Assert.Equal(DynamoErrorKind.Unavailable, stranger.Kind);
+
+        // A gRPC caller without a certificate (that would accept any server) is refused at the handshake.
+        var handler = new SocketsHttpHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+        using (var channel = Grpc.Net.Client.GrpcChannel.ForAddress(cluster[0].GrpcAddress, new Grpc.Net.Client.GrpcChannelOptions { HttpHandler = handler }))
+        {
+            await Assert.ThrowsAsync<Grpc.Core.RpcException>(async () =>
+                await new Protocol.Grpc.Dynamo.DynamoClient(channel).GetRingAsync(new Protocol.Grpc.GetRingRequest(), deadline: DateTime.UtcNow.AddSeconds(10)));
+        }
+
+        // Straight to a gateway with a plaintext Orleans client: the connection is refused before any grain call.
+        using var plaintext = new HostBuilder()
+            .UseOrleansClient(c =>
+            {
+                c.UseStaticClustering(new IPEndPoint(IPAddress.Loopback, cluster[1].Options.GatewayPort));
+                c.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (cluster[1].Options.ClusterName, DynamoCluster.ServiceId));
+            })
+            .Build();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            await plaintext.StartAsync(deadline.Token);
+            await plaintext.Services.GetRequiredService<IClusterClient>().GetGrain<IDynamoApiGrain>(IDynamoApiGrain.Key)
+                .GetRing(new Protocol.Grpc.GetRingRequest(), deadline.Token);
+        });
+
+        await using var owner = await cluster.CreateClientAsync(o => (o.ClientCertificate, o.Authority) = (ClientCertificate(_authority), _authority));
+        Assert.Equal("secret", Assert.Single((await owner.GetAsync("tls")).Siblings).ValueAsString);
+    }
+
+    [Fact]
+    public async Task A_silo_with_another_authoritys_certificate_or_none_cannot_join_a_TLS_cluster()
+    {
+        await using var cluster = await StartTlsClusterAsync(2);
+        var template = cluster[1].Options;
+        foreach (var (name, tls) in new[] { ("rogue", SiloTls("rogue", _otherAuthority)), ("plain", new Silo.Security.TlsOptions()) })
+        {
+            var ports = TestCluster.FreePorts(4);
+            var options = new SiloOptions
+            {
+                ClusterName = template.ClusterName, SiloName = name, DataDirectory = Path.Combine(_dir, name), Host = "127.0.0.1",
+                GrpcPort = ports[0], HttpPort = 0, SiloPort = ports[2], GatewayPort = ports[3], PartitionCount = template.PartitionCount,
+                Clustering = template.Clustering, Tls = tls, Durability = template.Durability,
+            };
+            await using var app = cluster.BuildStranger(options);
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+            // Its join cannot complete: every connection to the cluster's silos fails the TLS handshake.
+            await Assert.ThrowsAnyAsync<Exception>(() => app.StartAsync(deadline.Token));
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            try
+            {
+                await app.StopAsync(stop.Token);
+            }
+            catch (Exception)
+            {
+                // It never started; whatever it got as far as is torn down with the host.
+            }
+
+            foreach (var silo in cluster.Running)
+            {
+                var members = silo.App!.Services.GetRequiredService<IClusterMembershipService>().CurrentSnapshot.Members.Values;
+                Assert.DoesNotContain(members, m => m.Name == name && m.Status == SiloStatus.Active);
+                Assert.Null(silo.Runtime.Membership.State.Member(name));
+            }
+        }
+        await using var client = await cluster.CreateClientAsync(o => (o.ClientCertificate, o.Authority) = (ClientCertificate(_authority), _authority));
+        await client.PutAsync("after", "v");
+        Assert.Equal("v", Assert.Single((await client.GetAsync("after")).Siblings).ValueAsString);
+    }
+
+    [Fact]
+    public void A_silo_on_a_network_address_without_TLS_refuses_to_start_unless_told_to()
+    {
+        var options = new SiloOptions { Host = "192.0.2.10", DataDirectory = _dir };
+        var error = Assert.Single(options.Validate(), e => e.Contains("TLS", StringComparison.Ordinal));
+        Assert.Contains("Silo:Tls:AllowPlaintextOnNetwork", error);
+        Assert.Throws<SiloConfigurationException>(() => { SiloHost.Build(options, logging: _ => { }); });
+        options.Tls.AllowPlaintextOnNetwork = true;
+        Assert.DoesNotContain(options.Validate(), e => e.Contains("TLS", StringComparison.Ordinal));
+        Assert.Contains(new SiloOptions { Host = "not-an-address" }.Validate(), e => e.Contains("is not an IP address"));
+    }
+}
