@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Security.Cryptography.X509Certificates;
 using OrleansDynamo.Client;
 
 namespace OrleansDynamo.Cli;
@@ -8,10 +9,13 @@ public sealed class CommandContext : IAsyncDisposable
 {
     private DynamoClient? _client;
 
-    private CommandContext(IReadOnlyList<string> endpoints, bool json)
+    private readonly (X509Certificate2? Certificate, X509Certificate2? Authority) _tls;
+
+    private CommandContext(IReadOnlyList<string> endpoints, bool json, (X509Certificate2?, X509Certificate2?) tls)
     {
         Endpoints = endpoints;
         Json = json;
+        _tls = tls;
     }
 
     /// <summary>The silo addresses from --endpoint.</summary>
@@ -29,10 +33,12 @@ public sealed class CommandContext : IAsyncDisposable
         Seeds = Endpoints.ToList(),
         // One command, one short life: no periodic refresh.
         RingRefreshInterval = Timeout.InfiniteTimeSpan,
+        ClientCertificate = _tls.Certificate,
+        Authority = _tls.Authority,
     });
 
     public static CommandContext From(ParseResult parseResult) =>
-        new(GlobalOptions.GetEndpoints(parseResult), parseResult.GetValue(GlobalOptions.Json));
+        new(GlobalOptions.GetEndpoints(parseResult), parseResult.GetValue(GlobalOptions.Json), GlobalOptions.GetTls(parseResult));
 
     /// <summary>
     /// Runs a verb's body with a context; every exception becomes exit code 2 and one line on stderr.

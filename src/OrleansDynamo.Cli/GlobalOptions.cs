@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Security.Cryptography.X509Certificates;
+using OrleansDynamo.Protocol.Security;
 
 namespace OrleansDynamo.Cli;
 
@@ -26,6 +28,47 @@ public static class GlobalOptions
         Description = "Print JSON instead of text",
         Recursive = true,
     };
+
+    /// <summary>Environment variables for the TLS files (used when the options are not given).</summary>
+    public const string CertificateVariable = "DYNAMO_CERT", KeyVariable = "DYNAMO_KEY", AuthorityVariable = "DYNAMO_CA";
+
+    /// <summary>For a TLS cluster: this client's certificate (PEM, or PKCS#12 with its key).</summary>
+    public static readonly Option<string?> Certificate = new("--cert")
+    {
+        Description = $"Client certificate for a TLS cluster (PEM, with --key; default: ${CertificateVariable}); see `dynamo cert`",
+        Recursive = true,
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable(CertificateVariable) is { Length: > 0 } v ? v : null,
+    };
+
+    /// <summary>The PEM private key of --cert.</summary>
+    public static readonly Option<string?> Key = new("--key")
+    {
+        Description = $"Private key of --cert (PEM; default: ${KeyVariable})",
+        Recursive = true,
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable(KeyVariable) is { Length: > 0 } v ? v : null,
+    };
+
+    /// <summary>The cluster's authority: the only issuer of silo certificates the CLI trusts.</summary>
+    public static readonly Option<string?> Authority = new("--ca")
+    {
+        Description = $"The cluster's authority certificate (PEM; default: ${AuthorityVariable})",
+        Recursive = true,
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable(AuthorityVariable) is { Length: > 0 } v ? v : null,
+    };
+
+    /// <summary>The client certificate and authority given with --cert, --key and --ca, or (null, null) for plaintext.</summary>
+    /// <exception cref="ArgumentException">Only some were given, or a file does not hold what it should.</exception>
+    public static (X509Certificate2? Certificate, X509Certificate2? Authority) GetTls(ParseResult parseResult)
+    {
+        string? cert = parseResult.GetValue(Certificate), key = parseResult.GetValue(Key), ca = parseResult.GetValue(Authority);
+        if (cert is null && ca is null)
+        {
+            if (key is not null) throw new ArgumentException("--key needs --cert");
+            return (null, null);
+        }
+        if (cert is null || ca is null) throw new ArgumentException("a TLS cluster needs both --cert (with --key) and --ca");
+        return (ClusterCertificates.LoadCertificate(cert, key), ClusterCertificates.LoadAuthority(ca));
+    }
 
     /// <summary>The endpoints given, split on commas and normalized to absolute http(s) addresses.</summary>
     /// <exception cref="ArgumentException">An address is not usable; the message names it.</exception>

@@ -7,6 +7,9 @@ using OrleansDynamo.Cli.Commands;
 var root = new RootCommand("dynamo: talk to an OrleansDynamo cluster (get, put, delete, buckets, status, ring, membership, repair).");
 root.Options.Add(GlobalOptions.Endpoint);
 root.Options.Add(GlobalOptions.Json);
+root.Options.Add(GlobalOptions.Certificate);
+root.Options.Add(GlobalOptions.Key);
+root.Options.Add(GlobalOptions.Authority);
 
 root.Subcommands.Add(PutCommand.Create());
 root.Subcommands.Add(GetCommand.Create());
@@ -17,6 +20,7 @@ root.Subcommands.Add(RingCommand.Create());
 root.Subcommands.Add(JoinCommand.Create());
 root.Subcommands.Add(LeaveCommand.Create());
 root.Subcommands.Add(RepairCommand.Create());
+root.Subcommands.Add(CertCommand.Create());
 // The load generator lives in its own files: add `root.Subcommands.Add(BenchCommand.Create());` here.
 root.Subcommands.Add(BenchCommand.Create());
 

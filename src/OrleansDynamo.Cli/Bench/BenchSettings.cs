@@ -73,6 +73,9 @@ public sealed class BenchSettings
     /// <summary>etcd only: serve gets as serializable (member-local) reads instead of etcd's default linearizable ones.</summary>
     public bool EtcdSerializable { get; set; }
 
+    /// <summary>For a TLS cluster (dynamo target): the client certificate and the cluster's authority (--cert, --key, --ca).</summary>
+    public (System.Security.Cryptography.X509Certificates.X509Certificate2? Certificate, System.Security.Cryptography.X509Certificates.X509Certificate2? Authority) Tls { get; set; }
+
     /// <summary>How long one operation may take before it counts as a timeout error. Default 5 s.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
 

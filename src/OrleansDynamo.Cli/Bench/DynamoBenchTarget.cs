@@ -33,6 +33,8 @@ public sealed class DynamoBenchTarget : IBenchTarget
             Seeds = settings.Endpoints.ToList(),
             Coordination = mode,
             RequestTimeout = settings.RequestTimeout,
+            ClientCertificate = settings.Tls.Certificate,
+            Authority = settings.Tls.Authority,
         })).ToArray();
         _lanes = modes.Length == 1 ? [""] : modes.Select(m => m.ToString().ToLowerInvariant()).ToArray();
         // One context slot per key: 1,000,000 keys cost 8 MB.
