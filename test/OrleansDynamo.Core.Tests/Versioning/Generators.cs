@@ -171,7 +171,7 @@ public static class Generators
 
     private static readonly Gen<long> WideLong = Gen.OneOf(
         Gen.Choose(0, 200).Select(i => (long)i),
-        Gen.Elements(long.MaxValue, long.MaxValue - 1, int.MaxValue, 1L << 35, 127L, 128L, 16383L, 16384L),
+        Gen.Elements(long.MaxValue, long.MaxValue - 1, VectorClock.MaxCounter, VectorClock.MaxCounter - 1, int.MaxValue, 1L << 35, 127L, 128L, 16383L, 16384L),
         from hi in Gen.Choose(0, int.MaxValue)
         from lo in Gen.Choose(0, int.MaxValue)
         select ((long)hi << 32) ^ lo);
@@ -187,7 +187,7 @@ public static class Generators
                 from node in CodecNodeName
                 from counter in WideLong
                 from ts in WideTimestamp
-                select new ClockEntry(node, Math.Max(1, counter), ts))
+                select new ClockEntry(node, Math.Clamp(counter, 1, VectorClock.MaxCounter), ts))
             select new CodecClock(VectorClock.From(entries)));
 
     private static readonly Gen<byte[]> SomeBytes =
