@@ -111,18 +111,23 @@ public sealed partial class MerkleTree
         return result;
     }
 
-    /// <summary>The hashes of every child (at level+1) of the given parents at <paramref name="level"/>, FanOut per parent.</summary>
+    /// <summary>
+    /// The hashes of every child (at level+1) of the given parents at <paramref name="level"/>, FanOut per parent. A
+    /// request naming more parents than the level has, or a parent it lacks, is refused before anything is allocated,
+    /// so the answer is never larger than the level below.
+    /// </summary>
     public ulong[] Children(int level, IReadOnlyList<int> parents)
     {
         ArgumentNullException.ThrowIfNull(parents);
         if (level < 0 || level >= Shape.Depth)
             throw new ArgumentOutOfRangeException(nameof(level), level, $"only levels 0..{Shape.Depth - 1} have children");
+        var row = _levels[level];
+        if (parents.Count > row.Length)
+            throw new ArgumentOutOfRangeException(nameof(parents), parents.Count, $"level {level} has only {row.Length} nodes");
+        for (int i = 0; i < parents.Count; i++) Hash(level, parents[i]);
         var result = new ulong[parents.Count * Shape.FanOut];
         for (int i = 0; i < parents.Count; i++)
-        {
-            Hash(level, parents[i]);
             Array.Copy(_levels[level + 1], parents[i] * Shape.FanOut, result, i * Shape.FanOut, Shape.FanOut);
-        }
         return result;
     }
 

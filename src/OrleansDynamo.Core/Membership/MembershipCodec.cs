@@ -20,6 +20,11 @@ public static class MembershipCodec
     public const byte FormatV1 = 1;
     public const byte FormatV2 = 2;
 
+    private const int MaxEvents = 1_000_000;
+
+    /// <summary>The fewest bytes an event takes: Lamport time, origin length, kind, and a payload of at least one byte.</summary>
+    private const int MinEventBytes = 4;
+
     public static byte[] Encode(MembershipHistory history)
     {
         var w = new FormatWriter(256);
@@ -56,7 +61,21 @@ public static class MembershipCodec
         return w.ToArray();
     }
 
+    /// <exception cref="VersionFormatException">The bytes are not a well-formed history, or a record in it is refused
+    /// by its own type (a member, a bucket or the history itself).</exception>
     public static MembershipHistory Decode(ReadOnlySpan<byte> bytes)
+    {
+        try
+        {
+            return Read(bytes);
+        }
+        catch (ArgumentException e)
+        {
+            throw new VersionFormatException("membership history is invalid: " + e.Message);
+        }
+    }
+
+    private static MembershipHistory Read(ReadOnlySpan<byte> bytes)
     {
         var r = new FormatReader(bytes, "membership history");
         byte format = r.Byte();
@@ -64,10 +83,9 @@ public static class MembershipCodec
         string cluster = r.String(1024);
         int partitions = SmallInt(ref r);
         var defaultBucket = ReadBucket(ref r);
-        ulong n = r.VarUInt();
-        if (n > 1_000_000) throw r.Fail("has too many events");
-        var events = new List<MembershipEvent>((int)n);
-        for (ulong i = 0; i < n; i++)
+        int n = r.Count(MaxEvents, MinEventBytes, "events");
+        var events = new List<MembershipEvent>(n);
+        for (int i = 0; i < n; i++)
         {
             long lamport = r.VarInt();
             string origin = r.String(1024);
@@ -98,14 +116,7 @@ public static class MembershipCodec
             }
         }
         r.End();
-        try
-        {
-            return new MembershipHistory(cluster, partitions, defaultBucket, events);
-        }
-        catch (ArgumentException e)
-        {
-            throw new VersionFormatException("membership history is invalid: " + e.Message);
-        }
+        return new MembershipHistory(cluster, partitions, defaultBucket, events);
     }
 
     private static int SmallInt(ref FormatReader r)

@@ -95,6 +95,18 @@ internal ref struct FormatReader(ReadOnlySpan<byte> data, string what)
         return (long)(z >> 1) ^ -(long)(z & 1);
     }
 
+    /// <summary>
+    /// The number of items that follow, each taking at least <paramref name="minBytesEach"/> bytes: refused when above
+    /// <paramref name="max"/> or when the rest of the input cannot hold that many, so a count set huge costs nothing.
+    /// </summary>
+    public int Count(int max, int minBytesEach, string items)
+    {
+        ulong n = VarUInt();
+        if (n > (ulong)max) throw Fail($"has too many {items}");
+        if (n * (ulong)minBytesEach > (ulong)(_data.Length - _pos)) throw Fail($"declares {n} {items}, more than its remaining {_data.Length - _pos} bytes hold");
+        return (int)n;
+    }
+
     public int Length(int max)
     {
         ulong n = VarUInt();

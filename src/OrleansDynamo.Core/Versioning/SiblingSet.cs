@@ -35,6 +35,8 @@ public sealed class SiblingSet : IEquatable<SiblingSet>
         if (sorted.Length > 1) Array.Sort(sorted, DotOrder.Instance);
         for (int i = 0; i < sorted.Length; i++)
         {
+            if (sorted[i].Dot.Counter < 1)
+                throw new ArgumentException($"sibling dot {sorted[i].Dot} has a counter below 1");
             if (!context.Covers(sorted[i].Dot))
                 throw new ArgumentException($"sibling dot {sorted[i].Dot} is not covered by context {context}");
             if (i > 0 && sorted[i - 1].Dot == sorted[i].Dot)
@@ -64,9 +66,12 @@ public sealed class SiblingSet : IEquatable<SiblingSet>
     /// The coordinator's step of a put (or delete, with <paramref name="tombstone"/>): drops the siblings
     /// the client had seen, adds the new value under a fresh dot, and folds the client's context in.
     /// </summary>
+    /// <exception cref="VersionCounterOverflowException">The coordinator's counter, here or in the client's context, is
+    /// already at <see cref="VectorClock.MaxCounter"/>: no fresh dot exists, and nothing is made.</exception>
     public SiblingSet Update(VectorClock clientContext, string coordinator, byte[] value, bool tombstone, long nowMs)
     {
         long counter = Math.Max(Context.CounterOf(coordinator), clientContext.CounterOf(coordinator)) + 1;
+        if (counter > VectorClock.MaxCounter) throw new VersionCounterOverflowException(coordinator, counter);
         var dot = new Dot(coordinator, counter);
         var kept = new List<Sibling>(Siblings.Length + 1);
         foreach (var s in Siblings)

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Text;
 
 namespace OrleansDynamo.Core.Versioning;
 
@@ -13,6 +14,19 @@ public sealed class VectorClock : IEquatable<VectorClock>
     /// <summary>Default size bound before pruning (the paper's threshold of 10).</summary>
     public const int DefaultMaxEntries = 10;
 
+    /// <summary>
+    /// The largest counter an entry (or a dot) may hold: 2^53. A counter grows by one per write that one actor
+    /// coordinates on one key, so honest use never comes near it (a million writes a second to one key would
+    /// take 285 years); it is exact as a double, so JSON tools and JavaScript clients that read a context see
+    /// it unrounded; and it leaves room below <see cref="long.MaxValue"/>, so a counter at the maximum plus one
+    /// never wraps. Every decoder refuses a counter above it, and no operation makes one: a step that would
+    /// throws <see cref="VersionCounterOverflowException"/> before any version exists.
+    /// </summary>
+    public const long MaxCounter = 1L << 53;
+
+    /// <summary>The longest node name, in UTF-8 bytes, that an entry may carry (the codec refuses longer ones).</summary>
+    public const int MaxNodeNameBytes = 256;
+
     public ImmutableArray<ClockEntry> Entries { get; }
 
     private VectorClock(ImmutableArray<ClockEntry> sortedEntries) => Entries = sortedEntries;
@@ -24,20 +38,33 @@ public sealed class VectorClock : IEquatable<VectorClock>
         foreach (var e in entries)
         {
             if (e.Counter <= 0) continue;
+            if (e.Counter > MaxCounter) throw new VersionCounterOverflowException(e.Node, e.Counter);
+            CheckNode(e.Node);
             if (!byNode.TryGetValue(e.Node, out var existing) || Wins(e, existing)) byNode[e.Node] = e;
         }
         return byNode.Count == 0 ? Empty : new VectorClock(byNode.Values.ToImmutableArray());
     }
 
-    /// <summary>Wraps entries already sorted by node and unique; checked.</summary>
+    /// <summary>Wraps entries already sorted by node and unique, with counters 1..<see cref="MaxCounter"/>; checked.</summary>
     internal static VectorClock FromSorted(ImmutableArray<ClockEntry> entries)
     {
-        for (int i = 1; i < entries.Length; i++)
+        for (int i = 0; i < entries.Length; i++)
         {
-            if (string.CompareOrdinal(entries[i - 1].Node, entries[i].Node) >= 0)
+            if (entries[i].Counter is < 1 or > MaxCounter)
+                throw new ArgumentException($"clock entry '{entries[i].Node}' has counter {entries[i].Counter}, outside 1..{MaxCounter}");
+            if (i > 0 && string.CompareOrdinal(entries[i - 1].Node, entries[i].Node) >= 0)
                 throw new ArgumentException("clock entries must be sorted by node and unique");
         }
         return entries.IsEmpty ? Empty : new VectorClock(entries);
+    }
+
+    /// <summary>A node name the codec can write and read back: not empty, at most <see cref="MaxNodeNameBytes"/> UTF-8 bytes.</summary>
+    private static void CheckNode(string node)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        if (node.Length == 0) throw new ArgumentException("a clock entry's node name must not be empty", nameof(node));
+        if (node.Length > MaxNodeNameBytes / 3 && Encoding.UTF8.GetByteCount(node) > MaxNodeNameBytes)
+            throw new ArgumentException($"node name '{node[..32]}…' is longer than {MaxNodeNameBytes} UTF-8 bytes", nameof(node));
     }
 
     private static bool Wins(ClockEntry a, ClockEntry b) =>
@@ -70,18 +97,22 @@ public sealed class VectorClock : IEquatable<VectorClock>
     }
 
     /// <summary>Advances <paramref name="node"/>'s counter by one, stamping it with <paramref name="nowMs"/>.</summary>
+    /// <exception cref="VersionCounterOverflowException">The counter is already at <see cref="MaxCounter"/>.</exception>
     public VectorClock Increment(string node, long nowMs) => WithEntry(node, CounterOf(node) + 1, nowMs);
 
     /// <summary>Sets <paramref name="node"/>'s counter (never lowers it).</summary>
+    /// <exception cref="VersionCounterOverflowException"><paramref name="counter"/> is above <see cref="MaxCounter"/>.</exception>
     public VectorClock WithEntry(string node, long counter, long nowMs)
     {
         if (counter <= 0) return this; // a zero entry means "absent": storing one breaks Equals and the codec
+        if (counter > MaxCounter) throw new VersionCounterOverflowException(node, counter);
         int i = IndexOf(node);
         if (i >= 0)
         {
             if (Entries[i].Counter >= counter) return this;
             return new VectorClock(Entries.SetItem(i, new ClockEntry(node, counter, nowMs)));
         }
+        CheckNode(node);
         int at = 0;
         while (at < Entries.Length && string.CompareOrdinal(Entries[at].Node, node) < 0) at++;
         return new VectorClock(Entries.Insert(at, new ClockEntry(node, counter, nowMs)));

@@ -11,16 +11,24 @@ namespace OrleansDynamo.Core.Versioning;
 /// clock          := varuint(n) (string node, varuint counter, varint timestampMs)*n   (nodes strictly ascending)
 /// sibling        := string node, varuint counter, byte flags(bit0 tombstone), varint timestampMs, bytes value
 /// </code>
+/// Every counter is 1..<see cref="VectorClock.MaxCounter"/>; a decoder refuses any other with a message naming the
+/// entry or dot. Every count is checked against the bytes left before anything is allocated for it.
 /// </summary>
 public static class VersionCodec
 {
     public const byte ContextFormatV1 = 1;
     public const byte SiblingSetFormatV1 = 1;
 
-    private const int MaxNodeNameBytes = 256;
+    private const int MaxNodeNameBytes = VectorClock.MaxNodeNameBytes;
     private const int MaxClockEntries = 4096;
     private const int MaxSiblings = 65536;
     private const int MaxValueBytes = 64 * 1024 * 1024;
+
+    /// <summary>The fewest bytes a clock entry takes: a one-byte name length, a counter and a timestamp.</summary>
+    private const int MinEntryBytes = 3;
+
+    /// <summary>The fewest bytes a sibling takes: name length, counter, flags, timestamp and value length.</summary>
+    private const int MinSiblingBytes = 5;
 
     public static byte[] EncodeContextBytes(VectorClock clock)
     {
@@ -82,16 +90,12 @@ public static class VersionCodec
         byte format = r.Byte();
         if (format != SiblingSetFormatV1) throw r.Fail($"has unknown format {format}");
         var clock = ReadClock(ref r);
-        ulong count = r.VarUInt();
-        if (count > MaxSiblings) throw r.Fail("has too many siblings");
-        int n = (int)count;
+        int n = r.Count(MaxSiblings, MinSiblingBytes, "siblings");
         var siblings = new Sibling[n];
         for (int i = 0; i < n; i++)
         {
             string node = r.String(MaxNodeNameBytes);
-            ulong raw = r.VarUInt();
-            if (raw == 0 || raw > long.MaxValue) throw r.Fail("has a zero or oversized counter");
-            long counter = (long)raw;
+            long counter = ReadCounter(ref r, "dot", node);
             if (i > 0)
             {
                 var previous = siblings[i - 1].Dot;
@@ -128,21 +132,28 @@ public static class VersionCodec
 
     private static VectorClock ReadClock(ref FormatReader r)
     {
-        ulong n = r.VarUInt();
-        if (n > MaxClockEntries) throw r.Fail("has too many clock entries");
-        var entries = ImmutableArray.CreateBuilder<ClockEntry>((int)n);
+        int n = r.Count(MaxClockEntries, MinEntryBytes, "clock entries");
+        var entries = ImmutableArray.CreateBuilder<ClockEntry>(n);
         string? previous = null;
-        for (ulong i = 0; i < n; i++)
+        for (int i = 0; i < n; i++)
         {
             string node = r.String(MaxNodeNameBytes);
             if (node.Length == 0) throw r.Fail("has an empty node name");
             if (previous is not null && string.CompareOrdinal(previous, node) >= 0) throw r.Fail("has clock entries out of order");
-            ulong counter = r.VarUInt();
-            if (counter == 0 || counter > long.MaxValue) throw r.Fail("has a zero or oversized counter");
+            long counter = ReadCounter(ref r, "entry", node);
             long ts = r.VarInt();
-            entries.Add(new ClockEntry(node, (long)counter, ts));
+            entries.Add(new ClockEntry(node, counter, ts));
             previous = node;
         }
-        return VectorClock.FromSorted(entries.ToImmutable());
+        return VectorClock.FromSorted(entries.MoveToImmutable());
+    }
+
+    /// <summary>A counter of 1..<see cref="VectorClock.MaxCounter"/>; any other is refused naming the <paramref name="field"/> and node.</summary>
+    private static long ReadCounter(ref FormatReader r, string field, string node)
+    {
+        ulong counter = r.VarUInt();
+        if (counter == 0) throw r.Fail($"{field} '{node}' has counter 0 (counters start at 1)");
+        if (counter > VectorClock.MaxCounter) throw r.Fail($"{field} '{node}' has counter {counter}, above the maximum {VectorClock.MaxCounter}");
+        return (long)counter;
     }
 }

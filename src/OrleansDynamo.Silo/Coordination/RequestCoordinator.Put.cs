@@ -72,6 +72,11 @@ public sealed partial class RequestCoordinator
         {
             throw LocalWriteTimeout();
         }
+        catch (VersionCounterOverflowException e)
+        {
+            // Only a context made up with a counter at the maximum gets here (honest use never nears it); nothing was written.
+            throw Invalid($"no new version can be made: {e.Message}");
+        }
 
         // The new version exists (its dot is taken); the local write may still be committing. The other
         // replicas get the version now, and the local write counts as an ack once durable.

@@ -84,6 +84,34 @@ public sealed record AppendTrailing(byte[] Bytes) : Mutation
     public override string ToString() => $"AppendTrailing([{Convert.ToHexString(Bytes)}])";
 }
 
+/// <summary>
+/// Writes a number over the bytes at <paramref name="Position"/>: as a LEB128 varint (the versioning and membership
+/// formats' counts and lengths) or little-endian in <paramref name="Width"/> bytes (the Merkle file's header), so a
+/// length or count field is set huge or to a boundary.
+/// </summary>
+public sealed record PlantNumber(int Position, ulong Value, int Width) : Mutation
+{
+    public override byte[] Apply(byte[] bytes)
+    {
+        if (bytes.Length == 0) return bytes;
+        var number = new List<byte>();
+        if (Width == 0)
+        {
+            ulong v = Value;
+            for (; v >= 0x80; v >>= 7) number.Add((byte)(v | 0x80));
+            number.Add((byte)v);
+        }
+        else
+        {
+            for (int i = 0; i < Width; i++) number.Add((byte)(Value >> (8 * i)));
+        }
+        var copy = (byte[])bytes.Clone();
+        int at = Position % copy.Length;
+        for (int i = 0; i < number.Count && at + i < copy.Length; i++) copy[at + i] = number[i];
+        return copy;
+    }
+}
+
 /// <summary>A short sequence of edits applied in order.</summary>
 public sealed record Mutations(ImmutableArray<Mutation> Edits)
 {
@@ -171,7 +199,7 @@ public static class Generators
 
     private static readonly Gen<long> WideLong = Gen.OneOf(
         Gen.Choose(0, 200).Select(i => (long)i),
-        Gen.Elements(long.MaxValue, long.MaxValue - 1, int.MaxValue, 1L << 35, 127L, 128L, 16383L, 16384L),
+        Gen.Elements(long.MaxValue, long.MaxValue - 1, VectorClock.MaxCounter, VectorClock.MaxCounter - 1, int.MaxValue, 1L << 35, 127L, 128L, 16383L, 16384L),
         from hi in Gen.Choose(0, int.MaxValue)
         from lo in Gen.Choose(0, int.MaxValue)
         select ((long)hi << 32) ^ lo);
@@ -187,7 +215,7 @@ public static class Generators
                 from node in CodecNodeName
                 from counter in WideLong
                 from ts in WideTimestamp
-                select new ClockEntry(node, Math.Max(1, counter), ts))
+                select new ClockEntry(node, Math.Clamp(counter, 1, VectorClock.MaxCounter), ts))
             select new CodecClock(VectorClock.From(entries)));
 
     private static readonly Gen<byte[]> SomeBytes =
@@ -199,9 +227,18 @@ public static class Generators
         Gen.Choose(0, 255).Select(i => (byte)i),
         Gen.Elements<byte>(0x00, 0x01, 0x02, 0x7F, 0x80, 0x81, 0xFF));
 
+    /// <summary>Numbers that sit on a limit of some decoder, or far past every one.</summary>
+    private static readonly Gen<ulong> HugeNumber = Gen.OneOf(
+        Gen.Elements<ulong>(0, 1, 127, 128, 255, 256, 4096, 4097, 65535, 65536, 65537, 1_000_000, 1_000_001, 1 << 24,
+            int.MaxValue, uint.MaxValue, 1UL << 53, (1UL << 53) + 1, long.MaxValue, ulong.MaxValue),
+        Gen.Choose(0, 62).Select(bit => 1UL << bit));
+
     private static readonly Gen<Mutation> MutationGen =
         from pos in Gen.Choose(0, 4096)
         from m in Gen.OneOf<Mutation>(
+            from value in HugeNumber
+            from width in Gen.Elements(0, 0, 1, 2, 8)
+            select (Mutation)new PlantNumber(pos, value, width),
             InterestingByte.Select(b => (Mutation)new SetByte(pos, b)),
             Gen.Choose(0, 7).Select(bit => (Mutation)new FlipBit(pos, bit)),
             Gen.Constant((Mutation)new Truncate(pos % 64)),

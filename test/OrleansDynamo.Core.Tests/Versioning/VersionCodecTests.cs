@@ -210,14 +210,18 @@ public class VersionCodecTests
         Assert.Throws<VersionFormatException>(() => VersionCodec.DecodeSiblingSet([]));
 
     [Theory]
-    [InlineData("01" + "01" + "0161" + "00" + "00", "zero or oversized counter")]                    // counter 0
-    [InlineData("01" + "01" + "0161" + "FFFFFFFFFFFFFFFFFF01" + "00", "zero or oversized counter")]  // counter 2^64-1
+    [InlineData("01" + "01" + "0161" + "00" + "00", "entry 'a' has counter 0")]                      // counter 0
+    [InlineData("01" + "01" + "0161" + "FFFFFFFFFFFFFFFFFF01" + "00", "entry 'a' has counter 18446744073709551615, above the maximum")]  // counter 2^64-1
+    [InlineData("01" + "01" + "0161" + "FFFFFFFFFFFFFFFF7F" + "00", "entry 'a' has counter 9223372036854775807, above the maximum 9007199254740992")]  // 2^63-1
+    [InlineData("01" + "01" + "0161" + "8180808080808010" + "00", "entry 'a' has counter 9007199254740993, above the maximum")]  // 2^53+1
     [InlineData("01" + "02" + "0162" + "01" + "00" + "0161" + "01" + "00", "out of order")]          // b before a
     [InlineData("01" + "02" + "0161" + "01" + "00" + "0161" + "01" + "00", "out of order")]          // duplicate node
     [InlineData("01" + "01" + "00" + "01" + "00", "empty node name")]
     [InlineData("01" + "01" + "01FF" + "01" + "00", "not UTF-8")]
     [InlineData("01" + "01" + "0161" + "FFFFFFFFFFFFFFFFFFFF01" + "00", "overlong")]
-    [InlineData("01" + "01" + "0261", "past its end")]
+    [InlineData("01" + "01" + "0561" + "0100", "past its end")]                                        // name of 5 bytes, 3 left
+    [InlineData("01" + "02" + "0161" + "01", "declares 2 clock entries, more than its remaining 3 bytes hold")]
+    [InlineData("01" + "8020", "declares 4096 clock entries, more than its remaining 0 bytes hold")]
     [InlineData("01" + "01" + "0161" + "8100" + "00", "overlong")]                                    // counter 1 as two bytes
     [InlineData("01" + "8100", "overlong")]                                                            // entry count 1 as two bytes
     [InlineData("01" + "01" + "0161" + "01" + "FFFFFFFFFFFFFFFFFF7F", "overlong")]                    // timestamp bits past 64
@@ -235,11 +239,12 @@ public class VersionCodecTests
     [InlineData("01" + OneEntryClock + "02" + "0161" + "01" + "00" + "00" + "00" + "0161" + "01" + "00" + "00" + "00", "inconsistent")] // duplicate dot
     [InlineData("01" + OneEntryClock + "01" + "0161" + "01" + "02" + "00" + "00", "unknown sibling flags")]
     [InlineData("01" + OneEntryClock + "01" + "0161" + "01" + "00" + "00" + "05AA", "past its end")]
-    [InlineData("01" + OneEntryClock + "01" + "0161" + "00" + "00" + "00" + "00", "zero or oversized counter")]  // dot a:0
-    [InlineData("01" + OneEntryClock + "01" + "0162" + "00" + "00" + "00" + "00", "zero or oversized counter")]  // dot b:0, node not in the context
-    [InlineData("01" + OneEntryClock + "01" + "0161" + "FFFFFFFFFFFFFFFFFF01" + "00" + "00" + "00", "zero or oversized counter")] // dot a:2^64-1 (negative as long)
+    [InlineData("01" + OneEntryClock + "01" + "0161" + "00" + "00" + "00" + "00", "dot 'a' has counter 0")]  // dot a:0
+    [InlineData("01" + OneEntryClock + "01" + "0162" + "00" + "00" + "00" + "00", "dot 'b' has counter 0")]  // dot b:0, node not in the context
+    [InlineData("01" + OneEntryClock + "01" + "0161" + "FFFFFFFFFFFFFFFFFF01" + "00" + "00" + "00", "dot 'a' has counter 18446744073709551615, above the maximum")] // dot a:2^64-1 (negative as long)
     [InlineData("01" + OneEntryClock + "02" + "0161" + "02" + "00" + "00" + "00" + "0161" + "01" + "00" + "00" + "00", "out of order")] // a:2 before a:1
     [InlineData("01" + OneEntryClock + "838004", "too many siblings")]
+    [InlineData("01" + OneEntryClock + "808004", "declares 65536 siblings, more than its remaining 0 bytes hold")]
     [InlineData("01" + OneEntryClock + "FFFFFFFF0F", "too many siblings")]   // 2^32-1 siblings
     [InlineData("01" + OneEntryClock + "FFFFFFFFFFFFFFFF7F", "too many siblings")]
     public void Malformed_sibling_sets_name_the_problem(string hex, string why)
