@@ -79,13 +79,45 @@ public interface IHintLog
     /// <summary>Appends a hint durably and returns its id (ids grow monotonically).</summary>
     ValueTask<long> AppendAsync(Hint hint, CancellationToken cancellationToken = default);
 
-    /// <summary>Hints for one target with id greater than <paramref name="afterId"/>, oldest first, at most <paramref name="max"/>.</summary>
-    ValueTask<IReadOnlyList<StoredHint>> ListAsync(string targetSilo, long afterId, int max, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// The rows for one target with id greater than <paramref name="afterId"/>, oldest first, at most <paramref name="max"/>,
+    /// split into hints that decode and rows that do not (with their raw bytes and why). A row's bytes never make it throw.
+    /// </summary>
+    ValueTask<HintPage> ReadPageAsync(string targetSilo, long afterId, int max, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Hints that decode for one target with id greater than <paramref name="afterId"/>, oldest first, at most
+    /// <paramref name="max"/>; rows that do not decode are passed over (<see cref="ReadPageAsync"/> reports them).
+    /// </summary>
+    async ValueTask<IReadOnlyList<StoredHint>> ListAsync(string targetSilo, long afterId, int max, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        var hints = new List<StoredHint>();
+        while (hints.Count < max)
+        {
+            int wanted = max - hints.Count;
+            var page = await ReadPageAsync(targetSilo, afterId, wanted, cancellationToken);
+            hints.AddRange(page.Hints);
+            if (page.Count < wanted) break;
+            afterId = page.LastId;
+        }
+        return hints;
+    }
 
     /// <summary>Deletes delivered (or dropped) hints; unknown ids are ignored.</summary>
     ValueTask DeleteAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken = default);
 
-    /// <summary>Number of hints waiting, per target silo.</summary>
+    /// <summary>
+    /// Moves the row <paramref name="id"/> out of the log into the quarantine in one atomic step, exactly as stored
+    /// (raw bytes, target, partition, key, creation time), with <paramref name="reason"/> and the time of the move.
+    /// False when the log holds no such row (already delivered, dropped or quarantined).
+    /// </summary>
+    ValueTask<bool> QuarantineAsync(long id, string reason, long quarantinedAtMs, CancellationToken cancellationToken = default);
+
+    /// <summary>Quarantined hints with id greater than <paramref name="afterId"/>, oldest first, at most <paramref name="max"/>.</summary>
+    ValueTask<IReadOnlyList<QuarantinedHint>> ListQuarantinedAsync(long afterId, int max, CancellationToken cancellationToken = default);
+
+    /// <summary>Number of hints waiting, per target silo (quarantined hints are not counted).</summary>
     ValueTask<IReadOnlyDictionary<string, long>> CountByTargetAsync(CancellationToken cancellationToken = default);
 }
 

@@ -1,3 +1,4 @@
+using OrleansDynamo.Core.Keys;
 using OrleansDynamo.Storage.Memory;
 
 namespace OrleansDynamo.Storage.Tests;
@@ -6,4 +7,7 @@ namespace OrleansDynamo.Storage.Tests;
 public sealed class InMemoryPartitionStoreTests : PartitionStoreConformance
 {
     protected override IPartitionStore CreateStore() => new InMemoryPartitionStore();
+
+    protected override Task<long> PlantHintAsync(string target, int partition, DynamoKey key, byte[] blob, long createdAtMs) =>
+        Task.FromResult(((InMemoryHintLog)Store.Hints).AppendRaw(target, partition, key, blob, createdAtMs));
 }

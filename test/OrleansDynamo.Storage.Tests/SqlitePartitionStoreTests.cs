@@ -1,3 +1,5 @@
+using Microsoft.Data.Sqlite;
+using OrleansDynamo.Core.Keys;
 using OrleansDynamo.Storage.Sqlite;
 using Xunit;
 using static OrleansDynamo.Storage.Tests.TestData;
@@ -15,6 +17,79 @@ public sealed class SqlitePartitionStoreTests : PartitionStoreConformance
     protected override IPartitionStore CreateStore() => SqlitePartitionStore.Open(Options());
 
     protected override void Cleanup() => DeleteDirectory(_dir);
+
+    private string DbPath => Path.Combine(Path.GetFullPath(_dir), "silo.db");
+
+    protected override Task<long> PlantHintAsync(string target, int partition, DynamoKey key, byte[] blob, long createdAtMs) =>
+        Task.FromResult(PlantRow(target, partition, key, blob, createdAtMs, BlobChecksum.Compute(default, blob)));
+
+    /// <summary>Inserts a hint row through a second connection, as bytes damaged on disk would be found.</summary>
+    private long PlantRow(string target, int partition, DynamoKey key, byte[] blob, long createdAtMs, long crc)
+    {
+        using var c = new SqliteConnection($"Data Source={DbPath};Pooling=False");
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "INSERT INTO hints (target, partition_id, bucket, key_name, blob, created_at, crc) VALUES ($t, $p, $b, $k, $v, $at, $c) RETURNING id;";
+        cmd.Parameters.AddWithValue("$t", target);
+        cmd.Parameters.AddWithValue("$p", partition);
+        cmd.Parameters.AddWithValue("$b", key.Bucket);
+        cmd.Parameters.AddWithValue("$k", key.Key);
+        cmd.Parameters.AddWithValue("$v", blob);
+        cmd.Parameters.AddWithValue("$at", createdAtMs);
+        cmd.Parameters.AddWithValue("$c", crc);
+        return (long)cmd.ExecuteScalar()!;
+    }
+
+    private void Exec(string sql)
+    {
+        using var c = new SqliteConnection($"Data Source={DbPath};Pooling=False");
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    [Fact]
+    public async Task A_hint_whose_checksum_does_not_match_is_reported_as_undecodable()
+    {
+        var good = Core.Versioning.VersionCodec.EncodeSiblingSet(Value("v"));
+        long id = PlantRow("silo-b", 1, Key("flipped"), good, Now, BlobChecksum.Compute(default, good) ^ 1);
+        var u = Assert.Single((await Store.Hints.ReadPageAsync("silo-b", 0, 10)).Undecodable);
+        Assert.Equal(id, u.Id);
+        Assert.Contains("checksum mismatch", u.Reason);
+    }
+
+    [Fact]
+    public async Task Quarantined_hints_survive_reopen()
+    {
+        long bad = await PlantHintAsync("silo-b", 2, Key("bad"), Undecodable, Now);
+        Assert.True(await Store.Hints.QuarantineAsync(bad, "why", Now + 1));
+        await Store.DisposeAsync();
+
+        await using var reopened = SqlitePartitionStore.Open(Options());
+        var q = Assert.Single(await reopened.Hints.ListQuarantinedAsync(0, 10));
+        Assert.Equal((bad, "why"), (q.Id, q.Reason));
+        Assert.Equal(Undecodable, q.Blob);
+        Assert.Empty(await reopened.Hints.CountByTargetAsync());
+    }
+
+    [Fact]
+    public async Task A_format_1_file_is_upgraded_to_format_2_on_open_and_keeps_its_hints()
+    {
+        long hint = await Store.Hints.AppendAsync(new Hint("silo-b", 1, Key("k"), Value("h"), Now));
+        await Store.DisposeAsync();
+        Exec("DROP TABLE hint_quarantine; PRAGMA user_version = 1;");
+
+        await using (var upgraded = SqlitePartitionStore.Open(Options()))
+        {
+            Assert.Equal(hint, Assert.Single(await upgraded.Hints.ListAsync("silo-b", 0, 10)).Id);
+            Assert.True(await upgraded.Hints.QuarantineAsync(hint, "test", Now));
+            Assert.Single(await upgraded.Hints.ListQuarantinedAsync(0, 10));
+        }
+        using var c = new SqliteConnection($"Data Source={DbPath};Pooling=False");
+        c.Open();
+        Assert.Equal(2L, SqliteSchema.Scalar(c, "PRAGMA user_version;"));
+    }
 
     [Fact]
     public async Task Keys_hints_and_metadata_survive_reopen()

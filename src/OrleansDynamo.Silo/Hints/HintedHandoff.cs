@@ -18,8 +18,9 @@ public sealed record HintedHandoffStatus(IReadOnlyDictionary<string, long> Waiti
 /// hints to their target in batches (a plain replica write: the target merges), deletes what was
 /// delivered, backs off exponentially per target while it cannot be reached, drops hints older than
 /// <see cref="HintOptions.MaxAgeMs"/> and refuses hints over <see cref="HintOptions.MaxHintsPerTarget"/>
-/// (both counted; anti-entropy repairs them). After delivery it removes keys this silo held only as a
-/// stand-in, when the target's copy covers them and no newer write arrived.
+/// (both counted; anti-entropy repairs them). A hint whose stored bytes do not decode is moved into the
+/// store's quarantine, counted and logged, and delivery goes on with the hints behind it. After delivery it
+/// removes keys this silo held only as a stand-in, when the target's copy covers them and no newer write arrived.
 /// </summary>
 public sealed class HintedHandoff : ISiloFeature, IHintSink
 {
@@ -106,19 +107,20 @@ public sealed class HintedHandoff : ISiloFeature, IHintSink
         while (true)
         {
             using var slot = await _silo.Admission.AcquireAsync(BackgroundWork.HintDelivery, cancellationToken);
-            var page = await _silo.Store.Hints.ListAsync(target, afterId, _options.BatchSize, cancellationToken);
+            var page = await _silo.Store.Hints.ReadPageAsync(target, afterId, _options.BatchSize, cancellationToken);
             if (page.Count == 0) return true;
-            afterId = page[^1].Id;
+            afterId = page.LastId;
+            await QuarantineAsync(target, page.Undecodable, cancellationToken);
 
             long now = NowMs;
-            var expired = page.Where(h => now - h.Hint.CreatedAtMs > _options.MaxAgeMs).Select(h => h.Id).ToList();
+            var expired = page.Hints.Where(h => now - h.Hint.CreatedAtMs > _options.MaxAgeMs).Select(h => h.Id).ToList();
             if (expired.Count > 0)
             {
                 await DeleteAsync(target, expired, cancellationToken);
                 Count(CounterNames.HintsDropped, target, expired.Count);
                 _log.LogInformation("Dropped {Count} hints for {Target} older than {MaxAge} ms; anti-entropy repairs them", expired.Count, target, _options.MaxAgeMs);
             }
-            var live = page.Where(h => now - h.Hint.CreatedAtMs <= _options.MaxAgeMs).ToList();
+            var live = page.Hints.Where(h => now - h.Hint.CreatedAtMs <= _options.MaxAgeMs).ToList();
             var results = await Task.WhenAll(live.Select(h => SendAsync(h.Hint, cancellationToken)));
 
             var delivered = new List<long>(live.Count);
@@ -187,11 +189,29 @@ public sealed class HintedHandoff : ISiloFeature, IHintSink
         if (await grain.RemoveAsync(hint.Key, local, cancellationToken)) _silo.Counters.Add(StrayRemovedCounter);
     }
 
+    /// <summary>
+    /// Moves hints that do not decode out of the log into the quarantine, each counted and logged once (it is
+    /// gone from the log afterwards); the key it carried is left to anti-entropy.
+    /// </summary>
+    private async Task QuarantineAsync(string target, IReadOnlyList<UndecodableHint> undecodable, CancellationToken cancellationToken)
+    {
+        foreach (var bad in undecodable)
+        {
+            if (!await _silo.Store.Hints.QuarantineAsync(bad.Id, bad.Reason, NowMs, cancellationToken)) continue;
+            Forget(target, 1);
+            Count(CounterNames.HintsQuarantined, target, 1);
+            _log.LogWarning("Hint {Id} for {Target} (key {Key}, partition {Partition}) does not decode and was quarantined; anti-entropy repairs the key: {Reason}",
+                bad.Id, target, bad.Key, bad.Partition, bad.Reason);
+        }
+    }
+
     private async Task DeleteAsync(string target, List<long> ids, CancellationToken cancellationToken)
     {
         await _silo.Store.Hints.DeleteAsync(ids, cancellationToken);
-        _backlog.AddOrUpdate(target, 0, (_, n) => Math.Max(0, n - ids.Count));
+        Forget(target, ids.Count);
     }
+
+    private void Forget(string target, int hints) => _backlog.AddOrUpdate(target, 0, (_, n) => Math.Max(0, n - hints));
 
     /// <summary>Loads the persisted schedule and the backlog per target once, before the first store or round.</summary>
     private async ValueTask EnsureLoadedAsync(CancellationToken cancellationToken)

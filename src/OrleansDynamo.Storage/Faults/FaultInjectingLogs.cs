@@ -9,16 +9,28 @@ internal sealed class FaultInjectingHintLog(IHintLog inner, FaultInjectingPartit
         return inner.AppendAsync(hint, cancellationToken);
     }
 
-    public ValueTask<IReadOnlyList<StoredHint>> ListAsync(string targetSilo, long afterId, int max, CancellationToken cancellationToken = default)
+    public ValueTask<HintPage> ReadPageAsync(string targetSilo, long afterId, int max, CancellationToken cancellationToken = default)
     {
         owner.Check(StoreOperation.HintList);
-        return inner.ListAsync(targetSilo, afterId, max, cancellationToken);
+        return inner.ReadPageAsync(targetSilo, afterId, max, cancellationToken);
     }
 
     public ValueTask DeleteAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken = default)
     {
         owner.Check(StoreOperation.HintDelete);
         return inner.DeleteAsync(ids, cancellationToken);
+    }
+
+    public ValueTask<bool> QuarantineAsync(long id, string reason, long quarantinedAtMs, CancellationToken cancellationToken = default)
+    {
+        owner.Check(StoreOperation.HintQuarantine);
+        return inner.QuarantineAsync(id, reason, quarantinedAtMs, cancellationToken);
+    }
+
+    public ValueTask<IReadOnlyList<QuarantinedHint>> ListQuarantinedAsync(long afterId, int max, CancellationToken cancellationToken = default)
+    {
+        owner.Check(StoreOperation.HintQuarantineList);
+        return inner.ListQuarantinedAsync(afterId, max, cancellationToken);
     }
 
     public ValueTask<IReadOnlyDictionary<string, long>> CountByTargetAsync(CancellationToken cancellationToken = default)

@@ -13,6 +13,8 @@ public static class StoreOperation
     public const string HintList = "hint.list";
     public const string HintDelete = "hint.delete";
     public const string HintCount = "hint.count";
+    public const string HintQuarantine = "hint.quarantine";
+    public const string HintQuarantineList = "hint.quarantine.list";
     public const string MetadataGet = "meta.get";
     public const string MetadataSet = "meta.set";
     public const string MetadataDelete = "meta.delete";
@@ -20,7 +22,7 @@ public static class StoreOperation
     /// <summary>Operations that change stored state.</summary>
     public static readonly IReadOnlySet<string> Writes = new HashSet<string>(StringComparer.Ordinal)
     {
-        Write, Remove, DropPartition, HintAppend, HintDelete, MetadataSet, MetadataDelete,
+        Write, Remove, DropPartition, HintAppend, HintDelete, HintQuarantine, MetadataSet, MetadataDelete,
     };
 
     /// <summary>True for operations that only read.</summary>

@@ -3,7 +3,10 @@ using OrleansDynamo.Core.Versioning;
 
 namespace OrleansDynamo.Storage.Sqlite;
 
-/// <summary>The hint log in table <c>hints</c>: appends and deletes are group-committed like key writes.</summary>
+/// <summary>
+/// The hint log in table <c>hints</c> and its quarantine in table <c>hint_quarantine</c>: appends, deletes and moves
+/// to the quarantine are group-committed like key writes.
+/// </summary>
 internal sealed class SqliteHintLog(SqlitePartitionStore store, SqliteReadPool reads, StoreLimits limits) : IHintLog
 {
     public ValueTask<long> AppendAsync(Hint hint, CancellationToken cancellationToken = default)
@@ -19,28 +22,34 @@ internal sealed class SqliteHintLog(SqlitePartitionStore store, SqliteReadPool r
         return new ValueTask<long>(store.Writer.Enqueue(op));
     }
 
-    public ValueTask<IReadOnlyList<StoredHint>> ListAsync(string targetSilo, long afterId, int max, CancellationToken cancellationToken = default)
+    public ValueTask<HintPage> ReadPageAsync(string targetSilo, long afterId, int max, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(targetSilo);
         ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
         cancellationToken.ThrowIfCancellationRequested();
         store.ThrowIfDisposed();
-        return reads.RunAsync((targetSilo, afterId, max, Path: store.DatabasePath), static (s, st) =>
+        return reads.RunAsync((targetSilo, afterId, max), static (s, st) =>
         {
             var ps = s.ListHints.Parameters;
             ps[0].Value = st.targetSilo;
             ps[1].Value = st.afterId;
             ps[2].Value = st.max;
-            var list = new List<StoredHint>();
+            var hints = new List<StoredHint>();
+            var undecodable = new List<UndecodableHint>();
             using var r = s.ListHints.ExecuteReader();
             while (r.Read())
             {
                 long id = r.GetInt64(0);
-                var set = SqliteRows.DecodeHint(st.Path, id, (byte[])r.GetValue(4), r.GetInt64(6));
+                int partition = r.GetInt32(1);
                 var key = new DynamoKey(r.GetString(2), r.GetString(3));
-                list.Add(new StoredHint(id, new Hint(st.targetSilo, r.GetInt32(1), key, set, r.GetInt64(5))));
+                byte[] blob = r.GetValue(4) as byte[] ?? [];
+                long createdAt = r.GetInt64(5);
+                if (SqliteRows.TryDecodeHint(blob, r.GetInt64(6), out var set, out var reason))
+                    hints.Add(new StoredHint(id, new Hint(st.targetSilo, partition, key, set, createdAt)));
+                else
+                    undecodable.Add(new UndecodableHint(id, st.targetSilo, partition, key, blob, createdAt, reason));
             }
-            return (IReadOnlyList<StoredHint>)list;
+            return new HintPage(hints, undecodable);
         }, cancellationToken);
     }
 
@@ -51,6 +60,34 @@ internal sealed class SqliteHintLog(SqlitePartitionStore store, SqliteReadPool r
         store.ThrowIfDisposed();
         if (ids.Count == 0) return ValueTask.CompletedTask;
         return new ValueTask(store.Writer.Enqueue(new DeleteHintsOp([.. ids])));
+    }
+
+    public ValueTask<bool> QuarantineAsync(long id, string reason, long quarantinedAtMs, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(reason);
+        cancellationToken.ThrowIfCancellationRequested();
+        store.ThrowIfDisposed();
+        return new ValueTask<bool>(store.Writer.Enqueue(new QuarantineHintOp(id, reason, quarantinedAtMs)));
+    }
+
+    public ValueTask<IReadOnlyList<QuarantinedHint>> ListQuarantinedAsync(long afterId, int max, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        cancellationToken.ThrowIfCancellationRequested();
+        store.ThrowIfDisposed();
+        return reads.RunAsync((afterId, max), static (s, st) =>
+        {
+            s.ListQuarantine.Parameters[0].Value = st.afterId;
+            s.ListQuarantine.Parameters[1].Value = st.max;
+            var list = new List<QuarantinedHint>();
+            using var r = s.ListQuarantine.ExecuteReader();
+            while (r.Read())
+            {
+                list.Add(new QuarantinedHint(r.GetInt64(0), r.GetString(1), r.GetInt32(2), new DynamoKey(r.GetString(3), r.GetString(4)),
+                    r.GetValue(5) as byte[] ?? [], r.GetInt64(6), r.GetString(7), r.GetInt64(8)));
+            }
+            return (IReadOnlyList<QuarantinedHint>)list;
+        }, cancellationToken);
     }
 
     public ValueTask<IReadOnlyDictionary<string, long>> CountByTargetAsync(CancellationToken cancellationToken = default)

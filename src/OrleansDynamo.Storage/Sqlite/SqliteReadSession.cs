@@ -18,6 +18,7 @@ internal sealed class SqliteReadSession : IDisposable
     public SqliteCommand ScanAfter { get; }
     public SqliteCommand ListHints { get; }
     public SqliteCommand CountHints { get; }
+    public SqliteCommand ListQuarantine { get; }
     public SqliteCommand GetMeta { get; }
 
     public SqliteReadSession(string path)
@@ -40,6 +41,10 @@ internal sealed class SqliteReadSession : IDisposable
             "SELECT id, partition_id, bucket, key_name, blob, created_at, crc FROM hints WHERE target = $t AND id > $after ORDER BY id LIMIT $n;",
             "$t", "$after", "$n");
         CountHints = Prepare("SELECT target, COUNT(*) FROM hints GROUP BY target;");
+        ListQuarantine = Prepare(
+            "SELECT id, target, partition_id, bucket, key_name, blob, created_at, reason, quarantined_at FROM hint_quarantine " +
+            "WHERE id > $after ORDER BY id LIMIT $n;",
+            "$after", "$n");
         GetMeta = Prepare("SELECT blob, crc FROM meta WHERE name = $name;", "$name");
     }
 
@@ -53,7 +58,7 @@ internal sealed class SqliteReadSession : IDisposable
 
     public void Dispose()
     {
-        foreach (var cmd in new[] { ReadKey, ScanFirst, ScanAfter, ListHints, CountHints, GetMeta })
+        foreach (var cmd in new[] { ReadKey, ScanFirst, ScanAfter, ListHints, CountHints, ListQuarantine, GetMeta })
             cmd.Dispose();
         Connection.Dispose();
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using OrleansDynamo.Core.Versioning;
 
 namespace OrleansDynamo.Storage.Sqlite;
@@ -22,11 +23,17 @@ internal static class SqliteRows
         return Decode(path, blob, $"key {bucket}/{key} in partition {partition}");
     }
 
-    public static SiblingSet DecodeHint(string path, long id, byte[] blob, long crc)
+    /// <summary>A hint's sibling set, or why its stored bytes do not decode (a hint row is quarantined, not thrown for).</summary>
+    public static bool TryDecodeHint(byte[] blob, long crc, [NotNullWhen(true)] out SiblingSet? set, out string reason)
     {
-        if (BlobChecksum.Compute(default, blob) != crc)
-            throw SqliteSchema.Corrupted(path, $"checksum mismatch for hint {id}");
-        return Decode(path, blob, $"hint {id}");
+        long computed = BlobChecksum.Compute(default, blob);
+        if (computed != crc)
+        {
+            set = null;
+            reason = $"checksum mismatch (stored {crc:x8}, computed {computed:x8})";
+            return false;
+        }
+        return StoredBlob.TryDecode(blob, out set, out reason);
     }
 
     public static byte[] CheckMeta(string path, string name, byte[] blob, long crc)
@@ -36,15 +43,6 @@ internal static class SqliteRows
         return blob;
     }
 
-    private static SiblingSet Decode(string path, byte[] blob, string what)
-    {
-        try
-        {
-            return VersionCodec.DecodeSiblingSet(blob);
-        }
-        catch (Exception e) when (e is FormatException or OverflowException or ArgumentException)
-        {
-            throw SqliteSchema.Corrupted(path, $"the sibling set of {what} does not decode ({e.Message})", e);
-        }
-    }
+    private static SiblingSet Decode(string path, byte[] blob, string what) =>
+        StoredBlob.TryDecode(blob, out var set, out var reason) ? set : throw SqliteSchema.Corrupted(path, $"{what}: {reason}");
 }

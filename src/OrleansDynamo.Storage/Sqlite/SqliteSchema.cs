@@ -9,10 +9,15 @@ namespace OrleansDynamo.Storage.Sqlite;
 /// </summary>
 internal static class SqliteSchema
 {
-    /// <summary>Format 1: tables kv, hints, meta as below.</summary>
-    public const int FormatVersion = 1;
+    /// <summary>
+    /// Format 1: tables kv, hints, meta as below. Format 2 adds table hint_quarantine; a format-1 file is
+    /// upgraded in place when opened.
+    /// </summary>
+    public const int FormatVersion = 2;
 
-    private static readonly string[] Objects = ["kv", "hints", "meta", "hints_by_target"];
+    private static readonly string[] ObjectsV1 = ["kv", "hints", "meta", "hints_by_target"];
+
+    private static readonly string[] Objects = [.. ObjectsV1, "hint_quarantine"];
 
     private const string CreateV1 = """
         CREATE TABLE kv (
@@ -41,7 +46,23 @@ internal static class SqliteSchema
           blob BLOB NOT NULL,
           crc  INTEGER NOT NULL
         );
-        PRAGMA user_version = 1;
+        """;
+
+    /// <summary>Hints moved out of the log because they did not decode: the row as it was, why, and when.</summary>
+    private const string AddV2 = """
+        CREATE TABLE hint_quarantine (
+          id             INTEGER PRIMARY KEY,
+          target         TEXT    NOT NULL,
+          partition_id   INTEGER NOT NULL,
+          bucket         TEXT    NOT NULL,
+          key_name       TEXT    NOT NULL,
+          blob           BLOB    NOT NULL,
+          created_at     INTEGER NOT NULL,
+          crc            INTEGER NOT NULL,
+          reason         TEXT    NOT NULL,
+          quarantined_at INTEGER NOT NULL
+        );
+        PRAGMA user_version = 2;
         """;
 
     private static readonly byte[] Magic = Encoding.ASCII.GetBytes("SQLite format 3\0");
@@ -84,8 +105,15 @@ internal static class SqliteSchema
         }
         if (version == 0 && names.Count == 0)
         {
-            Execute(connection, "BEGIN IMMEDIATE;" + CreateV1 + "COMMIT;");
+            Execute(connection, "BEGIN IMMEDIATE;" + CreateV1 + AddV2 + "COMMIT;");
             return;
+        }
+        if (version == 1)
+        {
+            RequireObjects(names, ObjectsV1, path);
+            Execute(connection, "BEGIN IMMEDIATE;" + AddV2 + "COMMIT;");
+            names.Add("hint_quarantine");
+            version = FormatVersion;
         }
         if (version != FormatVersion)
         {
@@ -93,11 +121,16 @@ internal static class SqliteSchema
                 ? "it holds tables but no OrleansDynamo format version"
                 : $"format version {version} is unknown; this build reads version {FormatVersion}");
         }
-        foreach (var name in Objects)
+        RequireObjects(names, Objects, path);
+        if (quickCheck) QuickCheck(connection, path);
+    }
+
+    private static void RequireObjects(HashSet<string> names, string[] required, string path)
+    {
+        foreach (var name in required)
         {
             if (!names.Contains(name)) throw Corrupted(path, $"schema object '{name}' is missing");
         }
-        if (quickCheck) QuickCheck(connection, path);
     }
 
     private static void QuickCheck(SqliteConnection connection, string path)

@@ -21,6 +21,7 @@ internal sealed class SqliteWriteSession : IDisposable
     public SqliteCommand DropPartition { get; }
     public SqliteCommand InsertHint { get; }
     public SqliteCommand DeleteHint { get; }
+    public SqliteCommand QuarantineHint { get; }
     public SqliteCommand UpsertMeta { get; }
     public SqliteCommand DeleteMeta { get; }
 
@@ -49,6 +50,10 @@ internal sealed class SqliteWriteSession : IDisposable
             "INSERT INTO hints (target, partition_id, bucket, key_name, blob, created_at, crc) VALUES ($t, $p, $b, $k, $v, $at, $c) RETURNING id;",
             "$t", "$p", "$b", "$k", "$v", "$at", "$c");
         DeleteHint = Prepare("DELETE FROM hints WHERE id = $id;", "$id");
+        QuarantineHint = Prepare(
+            "INSERT OR REPLACE INTO hint_quarantine (id, target, partition_id, bucket, key_name, blob, created_at, crc, reason, quarantined_at) " +
+            "SELECT id, target, partition_id, bucket, key_name, blob, created_at, crc, $reason, $at FROM hints WHERE id = $id;",
+            "$id", "$reason", "$at");
         UpsertMeta = Prepare(
             "INSERT INTO meta (name, blob, crc) VALUES ($name, $v, $c) ON CONFLICT (name) DO UPDATE SET blob = excluded.blob, crc = excluded.crc;",
             "$name", "$v", "$c");
@@ -65,7 +70,7 @@ internal sealed class SqliteWriteSession : IDisposable
 
     public void Dispose()
     {
-        foreach (var cmd in new[] { Begin, Commit, Rollback, Upsert, SelectForRemove, SelectBytes, DeleteKey, DropPartition, InsertHint, DeleteHint, UpsertMeta, DeleteMeta })
+        foreach (var cmd in new[] { Begin, Commit, Rollback, Upsert, SelectForRemove, SelectBytes, DeleteKey, DropPartition, InsertHint, DeleteHint, QuarantineHint, UpsertMeta, DeleteMeta })
             cmd.Dispose();
         Connection.Dispose();
     }

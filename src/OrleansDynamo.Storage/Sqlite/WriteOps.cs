@@ -142,6 +142,25 @@ internal sealed class DeleteHintsOp(long[] ids) : WriteOp<bool>
     }
 }
 
+/// <summary>Copies a hint row, as stored, into hint_quarantine and deletes it from the log, in the batch's transaction.</summary>
+internal sealed class QuarantineHintOp(long id, string reason, long quarantinedAt) : WriteOp<bool>
+{
+    public override void Apply(SqliteWriteSession s)
+    {
+        var ps = s.QuarantineHint.Parameters;
+        ps[0].Value = id;
+        ps[1].Value = reason;
+        ps[2].Value = quarantinedAt;
+        if (s.QuarantineHint.ExecuteNonQuery() == 0)
+        {
+            Result = false;
+            return;
+        }
+        s.DeleteHint.Parameters[0].Value = id;
+        Result = s.DeleteHint.ExecuteNonQuery() > 0;
+    }
+}
+
 internal sealed class SetMetaOp(string name, byte[] blob, long crc) : WriteOp<bool>
 {
     public override void Apply(SqliteWriteSession s)

@@ -65,16 +65,8 @@ public sealed class NeverDrainsHints(IPartitionStore inner) : DelegatingPartitio
 
     public override IHintLog Hints => _hints;
 
-    private sealed class StickyHintLog(IHintLog inner) : IHintLog
+    private sealed class StickyHintLog(IHintLog inner) : DelegatingHintLog(inner)
     {
-        public ValueTask<long> AppendAsync(Hint hint, CancellationToken cancellationToken = default) => inner.AppendAsync(hint, cancellationToken);
-
-        public ValueTask<IReadOnlyList<StoredHint>> ListAsync(string targetSilo, long afterId, int max, CancellationToken cancellationToken = default) =>
-            inner.ListAsync(targetSilo, afterId, max, cancellationToken);
-
-        public ValueTask DeleteAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
-
-        public ValueTask<IReadOnlyDictionary<string, long>> CountByTargetAsync(CancellationToken cancellationToken = default) =>
-            inner.CountByTargetAsync(cancellationToken);
+        public override ValueTask DeleteAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
     }
 }

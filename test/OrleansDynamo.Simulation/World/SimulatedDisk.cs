@@ -122,11 +122,9 @@ public sealed class SimulatedDisk : IPartitionStore
     /// <summary>The disk outlives its silo: an incarnation's dispose leaves it alone.</summary>
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
-    private sealed class UndoHintLog(SimulatedDisk disk) : IHintLog
+    private sealed class UndoHintLog(SimulatedDisk disk) : DelegatingHintLog(disk._inner.Hints)
     {
-        private IHintLog Inner => disk._inner.Hints;
-
-        public async ValueTask<long> AppendAsync(Hint hint, CancellationToken cancellationToken = default)
+        public override async ValueTask<long> AppendAsync(Hint hint, CancellationToken cancellationToken = default)
         {
             disk.Check();
             long id = await Inner.AppendAsync(hint, cancellationToken);
@@ -134,20 +132,33 @@ public sealed class SimulatedDisk : IPartitionStore
             return id;
         }
 
-        public ValueTask<IReadOnlyList<StoredHint>> ListAsync(string targetSilo, long afterId, int max, CancellationToken cancellationToken = default)
+        public override ValueTask<HintPage> ReadPageAsync(string targetSilo, long afterId, int max, CancellationToken cancellationToken = default)
         {
             disk.Check();
-            return Inner.ListAsync(targetSilo, afterId, max, cancellationToken);
+            return Inner.ReadPageAsync(targetSilo, afterId, max, cancellationToken);
         }
 
-        public ValueTask DeleteAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken = default)
+        public override ValueTask DeleteAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken = default)
         {
             disk.Check();
             // Deleting a delivered hint again after a crash is harmless; not undone.
             return Inner.DeleteAsync(ids, cancellationToken);
         }
 
-        public ValueTask<IReadOnlyDictionary<string, long>> CountByTargetAsync(CancellationToken cancellationToken = default)
+        public override ValueTask<bool> QuarantineAsync(long id, string reason, long quarantinedAtMs, CancellationToken cancellationToken = default)
+        {
+            disk.Check();
+            // A hint that does not decode is quarantined again after a crash; not undone.
+            return Inner.QuarantineAsync(id, reason, quarantinedAtMs, cancellationToken);
+        }
+
+        public override ValueTask<IReadOnlyList<QuarantinedHint>> ListQuarantinedAsync(long afterId, int max, CancellationToken cancellationToken = default)
+        {
+            disk.Check();
+            return Inner.ListQuarantinedAsync(afterId, max, cancellationToken);
+        }
+
+        public override ValueTask<IReadOnlyDictionary<string, long>> CountByTargetAsync(CancellationToken cancellationToken = default)
         {
             disk.Check();
             return Inner.CountByTargetAsync(cancellationToken);
