@@ -142,11 +142,11 @@ public sealed class TlsClusterTests : IDisposable
     public void A_silo_on_a_network_address_without_TLS_refuses_to_start_unless_told_to()
     {
         var options = new SiloOptions { Host = "192.0.2.10", DataDirectory = _dir };
-        var error = Assert.Single(options.Validate(), e => e.Contains("TLS", StringComparison.Ordinal));
+        var error = Assert.Single(options.ValidateForListening(), e => e.Contains("TLS", StringComparison.Ordinal));
         Assert.Contains("Silo:Tls:AllowPlaintextOnNetwork", error);
         Assert.Throws<SiloConfigurationException>(() => { SiloHost.Build(options, logging: _ => { }); });
         options.Tls.AllowPlaintextOnNetwork = true;
-        Assert.DoesNotContain(options.Validate(), e => e.Contains("TLS", StringComparison.Ordinal));
-        Assert.Contains(new SiloOptions { Host = "not-an-address" }.Validate(), e => e.Contains("is not an IP address"));
+        Assert.DoesNotContain(options.ValidateForListening(), e => e.Contains("TLS", StringComparison.Ordinal));
+        Assert.Contains(new SiloOptions { Host = "not-an-address" }.ValidateForListening(), e => e.Contains("is not an IP address"));
     }
 }

@@ -37,18 +37,18 @@ public sealed class HintDecodingTests : IDisposable
     }
 
     [Fact]
-    public void A_hint_blob_with_an_overflowing_counter_is_refused_naming_the_hint_and_the_counter()
+    public void A_hint_blob_with_an_overflowing_counter_is_refused_naming_the_counter()
     {
         // {silo-a: 2^63-1} with a sibling at that dot: what a context of 2^63-1 used to leave in the hint log.
         byte[] blob = Convert.FromHexString("01" + "01" + "0673696C6F2D61" + "FFFFFFFFFFFFFFFF7F" + "00" + "01" + "0673696C6F2D61" + "FFFFFFFFFFFFFFFF7F" + "00" + "00" + "00");
-        var e = Assert.Throws<StorageCorruptedException>(() => SqliteRows.DecodeHint("silo.db", 42, blob, BlobChecksum.Compute(default, blob)));
-        Assert.Contains("hint 42", e.Message);
-        Assert.Contains($"entry 'silo-a' has counter {long.MaxValue}, above the maximum {VectorClock.MaxCounter}", e.Message);
+        // Delivery quarantines such a row with this reason (HintQuarantine) instead of stopping on it.
+        Assert.False(SqliteRows.TryDecodeHint(blob, BlobChecksum.Compute(default, blob), out _, out string reason));
+        Assert.Contains($"entry 'silo-a' has counter {long.MaxValue}, above the maximum {VectorClock.MaxCounter}", reason);
     }
 
     /// <summary>
     /// Seeded mutations of real hint blobs, their checksums made to match so the decoder sees them (a failing seed is
-    /// named): each is refused as damage or decodes to a set that encodes to the same bytes, within bounded allocation.
+    /// named): each is refused with a reason or decodes to a set that encodes to the same bytes, within bounded allocation.
     /// </summary>
     [Theory]
     [InlineData(1)]
@@ -63,15 +63,10 @@ public sealed class HintDecodingTests : IDisposable
             byte[] blob = VersionCodec.EncodeSiblingSet(sources[rng.Next(sources.Length)]);
             for (int edits = rng.Next(1, 4); edits > 0; edits--) blob = Mutate(rng, blob);
             long before = GC.GetAllocatedBytesForCurrentThread();
-            try
-            {
-                var set = SqliteRows.DecodeHint("silo.db", round, blob, BlobChecksum.Compute(default, blob));
+            if (SqliteRows.TryDecodeHint(blob, BlobChecksum.Compute(default, blob), out var set, out string reason))
                 Assert.Equal(Convert.ToHexString(blob), Convert.ToHexString(VersionCodec.EncodeSiblingSet(set)));
-            }
-            catch (StorageCorruptedException e)
-            {
-                Assert.Contains($"hint {round}", e.Message);
-            }
+            else
+                Assert.False(string.IsNullOrWhiteSpace(reason), $"seed {seed} round {round}: refused without a reason");
             long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
             Assert.True(allocated < (1 << 20) + 16L * blob.Length, $"seed {seed} round {round}: {blob.Length} bytes allocated {allocated}");
         }

@@ -69,7 +69,7 @@ public static class SiloHost
     /// </summary>
     public static WebApplication Build(SiloOptions options, Action<ILoggingBuilder>? logging = null, SiloHostHooks? hooks = null)
     {
-        var errors = options.Validate();
+        var errors = options.ValidateForListening();
         if (errors.Count > 0) throw new SiloConfigurationException("invalid silo settings: " + string.Join("; ", errors));
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });

@@ -116,14 +116,25 @@ public sealed class SiloOptions
 
     public string EffectiveSiloName => string.IsNullOrWhiteSpace(SiloName) ? $"{Environment.MachineName.ToLowerInvariant()}-{GrpcPort}" : SiloName!;
 
+    /// <summary>
+    /// <see cref="Validate"/>, and what a silo process that listens on the network also needs: an IP address (or
+    /// localhost) to bind, and TLS unless that address is loopback or plaintext is allowed explicitly.
+    /// (The simulation's silos listen nowhere: they are checked by <see cref="Validate"/> alone.)
+    /// </summary>
+    public IReadOnlyList<string> ValidateForListening()
+    {
+        var errors = new List<string>(Validate());
+        if (Host != "localhost" && !System.Net.IPAddress.TryParse(Host, out _))
+            errors.Add($"Silo:Host '{Host}' is not an IP address (or localhost): a silo listens on one address of this machine");
+        else errors.AddRange(Tls.Validate(Host));
+        return errors;
+    }
+
     /// <summary>Every problem with the settings, each naming its field; empty when valid.</summary>
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
         if (string.IsNullOrWhiteSpace(ClusterName)) errors.Add("Silo:ClusterName must not be empty");
-        if (Host != "localhost" && !System.Net.IPAddress.TryParse(Host, out _))
-            errors.Add($"Silo:Host '{Host}' is not an IP address (or localhost): a silo listens on one address of this machine");
-        else errors.AddRange(Tls.Validate(Host));
         if (SiloName is not null && (SiloName.Length == 0 || SiloName.Length > 128 || SiloName.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))))
             errors.Add($"Silo:SiloName '{SiloName}' must be 1-128 characters without spaces");
         if (!(Weight > 0 && Weight <= 1000)) errors.Add($"Silo:Weight must be in (0, 1000], got {Weight}");
