@@ -14,6 +14,10 @@ public enum DynamoErrorKind
     /// <summary>The silo is not in a state to serve (another cluster, starting, leaving).</summary>
     FailedPrecondition = 4,
     Internal = 5,
+    /// <summary>The caller gave no credential, or one the silo does not know (gRPC UNAUTHENTICATED).</summary>
+    Unauthenticated = 6,
+    /// <summary>The caller's credential does not allow this request, e.g. a data key on an admin verb (gRPC PERMISSION_DENIED).</summary>
+    PermissionDenied = 7,
 }
 
 /// <summary>

@@ -35,6 +35,18 @@ public sealed record BucketSettings(
         return null;
     }
 
+    /// <summary>
+    /// What redefining <paramref name="existing"/> as these settings would change among the settings that decide where
+    /// keys live and how their versions are kept (N and the conflict policy), e.g. <c>N 3 -&gt; 5</c>; null when neither changes.
+    /// </summary>
+    public string? RedefinitionOf(BucketSettings existing)
+    {
+        var changes = new List<string>(2);
+        if (N != existing.N) changes.Add($"N {existing.N} -> {N}");
+        if (Policy != existing.Policy) changes.Add($"policy {PolicyName(existing.Policy)} -> {PolicyName(Policy)}");
+        return changes.Count == 0 ? null : string.Join(", ", changes);
+    }
+
     public static string PolicyName(ConflictPolicy policy) => policy switch
     {
         ConflictPolicy.LastWriteWins => "last-write-wins",

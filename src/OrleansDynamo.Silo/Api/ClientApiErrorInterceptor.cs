@@ -9,7 +9,8 @@ namespace OrleansDynamo.Silo.Api;
 /// Turns what a client API call failed with into its gRPC status, the codes the SDK, the CLI and other clients
 /// rely on: bad input INVALID_ARGUMENT (nothing was written), an unknown bucket NOT_FOUND, no quorum or an
 /// unreachable silo UNAVAILABLE, a passed deadline DEADLINE_EXCEEDED, a silo not in a state to serve
-/// FAILED_PRECONDITION, anything else INTERNAL with the exception named.
+/// FAILED_PRECONDITION, a missing or unknown API key UNAUTHENTICATED, a key whose role does not allow the verb
+/// PERMISSION_DENIED, anything else INTERNAL with the exception named.
 /// </summary>
 public sealed class ClientApiErrorInterceptor(ILogger<ClientApiErrorInterceptor> logger) : Interceptor
 {
@@ -44,6 +45,8 @@ public sealed class ClientApiErrorInterceptor(ILogger<ClientApiErrorInterceptor>
         DynamoErrorKind.Unavailable => StatusCode.Unavailable,
         DynamoErrorKind.Timeout => StatusCode.DeadlineExceeded,
         DynamoErrorKind.FailedPrecondition => StatusCode.FailedPrecondition,
+        DynamoErrorKind.Unauthenticated => StatusCode.Unauthenticated,
+        DynamoErrorKind.PermissionDenied => StatusCode.PermissionDenied,
         _ => StatusCode.Internal,
     };
 }

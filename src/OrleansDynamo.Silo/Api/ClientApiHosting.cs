@@ -13,7 +13,7 @@ public static class ClientApiHosting
 
     /// <summary>
     /// Adds gRPC (<c>AddGrpc</c>), the <see cref="SiloApi"/> of the silo's <see cref="SiloRuntime"/>, its wire mapping
-    /// (<see cref="WireApi"/>, also behind the SDK's grain), the <see cref="DynamoGrpcService"/> (one instance for every
+    /// (<see cref="WireApi"/>, also behind the SDK's grain) and its <see cref="Security.ApiAuthorizer"/>, the <see cref="DynamoGrpcService"/> (one instance for every
     /// call) and its error mapping. Grpc.AspNetCore's own
     /// logs are kept to warnings: a refused request is the caller's answer, not a silo event.
     /// </summary>
@@ -28,6 +28,7 @@ public static class ClientApiHosting
         services.Configure<LoggerFilterOptions>(o => o.AddFilter("Grpc", LogLevel.Warning));
         services.AddSingleton<ClientApiErrorInterceptor>();
         services.AddSingleton(sp => new SiloApi(sp.GetRequiredService<SiloRuntime>()));
+        services.AddSingleton(sp => new Security.ApiAuthorizer(sp.GetRequiredService<SiloRuntime>().Options.Auth, sp.GetRequiredService<ILogger<Security.ApiAuthorizer>>()));
         services.AddSingleton<WireApi>();
         services.AddSingleton<DynamoGrpcService>();
         return services;

@@ -53,7 +53,9 @@ public sealed class SiloApi(SiloRuntime silo)
 
     /// <summary>
     /// Creates a bucket or changes its settings; unset values come from the default bucket. Throws
-    /// <see cref="DynamoErrorKind.InvalidArgument"/> naming the bad setting.
+    /// <see cref="DynamoErrorKind.InvalidArgument"/> naming the bad setting, and <see cref="DynamoErrorKind.FailedPrecondition"/>
+    /// naming the change when an existing bucket's N or policy would change without <see cref="BucketRequest.Force"/>
+    /// (a new N moves every key's preference list; a new policy changes how its versions are kept).
     /// </summary>
     public async Task<BucketSettings> CreateBucketAsync(BucketRequest request, CancellationToken ct)
     {
@@ -69,6 +71,8 @@ public sealed class SiloApi(SiloRuntime silo)
             request.PR, request.PW);
         if (settings.Validate() is { } bad) throw DynamoException.Invalid(bad);
         if (settings.Name == BucketSettings.DefaultName) throw DynamoException.Invalid("the default bucket's settings come from the silo configuration");
+        if (!request.Force && silo.Membership.State.Buckets.TryGetValue(settings.Name, out var existing) && settings.RedefinitionOf(existing) is { } change)
+            throw new DynamoException(DynamoErrorKind.FailedPrecondition, $"bucket '{settings.Name}' exists: this would change {change}; repeat with force (--force) to change it");
         await silo.Membership.DefineBucketAsync(settings, ct);
         return settings;
     }

@@ -31,8 +31,10 @@ public sealed record SiloStatusSnapshot(
 /// <summary>
 /// A bucket to create or change, as an operator asked for it: zero for <see cref="N"/>, <see cref="R"/>, <see cref="W"/>
 /// or <see cref="MaxValueBytes"/> takes the default bucket's value; a null or empty <see cref="Policy"/> means siblings.
+/// <see cref="Force"/> allows changing an existing bucket's N or policy.
 /// </summary>
-public sealed record BucketRequest(string Name, int N = 0, int R = 0, int W = 0, string? Policy = null, int MaxValueBytes = 0, int PR = 0, int PW = 0);
+public sealed record BucketRequest(string Name, int N = 0, int R = 0, int W = 0, string? Policy = null, int MaxValueBytes = 0, int PR = 0, int PW = 0,
+    bool Force = false);
 
 /// <summary>What each primary replica of a key holds, unreconciled: the key's partition and preference list.</summary>
 public sealed record KeyReplicasSnapshot(int Partition, ImmutableArray<string> PreferenceList, ImmutableArray<ReplicaHolding> Replicas);

@@ -3,6 +3,7 @@ using OrleansDynamo.Core.Buckets;
 using OrleansDynamo.Core.Versioning;
 using OrleansDynamo.Protocol.Grpc;
 using OrleansDynamo.Silo.Coordination;
+using OrleansDynamo.Silo.Security;
 using WireSibling = OrleansDynamo.Protocol.Grpc.Sibling;
 
 namespace OrleansDynamo.Silo.Api;
@@ -11,11 +12,13 @@ namespace OrleansDynamo.Silo.Api;
 /// The client API's wire messages (generated from client.proto) mapped to and from <see cref="SiloApi"/> calls:
 /// one mapping for both ways in, the gRPC service (<see cref="DynamoGrpcService"/>) and the client SDK's grain
 /// (<see cref="Grains.DynamoApiGrain"/>). Generated types end here. Failures are <see cref="DynamoException"/>s.
+/// Each call is checked first by the <see cref="ApiAuthorizer"/>, with the API key the caller sent (null: none).
 /// </summary>
-public sealed class WireApi(SiloApi api)
+public sealed class WireApi(SiloApi api, ApiAuthorizer auth)
 {
-    public async Task<GetResponse> Get(GetRequest request, CancellationToken ct)
+    public async Task<GetResponse> Get(GetRequest request, string? apiKey, CancellationToken ct)
     {
+        auth.Authorize(apiKey, ApiVerb.Get);
         var outcome = await api.GetAsync(new GetCommand(request.Bucket, request.Key, (int)request.R, (int)request.Pr, (int)request.Hops), ct);
         var response = new GetResponse
         {
@@ -32,16 +35,23 @@ public sealed class WireApi(SiloApi api)
         return response;
     }
 
-    public async Task<PutResponse> Put(PutRequest request, CancellationToken ct) =>
-        ToWire(await api.PutAsync(new PutCommand(request.Bucket, request.Key, request.Value.ToByteArray(), request.Context, false,
-            (int)request.W, (int)request.Pw, (int)request.Hops), ct));
-
-    public async Task<PutResponse> Delete(DeleteRequest request, CancellationToken ct) =>
-        ToWire(await api.PutAsync(new PutCommand(request.Bucket, request.Key, [], request.Context, true,
-            (int)request.W, (int)request.Pw, (int)request.Hops), ct));
-
-    public Task<RingInfo> GetRing(GetRingRequest request, CancellationToken ct)
+    public async Task<PutResponse> Put(PutRequest request, string? apiKey, CancellationToken ct)
     {
+        auth.Authorize(apiKey, ApiVerb.Put);
+        return ToWire(await api.PutAsync(new PutCommand(request.Bucket, request.Key, request.Value.ToByteArray(), request.Context, false,
+            (int)request.W, (int)request.Pw, (int)request.Hops), ct));
+    }
+
+    public async Task<PutResponse> Delete(DeleteRequest request, string? apiKey, CancellationToken ct)
+    {
+        auth.Authorize(apiKey, ApiVerb.Delete);
+        return ToWire(await api.PutAsync(new PutCommand(request.Bucket, request.Key, [], request.Context, true,
+            (int)request.W, (int)request.Pw, (int)request.Hops), ct));
+    }
+
+    public Task<RingInfo> GetRing(GetRingRequest request, string? apiKey, CancellationToken ct)
+    {
+        auth.Authorize(apiKey, ApiVerb.Ring);
         var ring = api.Ring();
         var info = new RingInfo { ClusterName = ring.ClusterName, Version = (ulong)ring.Version, PartitionCount = (uint)ring.PartitionCount, AnsweredBy = ring.AnsweredBy,
             AnsweredByGateway = ring.AnsweredByGateway ?? "" };
@@ -51,8 +61,9 @@ public sealed class WireApi(SiloApi api)
         return Task.FromResult(info);
     }
 
-    public async Task<StatusResponse> GetStatus(StatusRequest request, CancellationToken ct)
+    public async Task<StatusResponse> GetStatus(StatusRequest request, string? apiKey, CancellationToken ct)
     {
+        auth.Authorize(apiKey, ApiVerb.Status);
         var status = await api.StatusAsync(ct);
         var response = new StatusResponse { Silo = status.Silo };
         foreach (var m in status.Silos) response.Silos.Add(ToWire(m));
@@ -65,16 +76,20 @@ public sealed class WireApi(SiloApi api)
         return response;
     }
 
-    public async Task<BucketInfo> CreateBucket(CreateBucketRequest request, CancellationToken ct)
+    public async Task<BucketInfo> CreateBucket(CreateBucketRequest request, string? apiKey, CancellationToken ct)
     {
-        var b = request.Bucket ?? throw DynamoException.Invalid("bucket settings are missing");
-        var settings = await api.CreateBucketAsync(new BucketRequest(b.Name, Signed(b.N), Signed(b.R), Signed(b.W), b.Policy, Signed(b.MaxValueBytes), Signed(b.Pr), Signed(b.Pw)),
-            ct);
+        var b = request.Bucket;
+        auth.Authorize(apiKey, ApiVerb.CreateBucket, b is null ? "no settings" :
+            $"bucket '{b.Name}' N={b.N} R={b.R} W={b.W} PR={b.Pr} PW={b.Pw} policy={b.Policy} max-value-bytes={b.MaxValueBytes}{(request.Force ? " force" : "")}");
+        if (b is null) throw DynamoException.Invalid("bucket settings are missing");
+        var settings = await api.CreateBucketAsync(new BucketRequest(b.Name, Signed(b.N), Signed(b.R), Signed(b.W), b.Policy, Signed(b.MaxValueBytes), Signed(b.Pr), Signed(b.Pw),
+            request.Force), ct);
         return ToWire(settings);
     }
 
-    public async Task<GetReplicasResponse> GetReplicas(GetReplicasRequest request, CancellationToken ct)
+    public async Task<GetReplicasResponse> GetReplicas(GetReplicasRequest request, string? apiKey, CancellationToken ct)
     {
+        auth.Authorize(apiKey, ApiVerb.Replicas, $"bucket '{request.Bucket}' key '{request.Key}'");
         var report = await api.ReplicasAsync(request.Bucket, request.Key, ct);
         var response = new GetReplicasResponse { Partition = (uint)report.Partition };
         response.PreferenceList.AddRange(report.PreferenceList);
@@ -87,14 +102,23 @@ public sealed class WireApi(SiloApi api)
         return response;
     }
 
-    public async Task<AdminResponse> Join(JoinRequest request, CancellationToken ct) =>
-        new() { Message = await api.JoinAsync(request.SiloAddress, request.SeedAddress, ct) };
+    public async Task<AdminResponse> Join(JoinRequest request, string? apiKey, CancellationToken ct)
+    {
+        auth.Authorize(apiKey, ApiVerb.Join, $"silo {request.SiloAddress} seed {request.SeedAddress}");
+        return new() { Message = await api.JoinAsync(request.SiloAddress, request.SeedAddress, ct) };
+    }
 
-    public async Task<AdminResponse> Leave(LeaveRequest request, CancellationToken ct) =>
-        new() { Message = await api.LeaveAsync(request.SiloName, ct) };
+    public async Task<AdminResponse> Leave(LeaveRequest request, string? apiKey, CancellationToken ct)
+    {
+        auth.Authorize(apiKey, ApiVerb.Leave, $"silo {request.SiloName}");
+        return new() { Message = await api.LeaveAsync(request.SiloName, ct) };
+    }
 
-    public async Task<AdminResponse> Repair(RepairRequest request, CancellationToken ct) =>
-        new() { Message = (await api.RepairAsync(request.Partition, ct)).Describe() };
+    public async Task<AdminResponse> Repair(RepairRequest request, string? apiKey, CancellationToken ct)
+    {
+        auth.Authorize(apiKey, ApiVerb.Repair, request.Partition < 0 ? "every partition" : $"partition {request.Partition}");
+        return new() { Message = (await api.RepairAsync(request.Partition, ct)).Describe() };
+    }
 
     private static PutResponse ToWire(PutOutcome outcome) => new()
     {

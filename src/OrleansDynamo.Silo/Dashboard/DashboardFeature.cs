@@ -9,6 +9,7 @@ using OrleansDynamo.Core.Membership;
 using OrleansDynamo.Silo.Api;
 using OrleansDynamo.Silo.Diagnostics;
 using OrleansDynamo.Silo.Hosting;
+using OrleansDynamo.Silo.Security;
 
 namespace OrleansDynamo.Silo.Dashboard;
 
@@ -16,7 +17,7 @@ namespace OrleansDynamo.Silo.Dashboard;
 /// The dashboard every silo serves on its HTTP port: the page at / (static files embedded in the
 /// silo assembly, no build step) and the JSON API it reads: /api/cluster, /api/ring, /api/stats,
 /// /api/partitions, /api/hints and /api/key. Cluster-wide answers are merged from the peers' own
-/// answers over HTTP (their addresses come from the membership).
+/// answers over HTTP (their addresses come from the membership). Who may ask: <see cref="DashboardAccess"/>.
 /// </summary>
 public sealed class DashboardFeature : ISiloFeature
 {
@@ -25,42 +26,61 @@ public sealed class DashboardFeature : ISiloFeature
     private SiloRuntime _silo = null!;
     private SiloApi _api = null!;
     private MetricsFeature _metrics = null!;
+    private DashboardAccess _access = null!;
 
     public void Install(SiloRuntime silo)
     {
         _silo = silo;
         _api = new SiloApi(silo);
         _metrics = silo.Feature<MetricsFeature>() ?? throw new InvalidOperationException("the dashboard needs the metrics feature");
+        _access = new DashboardAccess(silo.Options, new ApiAuthorizer(silo.Options.Auth, silo.Loggers.CreateLogger<ApiAuthorizer>()), Json);
         silo.EndpointMappers.Add(Map);
     }
 
     private void Map(IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet(DashboardRoutes.Page, (HttpContext http) => DashboardAssets.WriteAsync(http, "index.html"));
-        endpoints.MapGet(DashboardRoutes.Assets, (HttpContext http, string file) => DashboardAssets.WriteAsync(http, file));
-        endpoints.MapGet(DashboardRoutes.Cluster, async (CancellationToken ct) => Ok(Cluster(await _metrics.RefreshLoadsAsync(ct))));
-        endpoints.MapGet(DashboardRoutes.Ring, () => Ok(Ring()));
-        endpoints.MapGet(DashboardRoutes.Stats, async (string? scope, CancellationToken ct) => scope switch
+        endpoints.MapGet(DashboardRoutes.Page, (HttpContext http) => AssetAsync(http, "index.html"));
+        endpoints.MapGet(DashboardRoutes.Assets, (HttpContext http, string file) => AssetAsync(http, file));
+        Guard(endpoints.MapGet(DashboardRoutes.Cluster, async (CancellationToken ct) => Ok(Cluster(await _metrics.RefreshLoadsAsync(ct)))), _ => ApiVerb.DashboardRead);
+        Guard(endpoints.MapGet(DashboardRoutes.Ring, () => Ok(Ring())), _ => ApiVerb.DashboardRead);
+        Guard(endpoints.MapGet(DashboardRoutes.Stats, async (string? scope, CancellationToken ct) => scope switch
         {
             "raw" => Ok(_metrics.RawStats()),
             "cluster" => Ok(await _metrics.StatsAsync(cluster: true, ct)),
             null or "" or "silo" => Ok(await _metrics.StatsAsync(cluster: false, ct)),
             _ => BadScope(scope),
-        });
-        endpoints.MapGet(DashboardRoutes.Partitions, async (string? scope, CancellationToken ct) => scope switch
+        }), http => UnlessScope(http, "raw"));
+        Guard(endpoints.MapGet(DashboardRoutes.Partitions, async (string? scope, CancellationToken ct) => scope switch
         {
             "silo" => Ok(await LocalPartitionsAsync(ct)),
             null or "" or "cluster" => Ok(await PartitionsAsync(ct)),
             _ => BadScope(scope),
-        });
-        endpoints.MapGet(DashboardRoutes.Hints, async (string? scope, CancellationToken ct) => scope switch
+        }), http => UnlessScope(http, "silo"));
+        Guard(endpoints.MapGet(DashboardRoutes.Hints, async (string? scope, CancellationToken ct) => scope switch
         {
             "silo" => Ok(new HintsView(_silo.Name, "silo", [await LocalHintsAsync(ct)], [])),
             null or "" or "cluster" => Ok(await HintsAsync(ct)),
             _ => BadScope(scope),
-        });
-        endpoints.MapGet(DashboardRoutes.Key, async (string? bucket, string? key, CancellationToken ct) => await KeyAsync(bucket, key, ct));
+        }), http => UnlessScope(http, "silo"));
+        endpoints.MapGet(DashboardRoutes.Key, async (string? bucket, string? key, CancellationToken ct) => await KeyAsync(bucket, key, ct))
+            .AddEndpointFilter(async (context, next) =>
+            {
+                var query = context.HttpContext.Request.Query;
+                return _access.Refusal(context.HttpContext, ApiVerb.KeyLookup, $"bucket '{query["bucket"]}' key '{query["key"]}'") ?? await next(context);
+            });
     }
+
+    /// <summary>The page and its files hold no data: they need no key, only a Host of this silo.</summary>
+    private Task AssetAsync(HttpContext http, string file) =>
+        _access.Refusal(http, null) is { } refusal ? refusal.ExecuteAsync(http) : DashboardAssets.WriteAsync(http, file);
+
+    /// <summary>Answers the route only when <see cref="DashboardAccess"/> lets the request through for the verb <paramref name="verb"/> names.</summary>
+    private void Guard(RouteHandlerBuilder route, Func<HttpContext, ApiVerb?> verb) =>
+        route.AddEndpointFilter(async (context, next) => _access.Refusal(context.HttpContext, verb(context.HttpContext)) ?? await next(context));
+
+    /// <summary>The per-silo answer peers fetch (<paramref name="peerScope"/>) needs no key; every other scope is a dashboard view.</summary>
+    private static ApiVerb? UnlessScope(HttpContext http, string peerScope) =>
+        string.Equals(http.Request.Query["scope"], peerScope, StringComparison.Ordinal) ? null : ApiVerb.DashboardRead;
 
     private static IResult Ok<T>(T value) => Results.Json(value, Json);
 

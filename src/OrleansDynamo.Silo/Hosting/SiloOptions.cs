@@ -105,6 +105,9 @@ public sealed class SiloOptions
     /// <summary>Mutual TLS on every listener (<see cref="Security.TlsOptions"/>); off by default, and then only loopback is allowed.</summary>
     public Security.TlsOptions Tls { get; set; } = new();
 
+    /// <summary>API keys and their roles (<see cref="Security.AuthOptions"/>); none by default, and then every caller is served.</summary>
+    public Security.AuthOptions Auth { get; set; } = new();
+
     private string Scheme => Tls.Enabled ? "https" : "http";
 
     public string AdvertisedGrpcAddress => $"{Scheme}://{Host}:{GrpcPort}";
@@ -163,6 +166,7 @@ public sealed class SiloOptions
         errors.AddRange(FailureDetection.Validate());
         errors.AddRange(Transfer.Validate());
         errors.AddRange(Dashboard.Validate());
+        errors.AddRange(Auth.Validate());
         if (DefaultBucket.ToSettings(BucketSettings.DefaultName) is var b && b.Validate() is { } bad)
             errors.Add("Silo:DefaultBucket: " + bad);
         if (BucketSettings.ParsePolicy(DefaultBucket.Policy) is null)
