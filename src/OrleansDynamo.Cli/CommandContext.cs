@@ -11,11 +11,14 @@ public sealed class CommandContext : IAsyncDisposable
 
     private readonly (X509Certificate2? Certificate, X509Certificate2? Authority) _tls;
 
-    private CommandContext(IReadOnlyList<string> endpoints, bool json, (X509Certificate2?, X509Certificate2?) tls)
+    private readonly string? _apiKey;
+
+    private CommandContext(IReadOnlyList<string> endpoints, bool json, (X509Certificate2?, X509Certificate2?) tls, string? apiKey)
     {
         Endpoints = endpoints;
         Json = json;
         _tls = tls;
+        _apiKey = apiKey;
     }
 
     /// <summary>The silo addresses from --endpoint.</summary>
@@ -35,10 +38,12 @@ public sealed class CommandContext : IAsyncDisposable
         RingRefreshInterval = Timeout.InfiniteTimeSpan,
         ClientCertificate = _tls.Certificate,
         Authority = _tls.Authority,
+        ApiKey = _apiKey,
     });
 
     public static CommandContext From(ParseResult parseResult) =>
-        new(GlobalOptions.GetEndpoints(parseResult), parseResult.GetValue(GlobalOptions.Json), GlobalOptions.GetTls(parseResult));
+        new(GlobalOptions.GetEndpoints(parseResult), parseResult.GetValue(GlobalOptions.Json), GlobalOptions.GetTls(parseResult),
+            parseResult.GetValue(GlobalOptions.ApiKey));
 
     /// <summary>
     /// Runs a verb's body with a context; every exception becomes exit code 2 and one line on stderr.

@@ -56,6 +56,17 @@ public static class GlobalOptions
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable(AuthorityVariable) is { Length: > 0 } v ? v : null,
     };
 
+    /// <summary>Environment variable for the API key (used when --api-key is not given).</summary>
+    public const string ApiKeyVariable = "DYNAMO_API_KEY";
+
+    /// <summary>For a cluster with API keys (Silo:Auth): the key every call carries.</summary>
+    public static readonly Option<string?> ApiKey = new("--api-key")
+    {
+        Description = $"API key for a cluster that requires one (default: ${ApiKeyVariable}); see `dynamo apikey`",
+        Recursive = true,
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable(ApiKeyVariable) is { Length: > 0 } v ? v : null,
+    };
+
     /// <summary>The client certificate and authority given with --cert, --key and --ca, or (null, null) for plaintext.</summary>
     /// <exception cref="ArgumentException">Only some were given, or a file does not hold what it should.</exception>
     public static (X509Certificate2? Certificate, X509Certificate2? Authority) GetTls(ParseResult parseResult)

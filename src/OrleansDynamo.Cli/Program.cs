@@ -10,6 +10,7 @@ root.Options.Add(GlobalOptions.Json);
 root.Options.Add(GlobalOptions.Certificate);
 root.Options.Add(GlobalOptions.Key);
 root.Options.Add(GlobalOptions.Authority);
+root.Options.Add(GlobalOptions.ApiKey);
 
 root.Subcommands.Add(PutCommand.Create());
 root.Subcommands.Add(GetCommand.Create());
@@ -21,6 +22,7 @@ root.Subcommands.Add(JoinCommand.Create());
 root.Subcommands.Add(LeaveCommand.Create());
 root.Subcommands.Add(RepairCommand.Create());
 root.Subcommands.Add(CertCommand.Create());
+root.Subcommands.Add(ApiKeyCommand.Create());
 // The load generator lives in its own files: add `root.Subcommands.Add(BenchCommand.Create());` here.
 root.Subcommands.Add(BenchCommand.Create());
 

@@ -6,13 +6,21 @@ namespace OrleansDynamo.Client;
 /// <summary>Cluster administration: buckets, ring, status, membership, repair.</summary>
 public sealed partial class DynamoClient
 {
-    /// <summary>Creates a bucket (or changes its settings) and returns it as the cluster stored it.</summary>
-    /// <exception cref="DynamoException">The settings are invalid (the message names the field).</exception>
-    public async Task<BucketSettings> CreateBucketAsync(BucketSettings settings, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Creates a bucket (or changes its settings) and returns it as the cluster stored it. Changing an existing bucket's
+    /// N or policy needs <paramref name="force"/>: a new N moves the preference list of every key in it.
+    /// </summary>
+    /// <exception cref="DynamoException">The settings are invalid (the message names the field); the change needs
+    /// <paramref name="force"/> (<see cref="DynamoErrorKind.FailedPrecondition"/>); the key is not an admin key.</exception>
+    public Task<BucketSettings> CreateBucketAsync(BucketSettings settings, CancellationToken cancellationToken = default) =>
+        CreateBucketAsync(settings, force: false, cancellationToken);
+
+    /// <inheritdoc cref="CreateBucketAsync(BucketSettings, CancellationToken)"/>
+    public async Task<BucketSettings> CreateBucketAsync(BucketSettings settings, bool force, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
         if (settings.Validate() is { } bad) throw DynamoException.Invalid(bad);
-        var request = new CreateBucketRequest { Bucket = WireMapping.ToWire(settings) };
+        var request = new CreateBucketRequest { Bucket = WireMapping.ToWire(settings), Force = force };
         var (response, _) = await SendAnyAsync(s_createBucket, request, cancellationToken).ConfigureAwait(false);
         // The bucket's N decides its keys' preference lists: fetch the ring that lists it.
         if (_state is not null) TryRefreshInBackground();

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using OrleansDynamo.Client.Routing;
 using OrleansDynamo.Protocol.Gateway;
 using OrleansDynamo.Protocol.Grpc;
+using OrleansDynamo.Protocol.Security;
 
 namespace OrleansDynamo.Client;
 
@@ -29,6 +30,7 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
     private readonly CoordinationMode _coordination;
     private readonly bool _preferFastestForWrites;
     private readonly TimeSpan? _timeout;
+    private readonly string? _apiKey;
     private readonly long _markDownTicks;
     private readonly long _minRefreshTicks;
     private readonly CancellationTokenSource _disposing = new();
@@ -64,6 +66,7 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
         _time = timeProvider ?? TimeProvider.System;
         _coordination = options.Coordination;
         _preferFastestForWrites = options.PreferFastestReplicaForWrites;
+        _apiKey = options.ApiKey;
         _timeout = options.RequestTimeout == Timeout.InfiniteTimeSpan ? null : options.RequestTimeout;
         _markDownTicks = ToTimestampTicks(options.MarkDownDuration);
         _minRefreshTicks = ToTimestampTicks(MinRefreshSpacing);
@@ -217,12 +220,14 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
             tried.Insert(0, "the Orleans client's gateways");
             try
             {
+                SetApiKey();
                 var info = await _cluster.GetGrain<IDynamoApiGrain>(IDynamoApiGrain.Key).GetRing(new GetRingRequest(), cancellationToken).ConfigureAwait(false);
                 return Install(ToRing(info, "the Orleans client's gateway"));
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
                 last = e as DynamoException ?? CallErrors.Classify(e, "the Orleans client's gateway").Error;
+                if (CallErrors.IsRefusal(last)) throw last;
             }
         }
         foreach (var endpoint in candidates)
@@ -239,6 +244,7 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
             {
                 var failure = CallErrors.Classify(e, endpoint.Address);
                 if (failure.MarkDown) MarkDown(endpoint);
+                if (CallErrors.IsRefusal(failure.Error)) throw failure.Error;
                 last = failure.Error;
                 continue;
             }
@@ -275,7 +281,8 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
     /// </summary>
     private async Task<RingInfo> BootstrapAsync(SiloEndpoint endpoint, CancellationToken cancellationToken)
     {
-        var options = new Grpc.Core.CallOptions(deadline: _timeout is { } t ? DateTime.UtcNow + t : null, cancellationToken: cancellationToken);
+        var headers = _apiKey is null ? null : new Grpc.Core.Metadata { { ApiKeys.Header, ApiKeys.Bearer(_apiKey) } };
+        var options = new Grpc.Core.CallOptions(headers, deadline: _timeout is { } t ? DateTime.UtcNow + t : null, cancellationToken: cancellationToken);
         RingInfo info;
         try
         {
@@ -397,6 +404,7 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
             {
                 throw new GatewayUnreachableException($"could not connect to its gateway: {e.Message}", e);
             }
+            SetApiKey();
             return await method(connection.Api, request, deadline.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -407,6 +415,15 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
         {
             throw new CallTimeoutException();
         }
+    }
+
+    /// <summary>
+    /// Puts the API key into the Orleans request context of the grain calls this async flow makes next (the caller's
+    /// own context is left as it was when the calling async method returns).
+    /// </summary>
+    private void SetApiKey()
+    {
+        if (_apiKey is not null) RequestContext.Set(ApiKeys.RequestContextKey, _apiKey);
     }
 
     /// <summary>Sends a request any silo can answer, starting at a random one.</summary>

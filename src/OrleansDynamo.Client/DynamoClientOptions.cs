@@ -64,6 +64,13 @@ public sealed class DynamoClientOptions
     /// <summary>The cluster's authority: the only issuer whose silo certificates this client trusts.</summary>
     public System.Security.Cryptography.X509Certificates.X509Certificate2? Authority { get; set; }
 
+    /// <summary>
+    /// For a cluster with API keys configured (<c>Silo:Auth</c>): the key sent with every call, in the Orleans request
+    /// context of a grain call and as <c>authorization: Bearer KEY</c> on a gRPC call. A data key may get, put and delete;
+    /// an admin key may also create buckets, join, leave and repair. Null: no key.
+    /// </summary>
+    public string? ApiKey { get; set; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad field.</summary>
     public void Validate() => Validate(seedsRequired: true);
 
@@ -92,6 +99,8 @@ public sealed class DynamoClientOptions
             throw new ArgumentException($"{nameof(ClientCertificate)} and {nameof(Authority)}: give both for a TLS cluster, or neither", ClientCertificate is null ? nameof(ClientCertificate) : nameof(Authority));
         if (ClientCertificate is { HasPrivateKey: false })
             throw new ArgumentException($"{nameof(ClientCertificate)}: the certificate's private key is missing", nameof(ClientCertificate));
+        if (ApiKey is not null && OrleansDynamo.Protocol.Security.ApiKeys.Check(ApiKey) is { } badKey)
+            throw new ArgumentException($"{nameof(ApiKey)}: {badKey}", nameof(ApiKey));
         if (!Enum.IsDefined(Coordination))
             throw new ArgumentException($"{nameof(Coordination)}: unknown mode {(int)Coordination}", nameof(Coordination));
     }

@@ -76,6 +76,9 @@ public sealed class BenchSettings
     /// <summary>For a TLS cluster (dynamo target): the client certificate and the cluster's authority (--cert, --key, --ca).</summary>
     public (System.Security.Cryptography.X509Certificates.X509Certificate2? Certificate, System.Security.Cryptography.X509Certificates.X509Certificate2? Authority) Tls { get; set; }
 
+    /// <summary>For a cluster with API keys (dynamo target): the key every call carries (--api-key).</summary>
+    public string? ApiKey { get; set; }
+
     /// <summary>How long one operation may take before it counts as a timeout error. Default 5 s.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
 

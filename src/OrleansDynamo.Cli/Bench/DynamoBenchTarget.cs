@@ -35,6 +35,7 @@ public sealed class DynamoBenchTarget : IBenchTarget
             RequestTimeout = settings.RequestTimeout,
             ClientCertificate = settings.Tls.Certificate,
             Authority = settings.Tls.Authority,
+            ApiKey = settings.ApiKey,
         })).ToArray();
         _lanes = modes.Length == 1 ? [""] : modes.Select(m => m.ToString().ToLowerInvariant()).ToArray();
         // One context slot per key: 1,000,000 keys cost 8 MB.

@@ -146,6 +146,7 @@ public static class BenchCommand
                 Target = target,
                 Endpoints = ReadEndpoints(parseResult, target),
                 Tls = GlobalOptions.GetTls(parseResult),
+                ApiKey = parseResult.GetValue(GlobalOptions.ApiKey),
                 Duration = Span(parseResult.GetValue(Seconds), "--seconds", allowZero: false),
                 Warmup = Span(parseResult.GetValue(Warmup), "--warmup", allowZero: true),
                 Concurrency = parseResult.GetValue(Concurrency),

@@ -4,7 +4,7 @@ using OrleansDynamo.Core.Buckets;
 
 namespace OrleansDynamo.Cli.Commands;
 
-/// <summary><c>dynamo bucket create NAME [--n N] [--r R] [--w W] [--pr PR] [--pw PW] [--policy siblings|last-write-wins] [--max-value-bytes B]</c></summary>
+/// <summary><c>dynamo bucket create NAME [--n N] [--r R] [--w W] [--pr PR] [--pw PW] [--policy siblings|last-write-wins] [--max-value-bytes B] [--force]</c></summary>
 public static class BucketCommand
 {
     public static Command Create()
@@ -32,7 +32,8 @@ public static class BucketCommand
             Description = "Largest value accepted, in bytes",
             DefaultValueFactory = _ => BucketSettings.DefaultMaxValueBytes,
         };
-        var command = new Command("create", "Create a bucket (or change its settings)") { name, n, r, w, pr, pw, policy, maxValueBytes };
+        var force = new Option<bool>("--force") { Description = "Allow changing an existing bucket's N or policy (moves its keys' replicas)" };
+        var command = new Command("create", "Create a bucket (or change its settings; N or policy only with --force)") { name, n, r, w, pr, pw, policy, maxValueBytes, force };
         command.SetAction((parseResult, cancellationToken) => CommandContext.RunAsync(parseResult, cancellationToken, async (ctx, ct) =>
         {
             string policyText = parseResult.GetValue(policy)!;
@@ -48,7 +49,7 @@ public static class BucketCommand
                 PR: parseResult.GetValue(pr),
                 PW: parseResult.GetValue(pw));
             if (settings.Validate() is { } bad) throw new ArgumentException(bad);
-            var stored = await ctx.Client.CreateBucketAsync(settings, ct);
+            var stored = await ctx.Client.CreateBucketAsync(settings, parseResult.GetValue(force), ct);
             if (ctx.Json)
             {
                 JsonOut.Write(writer =>

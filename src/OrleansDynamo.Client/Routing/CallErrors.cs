@@ -64,9 +64,17 @@ internal static class CallErrors
         StatusCode.NotFound => DynamoErrorKind.NotFound,
         StatusCode.Unavailable or StatusCode.Aborted or StatusCode.Cancelled => DynamoErrorKind.Unavailable,
         StatusCode.DeadlineExceeded => DynamoErrorKind.Timeout,
-        StatusCode.FailedPrecondition or StatusCode.PermissionDenied or StatusCode.Unauthenticated => DynamoErrorKind.FailedPrecondition,
+        StatusCode.FailedPrecondition => DynamoErrorKind.FailedPrecondition,
+        StatusCode.Unauthenticated => DynamoErrorKind.Unauthenticated,
+        StatusCode.PermissionDenied => DynamoErrorKind.PermissionDenied,
         _ => DynamoErrorKind.Internal,
     };
+
+    /// <summary>
+    /// True for a refusal of the caller's credential: every silo of the cluster would answer the same, so it is thrown
+    /// at once, never retried elsewhere.
+    /// </summary>
+    public static bool IsRefusal(DynamoException e) => e.Kind is DynamoErrorKind.Unauthenticated or DynamoErrorKind.PermissionDenied;
 
     private static string Detail(RpcException e, string address) =>
         e.Status.DebugException is { } local && e.StatusCode == StatusCode.Unavailable ? $"{address}: {Reason(local)}" : e.Status.Detail;
