@@ -39,20 +39,26 @@
     return Number(n).toFixed(digits);
   }
 
-  // A silo with API keys configured answers 401 without one: ask for it once and keep it for this tab only.
+  // A silo with API keys configured answers 401 without one: ask for it once (one prompt for the requests
+  // refused together) and keep it for this tab only.
+  let asking = null;
+  function askForKey() {
+    asking = asking || Promise.resolve().then(() => {
+      const key = window.prompt("This cluster needs an API key (dynamo apikey):");
+      if (key) sessionStorage.setItem("dynamo-api-key", key.trim());
+      setTimeout(() => { asking = null; }, 0);
+      return !!key;
+    });
+    return asking;
+  }
+
   async function getJson(path) {
     const send = () => {
       const key = sessionStorage.getItem("dynamo-api-key");
       return fetch(path, { cache: "no-store", headers: key ? { "Authorization": "Bearer " + key } : {} });
     };
     let r = await send();
-    if (r.status === 401) {
-      const key = window.prompt("This cluster needs an API key (dynamo apikey):");
-      if (key) {
-        sessionStorage.setItem("dynamo-api-key", key.trim());
-        r = await send();
-      }
-    }
+    if (r.status === 401 && await askForKey()) r = await send();
     const body = await r.json().catch(() => ({}));
     if (!r.ok) throw new Error(body.error || ("HTTP " + r.status));
     return body;
