@@ -195,9 +195,14 @@ public sealed class SiloRuntime : IAsyncDisposable
         {
             foreach (var loop in _loops) _running.Add(loop.RunAsync(_stopping.Token));
         }
-        // Meet the seeds at once rather than after the first gossip interval.
-        foreach (var seed in Membership.Seeds()) _ = Membership.GossipWithAsync(seed, _stopping.Token);
+        MeetSeeds();
         _log.LogInformation("Silo {Silo} started in cluster {Cluster} at {Address}", Name, Options.ClusterName, Options.AdvertisedGrpcAddress);
+    }
+
+    /// <summary>Gossips with the seeds at once rather than after the first gossip interval (at start, and once this silo's join is recorded).</summary>
+    public void MeetSeeds()
+    {
+        foreach (var seed in Membership.Seeds()) _ = Membership.GossipWithAsync(seed, _stopping.Token);
     }
 
     /// <summary>Runs one round of <paramref name="loop"/> now; <see cref="StopAsync"/> waits for it. False once the silo is stopping.</summary>

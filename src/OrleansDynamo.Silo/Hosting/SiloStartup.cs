@@ -14,7 +14,12 @@ internal sealed class SiloStartup(SiloRuntime runtime) : IHostedLifecycleService
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public Task StartedAsync(CancellationToken cancellationToken) => runtime.RecordSelfAsync(cancellationToken);
+    public async Task StartedAsync(CancellationToken cancellationToken)
+    {
+        await runtime.RecordSelfAsync(cancellationToken);
+        // The seeds were met when Orleans became active, before the join existed: tell them now, not a gossip interval later.
+        runtime.MeetSeeds();
+    }
 
     public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
