@@ -158,16 +158,30 @@ public sealed class SiloRuntime : IAsyncDisposable
         StartBackgroundWork();
     }
 
-    /// <summary>
-    /// Loads the persisted state. On a real silo this runs before the silo is active in the cluster, so no
-    /// other silo's request (gossip above all) can reach it before its own membership is loaded.
-    /// </summary>
+    /// <summary>Loads the persisted state and records this silo's join (<see cref="LoadAsync"/>, then <see cref="RecordSelfAsync"/>).</summary>
     public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        await LoadAsync(cancellationToken);
+        await RecordSelfAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Loads the persisted state (dot epoch, membership) and records no membership event. A silo process does this
+    /// before it listens anywhere, so no other silo's request (gossip above all) can reach it before its membership
+    /// is loaded, and damaged state stops it before it has started anything.
+    /// </summary>
+    public async Task LoadAsync(CancellationToken cancellationToken)
     {
         // Normal durability may have lost this silo's last writes in a crash: a new dot epoch then.
         await Replicas.Epoch.LoadAsync(Store.Metadata, Options.Durability == Storage.DurabilityMode.Normal, cancellationToken);
-        await Membership.InitializeAsync(cancellationToken);
+        await Membership.LoadAsync(cancellationToken);
     }
+
+    /// <summary>
+    /// Records this silo's join (a fresh silo with auto-join) or its new addresses; a silo process calls it once all
+    /// its ports are bound, so a silo that could not listen is never recorded as joined.
+    /// </summary>
+    public Task RecordSelfAsync(CancellationToken cancellationToken) => Membership.RecordSelfAsync(cancellationToken);
 
     /// <summary>
     /// Starts the background work and meets the seeds; after <see cref="InitializeAsync"/>. With
@@ -181,9 +195,14 @@ public sealed class SiloRuntime : IAsyncDisposable
         {
             foreach (var loop in _loops) _running.Add(loop.RunAsync(_stopping.Token));
         }
-        // Meet the seeds at once rather than after the first gossip interval.
-        foreach (var seed in Membership.Seeds()) _ = Membership.GossipWithAsync(seed, _stopping.Token);
+        MeetSeeds();
         _log.LogInformation("Silo {Silo} started in cluster {Cluster} at {Address}", Name, Options.ClusterName, Options.AdvertisedGrpcAddress);
+    }
+
+    /// <summary>Gossips with the seeds at once rather than after the first gossip interval (at start, and once this silo's join is recorded).</summary>
+    public void MeetSeeds()
+    {
+        foreach (var seed in Membership.Seeds()) _ = Membership.GossipWithAsync(seed, _stopping.Token);
     }
 
     /// <summary>Runs one round of <paramref name="loop"/> now; <see cref="StopAsync"/> waits for it. False once the silo is stopping.</summary>

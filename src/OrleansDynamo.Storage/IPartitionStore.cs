@@ -135,3 +135,9 @@ public sealed class StorageLimitException(string message) : ArgumentException(me
 
 /// <summary>A data file is damaged or not ours; the store refuses to open. The message names the file.</summary>
 public sealed class StorageCorruptedException(string message, Exception? inner = null) : IOException(message, inner);
+
+/// <summary>
+/// The data directory or file cannot be created, read or written (a path that is a file, no permission, a read-only
+/// file system); the store does not open. The message names the path and the reason.
+/// </summary>
+public sealed class StorageUnavailableException(string message, Exception? inner = null) : IOException(message, inner);

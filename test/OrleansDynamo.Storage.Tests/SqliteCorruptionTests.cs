@@ -120,6 +120,83 @@ public sealed class SqliteCorruptionTests : IDisposable
         AssertRefused("'meta' is missing");
     }
 
+    [Fact]
+    public async Task A_database_file_emptied_where_the_directory_held_a_store_is_refused_not_recreated()
+    {
+        await WriteSample(keys: 1);
+        File.WriteAllBytes(DbPath, []);
+        AssertRefused("empty (0 bytes)");
+        Assert.Equal(0, new FileInfo(DbPath).Length);
+    }
+
+    [Fact]
+    public async Task A_database_file_deleted_where_the_directory_held_a_store_is_refused_not_recreated()
+    {
+        await WriteSample(keys: 1);
+        File.Delete(DbPath);
+        AssertRefused("missing");
+        Assert.False(File.Exists(DbPath));
+    }
+
+    [Fact]
+    public async Task An_empty_file_in_a_new_directory_becomes_a_store_and_a_store_from_before_the_marker_gets_one()
+    {
+        File.WriteAllBytes(DbPath, []);
+        await using (var store = SqlitePartitionStore.Open(Options)) await store.WriteAsync(1, Key("k"), Value("v"));
+        string marker = DbPath + StoreMarker.Suffix;
+        Assert.True(File.Exists(marker));
+
+        File.Delete(marker);
+        await using (var store = SqlitePartitionStore.Open(Options)) Assert.Equal(Value("v"), await store.ReadAsync(1, Key("k")));
+        Assert.True(File.Exists(marker));
+    }
+
+    [Theory]
+    [InlineData("'not a blob'", "text")]
+    [InlineData("42", "an integer")]
+    public async Task A_metadata_value_of_the_wrong_type_is_refused_naming_the_file_and_column(string sqlValue, string found)
+    {
+        await using (var store = SqlitePartitionStore.Open(Options)) await store.Metadata.SetAsync("membership", [1, 2, 3]);
+        Exec($"UPDATE meta SET blob = {sqlValue};");
+        await using var reopened = SqlitePartitionStore.Open(Options);
+        var error = await Assert.ThrowsAsync<StorageCorruptedException>(async () => await reopened.Metadata.GetAsync("membership"));
+        Assert.Contains(DbPath, error.Message);
+        Assert.Contains($"metadata 'membership': column 'blob' holds {found} where a blob belongs", error.Message);
+    }
+
+    [Fact]
+    public async Task A_stored_value_or_checksum_of_the_wrong_type_is_refused_naming_the_key()
+    {
+        await WriteSample(keys: 2);
+        Exec("UPDATE kv SET blob = 'text' WHERE key_name = 'k0'; UPDATE kv SET crc = 'x' WHERE key_name = 'k1';");
+        await using var store = SqlitePartitionStore.Open(Options);
+        var blob = await Assert.ThrowsAsync<StorageCorruptedException>(async () => await store.ReadAsync(0, Key("k0")));
+        Assert.Contains("key default/k0 in partition 0: column 'blob' holds text", blob.Message);
+        var crc = await Assert.ThrowsAsync<StorageCorruptedException>(async () => await store.ReadAsync(1, Key("k1")));
+        Assert.Contains("key default/k1 in partition 1: column 'crc' holds text where an integer belongs", crc.Message);
+    }
+
+    [Fact]
+    public async Task A_partition_id_of_the_wrong_type_is_refused_when_the_store_opens()
+    {
+        await WriteSample(keys: 1);
+        Exec("UPDATE kv SET partition_id = 'zero';");
+        AssertRefused("table kv: column 'partition_id' holds text where an integer belongs");
+    }
+
+    [Fact]
+    public void A_data_directory_that_is_a_file_or_a_database_path_that_is_a_directory_is_unavailable_naming_it()
+    {
+        string file = Path.Combine(_dir, "plain-file");
+        File.WriteAllText(file, "x");
+        var notADirectory = Assert.Throws<StorageUnavailableException>(() => SqlitePartitionStore.Open(new SqliteStoreOptions { DataDirectory = file }));
+        Assert.Contains($"data directory '{Path.GetFullPath(file)}'", notADirectory.Message);
+
+        Directory.CreateDirectory(DbPath);
+        var notAFile = Assert.Throws<StorageUnavailableException>(() => SqlitePartitionStore.Open(Options));
+        Assert.Contains($"data directory '{Path.GetFullPath(_dir)}'", notAFile.Message);
+    }
+
     private void Exec(string sql)
     {
         using var c = new SqliteConnection($"Data Source={DbPath};Pooling=False");

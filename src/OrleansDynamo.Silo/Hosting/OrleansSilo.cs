@@ -58,14 +58,14 @@ public static class OrleansSilo
     }
 
     /// <summary>
-    /// Loads the Dynamo state before the silo becomes active (no request can arrive earlier), starts its background
-    /// work once the silo is active, and stops that work before the silo leaves the cluster.
+    /// Starts the Dynamo background work once the silo is active, and stops it before the silo leaves the cluster.
+    /// (The persisted state is loaded before Orleans starts, and the silo's join recorded after every port is bound:
+    /// <see cref="SiloStartup"/>.)
     /// </summary>
     private sealed class SiloRuntimeLifecycle(SiloRuntime runtime, IGrainFactory grains, ILogger<SiloRuntimeLifecycle> log) : ILifecycleParticipant<ISiloLifecycle>
     {
         public void Participate(ISiloLifecycle lifecycle)
         {
-            lifecycle.Subscribe("OrleansDynamo.SiloState", ServiceLifecycleStage.ApplicationServices, runtime.InitializeAsync);
             lifecycle.Subscribe("OrleansDynamo.SiloWork", ServiceLifecycleStage.Active, async ct =>
             {
                 runtime.StartBackgroundWork(scheduleLoops: false);

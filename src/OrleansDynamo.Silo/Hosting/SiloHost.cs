@@ -33,7 +33,15 @@ public static class SiloHost
     {
         var configuration = BuildConfiguration(args, overrides);
         var options = new SiloOptions();
-        configuration.GetSection(SiloOptions.Section).Bind(options);
+        try
+        {
+            configuration.GetSection(SiloOptions.Section).Bind(options);
+        }
+        catch (InvalidOperationException e)
+        {
+            // "Failed to convert configuration value 'x' at 'Silo:GrpcPort' to type 'System.Int32'."
+            throw new SiloConfigurationException("invalid silo settings: " + e.Message);
+        }
         return options;
     }
 
@@ -49,7 +57,20 @@ public static class SiloHost
         builder.AddEnvironmentVariables("OD_");
         builder.AddCommandLine(args.Where((a, i) => a != "--config" && (i == 0 || args[i - 1] != "--config")).ToArray());
         if (overrides is not null) builder.AddInMemoryCollection(overrides);
-        return builder.Build();
+        try
+        {
+            return builder.Build();
+        }
+        catch (InvalidDataException e) when (configFile is not null)
+        {
+            // The JSON reader's own message names the line and the byte in it.
+            var json = e.InnerException?.InnerException as System.Text.Json.JsonException;
+            throw new SiloConfigurationException($"--config: '{configFile}' is not valid JSON: {json?.Message ?? e.InnerException?.Message ?? e.Message}");
+        }
+        catch (IOException e) when (configFile is not null)
+        {
+            throw new SiloConfigurationException($"--config: '{configFile}' cannot be read: {e.Message}");
+        }
     }
 
     private static string? ConfigFileArgument(string[] args)
@@ -78,7 +99,14 @@ public static class SiloHost
         else builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }).SetMinimumLevel(LogLevel.Information);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Orleans.", LogLevel.Warning);
+        // The host logs a failed start with its stack trace; the process reports it in one line instead
+        // (StartupFailure). After the start, the host's errors are logged as usual.
+        IHostApplicationLifetime? lifetime = null;
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", level => level is >= LogLevel.Information and < LogLevel.Error
+            || (level >= LogLevel.Error && lifetime?.ApplicationStarted.IsCancellationRequested == true));
         var ip = IPAddress.Parse(options.Host == "localhost" ? "127.0.0.1" : options.Host);
+        var portProblems = PortCheck.Problems(options, ip);
+        if (portProblems.Count > 0) throw new SiloConfigurationException("cannot listen: " + string.Join("; ", portProblems));
         ClusterTls? tls;
         try
         {
@@ -110,6 +138,7 @@ public static class SiloHost
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddClientApi();
         builder.Services.AddSingleton(sp => CreateRuntime(options, sp, hooks));
+        builder.Services.AddHostedService<SiloStartup>();
         builder.UseOrleans(silo =>
         {
             OrleansSilo.Configure(silo, options, ip, tls);
@@ -117,6 +146,7 @@ public static class SiloHost
         });
 
         var app = builder.Build();
+        lifetime = app.Lifetime;
         if (tls is null && !Security.TlsOptions.IsLoopback(options.Host))
             app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("OrleansDynamo.Silo").LogWarning(
                 "TLS is off and the silo listens on {Host}: anyone who can reach its ports can call it ({Setting} is true)", options.Host,

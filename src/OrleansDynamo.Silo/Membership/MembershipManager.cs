@@ -43,6 +43,7 @@ public sealed class MembershipManager
     private readonly HashSet<string> _probing = new(StringComparer.Ordinal);
     private int _probeIndex;
     private MembershipHistory _history;
+    private bool _loadedFromDisk;
     private string? _lastRefusal;
     private long _refusals;
 
@@ -88,31 +89,48 @@ public sealed class MembershipManager
     /// <summary>Why the last refused exchange was refused, or null.</summary>
     public string? LastRefusal => Volatile.Read(ref _lastRefusal);
 
-    /// <summary>Loads the persisted history; a fresh silo joins itself when <see cref="MembershipSettings.AutoJoin"/>.</summary>
+    /// <summary>Loads the persisted history, then records this silo's join or new addresses (<see cref="RecordSelfAsync"/>).</summary>
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
+        await LoadAsync(cancellationToken);
+        await RecordSelfAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Loads and checks the persisted history; records nothing. A silo process loads before it listens anywhere and
+    /// calls <see cref="RecordSelfAsync"/> only once every port is bound, so a silo that cannot start is not joined.
+    /// </summary>
+    public async Task LoadAsync(CancellationToken cancellationToken)
+    {
         var stored = await _metadata.GetAsync(MetadataKey, cancellationToken);
-        if (stored is not null)
+        if (stored is null) return;
+        var loaded = Decode(stored, "this silo's data directory");
+        if (loaded.ClusterName != _settings.ClusterName)
+            throw new DynamoException(DynamoErrorKind.FailedPrecondition,
+                $"the data directory belongs to cluster '{loaded.ClusterName}', but this silo is configured for cluster '{_settings.ClusterName}'");
+        if (loaded.PartitionCount != _settings.PartitionCount)
+            throw new DynamoException(DynamoErrorKind.FailedPrecondition,
+                $"the data directory holds a ring of {loaded.PartitionCount} partitions, but Silo:PartitionCount is {_settings.PartitionCount}");
+        Volatile.Write(ref _history, loaded);
+        _loadedFromDisk = true;
+        _log.LogInformation("Loaded membership: {Count} events, {Members} members", loaded.Events.Count, loaded.State.Members.Count);
+    }
+
+    /// <summary>
+    /// After <see cref="LoadAsync"/>: a fresh silo joins itself when <see cref="MembershipSettings.AutoJoin"/>, and a
+    /// member restarted with other addresses (gRPC, HTTP or gateway) records them, so clients find it where it is now.
+    /// </summary>
+    public async Task RecordSelfAsync(CancellationToken cancellationToken)
+    {
+        if (!_loadedFromDisk)
         {
-            var loaded = Decode(stored, "this silo's data directory");
-            if (loaded.ClusterName != _settings.ClusterName)
-                throw new DynamoException(DynamoErrorKind.FailedPrecondition,
-                    $"the data directory belongs to cluster '{loaded.ClusterName}', but this silo is configured for cluster '{_settings.ClusterName}'");
-            if (loaded.PartitionCount != _settings.PartitionCount)
-                throw new DynamoException(DynamoErrorKind.FailedPrecondition,
-                    $"the data directory holds a ring of {loaded.PartitionCount} partitions, but Silo:PartitionCount is {_settings.PartitionCount}");
-            Volatile.Write(ref _history, loaded);
-            _log.LogInformation("Loaded membership: {Count} events, {Members} members", loaded.Events.Count, loaded.State.Members.Count);
-            var me = loaded.State.Member(SiloName);
-            // Restarted with other addresses (gRPC, HTTP or gateway): record them, so clients find this silo where it is now.
-            if (me is not null && me.Status == MemberStatus.Up && (me.Info.Address != _settings.Self.Address
-                || me.Info.HttpAddress != _settings.Self.HttpAddress || me.Info.GatewayAddress != _settings.Self.GatewayAddress))
-                await RecordNewAsync(lamport => MembershipEvent.Join(lamport, SiloName, _settings.Self), cancellationToken);
+            if (_settings.AutoJoin) await JoinSelfAsync(cancellationToken);
+            return;
         }
-        else if (_settings.AutoJoin)
-        {
-            await JoinSelfAsync(cancellationToken);
-        }
+        var me = State.Member(SiloName);
+        if (me is not null && me.Status == MemberStatus.Up && (me.Info.Address != _settings.Self.Address
+            || me.Info.HttpAddress != _settings.Self.HttpAddress || me.Info.GatewayAddress != _settings.Self.GatewayAddress))
+            await RecordNewAsync(lamport => MembershipEvent.Join(lamport, SiloName, _settings.Self), cancellationToken);
     }
 
     /// <summary>Records this silo's join (the operator's `dynamo join`, or auto-join at first start).</summary>

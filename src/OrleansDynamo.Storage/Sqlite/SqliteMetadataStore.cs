@@ -12,7 +12,9 @@ internal sealed class SqliteMetadataStore(SqlitePartitionStore store, SqliteRead
         {
             s.GetMeta.Parameters[0].Value = st.name;
             using var r = s.GetMeta.ExecuteReader();
-            return r.Read() ? SqliteRows.CheckMeta(st.Path, st.name, (byte[])r.GetValue(0), r.GetInt64(1)) : null;
+            if (!r.Read()) return null;
+            string what = $"metadata '{st.name}'";
+            return SqliteRows.CheckMeta(st.Path, st.name, SqliteRows.Blob(r, 0, st.Path, what), SqliteRows.Integer(r, 1, st.Path, what));
         }, cancellationToken);
     }
 

@@ -39,7 +39,7 @@ public sealed class SqlitePartitionStore : IPartitionStore
         DatabasePath = options.DatabasePath;
         _limits = new StoreLimits(options.MaxKeyBytes, options.MaxValueBytes);
         _writeSession = new SqliteWriteSession(writeConnection, DatabasePath);
-        CountPartitions(writeConnection, _sizes);
+        CountPartitions(writeConnection, DatabasePath, _sizes);
         _reads = new SqliteReadPool(DatabasePath, options.ReadConnections);
         _checkpointer = options.CheckpointInterval > TimeSpan.Zero
             ? new WalCheckpointer(DatabasePath, options)
@@ -52,14 +52,25 @@ public sealed class SqlitePartitionStore : IPartitionStore
     /// <summary>
     /// Opens (or creates) the silo database, checking header, format version, schema and pages.
     /// </summary>
-    /// <exception cref="StorageCorruptedException">the file is damaged or not ours; the message names it.</exception>
+    /// <exception cref="StorageCorruptedException">the file is damaged or not ours, or it is missing or empty where the
+    /// directory held a store (<see cref="StoreMarker"/>); the message names it.</exception>
+    /// <exception cref="StorageUnavailableException">the directory or file cannot be created, read or written.</exception>
     public static SqlitePartitionStore Open(SqliteStoreOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         string path = options.DatabasePath;
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        SqliteSchema.CheckHeader(path);
+        string directory = Path.GetDirectoryName(path)!;
+        try
+        {
+            Directory.CreateDirectory(directory);
+            SqliteSchema.CheckHeader(path);
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException and not StorageCorruptedException)
+        {
+            throw Unavailable(directory, e.Message, e);
+        }
+        StoreMarker.CheckNotLost(path);
         var connection = new SqliteConnection(SqliteSchema.ConnectionString(path, SqliteOpenMode.ReadWriteCreate));
         try
         {
@@ -68,7 +79,7 @@ public sealed class SqlitePartitionStore : IPartitionStore
             {
                 cmd.CommandText = "PRAGMA journal_mode = WAL;";
                 if (cmd.ExecuteScalar() is not string mode || !mode.Equals("wal", StringComparison.OrdinalIgnoreCase))
-                    throw new IOException($"storage file '{path}' could not be put in WAL mode");
+                    throw Unavailable(directory, $"storage file '{path}' could not be put in WAL mode (is the directory writable?)");
             }
             string sync = options.Durability == DurabilityMode.Full ? "FULL" : "NORMAL";
             SqliteSchema.Execute(connection, $"PRAGMA synchronous = {sync};");
@@ -78,6 +89,7 @@ public sealed class SqlitePartitionStore : IPartitionStore
             SqliteSchema.Execute(connection, $"PRAGMA journal_size_limit = {options.WalSizeLimitBytes};");
             SqliteSchema.Execute(connection, $"PRAGMA cache_size = -{options.WriteCacheKiB};");
             SqliteSchema.CreateOrVerify(connection, path, options.QuickCheckOnOpen);
+            StoreMarker.Record(path);
             return new SqlitePartitionStore(options, connection);
         }
         catch (SqliteException e) when (SqliteSchema.IsCorruption(e))
@@ -85,12 +97,22 @@ public sealed class SqlitePartitionStore : IPartitionStore
             connection.Dispose();
             throw SqliteSchema.Corrupted(path, e.Message, e);
         }
+        catch (Exception e) when (e is SqliteException { SqliteErrorCode: 3 or 8 or 10 or 14 } or UnauthorizedAccessException
+            or IOException and not (StorageCorruptedException or StorageUnavailableException))
+        {
+            // SQLITE_PERM, SQLITE_READONLY, SQLITE_IOERR, SQLITE_CANTOPEN; or the marker file could not be written.
+            connection.Dispose();
+            throw Unavailable(directory, e.Message, e);
+        }
         catch
         {
             connection.Dispose();
             throw;
         }
     }
+
+    private static StorageUnavailableException Unavailable(string directory, string reason, Exception? inner = null) =>
+        new($"data directory '{directory}' cannot be read or written: {reason}", inner);
 
     public ValueTask<SiblingSet?> ReadAsync(int partition, DynamoKey key, CancellationToken cancellationToken = default)
     {
@@ -105,7 +127,7 @@ public sealed class SqlitePartitionStore : IPartitionStore
         SqliteRows.BindKey(s.ReadKey, partition, s.HashBuffer, key.Bucket, key.Key);
         using var r = s.ReadKey.ExecuteReader();
         if (!r.Read()) return null;
-        return SqliteRows.DecodeKv(DatabasePath, partition, key.Bucket, key.Key, s.HashBuffer, (byte[])r.GetValue(0), r.GetInt64(1));
+        return SqliteRows.ReadKv(r, 0, DatabasePath, partition, key.Bucket, key.Key, s.HashBuffer);
     }
 
     public ValueTask WriteAsync(int partition, DynamoKey key, SiblingSet siblings, CancellationToken cancellationToken = default)
@@ -160,9 +182,9 @@ public sealed class SqlitePartitionStore : IPartitionStore
                     more = true;
                     break;
                 }
-                var hash = (byte[])r.GetValue(0);
                 string bucket = r.GetString(1), key = r.GetString(2);
-                var set = SqliteRows.DecodeKv(DatabasePath, partition, bucket, key, hash, (byte[])r.GetValue(3), r.GetInt64(4));
+                var hash = SqliteRows.Blob(r, 0, DatabasePath, SqliteRows.KvName(partition, bucket, key));
+                var set = SqliteRows.ReadKv(r, 3, DatabasePath, partition, bucket, key, hash);
                 entries.Add(new StoredEntry(new DynamoKey(bucket, key), KeyHash.FromBytes(hash), set));
             }
         }
@@ -196,13 +218,21 @@ public sealed class SqlitePartitionStore : IPartitionStore
         return ValueTask.FromResult(_sizes.Snapshot());
     }
 
-    /// <summary>Counts every partition once, at open, before any write can move the counts.</summary>
-    private static void CountPartitions(SqliteConnection connection, PartitionSizes sizes)
+    /// <summary>
+    /// Counts every partition once, at open, before any write can move the counts. A partition id that is not an integer
+    /// in range is refused here, naming the file, rather than counted as partition 0.
+    /// </summary>
+    private static void CountPartitions(SqliteConnection connection, string path, PartitionSizes sizes)
     {
         using var cmd = connection.CreateCommand();
         cmd.CommandText = "SELECT partition_id, COUNT(*), COALESCE(SUM(bytes), 0) FROM kv GROUP BY partition_id;";
         using var r = cmd.ExecuteReader();
-        while (r.Read()) sizes.Set(r.GetInt32(0), r.GetInt64(1), r.GetInt64(2));
+        while (r.Read())
+        {
+            long partition = SqliteRows.Integer(r, 0, path, "table kv");
+            if (partition is < 0 or > int.MaxValue) throw SqliteSchema.Corrupted(path, $"table kv: partition_id {partition} is out of range");
+            sizes.Set((int)partition, r.GetInt64(1), r.GetInt64(2));
+        }
     }
 
     internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);

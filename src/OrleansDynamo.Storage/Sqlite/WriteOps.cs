@@ -78,7 +78,7 @@ internal sealed class RemoveOp(int partition, byte[] hash, string bucket, string
                 Result = false;
                 return;
             }
-            var stored = SqliteRows.DecodeKv(s.Path, partition, bucket, key, hash, (byte[])r.GetValue(0), r.GetInt64(1));
+            var stored = SqliteRows.ReadKv(r, 0, s.Path, partition, bucket, key, hash);
             if (!stored.Equals(expected))
             {
                 Result = false;
