@@ -93,22 +93,29 @@ public sealed class ApiKeyClusterTests(ApiKeyClusterFixture fixture) : IClassFix
         }
 
         // A plain Orleans client straight to a gateway: the grain call carries no key and is refused.
-        using var orleans = new HostBuilder()
+        var orleans = new HostBuilder()
             .UseOrleansClient(c =>
             {
                 c.UseStaticClustering(new IPEndPoint(IPAddress.Loopback, Cluster[2].Options.GatewayPort));
                 c.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (Cluster[2].Options.ClusterName, DynamoCluster.ServiceId));
             })
             .Build();
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await orleans.StartAsync(deadline.Token);
-        var api = orleans.Services.GetRequiredService<IClusterClient>().GetGrain<IDynamoApiGrain>(IDynamoApiGrain.Key);
-        await Refused(DynamoErrorKind.Unauthenticated, () => api.Put(new PutRequest { Key = "secret", Value = ByteString.CopyFromUtf8("overwritten") }, deadline.Token));
-        await Refused(DynamoErrorKind.Unauthenticated, () => api.Get(new GetRequest { Key = "secret" }, deadline.Token));
-        await orleans.StopAsync(deadline.Token);
+        try
+        {
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await orleans.StartAsync(deadline.Token);
+            var api = orleans.Services.GetRequiredService<IClusterClient>().GetGrain<IDynamoApiGrain>(IDynamoApiGrain.Key);
+            await Refused(DynamoErrorKind.Unauthenticated, () => api.Put(new PutRequest { Key = "secret", Value = ByteString.CopyFromUtf8("overwritten") }, deadline.Token));
+            await Refused(DynamoErrorKind.Unauthenticated, () => api.Get(new GetRequest { Key = "secret" }, deadline.Token));
+            await orleans.StopAsync(deadline.Token);
 
-        await using var owner = await Cluster.CreateClientAsync(o => o.ApiKey = fixture.DataKey);
-        Assert.Equal("v", Assert.Single((await owner.GetAsync("secret")).Siblings).ValueAsString);
+            await using var owner = await Cluster.CreateClientAsync(o => o.ApiKey = fixture.DataKey);
+            Assert.Equal("v", Assert.Single((await owner.GetAsync("secret")).Siblings).ValueAsString);
+        }
+        finally
+        {
+            await orleans.CloseAsync();
+        }
     }
 
     [Fact]

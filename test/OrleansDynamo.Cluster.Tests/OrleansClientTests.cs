@@ -22,7 +22,7 @@ public sealed class OrleansClientTests
         // Timeouts well above any CPU stall of a loaded 2-core machine: this test is about where requests go.
         await using var cluster = await TestCluster.StartAsync(new TestClusterOptions { Silos = 3, ReplicaTimeoutMs = 5000, RequestTimeoutMs = 10000 });
         var entry = cluster.Silo("silo1");
-        using var host = new HostBuilder()
+        var host = new HostBuilder()
             .UseOrleansClient(client =>
             {
                 // One gateway only: the DynamoClient finds the others in the ring.
@@ -35,26 +35,33 @@ public sealed class OrleansClientTests
                 client.AddDynamoClient();
             })
             .Build();
-        await host.StartAsync();
-        var dynamo = host.Services.GetRequiredService<DynamoClient>();
-        Assert.Empty(dynamo.Seeds);
-
-        var keys = Enumerable.Range(0, 60).Select(i => $"orleans-{i}").ToList();
-        foreach (var k in keys) await dynamo.PutAsync(k, "v-" + k);
-        var coordinators = new HashSet<string>();
-        foreach (var k in keys)
+        try
         {
-            var got = await dynamo.GetAsync(k);
-            Assert.Equal("v-" + k, Assert.Single(got.Siblings).ValueAsString);
-            // Client-driven coordination: the coordinator is the first silo of the key's preference list.
-            Assert.Equal(dynamo.CurrentRing!.PreferenceList("default", k)[0].Name, got.Coordinator);
-            coordinators.Add(got.Coordinator);
+            await host.StartAsync();
+            var dynamo = host.Services.GetRequiredService<DynamoClient>();
+            Assert.Empty(dynamo.Seeds);
+
+            var keys = Enumerable.Range(0, 60).Select(i => $"orleans-{i}").ToList();
+            foreach (var k in keys) await dynamo.PutAsync(k, "v-" + k);
+            var coordinators = new HashSet<string>();
+            foreach (var k in keys)
+            {
+                var got = await dynamo.GetAsync(k);
+                Assert.Equal("v-" + k, Assert.Single(got.Siblings).ValueAsString);
+                // Client-driven coordination: the coordinator is the first silo of the key's preference list.
+                Assert.Equal(dynamo.CurrentRing!.PreferenceList("default", k)[0].Name, got.Coordinator);
+                coordinators.Add(got.Coordinator);
+            }
+            Assert.Equal(3, coordinators.Count);
+            Assert.All(cluster.Running, s => Assert.False(string.IsNullOrEmpty(dynamo.CurrentRing!.Silos.Single(r => r.Name == s.Name).GatewayAddress)));
+            // Each of the 120 requests entered at the silo that coordinated it.
+            Assert.Equal(0, cluster.Running.Sum(s => s.Runtime.Counters.Get(CounterNames.Forwarded)));
+            await host.StopAsync();
         }
-        Assert.Equal(3, coordinators.Count);
-        Assert.All(cluster.Running, s => Assert.False(string.IsNullOrEmpty(dynamo.CurrentRing!.Silos.Single(r => r.Name == s.Name).GatewayAddress)));
-        // Each of the 120 requests entered at the silo that coordinated it.
-        Assert.Equal(0, cluster.Running.Sum(s => s.Runtime.Counters.Get(CounterNames.Forwarded)));
-        await host.StopAsync();
+        finally
+        {
+            await host.CloseAsync();
+        }
     }
 
     [Fact]

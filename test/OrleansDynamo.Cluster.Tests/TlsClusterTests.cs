@@ -79,23 +79,30 @@ public sealed class TlsClusterTests : IDisposable
         }
 
         // Straight to a gateway with a plaintext Orleans client: the connection is refused before any grain call.
-        using var plaintext = new HostBuilder()
+        var plaintext = new HostBuilder()
             .UseOrleansClient(c =>
             {
                 c.UseStaticClustering(new IPEndPoint(IPAddress.Loopback, cluster[1].Options.GatewayPort));
                 c.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (cluster[1].Options.ClusterName, DynamoCluster.ServiceId));
             })
             .Build();
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        await Assert.ThrowsAnyAsync<Exception>(async () =>
+        try
         {
-            await plaintext.StartAsync(deadline.Token);
-            await plaintext.Services.GetRequiredService<IClusterClient>().GetGrain<IDynamoApiGrain>(IDynamoApiGrain.Key)
-                .GetRing(new Protocol.Grpc.GetRingRequest(), deadline.Token);
-        });
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            await Assert.ThrowsAnyAsync<Exception>(async () =>
+            {
+                await plaintext.StartAsync(deadline.Token);
+                await plaintext.Services.GetRequiredService<IClusterClient>().GetGrain<IDynamoApiGrain>(IDynamoApiGrain.Key)
+                    .GetRing(new Protocol.Grpc.GetRingRequest(), deadline.Token);
+            });
 
-        await using var owner = await cluster.CreateClientAsync(o => (o.ClientCertificate, o.Authority) = (ClientCertificate(_authority), _authority));
-        Assert.Equal("secret", Assert.Single((await owner.GetAsync("tls")).Siblings).ValueAsString);
+            await using var owner = await cluster.CreateClientAsync(o => (o.ClientCertificate, o.Authority) = (ClientCertificate(_authority), _authority));
+            Assert.Equal("secret", Assert.Single((await owner.GetAsync("tls")).Siblings).ValueAsString);
+        }
+        finally
+        {
+            await plaintext.CloseAsync();
+        }
     }
 
     [Fact]
@@ -113,7 +120,8 @@ public sealed class TlsClusterTests : IDisposable
                 Clustering = template.Clustering, Tls = tls, Durability = template.Durability,
             };
             await using var app = cluster.BuildStranger(options);
-            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+            // A silo of this cluster joins in 1-2 s here; 8 s without joining is a refusal, not slowness.
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(8));
             // Its join cannot complete: every connection to the cluster's silos fails the TLS handshake.
             await Assert.ThrowsAnyAsync<Exception>(() => app.StartAsync(deadline.Token));
             using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5));

@@ -61,7 +61,8 @@ internal sealed class GatewayConnection : IAsyncDisposable
         }
         catch
         {
-            host.Dispose();
+            // A start that failed half way (the gateway refused) has timers and connection attempts running: stop them.
+            await CloseAsync(host).ConfigureAwait(false);
             throw;
         }
     }
@@ -78,17 +79,21 @@ internal sealed class GatewayConnection : IAsyncDisposable
         return new IPEndPoint(addresses[0], port);
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() => CloseAsync(_host);
+
+    /// <summary>Stops the Orleans client (bounded) and disposes it asynchronously, as its services need.</summary>
+    private static async ValueTask CloseAsync(IHost host)
     {
         try
         {
             using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            await _host.StopAsync(stop.Token).ConfigureAwait(false);
+            await host.StopAsync(stop.Token).ConfigureAwait(false);
         }
         catch (Exception)
         {
-            // The gateway is gone or the stop timed out: the connection is closed below either way.
+            // The gateway is gone or the stop timed out: the client is disposed below either way.
         }
-        _host.Dispose();
+        if (host is IAsyncDisposable asyncDisposable) await asyncDisposable.DisposeAsync().ConfigureAwait(false);
+        else host.Dispose();
     }
 }
