@@ -41,7 +41,14 @@ public sealed class RedisServerProcess : IAsyncDisposable
             ?? throw new InvalidOperationException(
                 "redis-server is not installed (not found on PATH); this test runs a real one: "
                 + "apt-get update && apt-get install -y redis-server (.ci/run does this)");
-        int port = TestCluster.FreePorts(1)[0];
+        // A port from the kernel's ephemeral range: test clusters (this process's and another test process's) take
+        // theirs from 20000-31999, so a redis-server of one test process never takes a port another has handed out.
+        int port;
+        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        }
         var directory = Path.Combine(Path.GetTempPath(), "od-redis-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(directory);
         var info = new ProcessStartInfo(executable)

@@ -216,7 +216,8 @@ public sealed class TestCluster : IAsyncDisposable
     /// <summary>A client seeded with every silo (or the given ones).</summary>
     public async Task<DynamoClient> CreateClientAsync(Action<DynamoClientOptions>? configure = null, params string[] silos)
     {
-        var options = new DynamoClientOptions { RequestTimeout = TimeSpan.FromSeconds(10) };
+        // Above the silos' own request timeout (TestClusterOptions): a slow silo answers with its timeout first.
+        var options = new DynamoClientOptions { RequestTimeout = TimeSpan.FromSeconds(20) };
         foreach (var s in silos.Length > 0 ? silos.Select(Silo) : Running) options.Seeds.Add(s.GrpcAddress);
         configure?.Invoke(options);
         var client = await DynamoClient.ConnectAsync(options);
