@@ -37,11 +37,23 @@ public sealed class HandoffTargetTests(ITestOutputHelper output)
 
     private static OwnershipTransferFeature Transfer(TestSilo silo) => silo.Runtime.Feature<OwnershipTransferFeature>()!;
 
-    private static async Task WaitForTransfersAsync(TestCluster cluster, TestSilo joined, TimeSpan timeout) =>
-        await TestCluster.WaitUntilAsync(() => Task.FromResult(
-                joined.Runtime.Membership.State.Ring is { } ring && ring.FindMember(joined.Name) is not null &&
-                Transfer(joined).InboundPending().Count == 0 && cluster.Running.All(s => !Transfer(s).Busy)),
-            timeout, $"{joined.Name}'s inbound transfers to complete");
+    /// <summary>
+    /// Waits until the newcomer is in the ring, holds every one of <paramref name="keys"/> it is now a replica of, and
+    /// no transfer is pending or running. (The join is recorded at the end of the silo's start, so right after it the
+    /// transfers may not be planned yet: "nothing pending" alone can hold before they begin.)
+    /// </summary>
+    private static async Task WaitForTransfersAsync(TestCluster cluster, TestSilo joined, IReadOnlyList<string> keys, TimeSpan timeout) =>
+        await TestCluster.WaitUntilAsync(async () =>
+        {
+            if (joined.Runtime.Membership.State.Ring is not { } ring || ring.FindMember(joined.Name) is null) return false;
+            if (Transfer(joined).InboundPending().Count != 0 || cluster.Running.Any(s => Transfer(s).Busy)) return false;
+            foreach (var key in keys)
+            {
+                if (ring.PreferenceListFor(new DynamoKey("default", key), 3).Primaries.Contains(joined.Name)
+                    && await cluster.ReadStoreAsync(joined.Name, "default", key) is null) return false;
+            }
+            return cluster.Running.All(s => !Transfer(s).Busy);
+        }, timeout, $"{joined.Name}'s inbound transfers to complete");
 
     [Fact]
     public async Task A_silo_joining_a_cluster_smaller_than_N_receives_every_partition_once()
@@ -53,7 +65,7 @@ public sealed class HandoffTargetTests(ITestOutputHelper output)
 
         var joined = await cluster.AddSiloAsync();
         await cluster.WaitForConvergenceAsync(TimeSpan.FromSeconds(15));
-        await WaitForTransfersAsync(cluster, joined, TimeSpan.FromSeconds(30));
+        await WaitForTransfersAsync(cluster, joined, keys, TimeSpan.FromSeconds(30));
 
         foreach (var key in keys)
         {
@@ -82,7 +94,7 @@ public sealed class HandoffTargetTests(ITestOutputHelper output)
 
         var joined = await cluster.AddSiloAsync();
         await cluster.WaitForConvergenceAsync(TimeSpan.FromSeconds(15));
-        await WaitForTransfersAsync(cluster, joined, TimeSpan.FromSeconds(30));
+        await WaitForTransfersAsync(cluster, joined, keys, TimeSpan.FromSeconds(30));
 
         var ring = cluster[0].Runtime.Membership.State.Ring!;
         var moved = keys.Where(k => ring.PreferenceListFor(new DynamoKey("default", k), 3).Primaries.Contains(joined.Name)).ToList();
