@@ -42,18 +42,31 @@ public sealed class HandoffTargetTests(ITestOutputHelper output)
     /// no transfer is pending or running. (The join is recorded at the end of the silo's start, so right after it the
     /// transfers may not be planned yet: "nothing pending" alone can hold before they begin.)
     /// </summary>
-    private static async Task WaitForTransfersAsync(TestCluster cluster, TestSilo joined, IReadOnlyList<string> keys, TimeSpan timeout) =>
-        await TestCluster.WaitUntilAsync(async () =>
+    private static async Task WaitForTransfersAsync(TestCluster cluster, TestSilo joined, IReadOnlyList<string> keys, TimeSpan timeout)
+    {
+        string state = "not in the ring yet";
+        try
         {
-            if (joined.Runtime.Membership.State.Ring is not { } ring || ring.FindMember(joined.Name) is null) return false;
-            if (Transfer(joined).InboundPending().Count != 0 || cluster.Running.Any(s => Transfer(s).Busy)) return false;
-            foreach (var key in keys)
+            await TestCluster.WaitUntilAsync(async () =>
             {
-                if (ring.PreferenceListFor(new DynamoKey("default", key), 3).Primaries.Contains(joined.Name)
-                    && await cluster.ReadStoreAsync(joined.Name, "default", key) is null) return false;
-            }
-            return cluster.Running.All(s => !Transfer(s).Busy);
-        }, timeout, $"{joined.Name}'s inbound transfers to complete");
+                if (joined.Runtime.Membership.State.Ring is not { } ring || ring.FindMember(joined.Name) is null) return false;
+                int pending = Transfer(joined).InboundPending().Count;
+                var busy = cluster.Running.Where(s => Transfer(s).Busy).Select(s => s.Name).ToList();
+                int missing = 0;
+                foreach (var key in keys)
+                {
+                    if (ring.PreferenceListFor(new DynamoKey("default", key), 3).Primaries.Contains(joined.Name)
+                        && await cluster.ReadStoreAsync(joined.Name, "default", key) is null) missing++;
+                }
+                state = $"{pending} inbound transfer(s) pending, busy [{string.Join(", ", busy)}], {missing} key(s) missing";
+                return pending == 0 && busy.Count == 0 && missing == 0;
+            }, timeout, $"{joined.Name}'s inbound transfers to complete");
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}: {state}", e);
+        }
+    }
 
     [Fact]
     public async Task A_silo_joining_a_cluster_smaller_than_N_receives_every_partition_once()
@@ -65,7 +78,7 @@ public sealed class HandoffTargetTests(ITestOutputHelper output)
 
         var joined = await cluster.AddSiloAsync();
         await cluster.WaitForConvergenceAsync(TimeSpan.FromSeconds(15));
-        await WaitForTransfersAsync(cluster, joined, keys, TimeSpan.FromSeconds(30));
+        await WaitForTransfersAsync(cluster, joined, keys, TimeSpan.FromSeconds(60));
 
         foreach (var key in keys)
         {
@@ -94,7 +107,7 @@ public sealed class HandoffTargetTests(ITestOutputHelper output)
 
         var joined = await cluster.AddSiloAsync();
         await cluster.WaitForConvergenceAsync(TimeSpan.FromSeconds(15));
-        await WaitForTransfersAsync(cluster, joined, keys, TimeSpan.FromSeconds(30));
+        await WaitForTransfersAsync(cluster, joined, keys, TimeSpan.FromSeconds(60));
 
         var ring = cluster[0].Runtime.Membership.State.Ring!;
         var moved = keys.Where(k => ring.PreferenceListFor(new DynamoKey("default", k), 3).Primaries.Contains(joined.Name)).ToList();
