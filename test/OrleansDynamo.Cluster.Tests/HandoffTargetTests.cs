@@ -1,5 +1,6 @@
 using System.Text;
 using OrleansDynamo.Core.Keys;
+using OrleansDynamo.Core.Membership;
 using OrleansDynamo.Silo.Coordination;
 using OrleansDynamo.Silo.Transfer;
 using OrleansDynamo.TestingHost;
@@ -38,6 +39,19 @@ public sealed class HandoffTargetTests(ITestOutputHelper output)
     private static OwnershipTransferFeature Transfer(TestSilo silo) => silo.Runtime.Feature<OwnershipTransferFeature>()!;
 
     /// <summary>
+    /// Adds a silo and checks its join is stamped after every event the cluster held: transfer carries out the last ring
+    /// change in Lamport order, and a join stamped before it (a fresh silo that had heard nothing yet) received nothing.
+    /// </summary>
+    private static async Task<TestSilo> JoinAsync(TestCluster cluster)
+    {
+        long before = cluster.Running.Max(s => s.Runtime.Membership.History.MaxLamport);
+        var joined = await cluster.AddSiloAsync();
+        var join = joined.Runtime.Membership.History.Events.Single(e => e.Kind == MembershipEventKind.Join && e.Member?.Name == joined.Name);
+        Assert.True(join.Lamport > before, $"{joined.Name}'s join is stamped {join.Lamport}, not after the cluster's history (latest {before})");
+        return joined;
+    }
+
+    /// <summary>
     /// Waits until the newcomer is in the ring, holds every one of <paramref name="keys"/> it is now a replica of, and
     /// no transfer is pending or running. (The join is recorded at the end of the silo's start, so right after it the
     /// transfers may not be planned yet: "nothing pending" alone can hold before they begin.)
@@ -64,7 +78,8 @@ public sealed class HandoffTargetTests(ITestOutputHelper output)
         }
         catch (TimeoutException e)
         {
-            throw new TimeoutException($"{e.Message}: {state}", e);
+            var histories = cluster.Running.Select(s => $"{s.Name}: {string.Join(" ", s.Runtime.Membership.History.Events)}, {Transfer(s).Completed.Count} transfers completed");
+            throw new TimeoutException($"{e.Message}: {state}\n{string.Join("\n", histories)}", e);
         }
     }
 
@@ -76,7 +91,7 @@ public sealed class HandoffTargetTests(ITestOutputHelper output)
         await WriteAsync(cluster, keys, w: 2);
         long receivedBefore = cluster.Running.Sum(s => Transfer(s).KeysReceived);
 
-        var joined = await cluster.AddSiloAsync();
+        var joined = await JoinAsync(cluster);
         await cluster.WaitForConvergenceAsync(TimeSpan.FromSeconds(15));
         await WaitForTransfersAsync(cluster, joined, keys, TimeSpan.FromSeconds(60));
 
@@ -105,7 +120,7 @@ public sealed class HandoffTargetTests(ITestOutputHelper output)
         await WriteAsync(cluster, keys, w: 3);
         var before = cluster.Running.ToDictionary(s => s.Name, s => (Received: Transfer(s).KeysReceived, Completed: Transfer(s).Completed.Count));
 
-        var joined = await cluster.AddSiloAsync();
+        var joined = await JoinAsync(cluster);
         await cluster.WaitForConvergenceAsync(TimeSpan.FromSeconds(15));
         await WaitForTransfersAsync(cluster, joined, keys, TimeSpan.FromSeconds(60));
 

@@ -15,7 +15,8 @@ namespace OrleansDynamo.Simulation;
 /// are durable; while the nemesis makes disks flaky some commits fail after the wait (without landing, or
 /// after landing), and crashes land inside the window. No dot may be issued twice and every invariant must
 /// hold. Without the new epoch after a failed commit (DotEpoch.Lost), 4 of seeds 1-40 (1 and 25 among them)
-/// reuse dots; without the new epoch after an unclean stop in Full durability, seeds 129 and 153 do.
+/// reuse dots; without the new epoch after an unclean stop in Full durability, 10 of seeds 401-4000 do (1097 and 1199 among
+/// them; seeds 129 and 153 until a fresh silo began its start with a gossip round, which moved every schedule).
 /// </summary>
 public sealed class SlowCommitSimulationTests(ITestOutputHelper output)
 {
@@ -41,8 +42,8 @@ public sealed class SlowCommitSimulationTests(ITestOutputHelper output)
 
     /// <summary>Seeds where a silo crashes while a version it sent is still committing, then coordinates that key again.</summary>
     [Theory]
-    [InlineData(129)]
-    [InlineData(153)]
+    [InlineData(1097)]
+    [InlineData(1199)]
     public void A_silo_that_died_with_a_commit_pending_signs_under_a_new_epoch(int seed)
     {
         var (result, stores) = Run(seed);

@@ -124,13 +124,32 @@ public sealed class MembershipManager
     {
         if (!_loadedFromDisk)
         {
-            if (_settings.AutoJoin) await JoinSelfAsync(cancellationToken);
+            if (!_settings.AutoJoin) return;
+            await LearnFromSeedsAsync(cancellationToken);
+            await JoinSelfAsync(cancellationToken);
             return;
         }
         var me = State.Member(SiloName);
         if (me is not null && me.Status == MemberStatus.Up && (me.Info.Address != _settings.Self.Address
             || me.Info.HttpAddress != _settings.Self.HttpAddress || me.Info.GatewayAddress != _settings.Self.GatewayAddress))
             await RecordNewAsync(lamport => MembershipEvent.Join(lamport, SiloName, _settings.Self), cancellationToken);
+    }
+
+    /// <summary>
+    /// Before a fresh silo records its join: one gossip round with every seed, so the join is stamped after the
+    /// history the cluster already has. Ownership transfer treats the last ring change in Lamport order as the one to
+    /// carry out; a join stamped 1 by a silo that had heard nothing would sort before ring changes the cluster made
+    /// long ago, and the newcomer would receive none of its partitions. Seeds that do not answer (the first silos of a
+    /// cluster starting together) are not waited for beyond one call timeout.
+    /// </summary>
+    private async Task LearnFromSeedsAsync(CancellationToken cancellationToken)
+    {
+        var seeds = Seeds();
+        if (seeds.Count == 0) return;
+        var answered = await Task.WhenAll(seeds.Select(seed => GossipWithAsync(seed, cancellationToken)));
+        if (!answered.Any(a => a) && History.Events.Count == 0)
+            _log.LogWarning("Silo {Silo} records its join without having heard from a seed ({Seeds}); if the cluster already holds data, run `dynamo repair` once it has joined",
+                SiloName, string.Join(", ", seeds));
     }
 
     /// <summary>Records this silo's join (the operator's `dynamo join`, or auto-join at first start).</summary>
