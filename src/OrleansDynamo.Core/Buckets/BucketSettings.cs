@@ -21,6 +21,12 @@ public sealed record BucketSettings(
     public const int DefaultMaxValueBytes = 1024 * 1024;
     public const int MaxN = 16;
 
+    /// <summary>
+    /// The most buckets a silo may be configured to allow (Silo:MaxBuckets), the default one included: each is one event
+    /// in every silo's membership history, and the membership version sums their Lamport times (at most 2^53 each).
+    /// </summary>
+    public const int MaxBuckets = 1024;
+
     /// <summary>Null when the settings are valid, else a message naming the bad field.</summary>
     public string? Validate()
     {

@@ -22,7 +22,11 @@ public sealed class ClusterState
 
     public required ImmutableSortedDictionary<string, BucketSettings> Buckets { get; init; }
 
-    /// <summary>Number of events replayed: grows with every change, equal on silos that hold the same history.</summary>
+    /// <summary>
+    /// Grows with every change and is equal on silos that hold the same history: each join, leave or departure counts
+    /// one, each bucket's definition its Lamport time (a redefinition replaces the bucket's old event by a later one,
+    /// so the count of events alone would not grow).
+    /// </summary>
     public required long Version { get; init; }
 
     public MemberState? Member(string name) => Members.GetValueOrDefault(name);

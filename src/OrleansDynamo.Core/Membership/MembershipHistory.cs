@@ -6,8 +6,8 @@ namespace OrleansDynamo.Core.Membership;
 
 /// <summary>
 /// The cluster's membership as a grow-only set of events (joins, leaves, bucket definitions).
-/// Merging two histories is set union: commutative, associative and idempotent, so gossip in any
-/// order converges. Replaying the events in their total order gives the ring: each join or leave
+/// Merging two histories is set union (then <see cref="Compact"/>: a bucket's superseded definitions
+/// are left out): commutative, associative and idempotent, so gossip in any order converges. Replaying the events in their total order gives the ring: each join or leave
 /// re-runs the claim from the previous owners, so partitions move only as the claim moves them.
 /// </summary>
 public sealed class MembershipHistory
@@ -45,7 +45,7 @@ public sealed class MembershipHistory
                 throw new ArgumentException($"two different events share the id {e.Lamport}@{e.Origin}", nameof(events));
             builder.Add(e);
         }
-        Events = builder.ToImmutable();
+        Events = Compact(builder.ToImmutable());
         Refused = refused ?? [];
     }
 
@@ -87,7 +87,9 @@ public sealed class MembershipHistory
     public MembershipHistory Add(MembershipEvent e)
     {
         if (e.Problem() is { } problem) throw new ArgumentException($"membership event {e} refused: {problem}", nameof(e));
-        return Events.Contains(e) ? this : new MembershipHistory(this, Events.Add(e));
+        if (Events.Contains(e)) return this;
+        var events = Compact(Events.Add(e));
+        return events.Contains(e) ? new MembershipHistory(this, events) : this; // a definition older than the bucket's current one changes nothing
     }
 
     /// <summary>Set union of two histories of the same cluster.</summary>
@@ -99,7 +101,27 @@ public sealed class MembershipHistory
             throw new InvalidOperationException($"cannot merge a ring of {other.PartitionCount} partitions into one of {PartitionCount}");
         if (other.Events.IsSubsetOf(Events)) return this;
         if (Events.IsSubsetOf(other.Events)) return new MembershipHistory(this, other.Events);
-        return new MembershipHistory(this, Events.Union(other.Events));
+        var union = Compact(Events.Union(other.Events));
+        return union.SetEquals(Events) ? this : new MembershipHistory(this, union); // the other side's extra events were all superseded here
+    }
+
+    /// <summary>
+    /// Leaves out every bucket definition that a later definition of the same bucket supersedes: the history stays
+    /// bounded however often a bucket is redefined (one event per bucket), and only the latest definition counts in
+    /// the replay anyway. Compaction is a function of the set alone, so it commutes with union: silos that saw the
+    /// same events hold the same compacted history, and a peer sending a superseded definition back adds nothing.
+    /// Joins, leaves and departures are never compacted: the ring is replayed from all of them.
+    /// </summary>
+    private static ImmutableSortedSet<MembershipEvent> Compact(ImmutableSortedSet<MembershipEvent> events)
+    {
+        HashSet<string>? defined = null;
+        ImmutableSortedSet<MembershipEvent>.Builder? kept = null;
+        foreach (var e in events.Reverse())
+        {
+            if (e.Kind != MembershipEventKind.Bucket || e.Bucket is null) continue;
+            if (!(defined ??= new HashSet<string>(StringComparer.Ordinal)).Add(e.Bucket.Name)) (kept ??= events.ToBuilder()).Remove(e);
+        }
+        return kept?.ToImmutable() ?? events;
     }
 
     /// <summary>The meaning of the history: members, ring and buckets (computed once, cached).</summary>
@@ -147,7 +169,7 @@ public sealed class MembershipHistory
             Members = members.ToImmutable(),
             Ring = ring,
             Buckets = buckets.ToImmutable(),
-            Version = Events.Count,
+            Version = Events.Sum(e => e.Kind == MembershipEventKind.Bucket ? e.Lamport : 1),
         };
     }
 

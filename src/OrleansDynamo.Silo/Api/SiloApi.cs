@@ -71,8 +71,18 @@ public sealed class SiloApi(SiloRuntime silo)
             request.PR, request.PW);
         if (settings.Validate() is { } bad) throw DynamoException.Invalid(bad);
         if (settings.Name == BucketSettings.DefaultName) throw DynamoException.Invalid("the default bucket's settings come from the silo configuration");
-        if (!request.Force && silo.Membership.State.Buckets.TryGetValue(settings.Name, out var existing) && settings.RedefinitionOf(existing) is { } change)
-            throw new DynamoException(DynamoErrorKind.FailedPrecondition, $"bucket '{settings.Name}' exists: this would change {change}; repeat with force (--force) to change it");
+        var buckets = silo.Membership.State.Buckets;
+        if (buckets.TryGetValue(settings.Name, out var existing))
+        {
+            if (existing == settings) return existing; // unchanged: no event, so repeating a create never grows the history
+            if (!request.Force && settings.RedefinitionOf(existing) is { } change)
+                throw new DynamoException(DynamoErrorKind.FailedPrecondition, $"bucket '{settings.Name}' exists: this would change {change}; repeat with force (--force) to change it");
+        }
+        else if (buckets.Count >= silo.Options.MaxBuckets)
+        {
+            throw new DynamoException(DynamoErrorKind.FailedPrecondition,
+                $"cluster '{silo.Options.ClusterName}' holds {buckets.Count} buckets, the most it may hold (Silo:MaxBuckets {silo.Options.MaxBuckets}); bucket '{settings.Name}' was not created");
+        }
         await silo.Membership.DefineBucketAsync(settings, ct);
         return settings;
     }

@@ -84,6 +84,12 @@ public sealed class SiloOptions
     /// </summary>
     public int MaxClockEntries { get; set; } = 50;
 
+    /// <summary>
+    /// Buckets the cluster may hold, the default one included (at most <see cref="BucketSettings.MaxBuckets"/>): this silo
+    /// refuses to create one more. Each bucket is one event in every silo's membership history; redefinitions replace it.
+    /// </summary>
+    public int MaxBuckets { get; set; } = BucketSettings.MaxBuckets;
+
     /// <summary>Hinted handoff: delivery interval, backoff, maximum hint age and backlog per target.</summary>
     public Hints.HintOptions Hints { get; set; } = new();
 
@@ -159,6 +165,7 @@ public sealed class SiloOptions
         if (BackgroundReminderPeriodMs < 1000) errors.Add($"Silo:BackgroundReminderPeriodMs must be at least 1000, got {BackgroundReminderPeriodMs}");
         if (GossipIntervalMs < 10) errors.Add($"Silo:GossipIntervalMs must be at least 10, got {GossipIntervalMs}");
         if (MaxClockEntries < 1) errors.Add($"Silo:MaxClockEntries must be positive, got {MaxClockEntries}");
+        if (MaxBuckets is < 1 or > BucketSettings.MaxBuckets) errors.Add($"Silo:MaxBuckets must be 1-{BucketSettings.MaxBuckets}, got {MaxBuckets}");
         errors.AddRange(Clustering.Validate());
         errors.AddRange(Hints.Validate());
         errors.AddRange(Admission.Validate());

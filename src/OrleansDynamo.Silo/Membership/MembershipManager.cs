@@ -206,7 +206,7 @@ public sealed class MembershipManager
         {
             var current = History;
             var merged = current.Merge(other);
-            grew = !ReferenceEquals(merged, current) && merged.Events.Count != current.Events.Count;
+            grew = !ReferenceEquals(merged, current) && !merged.Events.SetEquals(current.Events); // a redefined bucket replaces its old event: same count, new content
             if (!grew) return false;
             await _metadata.SetAsync(MetadataKey, MembershipCodec.Encode(merged), cancellationToken);
             Volatile.Write(ref _history, merged);

@@ -46,12 +46,28 @@ public class MembershipHistoryProperties
     }
 
     [Property]
-    public void Merge_contains_both_sides_and_nothing_else(HistoryTriple t)
+    public void Merge_keeps_both_sides_but_superseded_bucket_definitions_and_nothing_else(HistoryTriple t)
     {
         var merged = t.A.Merge(t.B);
-        Assert.True(t.A.Events.IsSubsetOf(merged.Events));
-        Assert.True(t.B.Events.IsSubsetOf(merged.Events));
-        Assert.Equal(t.A.Events.Union(t.B.Events).Count, merged.Events.Count);
+        var union = t.A.Events.Union(t.B.Events);
+        Assert.True(merged.Events.IsSubsetOf(union));
+        foreach (var e in union.Except(merged.Events))
+        {
+            // Left out only when a later definition of the same bucket is kept.
+            Assert.Equal(MembershipEventKind.Bucket, e.Kind);
+            Assert.Contains(merged.Events, later => later.Kind == MembershipEventKind.Bucket && later.Bucket!.Name == e.Bucket!.Name && later.CompareTo(e) > 0);
+        }
+        Assert.Equal(union.Where(e => e.Kind != MembershipEventKind.Bucket), merged.Events.Where(e => e.Kind != MembershipEventKind.Bucket));
+    }
+
+    [Property]
+    public void A_history_holds_one_definition_per_bucket_and_its_version_grows_with_every_merge_that_changes_it(HistoryTriple t)
+    {
+        var merged = t.A.Merge(t.B);
+        var definitions = merged.Events.Where(e => e.Kind == MembershipEventKind.Bucket).Select(e => e.Bucket!.Name).ToList();
+        Assert.Equal(definitions.Distinct().Count(), definitions.Count);
+        Assert.True(merged.State.Version >= t.A.State.Version);
+        if (!merged.Events.SetEquals(t.A.Events)) Assert.True(merged.State.Version > t.A.State.Version, "the history changed but its version did not grow");
     }
 
     [Property]

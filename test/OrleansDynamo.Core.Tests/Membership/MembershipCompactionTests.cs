@@ -1,0 +1,69 @@
+using OrleansDynamo.Core.Buckets;
+using OrleansDynamo.Core.Coordination;
+using OrleansDynamo.Core.Membership;
+using Xunit;
+
+namespace OrleansDynamo.Core.Tests.Membership;
+
+/// <summary>Issue 15, item 5: repeated bucket definitions cannot grow the membership history without end.</summary>
+public sealed class MembershipCompactionTests
+{
+    private static readonly BucketSettings Default = new(BucketSettings.DefaultName);
+
+    private static MembershipHistory Empty() => new("c", 16, Default);
+
+    private static MemberInfo Silo(string name) => new(name, "http://127.0.0.1:1000", null, 1.0);
+
+    [Fact]
+    public void A_thousand_redefinitions_of_a_bucket_leave_one_event_and_the_latest_settings()
+    {
+        var h = Empty().Add(MembershipEvent.Join(1, "s0", Silo("s0")));
+        for (int i = 0; i < 1000; i++)
+            h = h.Add(MembershipEvent.DefineBucket(h.MaxLamport + 1, "s0", new BucketSettings("orders", 3, 1 + i % 2, 2, ConflictPolicy.Siblings)));
+        Assert.Equal(2, h.Events.Count);
+        Assert.Equal(2, h.State.Buckets["orders"].R); // i = 999: R = 2
+        Assert.Equal(1 + 1001, h.State.Version); // the join counts one, the definition its Lamport time 1001
+    }
+
+    [Fact]
+    public void A_superseded_definition_sent_back_by_a_peer_adds_nothing()
+    {
+        var old = MembershipEvent.DefineBucket(2, "s1", new BucketSettings("orders", 3, 1, 1, ConflictPolicy.Siblings));
+        var current = MembershipEvent.DefineBucket(3, "s0", new BucketSettings("orders", 3, 2, 2, ConflictPolicy.Siblings));
+        var peer = Empty().Add(MembershipEvent.Join(1, "s0", Silo("s0"))).Add(old);
+        var here = peer.Add(current);
+        Assert.DoesNotContain(old, here.Events);
+
+        Assert.Same(here, here.Merge(peer));
+        Assert.Same(here, here.Add(old));
+        Assert.Equal(here.Events.ToArray(), peer.Merge(here).Events.ToArray());
+        Assert.Equal(here.Digest, peer.Merge(here).Digest);
+    }
+
+    [Fact]
+    public void A_history_built_from_events_of_disk_or_a_peer_keeps_each_buckets_latest_definition()
+    {
+        // The constructor is what decoding (disk, gossip) builds histories with.
+        var events = Enumerable.Range(1, 50)
+            .Select(i => MembershipEvent.DefineBucket(i, "s0", new BucketSettings("b" + i % 3, 3, 1, 1, ConflictPolicy.Siblings)))
+            .Append(MembershipEvent.Join(51, "s0", Silo("s0")));
+        var built = new MembershipHistory("c", 16, Default, events);
+        Assert.Equal(4, built.Events.Count);
+        var decoded = MembershipCodec.Decode(MembershipCodec.Encode(built));
+        Assert.Equal(4, decoded.Events.Count); // b0, b1, b2 and the join
+        Assert.Equal([48L, 49L, 50L], decoded.Events.Where(e => e.Kind == MembershipEventKind.Bucket).Select(e => e.Lamport).Order());
+    }
+
+    [Fact]
+    public void Joins_leaves_and_departures_are_never_compacted()
+    {
+        var h = Empty()
+            .Add(MembershipEvent.Join(1, "s0", Silo("s0")))
+            .Add(MembershipEvent.Join(2, "s1", Silo("s1")))
+            .Add(MembershipEvent.Leave(3, "s0", "s1"))
+            .Add(MembershipEvent.Left(4, "s1", "s1"))
+            .Add(MembershipEvent.Join(5, "s1", Silo("s1")));
+        Assert.Equal(5, h.Events.Count);
+        Assert.Equal(5, h.State.Version);
+    }
+}
