@@ -147,6 +147,58 @@ public sealed class TlsClusterTests : IDisposable
     }
 
     [Fact]
+    public async Task A_client_certificate_of_the_cluster_opens_the_gateway_but_not_the_silo_port()
+    {
+        await using var cluster = await StartTlsClusterAsync(1);
+        var client = ClientCertificate(_authority);
+
+        // The same handshake on both Orleans listeners. The gateway keeps the connection open (it waits for the
+        // client's preamble); the silo port closes it at once, before anything is read: silos only talk to silos.
+        await using (var gateway = await OpenTlsAsync(cluster[0].Options.GatewayPort, client))
+            Assert.False(await ClosedWithinAsync(gateway, TimeSpan.FromSeconds(2)), "the gateway closed a connection with a client certificate");
+        await using (var siloPort = await OpenTlsAsync(cluster[0].Options.SiloPort, client))
+            Assert.True(await ClosedWithinAsync(siloPort, TimeSpan.FromSeconds(10)), "the silo port kept a connection with a client certificate open");
+
+        // A silo certificate is still taken there (the silo's own peers connect that way).
+        var silo = ClusterCertificates.Issue(_authority, "silo-like", CertificateRole.Silo, ["127.0.0.1"], Validity);
+        await using (var peer = await OpenTlsAsync(cluster[0].Options.SiloPort, silo))
+            Assert.False(await ClosedWithinAsync(peer, TimeSpan.FromSeconds(2)), "the silo port closed a connection with a silo certificate");
+    }
+
+    private static async Task<System.Net.Security.SslStream> OpenTlsAsync(int port, X509Certificate2 certificate)
+    {
+        var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, port);
+        var ssl = new System.Net.Security.SslStream(tcp.GetStream(), leaveInnerStreamOpen: false);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await ssl.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions
+        {
+            TargetHost = "127.0.0.1",
+            ClientCertificates = [certificate],
+            RemoteCertificateValidationCallback = (_, _, _, _) => true,
+        }, deadline.Token);
+        return ssl;
+    }
+
+    /// <summary>True when the peer closed (or reset) the connection within <paramref name="wait"/>; false when it is still open.</summary>
+    private static async Task<bool> ClosedWithinAsync(System.Net.Security.SslStream stream, TimeSpan wait)
+    {
+        using var deadline = new CancellationTokenSource(wait);
+        try
+        {
+            return await stream.ReadAsync(new byte[64], deadline.Token) == 0;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+
+    [Fact]
     public void A_silo_on_a_network_address_without_TLS_refuses_to_start_unless_told_to()
     {
         var options = new SiloOptions { Host = "192.0.2.10", DataDirectory = _dir };

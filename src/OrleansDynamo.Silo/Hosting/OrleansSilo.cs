@@ -12,6 +12,8 @@ using OrleansDynamo.Silo.Clustering;
 using OrleansDynamo.Silo.Replicas;
 using OrleansDynamo.Silo.Placement;
 
+using ProtocolSecurity = OrleansDynamo.Protocol.Security;
+
 namespace OrleansDynamo.Silo.Hosting;
 
 /// <summary>
@@ -33,6 +35,16 @@ public static class OrleansSilo
                 o.ClientCertificateMode = Orleans.Connections.Security.RemoteCertificateMode.RequireCertificate;
                 o.RemoteCertificateValidation = (certificate, _, _) => tls.Trusts(certificate);
             });
+            // The validation above runs for both listeners and cannot tell them apart: on the silo port, after the
+            // handshake, a connection must also come from a silo certificate (a client certificate may only use the gateway).
+            silo.Configure<SiloConnectionOptions>(o => o.ConfigureSiloInboundConnection(connection => connection.Use(next => context =>
+            {
+                var peer = context.Features.Get<Orleans.Connections.Security.ITlsConnectionFeature>()?.RemoteCertificate;
+                if (peer is not null && ProtocolSecurity.ClusterCertificates.RoleOf(peer) == ProtocolSecurity.CertificateRole.Silo) return next(context);
+                context.Abort(new Microsoft.AspNetCore.Connections.ConnectionAbortedException(
+                    $"a {(peer is null ? "connection without a certificate" : $"client certificate ('{ProtocolSecurity.ClusterCertificates.NameOf(peer)}')")} may not use the silo port"));
+                return Task.CompletedTask;
+            })));
         }
         silo.UseDynamoClustering(options.Clustering, new ClusterIdentity(options.ClusterName, DynamoCluster.ServiceId),
             new SiloEndpoints(options.SiloPort, options.GatewayPort) { AdvertisedAddress = address });
