@@ -58,10 +58,6 @@ public sealed class ContextBoundsTests
         // A key never written is not created by the refused put either.
         await Refused("above the maximum", () => client.PutAsync(new PutRequest { Key = "fresh", Value = ByteString.CopyFromUtf8("evil"), Context = overflowing }, Deadline).ResponseAsync);
 
-        // At the maximum itself the context decodes, but the coordinator has no next dot: refused before any version is made.
-        await Refused($"no new version can be made: the version counter of '{actor}' would be {VectorClock.MaxCounter + 1}, above the maximum",
-            () => client.PutAsync(new PutRequest { Key = "bounded", Value = ByteString.CopyFromUtf8("evil"), Context = MadeUpContext(actor, (ulong)VectorClock.MaxCounter) }, Deadline).ResponseAsync);
-
         Assert.Equal(stored, await cluster.ReadStoreAsync("silo0", "default", "bounded"));
         Assert.Null(await cluster.ReadStoreAsync("silo0", "default", "fresh"));
         var got = await client.GetAsync(new GetRequest { Key = "bounded" }, Deadline);
@@ -73,5 +69,36 @@ public sealed class ContextBoundsTests
         var after = await client.GetAsync(new GetRequest { Key = "bounded" }, Deadline);
         Assert.Equal("v2", Assert.Single(after.Siblings).Value.ToStringUtf8());
         Assert.Equal(2, VersionCodec.DecodeContext(after.Context).CounterOf(actor));
+    }
+
+    [Fact]
+    public async Task A_counter_at_the_maximum_for_one_silo_merged_in_through_another_leaves_that_silo_able_to_write_the_key()
+    {
+        await using var cluster = await TestCluster.StartAsync(new TestClusterOptions { Silos = 2, N = 2, R = 2, W = 2 });
+        using var toX = GrpcChannel.ForAddress(cluster[0].GrpcAddress);
+        using var toY = GrpcChannel.ForAddress(cluster[1].GrpcAddress);
+        var x = new Dynamo.DynamoClient(toX);
+        var y = new Dynamo.DynamoClient(toY);
+        // Both silos replicate every key (N = 2 of 2), so each coordinates what it is sent.
+        var first = await x.PutAsync(new PutRequest { Key = "k", Value = ByteString.CopyFromUtf8("v1") }, Deadline);
+        string actorX = Assert.Single(VersionCodec.DecodeContext(first.Context).Entries).Node;
+
+        // A made-up context with X's counter at the maximum decodes, and Y merges it into the key's clock.
+        await y.PutAsync(new PutRequest { Key = "k", Value = ByteString.CopyFromUtf8("v2"), Context = MadeUpContext(actorX, (ulong)VectorClock.MaxCounter) }, Deadline);
+        var merged = await x.GetAsync(new GetRequest { Key = "k" }, Deadline);
+        Assert.Equal(VectorClock.MaxCounter, VersionCodec.DecodeContext(merged.Context).CounterOf(actorX));
+
+        // X has no next dot in that epoch for the key: it moves to a new epoch and goes on coordinating writes to it.
+        var context = merged.Context;
+        for (int i = 3; i <= 5; i++)
+            context = (await x.PutAsync(new PutRequest { Key = "k", Value = ByteString.CopyFromUtf8($"v{i}"), Context = context }, Deadline)).Context;
+        var got = await x.GetAsync(new GetRequest { Key = "k" }, Deadline);
+        Assert.Equal("v5", Assert.Single(got.Siblings).Value.ToStringUtf8());
+        var clock = VersionCodec.DecodeContext(got.Context);
+        string newActor = cluster[0].Runtime.Replicas.Epoch.Actor;
+        Assert.NotEqual(actorX, newActor);
+        Assert.Equal(3, clock.CounterOf(newActor));
+        Assert.Equal(VectorClock.MaxCounter, clock.CounterOf(actorX));
+        Assert.Equal("v5", Assert.Single((await y.GetAsync(new GetRequest { Key = "k" }, Deadline)).Siblings).Value.ToStringUtf8());
     }
 }

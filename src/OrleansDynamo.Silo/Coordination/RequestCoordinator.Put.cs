@@ -74,7 +74,7 @@ public sealed partial class RequestCoordinator
         }
         catch (VersionCounterOverflowException e)
         {
-            // Only a context made up with a counter at the maximum gets here (honest use never nears it); nothing was written.
+            // Only a context made up with this silo's counters at the maximum in several epochs in a row gets here; nothing was written.
             throw Invalid($"no new version can be made: {e.Message}");
         }
 

@@ -147,6 +147,23 @@ public sealed class DotEpoch
         }
     }
 
+    /// <summary>
+    /// Moves past <paramref name="exhausted"/> (durably) unless another caller already has: a key's clock holds this
+    /// silo's counter of that epoch at the maximum, so no dot of it can be signed for the key.
+    /// </summary>
+    internal async Task MovePastAsync(long exhausted, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            if (Epoch == exhausted) await BumpLockedAsync(cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     /// <summary>Moves to a new epoch, durably, before the caller forgets any of this silo's data.</summary>
     public async Task BumpAsync(CancellationToken cancellationToken)
     {

@@ -40,8 +40,7 @@ internal sealed class PartitionReplica(
             await epoch.EnsureSignableAsync(cancellationToken);
             var before = await store.ReadAsync(Partition, key, cancellationToken);
             long now = time.GetUtcNow().ToUnixTimeMilliseconds();
-            var signer = epoch.Current;
-            var updated = (before ?? SiblingSet.Empty).Update(clientContext, signer.Actor, value, tombstone, now);
+            var (signer, updated) = await SignAsync(before ?? SiblingSet.Empty, clientContext, value, tombstone, now, cancellationToken);
             var dot = new Dot(signer.Actor, updated.Context.CounterOf(signer.Actor));
             var after = Finish(updated, policy);
             cancellationToken.ThrowIfCancellationRequested();
@@ -60,6 +59,32 @@ internal sealed class PartitionReplica(
         finally
         {
             if (!turnPassed) turn.Dispose();
+        }
+    }
+
+    /// <summary>Exhausted epochs a coordinated write moves past before it gives up (each is one metadata write).</summary>
+    private const int MaxEpochMoves = 4;
+
+    /// <summary>
+    /// Makes the new version under this silo's current epoch. When the key's clock (or the client's context) already holds
+    /// that epoch's counter at <see cref="VectorClock.MaxCounter"/> (a made-up context merged in through another
+    /// coordinator; honest use never nears it), the silo moves to a new epoch, whose actor has no counter yet, rather than
+    /// be unable to coordinate writes to the key.
+    /// </summary>
+    private async Task<(DotEpoch.Signer Signer, SiblingSet Updated)> SignAsync(SiblingSet before, VectorClock clientContext, byte[] value, bool tombstone, long now,
+        CancellationToken cancellationToken)
+    {
+        for (int moves = 0; ; moves++)
+        {
+            var signer = epoch.Current;
+            try
+            {
+                return (signer, before.Update(clientContext, signer.Actor, value, tombstone, now));
+            }
+            catch (VersionCounterOverflowException) when (moves < MaxEpochMoves)
+            {
+                await epoch.MovePastAsync(signer.Epoch, cancellationToken);
+            }
         }
     }
 
