@@ -21,9 +21,6 @@ public sealed class SimulationResult
 
     public bool Passed => Violations.Count == 0;
 
-    /// <summary>True when every violation bears the mark of the open dot-reuse bug (reported; not yet fixed).</summary>
-    public bool OnlyKnownDotReuse => Violations.Count > 0 && Violations.All(v => v.Detail.Contains(Checkers.InvariantCheckers.DotReuseMark, StringComparison.Ordinal));
-
     /// <summary>The seed, the violations, and the trace events that mention the keys at fault (or the last ones).</summary>
     public string Report(int traceLines = 60)
     {

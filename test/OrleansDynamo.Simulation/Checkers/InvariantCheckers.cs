@@ -18,9 +18,6 @@ public static class InvariantCheckers
     public const string Phantom = "phantom-value";
     public const string HintsDrain = "hints-drain";
 
-    /// <summary>The mark of the open dot-reuse bug (a coordinator issued one dot twice); see <see cref="FoundBugsRegressionTests"/>.</summary>
-    public const string DotReuseMark = "(a dot was reused)";
-
     public static List<Violation> CheckAll(FinalState state, bool requireHintsDrained)
     {
         var violations = new List<Violation>();
