@@ -26,6 +26,22 @@ public sealed class HandoffPlannerTests
     }
 
     [Fact]
+    public void Once_the_leaver_is_recorded_as_left_no_staying_replica_streams_its_partition_again()
+    {
+        // c leaves: d is new in the list. While c is leaving, c hands off; a and b do nothing.
+        var old = L("a", "b", "c");
+        var now = L("a", "b", "d");
+        Assert.Equal(TransferRole.HandOff, Plan("c", now, old).Role);
+        Assert.Equal(TransferRole.None, Plan("a", now, old).Role);
+        // c has left (it records that only after every hand-off was acknowledged): it is no longer available, but it sent.
+        bool CIsGone(string s) => s != "c";
+        Assert.Equal(TransferRole.None, TransferPlanner.Plan("a", 7, now, old, previousKnown: true, holds: true, CIsGone, left: s => s == "c").Role);
+        Assert.Equal(TransferRole.None, TransferPlanner.Plan("b", 7, now, old, previousKnown: true, holds: true, CIsGone, left: s => s == "c").Role);
+        // Unreachable but not left (it crashed while leaving): the first staying replica streams instead.
+        Assert.Equal(TransferRole.Replicate, TransferPlanner.Plan("a", 7, now, old, previousKnown: true, holds: true, CIsGone, left: _ => false).Role);
+    }
+
+    [Fact]
     public void In_a_cluster_smaller_than_N_the_first_available_old_replica_streams_to_the_newcomer()
     {
         var old = L("b", "a");

@@ -113,6 +113,41 @@ public sealed class HandoffTargetTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_leave_moves_each_key_once_from_the_leaver_and_nobody_streams_it_again_after_it_left()
+    {
+        await using var cluster = await TestCluster.StartAsync(Options(silos: 4, r: 2, w: 3));
+        var keys = Enumerable.Range(0, 300).Select(i => $"leave-{i}").ToList();
+        await WriteAsync(cluster, keys, w: 3);
+        var before = cluster[0].Runtime.Membership.State.Ring!;
+        long receivedBefore = cluster.Running.Sum(s => Transfer(s).KeysReceived);
+        const string leaver = "silo3";
+
+        await cluster[0].Runtime.Membership.LeaveAsync(leaver, CancellationToken.None);
+        await TestCluster.WaitUntilAsync(() => Task.FromResult(cluster.Running.All(s => s.Runtime.Membership.State.Member(leaver)?.Status == MemberStatus.Left)),
+            TimeSpan.FromSeconds(60), $"{leaver} to hand off everything and be recorded as left everywhere");
+        // After every silo knows the leaver left: two more passes on each that stays, none of them busy (a silo that
+        // has left runs no pass).
+        var staying = cluster.Running.Where(s => s.Name != leaver).ToList();
+        var passes = staying.ToDictionary(s => s.Name, s => Transfer(s).Passes);
+        await TestCluster.WaitUntilAsync(() => Task.FromResult(staying.All(s => Transfer(s).Passes >= passes[s.Name] + 2 && !Transfer(s).Busy)),
+            TimeSpan.FromSeconds(30), "two transfer passes on every staying silo after the leave completed");
+
+        var after = cluster[0].Runtime.Membership.State.Ring!;
+        // Each key goes once to each silo new in its preference list, and nowhere else.
+        long expected = keys.Sum(k => after.PreferenceListFor(new DynamoKey("default", k), 3).Primaries
+            .Except(before.PreferenceListFor(new DynamoKey("default", k), 3).Primaries).Count());
+        long received = cluster.Running.Sum(s => Transfer(s).KeysReceived) - receivedBefore;
+        output.WriteLine($"4 silos - 1 with N=3: {keys.Count} keys, {expected} (key, new owner) pairs, {received} keys received by transfer");
+        Assert.InRange(expected, 1, keys.Count);
+        Assert.Equal(expected, received);
+        foreach (var key in keys)
+        {
+            foreach (var owner in after.PreferenceListFor(new DynamoKey("default", key), 3).Primaries)
+                Assert.True(await cluster.ReadStoreAsync(owner, "default", key) is not null, $"{key} is missing on {owner}");
+        }
+    }
+
+    [Fact]
     public async Task A_join_streams_only_to_the_new_owner_and_moves_each_key_once()
     {
         await using var cluster = await TestCluster.StartAsync(Options(silos: 3, r: 2, w: 3));

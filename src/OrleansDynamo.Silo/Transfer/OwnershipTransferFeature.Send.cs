@@ -111,6 +111,7 @@ public sealed partial class OwnershipTransferFeature
         }
         if (me.Status == MemberStatus.Leaving) await FinishLeavingAsync(ct);
         if (refused) _ = RetrySoonAsync(ct);
+        Interlocked.Increment(ref _passes);
     }
 
     /// <summary>A receiver refused pages until gossip makes the memberships equal: try again after one gossip interval, not a whole pass interval.</summary>
@@ -163,7 +164,7 @@ public sealed partial class OwnershipTransferFeature
 
     private PartitionTransfer PlanFor(ClusterState state, RingTransition transition, int partition, bool holds) =>
         TransferPlanner.Plan(_silo.Name, partition, transition.Owners(partition), transition.OldReplicas(partition),
-            transition.Previous is not null, holds, s => Available(state, s));
+            transition.Previous is not null, holds, s => Available(state, s), s => state.Member(s)?.Status == MemberStatus.Left);
 
     private static string Signature(RingTransition transition, IReadOnlyList<string> targets) => $"{transition.Id:x16}:{string.Join(",", targets)}";
 

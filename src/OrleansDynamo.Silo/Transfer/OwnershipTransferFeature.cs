@@ -48,6 +48,7 @@ public sealed partial class OwnershipTransferFeature : ISiloFeature, ITransferRe
     private long _resumes;
     private long _readThroughs;
     private long _keysReceived;
+    private long _passes;
     private CancellationToken _stopping;
     private int _kickRequested;
     private ConcurrentDictionary<int, IReadOnlyList<string>> _outbound = new();
@@ -84,6 +85,9 @@ public sealed partial class OwnershipTransferFeature : ISiloFeature, ITransferRe
 
     /// <summary>Reads of this silo's replica that also asked the old owners because the partition's inbound transfer was not complete.</summary>
     public long ReadThroughs => Interlocked.Read(ref _readThroughs);
+
+    /// <summary>Transfer passes this silo finished (each plans every partition against the current membership).</summary>
+    public long Passes => Interlocked.Read(ref _passes);
 
     /// <summary>Keys this silo merged from transfer pages it received.</summary>
     public long KeysReceived => Interlocked.Read(ref _keysReceived);

@@ -29,8 +29,8 @@ public sealed record PartitionTransfer(int Partition, TransferRole Role, IReadOn
 /// partition's first N (compared with the previous ring), so a join moves about 1/S of the data once,
 /// and a silo joining a cluster smaller than N (where nobody falls out) still receives every partition.
 /// Per (partition, new owner) one old replica streams: an old replica that falls out of the list (it
-/// must stream its copy before dropping it anyway), or, when none of those is available, the first
-/// available old replica that stays an owner. A silo holding keys of a partition it did not own
+/// must stream its copy before dropping it anyway; once recorded as left it has), or, when none of
+/// those is available, the first available old replica that stays an owner. A silo holding keys of a partition it did not own
 /// before the change either (a stand-in, or a hand-off left from an earlier change) streams them to
 /// every current owner, as nothing tells which of them lack the keys.
 /// </summary>
@@ -43,8 +43,12 @@ public static class TransferPlanner
     /// <param name="previousKnown">False when the history holds only one ring: nothing moves.</param>
     /// <param name="holds">Whether this silo holds keys of the partition.</param>
     /// <param name="available">Whether another silo is up, reachable and not gone, in this silo's view.</param>
+    /// <param name="left">
+    /// Whether a silo is recorded as left. A silo records that itself, and only once every partition it held was handed
+    /// off and acknowledged: as the sender of a partition it fell out of, it has sent it, and nobody streams it again.
+    /// </param>
     public static PartitionTransfer Plan(string self, int partition, ImmutableArray<string> owners, ImmutableArray<string> oldReplicas,
-        bool previousKnown, bool holds, Func<string, bool> available)
+        bool previousKnown, bool holds, Func<string, bool> available, Func<string, bool>? left = null)
     {
         bool owner = owners.Contains(self, StringComparer.Ordinal);
         bool wasOwner = oldReplicas.Contains(self, StringComparer.Ordinal);
@@ -58,7 +62,7 @@ public static class TransferPlanner
         if (!wasOwner || newOwners.Count == 0) return PartitionTransfer.None(partition);
         string? sender = oldReplicas.Where(s => !owners.Contains(s, StringComparer.Ordinal))
             .Concat(oldReplicas.Where(s => owners.Contains(s, StringComparer.Ordinal)))
-            .FirstOrDefault(s => s == self || available(s));
+            .FirstOrDefault(s => s == self || available(s) || left?.Invoke(s) == true);
         return sender == self ? new(partition, TransferRole.Replicate, newOwners) : PartitionTransfer.None(partition);
     }
 }
