@@ -179,6 +179,17 @@ public sealed class SqliteCorruptionTests : IDisposable
     }
 
     [Fact]
+    public async Task A_key_hash_that_is_not_16_bytes_still_fails_the_scan_naming_the_file_key_and_column()
+    {
+        await WriteSample(keys: 2);
+        Exec("UPDATE kv SET key_hash = x'0102' WHERE key_name = 'k0';");
+        await using var store = SqlitePartitionStore.Open(Options);
+        var error = await Assert.ThrowsAsync<StorageCorruptedException>(async () => await store.ScanAsync(0, null, 10));
+        Assert.Contains(DbPath, error.Message);
+        Assert.Contains("key default/k0 in partition 0: column 'key_hash' holds a blob of 2 bytes where a 16-byte blob belongs", error.Message);
+    }
+
+    [Fact]
     public async Task A_partition_id_of_the_wrong_type_is_refused_when_the_store_opens()
     {
         await WriteSample(keys: 1);

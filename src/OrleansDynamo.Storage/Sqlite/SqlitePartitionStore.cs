@@ -191,9 +191,7 @@ public sealed class SqlitePartitionStore : IPartitionStore
                 rows++;
                 var key = new DynamoKey(r.GetString(1), r.GetString(2));
                 // The cursor needs the key hash: one of the wrong type or length still fails the scan, naming the file.
-                byte[] hashBytes = SqliteRows.Blob(r, 0, DatabasePath, StoredValue.Name(partition, key));
-                if (hashBytes.Length != 16)
-                    throw SqliteSchema.Corrupted(DatabasePath, $"{StoredValue.Name(partition, key)}: column 'key_hash' holds {hashBytes.Length} bytes where 16 belong");
+                byte[] hashBytes = SqliteRows.KeyHash(r, 0, DatabasePath, partition, key);
                 var hash = KeyHash.FromBytes(hashBytes);
                 last = new ScanCursor(hash, key.Bucket, key.Key);
                 if (SqliteRows.TryReadKv(r, 3, hashBytes, out var set, out var blob, out var reason))

@@ -78,6 +78,15 @@ internal static class SqliteRows
     public static byte[] Blob(SqliteDataReader r, int ordinal, string path, string what) =>
         r.GetValue(ordinal) as byte[] ?? throw WrongType(r, ordinal, path, what, "a blob");
 
+    /// <summary>The 16 bytes of a kv row's key_hash column; anything else is damage, refused naming the file, the key and the column.</summary>
+    public static byte[] KeyHash(SqliteDataReader r, int ordinal, string path, int partition, Core.Keys.DynamoKey key)
+    {
+        object value = r.GetValue(ordinal);
+        if (value is byte[] { Length: 16 } hash) return hash;
+        string found = value is byte[] other ? $"a blob of {other.Length} bytes" : Describe(value);
+        throw SqliteSchema.Corrupted(path, $"{StoredValue.Name(partition, key)}: column '{r.GetName(ordinal)}' holds {found} where a 16-byte blob belongs");
+    }
+
     /// <summary>The value of an INTEGER column; anything else is damage, as for <see cref="Blob"/>.</summary>
     public static long Integer(SqliteDataReader r, int ordinal, string path, string what) =>
         r.GetValue(ordinal) is long value ? value : throw WrongType(r, ordinal, path, what, "an integer");
@@ -85,16 +94,15 @@ internal static class SqliteRows
     private static StorageCorruptedException WrongType(SqliteDataReader r, int ordinal, string path, string what, string expected) =>
         SqliteSchema.Corrupted(path, $"{what}: {WrongType(r, ordinal, r.GetValue(ordinal), expected)}");
 
-    private static string WrongType(SqliteDataReader r, int ordinal, object value, string expected)
+    private static string WrongType(SqliteDataReader r, int ordinal, object value, string expected) =>
+        $"column '{r.GetName(ordinal)}' holds {Describe(value)} where {expected} belongs";
+
+    private static string Describe(object value) => value switch
     {
-        string found = value switch
-        {
-            string => "text",
-            long => "an integer",
-            double => "a real number",
-            byte[] => "a blob",
-            _ => "NULL",
-        };
-        return $"column '{r.GetName(ordinal)}' holds {found} where {expected} belongs";
-    }
+        string => "text",
+        long => "an integer",
+        double => "a real number",
+        byte[] => "a blob",
+        _ => "NULL",
+    };
 }
