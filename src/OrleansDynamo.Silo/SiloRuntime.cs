@@ -46,7 +46,8 @@ public sealed class SiloRuntime : IAsyncDisposable
                 options.DefaultBucket.ToSettings(Core.Buckets.BucketSettings.DefaultName), peers ?? (() => []), options.AutoJoin,
                 TimeSpan.FromMilliseconds(options.GossipIntervalMs), TimeSpan.FromMilliseconds(options.ReplicaTimeoutMs)),
             store.Metadata, transport, Detector, Random, Counters, loggers.CreateLogger("OrleansDynamo.Membership"));
-        Replicas = new PartitionReplicas(Name, store, time, options.MaxClockEntries, TimeSpan.FromMilliseconds(options.GrainIdleTimeoutMs));
+        Replicas = new PartitionReplicas(Name, store, time, options.MaxClockEntries, TimeSpan.FromMilliseconds(options.GrainIdleTimeoutMs),
+            Counters, loggers.CreateLogger("OrleansDynamo.Replicas"));
         Coordinator = new RequestCoordinator(Name, Membership, Detector, Replicas, transport, store, time, Counters,
             new CoordinatorSettings(TimeSpan.FromMilliseconds(options.RequestTimeoutMs), TimeSpan.FromMilliseconds(options.ReplicaTimeoutMs)),
             loggers.CreateLogger("OrleansDynamo.Coordinator"));

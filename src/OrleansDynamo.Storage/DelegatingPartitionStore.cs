@@ -27,6 +27,12 @@ public class DelegatingPartitionStore(IPartitionStore inner) : IPartitionStore
     public virtual ValueTask<PartitionPage> ScanAsync(int partition, ScanCursor? after, int pageSize, CancellationToken cancellationToken = default) =>
         Inner.ScanAsync(partition, after, pageSize, cancellationToken);
 
+    public virtual ValueTask<QuarantinedValue?> QuarantineAsync(UndecodableValue value, long quarantinedAtMs, CancellationToken cancellationToken = default) =>
+        Inner.QuarantineAsync(value, quarantinedAtMs, cancellationToken);
+
+    public virtual ValueTask<IReadOnlyList<QuarantinedValue>> ListQuarantinedAsync(long afterId, int max, CancellationToken cancellationToken = default) =>
+        Inner.ListQuarantinedAsync(afterId, max, cancellationToken);
+
     public virtual ValueTask DropPartitionAsync(int partition, CancellationToken cancellationToken = default) =>
         Inner.DropPartitionAsync(partition, cancellationToken);
 

@@ -12,6 +12,8 @@ namespace OrleansDynamo.Storage;
 public interface IPartitionStore : IAsyncDisposable
 {
     /// <summary>A key's stored sibling set, or null when the key is absent.</summary>
+    /// <exception cref="UndecodableValueException">the stored bytes do not decode; the exception carries the row as found,
+    /// for <see cref="QuarantineAsync"/>. Wrong data is never returned.</exception>
     ValueTask<SiblingSet?> ReadAsync(int partition, DynamoKey key, CancellationToken cancellationToken = default);
 
     /// <summary>Replaces a key's sibling set atomically. Durable on return in <see cref="DurabilityMode.Full"/>.</summary>
@@ -20,16 +22,30 @@ public interface IPartitionStore : IAsyncDisposable
 
     /// <summary>
     /// Removes a key outright (tombstone garbage collection). When <paramref name="expected"/> is given, removes
-    /// only if the stored set still equals it; returns whether a row was removed.
+    /// only if the stored set still equals it (a stored value that does not decode equals nothing); returns whether a
+    /// row was removed.
     /// </summary>
     ValueTask<bool> RemoveAsync(int partition, DynamoKey key, SiblingSet? expected = null, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// One page of a partition's keys in ascending key-hash order (ties by bucket, then key), starting
     /// strictly after <paramref name="after"/> (null: from the start). Pages stay correct under
-    /// concurrent writes: every key present for the whole scan is returned exactly once.
+    /// concurrent writes: every key present for the whole scan is returned exactly once. A value whose stored bytes
+    /// do not decode never makes the scan throw: it is left out of <see cref="PartitionPage.Entries"/> and reported in
+    /// <see cref="PartitionPage.Undecodable"/>; it counts toward <paramref name="pageSize"/> and the cursor moves past it.
     /// </summary>
     ValueTask<PartitionPage> ScanAsync(int partition, ScanCursor? after, int pageSize, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Moves the value <paramref name="value"/> names (its partition, stored key hash and key) out of the partition
+    /// into the quarantine in one atomic step, exactly as stored, with the reason it does not decode and
+    /// <paramref name="quarantinedAtMs"/>; the key is absent from then on. Only while its bytes still do not decode:
+    /// null when the key was written again meanwhile, removed, or already quarantined.
+    /// </summary>
+    ValueTask<QuarantinedValue?> QuarantineAsync(UndecodableValue value, long quarantinedAtMs, CancellationToken cancellationToken = default);
+
+    /// <summary>Quarantined values with id greater than <paramref name="afterId"/>, oldest first, at most <paramref name="max"/>.</summary>
+    ValueTask<IReadOnlyList<QuarantinedValue>> ListQuarantinedAsync(long afterId, int max, CancellationToken cancellationToken = default);
 
     /// <summary>Deletes every key of a partition (after its ownership moved away).</summary>
     ValueTask DropPartitionAsync(int partition, CancellationToken cancellationToken = default);
@@ -63,6 +79,9 @@ public sealed record StoredEntry(DynamoKey Key, KeyHash Hash, SiblingSet Sibling
 
 public sealed record PartitionPage(IReadOnlyList<StoredEntry> Entries, ScanCursor? Next)
 {
+    /// <summary>Rows of the page whose stored bytes do not decode, in scan order; left out of <see cref="Entries"/>.</summary>
+    public IReadOnlyList<UndecodableValue> Undecodable { get; init; } = [];
+
     /// <summary>True when the scan has reached the end of the partition.</summary>
     public bool IsLast => Next is null;
 }
@@ -133,8 +152,11 @@ public interface IMetadataStore
 /// <summary>A key or value over its limit; nothing was written.</summary>
 public sealed class StorageLimitException(string message) : ArgumentException(message);
 
-/// <summary>A data file is damaged or not ours; the store refuses to open. The message names the file.</summary>
-public sealed class StorageCorruptedException(string message, Exception? inner = null) : IOException(message, inner);
+/// <summary>
+/// A data file is damaged or not ours; the store refuses to open. The message names the file. A single stored value
+/// that does not decode is the narrower <see cref="UndecodableValueException"/>.
+/// </summary>
+public class StorageCorruptedException(string message, Exception? inner = null) : IOException(message, inner);
 
 /// <summary>
 /// The data directory or file cannot be created, read or written (a path that is a file, no permission, a read-only

@@ -23,7 +23,8 @@ public sealed class CoordinatedWriteOverlapTests
     private static async Task<(PartitionReplicas Grains, HeldWrites Store, Observer Observer)> StartAsync(InMemoryPartitionStore? disk = null)
     {
         var store = new HeldWrites(disk ?? new InMemoryPartitionStore());
-        var grains = new PartitionReplicas("silo0", store, TimeProvider.System, 50, TimeSpan.FromMinutes(1));
+        var grains = new PartitionReplicas("silo0", store, TimeProvider.System, 50, TimeSpan.FromMinutes(1), new Silo.Diagnostics.SiloCounters(),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         var observer = new Observer();
         grains.AddObserver(observer);
         await grains.Epoch.LoadAsync(store.Metadata, mayHaveLostWrites: false, CancellationToken.None);

@@ -58,7 +58,7 @@ public sealed class MetricsEndpointTests
         Assert.True(Sum("orleansdynamo_request_duration_seconds_sum", ("operation", "put"), ("side", "coordinator")) > 0);
         Assert.Equal(30, Sum("orleansdynamo_get_versions_total", ("versions", "1")));
         Assert.True(Sum("orleansdynamo_request_errors_total", ("kind", "NotFound")) >= 1, "the unknown bucket counted as an error by kind");
-        foreach (var name in new[] { "orleansdynamo_hints_stored_total", "orleansdynamo_hints_delivered_total", "orleansdynamo_hints_dropped_total", "orleansdynamo_hints_quarantined_total",
+        foreach (var name in new[] { "orleansdynamo_hints_stored_total", "orleansdynamo_hints_delivered_total", "orleansdynamo_hints_dropped_total", "orleansdynamo_hints_quarantined_total", "orleansdynamo_values_quarantined_total",
                      "orleansdynamo_read_repairs_total", "orleansdynamo_antientropy_exchanges_total", "orleansdynamo_antientropy_keys_repaired_total",
                      "orleansdynamo_transfers_total", "orleansdynamo_transfers_active", "orleansdynamo_load_out_of_balance",
                      "orleansdynamo_admission_slots", "orleansdynamo_admission_in_use" })

@@ -10,4 +10,10 @@ public sealed class InMemoryPartitionStoreTests : PartitionStoreConformance
 
     protected override Task<long> PlantHintAsync(string target, int partition, DynamoKey key, byte[] blob, long createdAtMs) =>
         Task.FromResult(((InMemoryHintLog)Store.Hints).AppendRaw(target, partition, key, blob, createdAtMs));
+
+    protected override Task PlantValueAsync(int partition, DynamoKey key, byte[] blob)
+    {
+        ((InMemoryPartitionStore)Store).WriteRaw(partition, key, blob);
+        return Task.CompletedTask;
+    }
 }

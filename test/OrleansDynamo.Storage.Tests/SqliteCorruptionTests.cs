@@ -64,10 +64,12 @@ public sealed class SqliteCorruptionTests : IDisposable
 
         await using var reopened = SqlitePartitionStore.Open(Options); // page structure is intact
         Assert.Equal(Value("fine"), await reopened.ReadAsync(1, Key("bystander")));
-        var error = await Assert.ThrowsAsync<StorageCorruptedException>(async () => await reopened.ReadAsync(1, Key("victim")));
+        var error = await Assert.ThrowsAsync<UndecodableValueException>(async () => await reopened.ReadAsync(1, Key("victim")));
         Assert.Contains(DbPath, error.Message);
         Assert.Contains("victim", error.Message);
-        await Assert.ThrowsAsync<StorageCorruptedException>(async () => await reopened.ScanAsync(1, null, 10));
+        var page = await reopened.ScanAsync(1, null, 10);
+        Assert.Equal([Key("bystander")], page.Entries.Select(e => e.Key));
+        Assert.Contains("checksum mismatch", Assert.Single(page.Undecodable, u => u.Key == Key("victim")).Reason);
     }
 
     [Fact]
@@ -85,7 +87,7 @@ public sealed class SqliteCorruptionTests : IDisposable
             Assert.Equal(1, cmd.ExecuteNonQuery());
         }
         await using var store = SqlitePartitionStore.Open(Options);
-        var error = await Assert.ThrowsAsync<StorageCorruptedException>(async () => await store.ReadAsync(0, Key("k0")));
+        var error = await Assert.ThrowsAsync<UndecodableValueException>(async () => await store.ReadAsync(0, Key("k0")));
         Assert.Contains(DbPath, error.Message);
         Assert.Contains("does not decode", error.Message);
     }
@@ -170,10 +172,21 @@ public sealed class SqliteCorruptionTests : IDisposable
         await WriteSample(keys: 2);
         Exec("UPDATE kv SET blob = 'text' WHERE key_name = 'k0'; UPDATE kv SET crc = 'x' WHERE key_name = 'k1';");
         await using var store = SqlitePartitionStore.Open(Options);
-        var blob = await Assert.ThrowsAsync<StorageCorruptedException>(async () => await store.ReadAsync(0, Key("k0")));
+        var blob = await Assert.ThrowsAsync<UndecodableValueException>(async () => await store.ReadAsync(0, Key("k0")));
         Assert.Contains("key default/k0 in partition 0: column 'blob' holds text", blob.Message);
-        var crc = await Assert.ThrowsAsync<StorageCorruptedException>(async () => await store.ReadAsync(1, Key("k1")));
+        var crc = await Assert.ThrowsAsync<UndecodableValueException>(async () => await store.ReadAsync(1, Key("k1")));
         Assert.Contains("key default/k1 in partition 1: column 'crc' holds text where an integer belongs", crc.Message);
+    }
+
+    [Fact]
+    public async Task A_key_hash_that_is_not_16_bytes_still_fails_the_scan_naming_the_file_key_and_column()
+    {
+        await WriteSample(keys: 2);
+        Exec("UPDATE kv SET key_hash = x'0102' WHERE key_name = 'k0';");
+        await using var store = SqlitePartitionStore.Open(Options);
+        var error = await Assert.ThrowsAsync<StorageCorruptedException>(async () => await store.ScanAsync(0, null, 10));
+        Assert.Contains(DbPath, error.Message);
+        Assert.Contains("key default/k0 in partition 0: column 'key_hash' holds a blob of 2 bytes where a 16-byte blob belongs", error.Message);
     }
 
     [Fact]

@@ -23,6 +23,27 @@ public sealed class SqlitePartitionStoreTests : PartitionStoreConformance
     protected override Task<long> PlantHintAsync(string target, int partition, DynamoKey key, byte[] blob, long createdAtMs) =>
         Task.FromResult(PlantRow(target, partition, key, blob, createdAtMs, BlobChecksum.Compute(default, blob)));
 
+    /// <summary>Writes the key through the store, then replaces its bytes through a second connection (checksum intact).</summary>
+    protected override async Task PlantValueAsync(int partition, DynamoKey key, byte[] blob)
+    {
+        await Store.WriteAsync(partition, key, Value("before the damage"));
+        DamageValue(partition, key, "blob = $v, crc = $c", ("$v", blob), ("$c", BlobChecksum.Compute(key.Hash.ToBytes(), blob)));
+    }
+
+    /// <summary>Changes a stored kv row through a second connection, as a damaged disk or another program would.</summary>
+    private void DamageValue(int partition, DynamoKey key, string set, params (string Name, object Value)[] parameters)
+    {
+        using var c = new SqliteConnection($"Data Source={DbPath};Pooling=False");
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = $"UPDATE kv SET {set} WHERE partition_id = $p AND bucket = $b AND key_name = $k;";
+        cmd.Parameters.AddWithValue("$p", partition);
+        cmd.Parameters.AddWithValue("$b", key.Bucket);
+        cmd.Parameters.AddWithValue("$k", key.Key);
+        foreach (var (name, value) in parameters) cmd.Parameters.AddWithValue(name, value);
+        Assert.Equal(1, cmd.ExecuteNonQuery());
+    }
+
     /// <summary>Inserts a hint row through a second connection, as bytes damaged on disk would be found.</summary>
     private long PlantRow(string target, int partition, DynamoKey key, byte[] blob, long createdAtMs, long crc)
     {
@@ -78,7 +99,7 @@ public sealed class SqlitePartitionStoreTests : PartitionStoreConformance
     {
         long hint = await Store.Hints.AppendAsync(new Hint("silo-b", 1, Key("k"), Value("h"), Now));
         await Store.DisposeAsync();
-        Exec("DROP TABLE hint_quarantine; PRAGMA user_version = 1;");
+        Exec("DROP TABLE hint_quarantine; DROP TABLE value_quarantine; PRAGMA user_version = 1;");
 
         await using (var upgraded = SqlitePartitionStore.Open(Options()))
         {
@@ -89,6 +110,74 @@ public sealed class SqlitePartitionStoreTests : PartitionStoreConformance
         using var c = new SqliteConnection($"Data Source={DbPath};Pooling=False");
         c.Open();
         Assert.Equal(2L, SqliteSchema.Scalar(c, "PRAGMA user_version;"));
+    }
+
+    [Fact]
+    public async Task A_value_whose_checksum_does_not_match_or_whose_columns_hold_the_wrong_type_is_reported_and_quarantined()
+    {
+        await Store.WriteAsync(2, Key("flipped"), Value("v"));
+        await Store.WriteAsync(2, Key("text-blob"), Value("v"));
+        await Store.WriteAsync(2, Key("text-crc"), Value("v"));
+        await Store.WriteAsync(2, Key("fine"), Value("fine"));
+        DamageValue(2, Key("flipped"), "crc = crc + 1");
+        DamageValue(2, Key("text-blob"), "blob = 'text'");
+        DamageValue(2, Key("text-crc"), "crc = 'x'");
+
+        var page = await Store.ScanAsync(2, null, 10);
+        Assert.Equal([Key("fine")], page.Entries.Select(e => e.Key));
+        var reasons = page.Undecodable.ToDictionary(u => u.Key.Key, u => u.Reason);
+        Assert.StartsWith("checksum mismatch (stored ", reasons["flipped"]);
+        Assert.Equal("column 'blob' holds text where a blob belongs", reasons["text-blob"]);
+        Assert.Equal("column 'crc' holds text where an integer belongs", reasons["text-crc"]);
+        Assert.Equal("text"u8.ToArray(), page.Undecodable.Single(u => u.Key.Key == "text-blob").Blob);
+
+        foreach (var bad in page.Undecodable) Assert.NotNull(await Store.QuarantineAsync(bad, Now));
+        Assert.Equal(["flipped", "text-blob", "text-crc"], (await Store.ListQuarantinedAsync(0, 10)).Select(q => q.Key.Key).Order());
+        Assert.Equal(1, (await Store.SummarizeAsync(2)).KeyCount);
+        using var c = new SqliteConnection($"Data Source={DbPath};Pooling=False");
+        c.Open();
+        Assert.Equal(0L, SqliteSchema.Scalar(c, "SELECT COUNT(*) FROM kv WHERE key_name <> 'fine';"));
+        // Moved exactly as stored: the text stays text, the checksum stays what it was.
+        Assert.Equal(1L, SqliteSchema.Scalar(c, "SELECT COUNT(*) FROM value_quarantine WHERE key_name = 'text-blob' AND typeof(blob) = 'text' AND blob = 'text';"));
+        Assert.Equal(1L, SqliteSchema.Scalar(c, "SELECT COUNT(*) FROM value_quarantine WHERE key_name = 'text-crc' AND crc = 'x';"));
+    }
+
+    [Fact]
+    public async Task Quarantined_values_survive_reopen_and_the_key_stays_absent()
+    {
+        await Store.WriteAsync(2, Key("fine"), Value("fine"));
+        await PlantValueAsync(2, Key("bad"), Undecodable);
+        var found = Assert.Single((await Store.ScanAsync(2, null, 10)).Undecodable);
+        var moved = await Store.QuarantineAsync(found, Now);
+        await Store.DisposeAsync();
+
+        await using var reopened = SqlitePartitionStore.Open(Options());
+        var q = Assert.Single(await reopened.ListQuarantinedAsync(0, 10));
+        Assert.Equal((moved!.Id, 2, Key("bad"), moved.Reason, Now), (q.Id, q.Partition, q.Key, q.Reason, q.QuarantinedAtMs));
+        Assert.Equal(Undecodable, q.Blob);
+        Assert.Null(await reopened.ReadAsync(2, Key("bad")));
+        var page = await reopened.ScanAsync(2, null, 10);
+        Assert.Empty(page.Undecodable);
+        Assert.Equal([Key("fine")], page.Entries.Select(e => e.Key));
+        Assert.Equal(1, (await reopened.SummarizeAsync(2)).KeyCount);
+    }
+
+    [Fact]
+    public async Task A_format_2_file_from_before_the_value_quarantine_opens_and_gains_it_without_a_new_format_version()
+    {
+        await Store.WriteAsync(2, Key("k"), Value("v"));
+        await Store.DisposeAsync();
+        Exec("DROP TABLE value_quarantine;");
+
+        await using (var opened = SqlitePartitionStore.Open(Options()))
+        {
+            Assert.Equal(Value("v"), await opened.ReadAsync(2, Key("k")));
+            Assert.Empty(await opened.ListQuarantinedAsync(0, 10));
+        }
+        using var c = new SqliteConnection($"Data Source={DbPath};Pooling=False");
+        c.Open();
+        Assert.Equal(2L, SqliteSchema.Scalar(c, "PRAGMA user_version;"));
+        Assert.Equal(1L, SqliteSchema.Scalar(c, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'value_quarantine';"));
     }
 
     [Fact]

@@ -9,8 +9,8 @@ public sealed partial class AntiEntropyService
     /// <summary>
     /// Fills a new tree from the store, page by page, each page under an admission slot and the whole
     /// scan held to <see cref="AntiEntropyOptions.BuildKeysPerSecond"/>. Changes landing meanwhile go
-    /// straight into the tree (see <see cref="ReplicaTree"/>). A failed build forgets the tree, so the
-    /// next exchange starts over.
+    /// straight into the tree (see <see cref="ReplicaTree"/>). Stored values that do not decode are quarantined
+    /// and left out. A failed build forgets the tree, so the next exchange starts over.
     /// </summary>
     private async Task BuildAsync(ReplicaTree tree)
     {
@@ -29,6 +29,8 @@ public sealed partial class AntiEntropyService
                 PartitionPage page;
                 using (await _silo.Admission.AcquireAsync(BackgroundWork.MerkleBuild, ct))
                     page = await _silo.Store.ScanAsync(tree.Id.Partition, cursor, _options.BuildPageSize, ct);
+                // A value that does not decode leaves the tree with the store: an exchange then brings it back from a replica.
+                if (page.Undecodable.Count > 0) await _silo.Replicas.QuarantineAsync(page.Undecodable, ct);
                 foreach (var entry in page.Entries)
                 {
                     if (NOf(entry.Key.Bucket) is not int n) unknownBucket = true;

@@ -157,10 +157,14 @@ public sealed partial class AntiEntropyService : ISiloFeature, IPartitionChangeO
         }
     }
 
-    /// <summary>The stored entry whose key hash is <paramref name="hash"/>, found with a one-key scan.</summary>
+    /// <summary>
+    /// The stored entry whose key hash is <paramref name="hash"/>, found with a one-key scan; null when absent or when
+    /// its value does not decode (then quarantined).
+    /// </summary>
     private async Task<StoredEntry?> FindAsync(int partition, KeyHash hash, CancellationToken ct)
     {
         var page = await _silo.Store.ScanAsync(partition, new ScanCursor(hash, "", ""), 1, ct);
+        if (page.Undecodable.Count > 0) await _silo.Replicas.QuarantineAsync(page.Undecodable, ct);
         return page.Entries.Count == 1 && page.Entries[0].Hash == hash ? page.Entries[0] : null;
     }
 

@@ -132,6 +132,7 @@ public sealed class MetricsFeature : ISiloFeature, IRequestObserver, IDisposable
         Counter("orleansdynamo.hints.delivered", CounterNames.HintsDelivered, "Hints delivered to their intended silo.");
         Counter("orleansdynamo.hints.dropped", CounterNames.HintsDropped, "Hints dropped (too old or over the backlog bound).");
         Counter("orleansdynamo.hints.quarantined", CounterNames.HintsQuarantined, "Hints whose stored bytes did not decode, moved to the quarantine.");
+        Counter("orleansdynamo.values.quarantined", CounterNames.ValuesQuarantined, "Stored values whose bytes did not decode, moved to the quarantine.");
         Counter("orleansdynamo.read_repairs", CounterNames.ReadRepairs, "Read repairs sent to stale replicas.");
         Counter("orleansdynamo.antientropy.exchanges", AntiEntropyExchangesCounter, "Anti-entropy exchanges finished.");
         Counter("orleansdynamo.antientropy.keys_repaired", AntiEntropyKeysRepairedCounter, "Keys repaired by anti-entropy.");

@@ -35,6 +35,7 @@ public static class CounterNames
     public const string HintsDelivered = "hints_delivered";
     public const string HintsDropped = "hints_dropped";
     public const string HintsQuarantined = "hints_quarantined";
+    public const string ValuesQuarantined = "values_quarantined";
     public const string QuorumFailures = "quorum_failures";
     public const string InvalidRequests = "invalid_requests";
     public const string MembershipEventsRefused = "membership_events_refused";

@@ -1,6 +1,7 @@
 using OrleansDynamo.Core.Coordination;
 using OrleansDynamo.Core.Keys;
 using OrleansDynamo.Core.Versioning;
+using OrleansDynamo.Storage;
 
 namespace OrleansDynamo.Silo.Replicas;
 
@@ -12,7 +13,10 @@ public interface IPartitionReplica
 {
     int Partition { get; }
 
-    /// <summary>The replica's stored set for a key, or null.</summary>
+    /// <summary>
+    /// The replica's stored set for a key, or null. A stored value that does not decode is quarantined
+    /// (<see cref="QuarantineAsync"/>) and answered as absent, never as an error.
+    /// </summary>
     Task<SiblingSet?> ReadAsync(DynamoKey key, CancellationToken cancellationToken);
 
     /// <summary>
@@ -28,6 +32,14 @@ public interface IPartitionReplica
 
     /// <summary>Removes a key whose stored set still equals <paramref name="expected"/> (tombstone GC).</summary>
     Task<bool> RemoveAsync(DynamoKey key, SiblingSet expected, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// In the key's turn, moves a stored value that does not decode (found by a read or a scan) into the store's
+    /// quarantine, counted and logged; the key is absent here from then on, until a write, read repair or anti-entropy
+    /// brings it back. False when the store holds no such value any more (written again, removed, already quarantined).
+    /// Every write and read of the grain does this itself when it meets such a value.
+    /// </summary>
+    Task<bool> QuarantineAsync(UndecodableValue value, CancellationToken cancellationToken);
 }
 
 /// <summary>

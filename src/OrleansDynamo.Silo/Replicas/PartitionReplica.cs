@@ -13,7 +13,8 @@ internal sealed class PartitionReplica(
     int maxClockEntries,
     IReadOnlyList<IPartitionChangeObserver> observers,
     KeyedLock<DynamoKey> turns,
-    DotEpoch epoch) : IPartitionReplica
+    DotEpoch epoch,
+    Action<QuarantinedValue> quarantined) : IPartitionReplica
 {
     // The turns live in the directory, not here: a grain deactivated while a caller still holds a
     // reference to it must not let a second activation run a concurrent turn on the same key.
@@ -24,10 +25,19 @@ internal sealed class PartitionReplica(
 
     public TimeSpan IdleFor => time.GetElapsedTime(Volatile.Read(ref _lastUsedTimestamp));
 
-    public Task<SiblingSet?> ReadAsync(DynamoKey key, CancellationToken cancellationToken)
+    public async Task<SiblingSet?> ReadAsync(DynamoKey key, CancellationToken cancellationToken)
     {
         Touch();
-        return store.ReadAsync(Partition, key, cancellationToken).AsTask();
+        try
+        {
+            return await store.ReadAsync(Partition, key, cancellationToken);
+        }
+        catch (UndecodableValueException e)
+        {
+            // Absent on this replica: the coordinator's quorum answers from the others, and read repair writes it back.
+            await QuarantineAsync(e.Value, cancellationToken);
+            return null;
+        }
     }
 
     public async ValueTask<CoordinatedWrite> CoordinateWriteAsync(DynamoKey key, VectorClock clientContext, byte[] value, bool tombstone, ConflictPolicy policy, CancellationToken cancellationToken)
@@ -37,8 +47,9 @@ internal sealed class PartitionReplica(
         bool turnPassed = false;
         try
         {
+            var before = await ReadInTurnAsync(key, cancellationToken);
+            // After the read: a stored value that did not decode was quarantined there, forgetting versions this silo may have signed.
             await epoch.EnsureSignableAsync(cancellationToken);
-            var before = await store.ReadAsync(Partition, key, cancellationToken);
             long now = time.GetUtcNow().ToUnixTimeMilliseconds();
             var (signer, updated) = await SignAsync(before ?? SiblingSet.Empty, clientContext, value, tombstone, now, cancellationToken);
             var dot = new Dot(signer.Actor, updated.Context.CounterOf(signer.Actor));
@@ -127,7 +138,7 @@ internal sealed class PartitionReplica(
     {
         Touch();
         using var turn = await _turns.AcquireAsync(key, cancellationToken);
-        var before = await store.ReadAsync(Partition, key, cancellationToken);
+        var before = await ReadInTurnAsync(key, cancellationToken);
         var after = Finish(before is null ? incoming : before.Merge(incoming), policy);
         if (before is not null && after.Equals(before)) return before;
         await store.WriteAsync(Partition, key, after, cancellationToken);
@@ -139,7 +150,7 @@ internal sealed class PartitionReplica(
     {
         Touch();
         using var turn = await _turns.AcquireAsync(key, cancellationToken);
-        var stored = await store.ReadAsync(Partition, key, cancellationToken);
+        var stored = await ReadInTurnAsync(key, cancellationToken);
         if (stored is null || !stored.Equals(expected)) return false;
         // Forgetting a version this silo signed under its current actor would let it sign that dot
         // again: move to a new epoch first. Keys it never signed under this actor need no new epoch
@@ -148,6 +159,45 @@ internal sealed class PartitionReplica(
         bool removed = await store.RemoveAsync(Partition, key, expected, cancellationToken);
         if (removed) Notify(key, expected, null);
         return removed;
+    }
+
+    public async Task<bool> QuarantineAsync(UndecodableValue value, CancellationToken cancellationToken)
+    {
+        if (value.Partition != Partition) throw new ArgumentException($"the value of key {value.Key} is in partition {value.Partition}, not {Partition}", nameof(value));
+        Touch();
+        using var turn = await _turns.AcquireAsync(value.Key, cancellationToken);
+        return await QuarantineInTurnAsync(value, cancellationToken);
+    }
+
+    /// <summary>The key's stored set, read in its turn; a stored value that does not decode is quarantined and read as absent.</summary>
+    private async ValueTask<SiblingSet?> ReadInTurnAsync(DynamoKey key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await store.ReadAsync(Partition, key, cancellationToken);
+        }
+        catch (UndecodableValueException e)
+        {
+            await QuarantineInTurnAsync(e.Value, cancellationToken);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Moves a value that does not decode into the store's quarantine (the store checks it still does not decode). The
+    /// value may hold versions this silo signed, now forgotten here: the current dot epoch counts as lost, so no dot is
+    /// signed again before the silo has moved to a new one (<see cref="DotEpoch.Lost"/>; a crash before that moves it at
+    /// the next start). Observers see the key removed, so the partition's Merkle tree no longer holds it and an exchange
+    /// brings it back from a replica that does.
+    /// </summary>
+    private async Task<bool> QuarantineInTurnAsync(UndecodableValue value, CancellationToken cancellationToken)
+    {
+        var moved = await store.QuarantineAsync(value, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
+        if (moved is null) return false;
+        epoch.Lost(epoch.Epoch);
+        Notify(value.Key, null, null);
+        quarantined(moved);
+        return true;
     }
 
     private SiblingSet Finish(SiblingSet set, ConflictPolicy policy)

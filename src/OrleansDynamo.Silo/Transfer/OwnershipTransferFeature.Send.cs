@@ -285,6 +285,8 @@ public sealed partial class OwnershipTransferFeature
                     await SendAsync(partition, targets, items, last && page.IsLast, ring, ct);
                 }
             }
+            // Not sent: the new owners get such a key from the replicas that hold it, by anti-entropy.
+            if (page.Undecodable.Count > 0) await _silo.Replicas.QuarantineAsync(page.Undecodable, ct);
             cursor = page.Next;
             if (cursor is not null) await _cursors.SaveAsync(partition, signature, cursor, ct);
             await ThrottleAsync(page.Entries.Count, ct);

@@ -92,6 +92,18 @@ public sealed class FaultInjectingPartitionStore : IPartitionStore
         return Inner.ScanAsync(partition, after, pageSize, cancellationToken);
     }
 
+    public ValueTask<QuarantinedValue?> QuarantineAsync(UndecodableValue value, long quarantinedAtMs, CancellationToken cancellationToken = default)
+    {
+        Check(StoreOperation.Quarantine);
+        return Inner.QuarantineAsync(value, quarantinedAtMs, cancellationToken);
+    }
+
+    public ValueTask<IReadOnlyList<QuarantinedValue>> ListQuarantinedAsync(long afterId, int max, CancellationToken cancellationToken = default)
+    {
+        Check(StoreOperation.QuarantineList);
+        return Inner.ListQuarantinedAsync(afterId, max, cancellationToken);
+    }
+
     public ValueTask DropPartitionAsync(int partition, CancellationToken cancellationToken = default)
     {
         Check(StoreOperation.DropPartition);

@@ -9,6 +9,8 @@ public static class StoreOperation
     public const string Scan = "scan";
     public const string DropPartition = "drop";
     public const string Summarize = "summarize";
+    public const string Quarantine = "quarantine";
+    public const string QuarantineList = "quarantine.list";
     public const string HintAppend = "hint.append";
     public const string HintList = "hint.list";
     public const string HintDelete = "hint.delete";
@@ -22,7 +24,7 @@ public static class StoreOperation
     /// <summary>Operations that change stored state.</summary>
     public static readonly IReadOnlySet<string> Writes = new HashSet<string>(StringComparer.Ordinal)
     {
-        Write, Remove, DropPartition, HintAppend, HintDelete, HintQuarantine, MetadataSet, MetadataDelete,
+        Write, Remove, DropPartition, Quarantine, HintAppend, HintDelete, HintQuarantine, MetadataSet, MetadataDelete,
     };
 
     /// <summary>True for operations that only read.</summary>

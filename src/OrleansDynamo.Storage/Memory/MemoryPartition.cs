@@ -33,15 +33,18 @@ internal sealed class MemoryPartition
     }
 
     /// <summary>Removes the key if <paramref name="matches"/> accepts its current blob.</summary>
-    public bool Remove(in ScanCursor key, Func<byte[], bool> matches)
+    public bool Remove(in ScanCursor key, Func<byte[], bool> matches) => Take(key, matches) is not null;
+
+    /// <summary>Removes the key if <paramref name="matches"/> accepts its current blob; returns the blob removed, or null.</summary>
+    public byte[]? Take(in ScanCursor key, Func<byte[], bool> matches)
     {
         lock (_lock)
         {
-            if (!_blobs.TryGetValue(key, out var old) || !matches(old)) return false;
+            if (!_blobs.TryGetValue(key, out var old) || !matches(old)) return null;
             _blobs.Remove(key);
             _order.Remove(key);
             _bytes -= old.Length;
-            return true;
+            return old;
         }
     }
 

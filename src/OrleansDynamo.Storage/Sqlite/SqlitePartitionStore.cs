@@ -8,7 +8,9 @@ namespace OrleansDynamo.Storage.Sqlite;
 /// The durable engine: one SQLite database per silo (<c>&lt;DataDirectory&gt;/silo.db</c>) in WAL mode.
 /// Writes go through <see cref="GroupCommitWriter"/> (one transaction and one fsync per batch);
 /// reads use a small pool of connections with prepared statements. Every blob carries a CRC-32C;
-/// a damaged file or value raises <see cref="StorageCorruptedException"/> naming the file.
+/// a damaged file raises <see cref="StorageCorruptedException"/> naming the file. A value whose bytes do not decode is
+/// refused by a read (<see cref="UndecodableValueException"/>), reported by a scan, and moved by
+/// <see cref="QuarantineAsync"/> into table <c>value_quarantine</c>.
 /// </summary>
 public sealed class SqlitePartitionStore : IPartitionStore
 {
@@ -127,7 +129,8 @@ public sealed class SqlitePartitionStore : IPartitionStore
         SqliteRows.BindKey(s.ReadKey, partition, s.HashBuffer, key.Bucket, key.Key);
         using var r = s.ReadKey.ExecuteReader();
         if (!r.Read()) return null;
-        return SqliteRows.ReadKv(r, 0, DatabasePath, partition, key.Bucket, key.Key, s.HashBuffer);
+        if (SqliteRows.TryReadKv(r, 0, s.HashBuffer, out var set, out var blob, out var reason)) return set;
+        throw SqliteRows.Undecodable(DatabasePath, new UndecodableValue(partition, key, key.Hash, StoredValue.RawBytes(blob), reason));
     }
 
     public ValueTask WriteAsync(int partition, DynamoKey key, SiblingSet siblings, CancellationToken cancellationToken = default)
@@ -172,29 +175,61 @@ public sealed class SqlitePartitionStore : IPartitionStore
             cmd.Parameters[1].Value = (long)pageSize + 1;
         }
         var entries = new List<StoredEntry>(Math.Min(pageSize, 1024));
+        List<UndecodableValue>? undecodable = null;
+        ScanCursor? last = null;
+        int rows = 0;
         bool more = false;
         using (var r = cmd.ExecuteReader())
         {
             while (r.Read())
             {
-                if (entries.Count == pageSize)
+                if (rows == pageSize)
                 {
                     more = true;
                     break;
                 }
-                string bucket = r.GetString(1), key = r.GetString(2);
-                var hash = SqliteRows.Blob(r, 0, DatabasePath, SqliteRows.KvName(partition, bucket, key));
-                var set = SqliteRows.ReadKv(r, 3, DatabasePath, partition, bucket, key, hash);
-                entries.Add(new StoredEntry(new DynamoKey(bucket, key), KeyHash.FromBytes(hash), set));
+                rows++;
+                var key = new DynamoKey(r.GetString(1), r.GetString(2));
+                // The cursor needs the key hash: one of the wrong type or length still fails the scan, naming the file.
+                byte[] hashBytes = SqliteRows.KeyHash(r, 0, DatabasePath, partition, key);
+                var hash = KeyHash.FromBytes(hashBytes);
+                last = new ScanCursor(hash, key.Bucket, key.Key);
+                if (SqliteRows.TryReadKv(r, 3, hashBytes, out var set, out var blob, out var reason))
+                    entries.Add(new StoredEntry(key, hash, set));
+                else
+                    (undecodable ??= []).Add(new UndecodableValue(partition, key, hash, StoredValue.RawBytes(blob), reason));
             }
         }
-        ScanCursor? next = null;
-        if (more)
+        var page = new PartitionPage(entries, more ? last : null);
+        return undecodable is null ? page : page with { Undecodable = undecodable };
+    }
+
+    public ValueTask<QuarantinedValue?> QuarantineAsync(UndecodableValue value, long quarantinedAtMs, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        cancellationToken.ThrowIfCancellationRequested();
+        ThrowIfDisposed();
+        return new ValueTask<QuarantinedValue?>(Writer.Enqueue(new QuarantineValueOp(value.Partition, value.Hash.ToBytes(), value.Key, quarantinedAtMs, _sizes)));
+    }
+
+    public ValueTask<IReadOnlyList<QuarantinedValue>> ListQuarantinedAsync(long afterId, int max, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        cancellationToken.ThrowIfCancellationRequested();
+        ThrowIfDisposed();
+        return _reads.RunAsync((afterId, max), static (s, st) =>
         {
-            var last = entries[^1];
-            next = new ScanCursor(last.Hash, last.Key.Bucket, last.Key.Key);
-        }
-        return new PartitionPage(entries, next);
+            s.ListValueQuarantine.Parameters[0].Value = st.afterId;
+            s.ListValueQuarantine.Parameters[1].Value = st.max;
+            var list = new List<QuarantinedValue>();
+            using var r = s.ListValueQuarantine.ExecuteReader();
+            while (r.Read())
+            {
+                list.Add(new QuarantinedValue(r.GetInt64(0), r.GetInt32(1), new DynamoKey(r.GetString(2), r.GetString(3)),
+                    StoredValue.RawBytes(r.GetValue(4)), r.GetString(5), r.GetInt64(6)));
+            }
+            return (IReadOnlyList<QuarantinedValue>)list;
+        }, cancellationToken);
     }
 
     public ValueTask DropPartitionAsync(int partition, CancellationToken cancellationToken = default)

@@ -19,6 +19,7 @@ internal sealed class SqliteReadSession : IDisposable
     public SqliteCommand ListHints { get; }
     public SqliteCommand CountHints { get; }
     public SqliteCommand ListQuarantine { get; }
+    public SqliteCommand ListValueQuarantine { get; }
     public SqliteCommand GetMeta { get; }
 
     public SqliteReadSession(string path)
@@ -45,6 +46,9 @@ internal sealed class SqliteReadSession : IDisposable
             "SELECT id, target, partition_id, bucket, key_name, blob, created_at, reason, quarantined_at FROM hint_quarantine " +
             "WHERE id > $after ORDER BY id LIMIT $n;",
             "$after", "$n");
+        ListValueQuarantine = Prepare(
+            "SELECT id, partition_id, bucket, key_name, blob, reason, quarantined_at FROM value_quarantine WHERE id > $after ORDER BY id LIMIT $n;",
+            "$after", "$n");
         GetMeta = Prepare("SELECT blob, crc FROM meta WHERE name = $name;", "$name");
     }
 
@@ -58,7 +62,7 @@ internal sealed class SqliteReadSession : IDisposable
 
     public void Dispose()
     {
-        foreach (var cmd in new[] { ReadKey, ScanFirst, ScanAfter, ListHints, CountHints, ListQuarantine, GetMeta })
+        foreach (var cmd in new[] { ReadKey, ScanFirst, ScanAfter, ListHints, CountHints, ListQuarantine, ListValueQuarantine, GetMeta })
             cmd.Dispose();
         Connection.Dispose();
     }

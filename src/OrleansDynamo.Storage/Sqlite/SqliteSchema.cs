@@ -11,7 +11,8 @@ internal static class SqliteSchema
 {
     /// <summary>
     /// Format 1: tables kv, hints, meta as below. Format 2 adds table hint_quarantine; a format-1 file is
-    /// upgraded in place when opened.
+    /// upgraded in place when opened. Table value_quarantine came later without a new version: older format-2
+    /// builds ignore it (so a silo's binary can still be rolled back), and opening creates it where it is missing.
     /// </summary>
     public const int FormatVersion = 2;
 
@@ -65,6 +66,25 @@ internal static class SqliteSchema
         PRAGMA user_version = 2;
         """;
 
+    /// <summary>
+    /// Stored values moved out of kv because they did not decode: the row as it was (any column type), why, and when.
+    /// AUTOINCREMENT: an id is never reused, so a listing resumed after an id misses nothing.
+    /// </summary>
+    private const string AddValueQuarantine = """
+        CREATE TABLE IF NOT EXISTS value_quarantine (
+          id             INTEGER PRIMARY KEY AUTOINCREMENT,
+          partition_id   INTEGER NOT NULL,
+          key_hash       BLOB    NOT NULL,
+          bucket         TEXT    NOT NULL,
+          key_name       TEXT    NOT NULL,
+          blob           BLOB    NOT NULL,
+          bytes          INTEGER NOT NULL,
+          crc            INTEGER NOT NULL,
+          reason         TEXT    NOT NULL,
+          quarantined_at INTEGER NOT NULL
+        );
+        """;
+
     private static readonly byte[] Magic = Encoding.ASCII.GetBytes("SQLite format 3\0");
 
     /// <summary>SQLite error codes that mean the file is damaged or not a database.</summary>
@@ -105,7 +125,7 @@ internal static class SqliteSchema
         }
         if (version == 0 && names.Count == 0)
         {
-            Execute(connection, "BEGIN IMMEDIATE;" + CreateV1 + AddV2 + "COMMIT;");
+            Execute(connection, "BEGIN IMMEDIATE;" + CreateV1 + AddV2 + AddValueQuarantine + "COMMIT;");
             return;
         }
         if (version == 1)
@@ -123,6 +143,7 @@ internal static class SqliteSchema
         }
         RequireObjects(names, Objects, path);
         if (quickCheck) QuickCheck(connection, path);
+        if (!names.Contains("value_quarantine")) Execute(connection, AddValueQuarantine);
     }
 
     private static void RequireObjects(HashSet<string> names, string[] required, string path)

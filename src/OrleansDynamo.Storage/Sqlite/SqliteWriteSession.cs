@@ -17,6 +17,8 @@ internal sealed class SqliteWriteSession : IDisposable
     public SqliteCommand Upsert { get; }
     public SqliteCommand SelectForRemove { get; }
     public SqliteCommand SelectBytes { get; }
+    public SqliteCommand SelectForQuarantine { get; }
+    public SqliteCommand QuarantineValue { get; }
     public SqliteCommand DeleteKey { get; }
     public SqliteCommand DropPartition { get; }
     public SqliteCommand InsertHint { get; }
@@ -42,6 +44,14 @@ internal sealed class SqliteWriteSession : IDisposable
         SelectBytes = Prepare(
             "SELECT bytes FROM kv WHERE partition_id = $p AND key_hash = $h AND bucket = $b AND key_name = $k;",
             "$p", "$h", "$b", "$k");
+        SelectForQuarantine = Prepare(
+            "SELECT blob, crc, bytes FROM kv WHERE partition_id = $p AND key_hash = $h AND bucket = $b AND key_name = $k;",
+            "$p", "$h", "$b", "$k");
+        QuarantineValue = Prepare(
+            "INSERT INTO value_quarantine (partition_id, key_hash, bucket, key_name, blob, bytes, crc, reason, quarantined_at) " +
+            "SELECT partition_id, key_hash, bucket, key_name, blob, bytes, crc, $reason, $at FROM kv " +
+            "WHERE partition_id = $p AND key_hash = $h AND bucket = $b AND key_name = $k RETURNING id;",
+            "$p", "$h", "$b", "$k", "$reason", "$at");
         DeleteKey = Prepare(
             "DELETE FROM kv WHERE partition_id = $p AND key_hash = $h AND bucket = $b AND key_name = $k;",
             "$p", "$h", "$b", "$k");
@@ -70,7 +80,7 @@ internal sealed class SqliteWriteSession : IDisposable
 
     public void Dispose()
     {
-        foreach (var cmd in new[] { Begin, Commit, Rollback, Upsert, SelectForRemove, SelectBytes, DeleteKey, DropPartition, InsertHint, DeleteHint, QuarantineHint, UpsertMeta, DeleteMeta })
+        foreach (var cmd in new[] { Begin, Commit, Rollback, Upsert, SelectForRemove, SelectBytes, SelectForQuarantine, QuarantineValue, DeleteKey, DropPartition, InsertHint, DeleteHint, QuarantineHint, UpsertMeta, DeleteMeta })
             cmd.Dispose();
         Connection.Dispose();
     }

@@ -1,3 +1,4 @@
+using OrleansDynamo.Core.Keys;
 using OrleansDynamo.Core.Versioning;
 
 namespace OrleansDynamo.Storage.Sqlite;
@@ -78,8 +79,8 @@ internal sealed class RemoveOp(int partition, byte[] hash, string bucket, string
                 Result = false;
                 return;
             }
-            var stored = SqliteRows.ReadKv(r, 0, s.Path, partition, bucket, key, hash);
-            if (!stored.Equals(expected))
+            // A stored value that does not decode equals nothing: it is quarantined, never removed as a match.
+            if (!SqliteRows.TryReadKv(r, 0, hash, out var stored, out _, out _) || !stored.Equals(expected))
             {
                 Result = false;
                 return;
@@ -109,6 +110,42 @@ internal sealed class DropPartitionOp(int partition, PartitionSizes sizes) : Wri
     public override void Complete()
     {
         sizes.Drop(partition);
+        base.Complete();
+    }
+}
+
+/// <summary>
+/// Moves a kv row whose bytes still do not decode, as stored, into value_quarantine and deletes it from kv, in the
+/// batch's transaction; the result is what was moved, or null when the row is gone or decodes now.
+/// </summary>
+internal sealed class QuarantineValueOp(int partition, byte[] hash, DynamoKey key, long quarantinedAt, PartitionSizes sizes) : WriteOp<QuarantinedValue?>
+{
+    private long _bytes;
+
+    public override void Apply(SqliteWriteSession s)
+    {
+        Result = null;
+        string reason;
+        object blob;
+        SqliteRows.BindKey(s.SelectForQuarantine, partition, hash, key.Bucket, key.Key);
+        using (var r = s.SelectForQuarantine.ExecuteReader())
+        {
+            if (!r.Read() || SqliteRows.TryReadKv(r, 0, hash, out _, out blob, out reason)) return;
+            _bytes = r.GetValue(2) is long n ? n : 0;
+        }
+        var insert = s.QuarantineValue;
+        SqliteRows.BindKey(insert, partition, hash, key.Bucket, key.Key);
+        insert.Parameters[4].Value = reason;
+        insert.Parameters[5].Value = quarantinedAt;
+        long id = (long)insert.ExecuteScalar()!;
+        SqliteRows.BindKey(s.DeleteKey, partition, hash, key.Bucket, key.Key);
+        s.DeleteKey.ExecuteNonQuery();
+        Result = new QuarantinedValue(id, partition, key, StoredValue.RawBytes(blob), reason, quarantinedAt);
+    }
+
+    public override void Complete()
+    {
+        if (Result is not null) sizes.Add(partition, -1, -_bytes);
         base.Complete();
     }
 }

@@ -99,6 +99,19 @@ public sealed class SimulatedDisk : IPartitionStore
         return _inner.ScanAsync(partition, after, pageSize, cancellationToken);
     }
 
+    public ValueTask<QuarantinedValue?> QuarantineAsync(UndecodableValue value, long quarantinedAtMs, CancellationToken cancellationToken = default)
+    {
+        Check();
+        // The simulation never stores bytes that do not decode; a value quarantined again after a crash would be harmless.
+        return _inner.QuarantineAsync(value, quarantinedAtMs, cancellationToken);
+    }
+
+    public ValueTask<IReadOnlyList<QuarantinedValue>> ListQuarantinedAsync(long afterId, int max, CancellationToken cancellationToken = default)
+    {
+        Check();
+        return _inner.ListQuarantinedAsync(afterId, max, cancellationToken);
+    }
+
     public ValueTask DropPartitionAsync(int partition, CancellationToken cancellationToken = default)
     {
         Check();

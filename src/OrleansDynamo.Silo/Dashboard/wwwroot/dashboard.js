@@ -271,7 +271,7 @@
       { name: "read repairs", color: "#a371f7", values: state.repairSeries.read_repairs },
       { name: "AE keys", color: "#39c5cf", values: state.repairSeries.antientropy_keys_repaired },
     ], { minMax: 1, xLabel: "since page load" });
-    const show = ["hints_stored", "hints_delivered", "hints_dropped", "hints_quarantined", "read_repairs", "antientropy_exchanges", "antientropy_keys_repaired", "quorum_failures"];
+    const show = ["hints_stored", "hints_delivered", "hints_dropped", "hints_quarantined", "values_quarantined", "read_repairs", "antientropy_exchanges", "antientropy_keys_repaired", "quorum_failures"];
     $("repair-totals").replaceChildren(...show.map((k) => el("span", { "data-counter": k }, k.replace(/_/g, " ") + " ", el("b", { text: String(counters[k] || 0) }))));
   }
 
