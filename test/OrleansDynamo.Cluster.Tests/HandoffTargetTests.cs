@@ -1,6 +1,7 @@
 using System.Text;
 using OrleansDynamo.Core.Keys;
 using OrleansDynamo.Core.Membership;
+using OrleansDynamo.Silo.AntiEntropy;
 using OrleansDynamo.Silo.Coordination;
 using OrleansDynamo.Silo.Transfer;
 using OrleansDynamo.TestingHost;
@@ -145,6 +146,43 @@ public sealed class HandoffTargetTests(ITestOutputHelper output)
             foreach (var owner in after.PreferenceListFor(new DynamoKey("default", key), 3).Primaries)
                 Assert.True(await cluster.ReadStoreAsync(owner, "default", key) is not null, $"{key} is missing on {owner}");
         }
+    }
+
+    [Fact]
+    public async Task Anti_entropy_leaves_a_partition_in_transit_to_the_transfer()
+    {
+        await using var cluster = await TestCluster.StartAsync(new TestClusterOptions
+        {
+            Silos = 3,
+            PartitionCount = 16,
+            N = 3,
+            R = 2,
+            W = 3,
+            Configure = (_, o) =>
+            {
+                AntiEntropyTestKit.ShortSchedule(o, exchangeIntervalMs: 500);
+                o.Transfer.IntervalMs = 100;
+                o.Transfer.KeysPerSecond = 300; // a transfer of several seconds, during which exchanges come due again and again
+            },
+        });
+        var keys = Enumerable.Range(0, 2000).Select(i => $"transit-{i}").ToList();
+        await WriteAsync(cluster, keys, w: 3);
+        // Every silo's trees are built and in sync before the join.
+        await TestCluster.WaitUntilAsync(() => Task.FromResult(cluster.Running.All(s => s.Runtime.Counters.Get(AntiEntropyCounters.Exchanges) >= 16)),
+            TimeSpan.FromSeconds(60), "an exchange of every tree");
+        long repairedBefore = cluster.Running.Sum(s => s.Runtime.Counters.Get(AntiEntropyCounters.KeysRepaired));
+
+        var joined = await JoinAsync(cluster);
+        await cluster.WaitForConvergenceAsync(TimeSpan.FromSeconds(15));
+        await WaitForTransfersAsync(cluster, joined, keys, TimeSpan.FromSeconds(90));
+
+        var ring = cluster[0].Runtime.Membership.State.Ring!;
+        long moved = keys.Count(k => ring.PreferenceListFor(new DynamoKey("default", k), 3).Primaries.Contains(joined.Name));
+        long repaired = cluster.Running.Sum(s => s.Runtime.Counters.Get(AntiEntropyCounters.KeysRepaired)) - repairedBefore;
+        long exchanges = joined.Runtime.Counters.Get(AntiEntropyCounters.Exchanges);
+        output.WriteLine($"{moved} keys moved to {joined.Name} by transfer ({Transfer(joined).KeysReceived} received); anti-entropy repaired {repaired} keys, the newcomer ran {exchanges} exchanges");
+        Assert.Equal(moved, Transfer(joined).KeysReceived);
+        Assert.Equal(0, repaired);
     }
 
     [Fact]

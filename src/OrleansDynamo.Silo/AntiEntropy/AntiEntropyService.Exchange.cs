@@ -63,6 +63,8 @@ public sealed partial class AntiEntropyService
             if (ring is null) return Done(ExchangeOutcome.NoPeer, "no ring yet");
             var primaries = ring.PreferenceListFor(id.Partition, id.N).Primaries;
             if (!primaries.Contains(Self)) return Done(ExchangeOutcome.Failed, $"{Self} is not a replica of {id} any more");
+            if (Transfer?.InTransit(id.Partition, Self) == true)
+                return Done(ExchangeOutcome.Busy, "the partition's inbound transfer is not complete");
             peer = PickPeer(id, primaries);
             if (peer is null)
             {
@@ -135,6 +137,7 @@ public sealed partial class AntiEntropyService
         {
             int k = (int)((uint)(from + i) % (uint)others.Count);
             if (!_silo.Detector.IsReachable(others[k])) continue;
+            if (Transfer?.InTransit(id.Partition, others[k]) == true) continue; // the transfer is sending it the whole partition
             AdvancePeer(id, k + 1);
             return others[k];
         }

@@ -15,6 +15,8 @@ public sealed partial class AntiEntropyService
         if (query.Parents.Any(p => p < 0 || p >= parentCount)) throw DynamoException.Invalid($"parents at level {query.Level - 1} must be 0..{parentCount - 1}");
         var tree = ReadyTree(query.Tree.Id);
         if (tree is null) return Task.FromResult(new MerkleHashesAnswer(false, []));
+        // A partition still arriving by transfer (or being sent to the asker) is left to the transfer: no second copy of its keys.
+        if (Transfer?.InTransit(query.Tree.Id.Partition, query.FromSilo) == true) return Task.FromResult(new MerkleHashesAnswer(true, [], Busy: true));
         if (!tree.TryLease(query.FromSilo, NowMs, _options.ExchangeLeaseMs)) return Task.FromResult(new MerkleHashesAnswer(true, [], Busy: true));
         return Task.FromResult(new MerkleHashesAnswer(true, tree.Hashes(query.Level, query.Parents)));
     }

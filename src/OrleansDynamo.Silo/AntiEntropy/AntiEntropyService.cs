@@ -40,6 +40,9 @@ public sealed partial class AntiEntropyService : ISiloFeature, IPartitionChangeO
 
     private string Self => _silo.Name;
 
+    /// <summary>Ownership transfer, when installed: partitions it is moving are left to it.</summary>
+    private Transfer.OwnershipTransferFeature? Transfer => _silo.Feature<Transfer.OwnershipTransferFeature>();
+
     private long NowMs => _silo.Time.GetUtcNow().ToUnixTimeMilliseconds();
 
     private TimeSpan CallTimeout => TimeSpan.FromMilliseconds(_options.CallTimeoutMs);

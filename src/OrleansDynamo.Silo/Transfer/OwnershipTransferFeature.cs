@@ -86,6 +86,15 @@ public sealed partial class OwnershipTransferFeature : ISiloFeature, ITransferRe
     /// <summary>Reads of this silo's replica that also asked the old owners because the partition's inbound transfer was not complete.</summary>
     public long ReadThroughs => Interlocked.Read(ref _readThroughs);
 
+    /// <summary>
+    /// True while <paramref name="partition"/> is on its way between this silo and <paramref name="peer"/> (or to this
+    /// silo from anyone): this silo's inbound transfer of it is not complete, or it streams it to the peer. Anti-entropy
+    /// leaves such a partition to the transfer rather than send its keys a second time.
+    /// </summary>
+    public bool InTransit(int partition, string peer) =>
+        Inbound().Sources.ContainsKey(partition)
+        || (Volatile.Read(ref _outbound).TryGetValue(partition, out var targets) && targets.Contains(peer, StringComparer.Ordinal));
+
     /// <summary>Transfer passes this silo finished (each plans every partition against the current membership).</summary>
     public long Passes => Interlocked.Read(ref _passes);
 
