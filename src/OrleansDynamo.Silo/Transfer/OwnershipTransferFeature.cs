@@ -89,10 +89,12 @@ public sealed partial class OwnershipTransferFeature : ISiloFeature, ITransferRe
     /// <summary>
     /// True while <paramref name="partition"/> is on its way between this silo and <paramref name="peer"/> (or to this
     /// silo from anyone): this silo's inbound transfer of it is not complete, or it streams it to the peer. Anti-entropy
-    /// leaves such a partition to the transfer rather than send its keys a second time.
+    /// leaves such a partition to the transfer rather than send its keys a second time. An inbound transfer counts only
+    /// while one of its old owners is reachable: with all of them down it cannot progress, and anti-entropy with the
+    /// other replicas goes on.
     /// </summary>
     public bool InTransit(int partition, string peer) =>
-        Inbound().Sources.ContainsKey(partition)
+        (Inbound().Sources.TryGetValue(partition, out var sources) && sources.Any(_silo.Detector.IsReachable))
         || (Volatile.Read(ref _outbound).TryGetValue(partition, out var targets) && targets.Contains(peer, StringComparer.Ordinal));
 
     /// <summary>Transfer passes this silo finished (each plans every partition against the current membership).</summary>
