@@ -17,7 +17,7 @@ public sealed class BenchCommandTests
         string endpoints = string.Join(",", cluster.Silos.Select(s => s.GrpcAddress));
         var settings = BenchCommand.ParseSettings(
             "--endpoints", endpoints, "--workload", "a", "--seconds", "2", "--warmup", "0.2", "--concurrency", "4",
-            "--keys", "200", "--value-size", "64", "--preload", "--distribution", "zipfian", "--coordination", "both");
+            "--keys", "200", "--value-size", "64", "--preload", "--distribution", "zipfian", "--coordination", "both", "--slice-seconds", "0.5");
 
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var report = await BenchCommand.RunAsync(settings, live: false, timeout.Token);
@@ -32,6 +32,10 @@ public sealed class BenchCommandTests
         // Every key was preloaded: every get finds at least one version.
         Assert.All(report.Versions, v => Assert.Equal(0, v.NotFound));
         Assert.True(report.Versions.Sum(v => v.Found) > 0, "no get was counted in the versions table");
+        // Four half-second slices cover the window; every measured operation is in exactly one.
+        Assert.Equal([0.0, 0.5, 1.0, 1.5], report.Slices.Select(sl => sl.StartSeconds));
+        Assert.Equal(report.Ops, report.Slices.Sum(sl => sl.Count));
+        Assert.All(report.Slices, sl => Assert.True(sl.Count > 0 && sl.Latency.P50Ms > 0, $"the slice from {sl.StartSeconds} s is empty"));
 
         // The JSON report is one object carrying the same totals.
         var buffer = new ArrayBufferWriter<byte>();
@@ -40,6 +44,7 @@ public sealed class BenchCommandTests
         Assert.Equal(report.Ops, json.RootElement.GetProperty("ops").GetInt64());
         Assert.Equal(0, json.RootElement.GetProperty("errors").GetInt64());
         Assert.Equal("dynamo", json.RootElement.GetProperty("target").GetString());
+        Assert.Equal(report.Ops, json.RootElement.GetProperty("slices").EnumerateArray().Sum(sl => sl.GetProperty("ops").GetInt64()));
     }
 
     [Fact]

@@ -19,6 +19,9 @@ public sealed record LatencySummary(double P50Ms, double P99Ms, double P999Ms, d
 /// </summary>
 public sealed record OpReport(string Op, string Lane, long Count, double OpsPerSecond, long Errors, LatencySummary Latency);
 
+/// <summary>One slice of the measured window: all operations that finished in it.</summary>
+public sealed record SliceReport(double StartSeconds, double Seconds, long Count, double OpsPerSecond, long Errors, LatencySummary Latency);
+
 /// <summary>How many versions the gets of one lane returned: the paper's divergent-versions table.</summary>
 public sealed record VersionsReport(string Lane, long NotFound, long One, long Two, long Three, long FourOrMore)
 {
@@ -64,6 +67,9 @@ public sealed class BenchReport
 
     /// <summary>Versions returned per get, per lane.</summary>
     public required IReadOnlyList<VersionsReport> Versions { get; init; }
+
+    /// <summary>Consecutive slices of the measured window (empty without --slice-seconds).</summary>
+    public IReadOnlyList<SliceReport> Slices { get; init; } = [];
 
     /// <summary>The overall row.</summary>
     public OpReport Overall => Operations[^1];

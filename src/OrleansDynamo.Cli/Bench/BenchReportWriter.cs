@@ -43,6 +43,20 @@ public static class BenchReportWriter
         }
         console.Write(ops);
 
+        if (report.Slices.Count > 0)
+        {
+            var slices = new Table();
+            foreach (var heading in new[] { "From s", "Ops/s", "p50 ms", "p99 ms", "p99.9 ms", "Max ms", "Errors" })
+                slices.AddColumn(new TableColumn(heading).RightAligned());
+            foreach (var slice in report.Slices)
+            {
+                slices.AddRow(new Text(slice.StartSeconds.ToString("F0", CultureInfo.InvariantCulture)), new Text(slice.OpsPerSecond.ToString("N0", CultureInfo.InvariantCulture)),
+                    new Text(Ms(slice.Latency.P50Ms)), new Text(Ms(slice.Latency.P99Ms)), new Text(Ms(slice.Latency.P999Ms)), new Text(Ms(slice.Latency.MaxMs)),
+                    new Text(slice.Errors.ToString("N0", CultureInfo.InvariantCulture)));
+            }
+            console.Write(slices);
+        }
+
         if (report.ErrorsByKind.Count > 0)
         {
             var errors = new Table().AddColumn("Error").AddColumn(new TableColumn("Count").RightAligned());
@@ -113,6 +127,24 @@ public static class BenchReportWriter
             writer.WriteNumber("p999", Round(row.Latency.P999Ms));
             writer.WriteNumber("max", Round(row.Latency.MaxMs));
             writer.WriteNumber("mean", Round(row.Latency.MeanMs));
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+        writer.WriteStartArray("slices");
+        foreach (var slice in report.Slices)
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("start", Round(slice.StartSeconds));
+            writer.WriteNumber("seconds", Round(slice.Seconds));
+            writer.WriteNumber("ops", slice.Count);
+            writer.WriteNumber("opsPerSecond", Round(slice.OpsPerSecond));
+            writer.WriteNumber("errors", slice.Errors);
+            writer.WriteStartObject("latencyMs");
+            writer.WriteNumber("p50", Round(slice.Latency.P50Ms));
+            writer.WriteNumber("p99", Round(slice.Latency.P99Ms));
+            writer.WriteNumber("p999", Round(slice.Latency.P999Ms));
+            writer.WriteNumber("max", Round(slice.Latency.MaxMs));
             writer.WriteEndObject();
             writer.WriteEndObject();
         }

@@ -37,6 +37,10 @@ public sealed class BenchRun
     private readonly long[] _errors;                // [op * lanes + lane]
     private readonly long[] _versions;              // [lane * 5 + bucket]: not found, 1, 2, 3, 4+
     private readonly LatencyHistogram _all = new();
+    private readonly LatencyHistogram[] _slices;     // by slice of the measured window; empty without slices
+    private readonly long[] _sliceErrors;
+    private readonly long _sliceTicks;
+    private long _windowStart;
     private readonly ConcurrentDictionary<string, long> _errorsByKind = new(StringComparer.Ordinal);
     private volatile int _phase;
     private volatile bool _recording;
@@ -62,6 +66,11 @@ public sealed class BenchRun
         for (int i = 0; i < _latency.Length; i++) _latency[i] = new LatencyHistogram();
         _errors = new long[2 * _lanes];
         _versions = new long[5 * _lanes];
+        int slices = settings.Slice > TimeSpan.Zero ? (int)Math.Ceiling(settings.Duration / settings.Slice) + 1 : 0;
+        _slices = new LatencyHistogram[slices];
+        for (int i = 0; i < slices; i++) _slices[i] = new LatencyHistogram();
+        _sliceErrors = new long[slices];
+        _sliceTicks = slices > 0 ? (long)(settings.Slice.TotalSeconds * Stopwatch.Frequency) : 1;
     }
 
     /// <summary>A snapshot for the progress line.</summary>
@@ -95,6 +104,7 @@ public sealed class BenchRun
         SetPhase(_settings.Warmup > TimeSpan.Zero ? BenchPhase.WarmingUp : BenchPhase.Running);
         _recording = _settings.Warmup <= TimeSpan.Zero;
         long windowStart = Stopwatch.GetTimestamp();
+        Volatile.Write(ref _windowStart, windowStart);
         long windowEnd = 0;
         var workers = RunWorkersAsync(LoadWorkerAsync, CancellationToken.None);
         bool interrupted = false;
@@ -104,6 +114,7 @@ public sealed class BenchRun
             {
                 await Task.Delay(_settings.Warmup, cancellationToken).ConfigureAwait(false);
                 windowStart = Stopwatch.GetTimestamp();
+                Volatile.Write(ref _windowStart, windowStart);
                 _recording = true;
                 SetPhase(BenchPhase.Running);
             }
@@ -187,16 +198,57 @@ public sealed class BenchRun
                 {
                     Interlocked.Increment(ref _errors[op * _lanes + lane]);
                     Interlocked.Increment(ref _errorCount);
+                    if (SliceOf(Stopwatch.GetTimestamp()) is int errorSlice) Interlocked.Increment(ref _sliceErrors[errorSlice]);
                     _errorsByKind.AddOrUpdate(_target.ErrorKindOf(e), 1, static (_, n) => n + 1);
                 }
                 continue;
             }
             if (!_recording) continue;
-            long nanos = (long)((Stopwatch.GetTimestamp() - started) * s_nanosPerTick);
+            long finished = Stopwatch.GetTimestamp();
+            long nanos = (long)((finished - started) * s_nanosPerTick);
             _latency[op * _lanes + lane].Record(nanos);
             _all.Record(nanos);
+            if (SliceOf(finished) is int slice) _slices[slice].Record(nanos);
             if (op == Get) Interlocked.Increment(ref _versions[lane * 5 + Math.Min(versions, 4)]);
         }
+    }
+
+    /// <summary>The slice of the measured window a timestamp falls in, or null without slices.</summary>
+    private int? SliceOf(long timestamp)
+    {
+        if (_slices.Length == 0) return null;
+        long index = (timestamp - Volatile.Read(ref _windowStart)) / _sliceTicks;
+        return (int)Math.Clamp(index, 0, _slices.Length - 1);
+    }
+
+    /// <summary>
+    /// The slices the window covered. The window ends a moment after its nominal length (the timer's wake-up): a last
+    /// slice under a tenth of the slice length is folded into the one before, so no operation is left out.
+    /// </summary>
+    private List<SliceReport> BuildSlices(double window)
+    {
+        var slices = new List<SliceReport>();
+        double length = _settings.Slice.TotalSeconds;
+        int count = Math.Min(_slices.Length, (int)Math.Ceiling(window / length));
+        if (count > 1 && window - (count - 1) * length < length / 10) count--;
+        for (int i = 0; i < count; i++)
+        {
+            var h = new LatencyHistogram();
+            h.Add(_slices[i]);
+            long errors = _sliceErrors[i];
+            double seconds = Math.Min(length, window - i * length);
+            if (i == count - 1)
+            {
+                for (int j = count; j < _slices.Length; j++)
+                {
+                    h.Add(_slices[j]);
+                    errors += _sliceErrors[j];
+                }
+                seconds = window - i * length;
+            }
+            slices.Add(new SliceReport(i * length, seconds, h.Count, h.Count / Math.Max(seconds, 1e-9), errors, LatencySummary.From(h)));
+        }
+        return slices;
     }
 
     private BenchReport BuildReport(double seconds, double preloadSeconds, bool interrupted)
@@ -248,6 +300,7 @@ public sealed class BenchRun
             Operations = rows,
             ErrorsByKind = new SortedDictionary<string, long>(_errorsByKind, StringComparer.Ordinal),
             Versions = versions,
+            Slices = BuildSlices(seconds),
         };
     }
 

@@ -92,6 +92,7 @@ public static class BenchCommand
     private sealed class BenchOptions
     {
         public readonly Option<double> Seconds = new("--seconds", "-s") { Description = "Measured duration in seconds (default 20)", DefaultValueFactory = _ => 20 };
+        public readonly Option<double> SliceSeconds = new("--slice-seconds") { Description = "Also report each slice of this many seconds of the measured window (default 0: none)" };
         public readonly Option<double> Warmup = new("--warmup") { Description = "Unmeasured load before measuring, in seconds (default 1)", DefaultValueFactory = _ => 1 };
         public readonly Option<int> Concurrency = new("--concurrency", "-c") { Description = "Operations in flight (default 64)", DefaultValueFactory = _ => 64 };
         public readonly Option<long> Keys = new("--keys", "-k") { Description = "Number of distinct keys (default 100000)", DefaultValueFactory = _ => 100_000 };
@@ -127,7 +128,7 @@ public static class BenchCommand
         {
             foreach (Option option in new Option[]
             {
-                Seconds, Warmup, Concurrency, Keys, ValueSize, Workload, Distribution, Preload, R, W, Coordination, Target, Endpoints,
+                Seconds, SliceSeconds, Warmup, Concurrency, Keys, ValueSize, Workload, Distribution, Preload, R, W, Coordination, Target, Endpoints,
                 Bucket, KeyPrefix, EtcdSerializable, TimeoutMs, Seed,
             })
             {
@@ -149,6 +150,7 @@ public static class BenchCommand
                 ApiKey = parseResult.GetValue(GlobalOptions.ApiKey),
                 Duration = Span(parseResult.GetValue(Seconds), "--seconds", allowZero: false),
                 Warmup = Span(parseResult.GetValue(Warmup), "--warmup", allowZero: true),
+                Slice = Span(parseResult.GetValue(SliceSeconds), "--slice-seconds", allowZero: true),
                 Concurrency = parseResult.GetValue(Concurrency),
                 Keys = parseResult.GetValue(Keys),
                 ValueSize = parseResult.GetValue(ValueSize),
