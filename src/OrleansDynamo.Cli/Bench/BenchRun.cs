@@ -37,7 +37,7 @@ public sealed class BenchRun
     private readonly long[] _errors;                // [op * lanes + lane]
     private readonly long[] _versions;              // [lane * 5 + bucket]: not found, 1, 2, 3, 4+
     private readonly LatencyHistogram _all = new();
-    private readonly LatencyHistogram[] _slices;     // by slice of the measured window; empty without slices
+    private readonly LatencyHistogram?[] _slices;    // by slice of the measured window; empty without slices
     private readonly long[] _sliceErrors;
     private readonly long _sliceTicks;
     private long _windowStart;
@@ -67,8 +67,7 @@ public sealed class BenchRun
         _errors = new long[2 * _lanes];
         _versions = new long[5 * _lanes];
         int slices = settings.Slice > TimeSpan.Zero ? (int)Math.Ceiling(settings.Duration / settings.Slice) + 1 : 0;
-        _slices = new LatencyHistogram[slices];
-        for (int i = 0; i < slices; i++) _slices[i] = new LatencyHistogram();
+        _slices = new LatencyHistogram?[slices]; // made when first used: a long window has many slices, a histogram is 37 KiB
         _sliceErrors = new long[slices];
         _sliceTicks = slices > 0 ? (long)(settings.Slice.TotalSeconds * Stopwatch.Frequency) : 1;
     }
@@ -208,10 +207,13 @@ public sealed class BenchRun
             long nanos = (long)((finished - started) * s_nanosPerTick);
             _latency[op * _lanes + lane].Record(nanos);
             _all.Record(nanos);
-            if (SliceOf(finished) is int slice) _slices[slice].Record(nanos);
+            if (SliceOf(finished) is int slice) SliceHistogram(slice).Record(nanos);
             if (op == Get) Interlocked.Increment(ref _versions[lane * 5 + Math.Min(versions, 4)]);
         }
     }
+
+    private LatencyHistogram SliceHistogram(int slice) =>
+        Volatile.Read(ref _slices[slice]) ?? Interlocked.CompareExchange(ref _slices[slice], new LatencyHistogram(), null) ?? _slices[slice]!;
 
     /// <summary>The slice of the measured window a timestamp falls in, or null without slices.</summary>
     private int? SliceOf(long timestamp)
@@ -234,14 +236,14 @@ public sealed class BenchRun
         for (int i = 0; i < count; i++)
         {
             var h = new LatencyHistogram();
-            h.Add(_slices[i]);
+            if (_slices[i] is { } own) h.Add(own);
             long errors = _sliceErrors[i];
             double seconds = Math.Min(length, window - i * length);
             if (i == count - 1)
             {
                 for (int j = count; j < _slices.Length; j++)
                 {
-                    h.Add(_slices[j]);
+                    if (_slices[j] is { } later) h.Add(later);
                     errors += _sliceErrors[j];
                 }
                 seconds = window - i * length;

@@ -105,8 +105,8 @@ public sealed class BenchSettings
         }
         if (Duration <= TimeSpan.Zero) throw new ArgumentException($"--seconds: must be positive, got {Duration.TotalSeconds}");
         if (Warmup < TimeSpan.Zero) throw new ArgumentException($"--warmup: must not be negative, got {Warmup.TotalSeconds}");
-        if (Slice < TimeSpan.Zero || (Slice > TimeSpan.Zero && Duration / Slice > 10_000))
-            throw new ArgumentException($"--slice-seconds: must be 0 (no slices) or at least a 10,000th of --seconds, got {Slice.TotalSeconds}");
+        if (Slice < TimeSpan.Zero || (Slice > TimeSpan.Zero && Duration / Slice > 1_000_000))
+            throw new ArgumentException($"--slice-seconds: must be 0 (no slices) or at least a millionth of --seconds, got {Slice.TotalSeconds}");
         if (Concurrency is < 1 or > 10_000) throw new ArgumentException($"--concurrency: must be 1..10000, got {Concurrency}");
         if (Keys is < 1 or > 10_000_000_000) throw new ArgumentException($"--keys: must be 1..10000000000, got {Keys}");
         if (ValueSize is < 0 or > 1024 * 1024) throw new ArgumentException($"--value-size: must be 0..1048576 bytes, got {ValueSize}");
