@@ -354,4 +354,39 @@ public sealed class RequestLimitsTests(LimitedSiloFixture fixture) : IClassFixtu
         await held.WaitAsync(Bound);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(root + "/api/partitions")).StatusCode);
     }
+
+    [Fact]
+    public async Task A_transfer_of_large_values_goes_in_batches_within_the_message_limit()
+    {
+        // One silo holds every key; a second joins and is streamed every partition. A page of 40 keys of 60 KiB in
+        // 4 partitions is about 600 KiB a partition, past the 324 KiB message limit: it must go as several batches.
+        const int keys = 40, valueBytes = 60 * 1024;
+        await using var cluster = await TestCluster.StartAsync(new TestClusterOptions
+        {
+            Silos = 1, PartitionCount = 4, N = 2, R = 1, W = 1,
+            Configure = (_, o) =>
+            {
+                o.Limits.MaxValueBytes = LimitedSiloFixture.MaxValueBytes;
+                o.DefaultBucket.MaxValueBytes = LimitedSiloFixture.MaxValueBytes;
+                o.Transfer.IntervalMs = 100;
+                o.Transfer.PageSize = 200;
+                o.AntiEntropy.Enabled = false; // only the transfer may move keys here
+            },
+        });
+        var names = Enumerable.Range(0, keys).Select(i => $"large-{i}").ToList();
+        foreach (var key in names)
+        {
+            await cluster[0].Runtime.Coordinator.PutAsync(
+                new Silo.Coordination.PutCommand("default", key, new byte[valueBytes], null, W: 1), CancellationToken.None);
+        }
+
+        var joined = await cluster.AddSiloAsync();
+        var transfer = joined.Runtime.Feature<Silo.Transfer.OwnershipTransferFeature>()!;
+        await TestCluster.WaitUntilAsync(() => Task.FromResult(transfer.InboundPending().Count > 0 || transfer.KeysReceived > 0), TimeSpan.FromSeconds(15),
+            $"{joined.Name} to see its inbound transfers");
+        await TestCluster.WaitUntilAsync(() => Task.FromResult(transfer.InboundPending().Count == 0), TimeSpan.FromSeconds(60), "the transfer to complete");
+
+        foreach (var key in names)
+            Assert.Equal(valueBytes, Assert.Single((await cluster.ReadStoreAsync(joined.Name, "default", key))!.Siblings).Value.Length);
+    }
 }

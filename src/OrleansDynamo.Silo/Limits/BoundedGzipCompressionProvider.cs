@@ -5,9 +5,10 @@ using Grpc.Net.Compression;
 namespace OrleansDynamo.Silo.Limits;
 
 /// <summary>
-/// gzip for the gRPC service with the request limit applied to what a message decompresses to: grpc-dotnet checks
-/// the compressed length only, and then inflates the whole message into memory, so a few KiB of zeros could become
-/// gigabytes. Decompressing past <paramref name="maxBytes"/> stops with RESOURCE_EXHAUSTED naming the limit.
+/// gzip for the gRPC service with the request limit applied while a message inflates: the length the silo checks
+/// before reading a message is the compressed one, and 132 KiB of zeros inflate to over 100 MiB. Inflating stops at
+/// <paramref name="maxBytes"/> with RESOURCE_EXHAUSTED naming the limit (grpc-dotnet 2.85 alone answers an
+/// inflated message over its limit with a message that names none).
 /// </summary>
 public sealed class BoundedGzipCompressionProvider(int maxBytes, string limitName) : ICompressionProvider
 {
