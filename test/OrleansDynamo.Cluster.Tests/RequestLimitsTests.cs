@@ -389,4 +389,31 @@ public sealed class RequestLimitsTests(LimitedSiloFixture fixture) : IClassFixtu
         foreach (var key in names)
             Assert.Equal(valueBytes, Assert.Single((await cluster.ReadStoreAsync(joined.Name, "default", key))!.Siblings).Value.Length);
     }
+
+    [Fact]
+    public void Bad_limits_stop_the_silo_at_start_naming_each_field()
+    {
+        Assert.Empty(new OrleansDynamo.Silo.Hosting.SiloOptions().Validate());
+        var options = new OrleansDynamo.Silo.Hosting.SiloOptions();
+        options.Limits.MaxValueBytes = 128 * 1024 * 1024;
+        options.Limits.RequestDeadlineMs = 3000;
+        options.Limits.RequestBodyGracePeriodMs = 1000;
+        options.Limits.MaxConcurrentDashboardViews = 0;
+        var errors = options.Validate();
+        Assert.Contains(errors, e => e.StartsWith("Silo:Limits:MaxValueBytes must be between 1 and 67108864", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Silo:Limits:RequestDeadlineMs must be at least Silo:RequestTimeoutMs + Silo:ReplicaTimeoutMs (4000", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Silo:Limits:RequestBodyGracePeriodMs must be more than 1000", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Silo:Limits:MaxConcurrentDashboardViews", StringComparison.Ordinal));
+
+        var small = new OrleansDynamo.Silo.Hosting.SiloOptions();
+        small.Limits.MaxValueBytes = 1024;
+        small.Limits.MaxMessageBytes = 2048;
+        Assert.Contains(small.Validate(), e => e.StartsWith("Silo:Limits:MaxMessageBytes must be 0", StringComparison.Ordinal));
+        Assert.Contains(small.Validate(), e => e == "Silo:DefaultBucket:MaxValueBytes (1048576) must not be above Silo:Limits:MaxValueBytes (1024)");
+
+        // The silo does not start: one error naming the setting, as for every other setting.
+        var loaded = OrleansDynamo.Silo.Hosting.SiloHost.LoadOptions(["--Silo:Limits:RequestBodyGracePeriodMs=500"]);
+        var refused = Assert.Throws<OrleansDynamo.Silo.Hosting.SiloConfigurationException>(() => OrleansDynamo.Silo.Hosting.SiloHost.Build(loaded));
+        Assert.Contains("Silo:Limits:RequestBodyGracePeriodMs must be more than 1000", refused.Message);
+    }
 }
