@@ -68,6 +68,12 @@ public sealed class RequestBoundsMiddleware(RequestDelegate next, SiloOptions op
             http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
             await http.Response.WriteAsJsonAsync(new { error = DeadlineMessage(options) }, CancellationToken.None);
         }
+        finally
+        {
+            // The linked source is disposed on the way out: what runs after this (the server's own bookkeeping) gets the
+            // connection's token back, as ASP.NET Core's request timeouts do.
+            http.RequestAborted = callerGaveUp;
+        }
     }
 
     /// <summary>What a caller whose request ran out of time on this silo is told.</summary>
