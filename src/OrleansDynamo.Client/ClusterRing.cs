@@ -108,6 +108,12 @@ public sealed class ClusterRing
     /// <summary>The name of the silo that sent this ring.</summary>
     public string AnsweredBy { get; }
 
+    /// <summary>
+    /// The largest request the silo that sent this ring accepts (its <c>Silo:Limits:MaxValueBytes</c> plus 68 KiB for key
+    /// and context); the client refuses a larger put itself. 0: not stated (a silo older than this client).
+    /// </summary>
+    public long MaxRequestBytes { get; init; }
+
     /// <summary>The partition a key falls in.</summary>
     public int PartitionOf(string bucket, string key) => KeyHash.Of(bucket, key).Partition(_owners.Length);
 

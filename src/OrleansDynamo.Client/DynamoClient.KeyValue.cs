@@ -3,6 +3,7 @@ using Google.Protobuf;
 using OrleansDynamo.Core.Buckets;
 using OrleansDynamo.Core.Keys;
 using OrleansDynamo.Protocol.Grpc;
+using OrleansDynamo.Protocol.Limits;
 
 namespace OrleansDynamo.Client;
 
@@ -58,6 +59,7 @@ public sealed partial class DynamoClient
             if (options.PW is { } pw) request.Pw = pw;
         }
         var state = _state ?? await GetRoutedStateAsync(cancellationToken).ConfigureAwait(false);
+        CheckSize(state, request);
         Route(state, bucket, key, out int partition, out int n, out int start);
         var (response, silo) = await SendAsync(state, partition, n, start, s_put, request, cancellationToken, PreferredWriter(state, context)).ConfigureAwait(false);
         NoteCoordinator(response.Coordinator, silo);
@@ -102,6 +104,7 @@ public sealed partial class DynamoClient
             if (options.PW is { } pw) request.Pw = pw;
         }
         var state = _state ?? await GetRoutedStateAsync(cancellationToken).ConfigureAwait(false);
+        CheckSize(state, request);
         Route(state, bucket, key, out int partition, out int n, out int start);
         var (response, silo) = await SendAsync(state, partition, n, start, s_delete, request, cancellationToken, PreferredWriter(state, context)).ConfigureAwait(false);
         NoteCoordinator(response.Coordinator, silo);
@@ -133,6 +136,19 @@ public sealed partial class DynamoClient
         _preferFastestForWrites && _coordination == CoordinationMode.Client && context?.FastestReplica is { } fastest && state.Ring is { } ring
             ? ring.IndexOf(fastest)
             : -1;
+
+    /// <summary>
+    /// Refuses a request larger than the silos accept (<see cref="ClusterRing.MaxRequestBytes"/>) before it is sent:
+    /// a silo's gateway would close the connection on a message past its own limit, which reads as an unreachable silo.
+    /// </summary>
+    private static void CheckSize(Routing.RoutingState state, IMessage request)
+    {
+        if (state.Ring is not { MaxRequestBytes: > 0 } ring) return;
+        int size = request.CalculateSize();
+        if (size > ring.MaxRequestBytes)
+            throw DynamoException.Invalid($"the request is {size} bytes; the silos accept at most {ring.MaxRequestBytes} bytes " +
+                $"(Silo:Limits:MaxValueBytes, {ring.MaxRequestBytes - RequestSize.OverheadBytes} bytes of value, plus {RequestSize.OverheadBytes} bytes of key and context)");
+    }
 
     private static uint CheckQuorum(uint value, string name) =>
         value == 0 ? throw DynamoException.Invalid($"{name} must be at least 1") : value;

@@ -16,7 +16,10 @@ internal static class WireMapping
         for (int p = 0; p < owners.Length; p++) owners[p] = info.Owners[p] > int.MaxValue ? -1 : (int)info.Owners[p];
         var buckets = new BucketSettings[info.Buckets.Count];
         for (int i = 0; i < buckets.Length; i++) buckets[i] = ToBucket(info.Buckets[i]);
-        return new ClusterRing(info.ClusterName, info.Version, silos, owners, buckets, info.AnsweredBy);
+        return new ClusterRing(info.ClusterName, info.Version, silos, owners, buckets, info.AnsweredBy)
+        {
+            MaxRequestBytes = (long)Math.Min(info.MaxRequestBytes, long.MaxValue),
+        };
     }
 
     public static BucketSettings ToBucket(BucketInfo info)

@@ -6,7 +6,10 @@ namespace OrleansDynamo.Client.Routing;
 /// <summary>How the client opens a gRPC channel to one silo address.</summary>
 internal static class SiloChannels
 {
-    /// <summary>Largest request or response message: 16 MiB, as the silo accepts.</summary>
+    /// <summary>
+    /// Largest request or response message: 16 MiB. The channel carries only the bootstrap call that asks a silo for the
+    /// ring (a ring of 65,536 partitions is well under 1 MiB); requests go through the Orleans gateway.
+    /// </summary>
     public const int MaxMessageBytes = 16 * 1024 * 1024;
 
     /// <summary>HTTP/2 PING interval that detects a dead silo on a quiet connection.</summary>

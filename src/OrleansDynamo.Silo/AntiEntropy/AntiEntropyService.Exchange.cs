@@ -157,21 +157,28 @@ public sealed partial class AntiEntropyService
             if (local is null) fetch.Add(d.Key);
             else push.Add(new KeySet(local.Key, local.Siblings));
         }
-        var result = await CallAsync(peer, new RepairKeys(treeRef, push, fetch, Self), meter, ct);
-        // Counted as the work is done, so an exchange cancelled midway (a repair whose caller gave up) still counts
-        // the keys it reconciled: the pushed ones once the peer merged them, each fetched one once merged here.
-        _silo.Counters.Add(AntiEntropyCounters.KeysRepaired, push.Count);
-        int repaired = push.Count;
+        int repaired = 0;
         var fetched = fetch.ToHashSet();
-        foreach (var e in result.Entries)
+        // Pushed sets go in messages within the silos' message limit; the keys to fetch with the first (the peer's answer
+        // is bounded the same way, and keys it leaves out are found again by the next exchange).
+        var pushes = Limits.MessageBudget.Split(push, k => Limits.MessageBudget.SizeOf(k.Key, k.Siblings), Limits.MessageBudget.BytesPerMessage(_silo.Options.Limits));
+        for (int i = 0; i < pushes.Count; i++)
         {
-            if (e.Key.Hash.Partition(_silo.Membership.State.PartitionCount) != partition)
-                throw DynamoException.Invalid($"{peer} answered a repair of partition {partition} with key {e.Key} of another partition");
-            await Grain(partition).MergeAsync(e.Key, e.Siblings, PolicyOf(e.Key.Bucket), ct);
-            if (fetched.Remove(e.Key.Hash))
+            var result = await CallAsync(peer, new RepairKeys(treeRef, pushes[i], i == 0 ? fetch : [], Self), meter, ct);
+            // Counted as the work is done, so an exchange cancelled midway (a repair whose caller gave up) still counts
+            // the keys it reconciled: the pushed ones once the peer merged them, each fetched one once merged here.
+            _silo.Counters.Add(AntiEntropyCounters.KeysRepaired, pushes[i].Count);
+            repaired += pushes[i].Count;
+            foreach (var e in result.Entries)
             {
-                _silo.Counters.Add(AntiEntropyCounters.KeysRepaired);
-                repaired++;
+                if (e.Key.Hash.Partition(_silo.Membership.State.PartitionCount) != partition)
+                    throw DynamoException.Invalid($"{peer} answered a repair of partition {partition} with key {e.Key} of another partition");
+                await Grain(partition).MergeAsync(e.Key, e.Siblings, PolicyOf(e.Key.Bucket), ct);
+                if (fetched.Remove(e.Key.Hash))
+                {
+                    _silo.Counters.Add(AntiEntropyCounters.KeysRepaired);
+                    repaired++;
+                }
             }
         }
         return repaired;

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
 namespace OrleansDynamo.Silo.AntiEntropy;
@@ -45,6 +46,9 @@ public sealed partial class AntiEntropyService
     /// <summary>
     /// `dynamo repair`: exchanges now for one partition (every N it is held with) or, with −1, every
     /// tree this silo holds. Waits up to <paramref name="wait"/> and reports what finished; the rest go on.
+    /// Bounded however often it is asked: a tree whose repair exchange is still queued or running is not queued
+    /// again (the new request waits for that one), and exchanges run at most
+    /// <see cref="AntiEntropyOptions.MaxConcurrentExchanges"/> at once.
     /// </summary>
     public async Task<RepairReport> RepairNowAsync(int partition, TimeSpan wait, CancellationToken ct)
     {
@@ -60,7 +64,7 @@ public sealed partial class AntiEntropyService
                 partition < 0 ? $"{Self} holds no partition replica" : $"{Self} holds no replica of partition {partition}; {where}");
         }
         var stopping = _stopping;
-        var running = held.Select(id => ExchangeAsync(id, stopping)).ToList();
+        var running = held.Select(id => RepairExchangeAsync(id, stopping)).ToList();
         try
         {
             await Task.WhenAll(running).WaitAsync(wait, _silo.Time, ct);
@@ -71,6 +75,41 @@ public sealed partial class AntiEntropyService
         await SaveScheduleAsync(CancellationToken.None);
         var finished = running.Where(t => t.IsCompletedSuccessfully).Select(t => t.Result).ToList();
         return new RepairReport(Self, finished, running.Count(t => !t.IsCompleted));
+    }
+
+    /// <summary>The repair exchange of <paramref name="id"/> a repair asked for and that has not finished; null while none.</summary>
+    private readonly ConcurrentDictionary<TreeId, Task<ExchangeResult>> _repairs = new();
+
+    /// <summary>The exchange of <paramref name="id"/> for a repair: the one queued by an earlier repair while it runs, else a new one.</summary>
+    private Task<ExchangeResult> RepairExchangeAsync(TreeId id, CancellationToken stopping)
+    {
+        while (true)
+        {
+            if (_repairs.TryGetValue(id, out var queued)) return queued;
+            var result = new TaskCompletionSource<ExchangeResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (!_repairs.TryAdd(id, result.Task)) continue;
+            _ = RunRepairExchangeAsync(id, result, stopping);
+            return result.Task;
+        }
+    }
+
+    private async Task RunRepairExchangeAsync(TreeId id, TaskCompletionSource<ExchangeResult> result, CancellationToken stopping)
+    {
+        ExchangeResult? done = null;
+        Exception? failure = null;
+        try
+        {
+            done = await ExchangeAsync(id, stopping);
+        }
+        catch (Exception e)
+        {
+            failure = e;
+        }
+        // Forgotten before it completes: a repair asked for after this exchange finished gets an exchange of its own.
+        _repairs.TryRemove(KeyValuePair.Create(id, result.Task));
+        if (done is not null) result.SetResult(done);
+        else if (failure is OperationCanceledException) result.SetCanceled(stopping);
+        else result.SetException(failure!);
     }
 
     private void AdvancePeer(TreeId id, int next)

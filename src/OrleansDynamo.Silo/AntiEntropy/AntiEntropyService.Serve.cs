@@ -41,15 +41,25 @@ public sealed partial class AntiEntropyService
                 throw DynamoException.Invalid($"key {e.Key} is not in partition {partition}");
         }
         if (_trees.TryGetValue(request.Tree.Id, out var tree)) tree.TryLease(request.FromSilo, NowMs, _options.ExchangeLeaseMs);
+        // The answer stays within the silos' message limit (at least one key): what is left out differs still, and the
+        // next exchange finds it again.
         var entries = new List<KeySet>();
+        long budget = Limits.MessageBudget.BytesPerMessage(_silo.Options.Limits), bytes = 0;
+        bool Fits(KeySet set)
+        {
+            long size = Limits.MessageBudget.SizeOf(set.Key, set.Siblings);
+            if (entries.Count > 0 && bytes + size > budget) return false;
+            bytes += size;
+            return true;
+        }
         foreach (var e in request.Push)
         {
             var merged = await Grain(partition).MergeAsync(e.Key, e.Siblings, PolicyOf(e.Key.Bucket), ct);
-            if (!merged.Equals(e.Siblings)) entries.Add(new KeySet(e.Key, merged));
+            if (!merged.Equals(e.Siblings) && new KeySet(e.Key, merged) is var answer && Fits(answer)) entries.Add(answer);
         }
         foreach (var hash in request.Fetch)
         {
-            if (await FindAsync(partition, hash, ct) is { } found) entries.Add(new KeySet(found.Key, found.Siblings));
+            if (await FindAsync(partition, hash, ct) is { } found && new KeySet(found.Key, found.Siblings) is var answer && Fits(answer)) entries.Add(answer);
         }
         return new RepairKeysResult(entries, request.Push.Count);
     }

@@ -37,7 +37,7 @@ public sealed class SiloApi(SiloRuntime silo)
         }
         var owners = state.Ring is { } ring ? ring.Owners.Select(owner => index[owner]).ToImmutableArray() : [];
         return new RingSummary(state.ClusterName, state.Version, state.PartitionCount, members.ToImmutable(), owners,
-            [.. state.Buckets.Values], silo.Name, silo.Options.AdvertisedGatewayAddress);
+            [.. state.Buckets.Values], silo.Name, silo.Options.AdvertisedGatewayAddress, silo.Options.Limits.MaxRequestBytes);
     }
 
     /// <summary>This silo's status: every member it knows, its transfers, the hints it holds per target, its counters.</summary>
@@ -53,7 +53,8 @@ public sealed class SiloApi(SiloRuntime silo)
 
     /// <summary>
     /// Creates a bucket or changes its settings; unset values come from the default bucket. Throws
-    /// <see cref="DynamoErrorKind.InvalidArgument"/> naming the bad setting, and <see cref="DynamoErrorKind.FailedPrecondition"/>
+    /// <see cref="DynamoErrorKind.InvalidArgument"/> naming the bad setting (a max-value-bytes above the silo's
+    /// <see cref="Limits.LimitsOptions.MaxValueBytes"/> too), and <see cref="DynamoErrorKind.FailedPrecondition"/>
     /// naming the change when an existing bucket's N or policy would change without <see cref="BucketRequest.Force"/>
     /// (a new N moves every key's preference list; a new policy changes how its versions are kept).
     /// </summary>
@@ -70,6 +71,9 @@ public sealed class SiloApi(SiloRuntime silo)
             request.MaxValueBytes == 0 ? defaults.MaxValueBytes : request.MaxValueBytes,
             request.PR, request.PW);
         if (settings.Validate() is { } bad) throw DynamoException.Invalid(bad);
+        if (settings.MaxValueBytes > silo.Options.Limits.MaxValueBytes)
+            throw DynamoException.Invalid($"bucket '{settings.Name}': max-value-bytes {settings.MaxValueBytes} is above the largest value silo {silo.Name} accepts, " +
+                $"{silo.Options.Limits.MaxValueBytes} bytes ({Limits.LimitsOptions.Section}:MaxValueBytes)");
         if (settings.Name == BucketSettings.DefaultName) throw DynamoException.Invalid("the default bucket's settings come from the silo configuration");
         var buckets = silo.Membership.State.Buckets;
         if (buckets.TryGetValue(settings.Name, out var existing))

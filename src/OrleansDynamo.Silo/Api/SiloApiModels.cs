@@ -21,7 +21,7 @@ public sealed record MemberSummary(string Name, string GrpcAddress, string? Http
 /// </summary>
 public sealed record RingSummary(
     string ClusterName, long Version, int PartitionCount, ImmutableArray<MemberSummary> Silos, ImmutableArray<int> Owners,
-    ImmutableArray<BucketSettings> Buckets, string AnsweredBy, string? AnsweredByGateway = null);
+    ImmutableArray<BucketSettings> Buckets, string AnsweredBy, string? AnsweredByGateway = null, int MaxRequestBytes = 0);
 
 /// <summary>One silo's status: every member as it sees them, its partition transfers, hints waiting per target, its counters.</summary>
 public sealed record SiloStatusSnapshot(

@@ -54,7 +54,7 @@ public sealed class WireApi(SiloApi api, ApiAuthorizer auth)
         auth.Authorize(apiKey, ApiVerb.Ring);
         var ring = api.Ring();
         var info = new RingInfo { ClusterName = ring.ClusterName, Version = (ulong)ring.Version, PartitionCount = (uint)ring.PartitionCount, AnsweredBy = ring.AnsweredBy,
-            AnsweredByGateway = ring.AnsweredByGateway ?? "" };
+            AnsweredByGateway = ring.AnsweredByGateway ?? "", MaxRequestBytes = (ulong)Math.Max(0, ring.MaxRequestBytes) };
         foreach (var m in ring.Silos) info.Silos.Add(ToWire(m));
         foreach (var owner in ring.Owners) info.Owners.Add((uint)owner);
         foreach (var b in ring.Buckets) info.Buckets.Add(ToWire(b));

@@ -40,6 +40,10 @@ public sealed partial class RequestCoordinator
         if (command.Delete && command.Value.Length != 0) throw Invalid("a delete carries no value");
         if (command.Value.Length > bucket.MaxValueBytes)
             throw Invalid($"value is {command.Value.Length} bytes; bucket '{bucket.Name}' allows at most {bucket.MaxValueBytes} bytes");
+        if (command.Value.Length > settings.MaxValueBytes)
+            throw Invalid($"value is {command.Value.Length} bytes; silo {self} accepts at most {settings.MaxValueBytes} bytes ({Limits.LimitsOptions.Section}:MaxValueBytes)");
+        if (command.Context is { Length: > Protocol.Limits.RequestSize.MaxContextChars } longContext)
+            throw Invalid($"context is {longContext.Length} characters; the limit is {Protocol.Limits.RequestSize.MaxContextChars}");
         VectorClock context;
         try
         {

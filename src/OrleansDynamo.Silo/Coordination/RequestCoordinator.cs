@@ -13,8 +13,11 @@ using OrleansDynamo.Storage;
 
 namespace OrleansDynamo.Silo.Coordination;
 
-/// <summary>Coordinator timeouts.</summary>
-public sealed record CoordinatorSettings(TimeSpan RequestTimeout, TimeSpan ReplicaTimeout);
+/// <summary>
+/// Coordinator timeouts, and the largest value this silo takes whatever a bucket allows (<c>Silo:Limits:MaxValueBytes</c>;
+/// a bucket defined with a larger limit on a silo configured otherwise is held to it).
+/// </summary>
+public sealed record CoordinatorSettings(TimeSpan RequestTimeout, TimeSpan ReplicaTimeout, int MaxValueBytes = Limits.LimitsOptions.CeilingValueBytes);
 
 /// <summary>
 /// Coordinates gets and puts for any key (Dynamo §4.5): checks the request, finds the key's replicas

@@ -18,6 +18,8 @@ namespace OrleansDynamo.Silo.Dashboard;
 /// silo assembly, no build step) and the JSON API it reads: /api/cluster, /api/ring, /api/stats,
 /// /api/partitions, /api/hints and /api/key. Cluster-wide answers are merged from the peers' own
 /// answers over HTTP (their addresses come from the membership). Who may ask: <see cref="DashboardAccess"/>.
+/// The views that fan out to every other silo, and the per-silo scans they fetch, run at most
+/// <see cref="Limits.LimitsOptions.MaxConcurrentDashboardViews"/> at once on a silo; one more is answered 503 at once.
 /// </summary>
 public sealed class DashboardFeature : ISiloFeature
 {
@@ -27,6 +29,7 @@ public sealed class DashboardFeature : ISiloFeature
     private SiloApi _api = null!;
     private MetricsFeature _metrics = null!;
     private DashboardAccess _access = null!;
+    private SemaphoreSlim _views = null!;
 
     public void Install(SiloRuntime silo)
     {
@@ -34,6 +37,7 @@ public sealed class DashboardFeature : ISiloFeature
         _api = new SiloApi(silo);
         _metrics = silo.Feature<MetricsFeature>() ?? throw new InvalidOperationException("the dashboard needs the metrics feature");
         _access = new DashboardAccess(silo.Options, new ApiAuthorizer(silo.Options.Auth, silo.Loggers.CreateLogger<ApiAuthorizer>()), Json);
+        _views = new SemaphoreSlim(silo.Options.Limits.MaxConcurrentDashboardViews);
         silo.EndpointMappers.Add(Map);
     }
 
@@ -41,27 +45,28 @@ public sealed class DashboardFeature : ISiloFeature
     {
         endpoints.MapGet(DashboardRoutes.Page, (HttpContext http) => AssetAsync(http, "index.html"));
         endpoints.MapGet(DashboardRoutes.Assets, (HttpContext http, string file) => AssetAsync(http, file));
-        Guard(endpoints.MapGet(DashboardRoutes.Cluster, async (CancellationToken ct) => Ok(Cluster(await _metrics.RefreshLoadsAsync(ct)))), _ => ApiVerb.DashboardRead);
+        Bounded(Guard(endpoints.MapGet(DashboardRoutes.Cluster, async (CancellationToken ct) => Ok(Cluster(await _metrics.RefreshLoadsAsync(ct)))), _ => ApiVerb.DashboardRead),
+            _ => true);
         Guard(endpoints.MapGet(DashboardRoutes.Ring, () => Ok(Ring())), _ => ApiVerb.DashboardRead);
-        Guard(endpoints.MapGet(DashboardRoutes.Stats, async (string? scope, CancellationToken ct) => scope switch
+        Bounded(Guard(endpoints.MapGet(DashboardRoutes.Stats, async (string? scope, CancellationToken ct) => scope switch
         {
             "raw" => Ok(_metrics.RawStats()),
             "cluster" => Ok(await _metrics.StatsAsync(cluster: true, ct)),
             null or "" or "silo" => Ok(await _metrics.StatsAsync(cluster: false, ct)),
             _ => BadScope(scope),
-        }), http => UnlessScope(http, "raw"));
-        Guard(endpoints.MapGet(DashboardRoutes.Partitions, async (string? scope, CancellationToken ct) => scope switch
+        }), http => UnlessScope(http, "raw")), http => string.Equals(http.Request.Query["scope"], "cluster", StringComparison.Ordinal));
+        Bounded(Guard(endpoints.MapGet(DashboardRoutes.Partitions, async (string? scope, CancellationToken ct) => scope switch
         {
             "silo" => Ok(await LocalPartitionsAsync(ct)),
             null or "" or "cluster" => Ok(await PartitionsAsync(ct)),
             _ => BadScope(scope),
-        }), http => UnlessScope(http, "silo"));
-        Guard(endpoints.MapGet(DashboardRoutes.Hints, async (string? scope, CancellationToken ct) => scope switch
+        }), http => UnlessScope(http, "silo")), _ => true);
+        Bounded(Guard(endpoints.MapGet(DashboardRoutes.Hints, async (string? scope, CancellationToken ct) => scope switch
         {
             "silo" => Ok(new HintsView(_silo.Name, "silo", [await LocalHintsAsync(ct)], [])),
             null or "" or "cluster" => Ok(await HintsAsync(ct)),
             _ => BadScope(scope),
-        }), http => UnlessScope(http, "silo"));
+        }), http => UnlessScope(http, "silo")), _ => true);
         endpoints.MapGet(DashboardRoutes.Key, async (string? bucket, string? key, CancellationToken ct) => await KeyAsync(bucket, key, ct))
             .AddEndpointFilter(async (context, next) =>
             {
@@ -75,8 +80,33 @@ public sealed class DashboardFeature : ISiloFeature
         _access.Refusal(http, null) is { } refusal ? refusal.ExecuteAsync(http) : DashboardAssets.WriteAsync(http, file);
 
     /// <summary>Answers the route only when <see cref="DashboardAccess"/> lets the request through for the verb <paramref name="verb"/> names.</summary>
-    private void Guard(RouteHandlerBuilder route, Func<HttpContext, ApiVerb?> verb) =>
+    private RouteHandlerBuilder Guard(RouteHandlerBuilder route, Func<HttpContext, ApiVerb?> verb) =>
         route.AddEndpointFilter(async (context, next) => _access.Refusal(context.HttpContext, verb(context.HttpContext)) ?? await next(context));
+
+    /// <summary>
+    /// Runs a request that <paramref name="fansOut"/> says fans out or scans only while fewer than
+    /// <see cref="Limits.LimitsOptions.MaxConcurrentDashboardViews"/> such requests run here; otherwise answers 503 at once.
+    /// </summary>
+    private void Bounded(RouteHandlerBuilder route, Func<HttpContext, bool> fansOut) =>
+        route.AddEndpointFilter(async (context, next) =>
+        {
+            if (!fansOut(context.HttpContext)) return await next(context);
+            if (!_views.Wait(0))
+            {
+                int limit = _silo.Options.Limits.MaxConcurrentDashboardViews;
+                return Results.Json(new ErrorView($"{_silo.Name} is already serving {limit} dashboard views that fan out to every silo or scan its store, " +
+                    $"the most it runs at once ({Limits.LimitsOptions.Section}:MaxConcurrentDashboardViews); try again shortly"), Json,
+                    statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
+            try
+            {
+                return await next(context);
+            }
+            finally
+            {
+                _views.Release();
+            }
+        });
 
     /// <summary>The per-silo answer peers fetch (<paramref name="peerScope"/>) needs no key; every other scope is a dashboard view.</summary>
     private static ApiVerb? UnlessScope(HttpContext http, string peerScope) =>

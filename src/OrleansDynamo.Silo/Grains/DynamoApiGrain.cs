@@ -1,10 +1,13 @@
+using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using Orleans;
 using Orleans.Concurrency;
 using OrleansDynamo.Protocol.Gateway;
 using OrleansDynamo.Protocol.Grpc;
+using OrleansDynamo.Protocol.Limits;
 using OrleansDynamo.Protocol.Security;
 using OrleansDynamo.Silo.Api;
+using OrleansDynamo.Silo.Limits;
 using OrleansDynamo.Storage;
 
 namespace OrleansDynamo.Silo.Grains;
@@ -15,33 +18,34 @@ namespace OrleansDynamo.Silo.Grains;
 /// interleave as they do on the gRPC service. Each call goes to <see cref="WireApi"/>; what fails reaches the client
 /// as a <see cref="DynamoException"/> of the kind the gRPC service answers with a status. The API key comes from the
 /// call's Orleans request context (<see cref="ApiKeys.RequestContextKey"/>, set by the SDK), and is taken out of it so
-/// that it does not travel on with the calls this one makes to other silos.
+/// that it does not travel on with the calls this one makes to other silos. Bounded as the gRPC service is: a request
+/// larger than <see cref="LimitsOptions.MaxRequestBytes"/> is refused, and each call runs under the silo's
+/// <see cref="Hosting.SiloOptions.RequestDeadline"/> whatever the caller's own timeout.
 /// </summary>
 [StatelessWorker]
 [Reentrant]
-internal sealed class DynamoApiGrain(WireApi api, ILogger<DynamoApiGrain> log) : Grain, IDynamoApiGrain
+internal sealed class DynamoApiGrain(WireApi api, SiloRuntime silo, ILogger<DynamoApiGrain> log) : Grain, IDynamoApiGrain
 {
-    public Task<GetResponse> Get(GetRequest request, CancellationToken cancellationToken) => Run(api.Get(request, TakeKey(), cancellationToken), "get");
+    public Task<GetResponse> Get(GetRequest request, CancellationToken cancellationToken) => Run(request, api.Get, cancellationToken, "get");
 
-    public Task<PutResponse> Put(PutRequest request, CancellationToken cancellationToken) => Run(api.Put(request, TakeKey(), cancellationToken), "put");
+    public Task<PutResponse> Put(PutRequest request, CancellationToken cancellationToken) => Run(request, api.Put, cancellationToken, "put");
 
-    public Task<PutResponse> Delete(DeleteRequest request, CancellationToken cancellationToken) => Run(api.Delete(request, TakeKey(), cancellationToken), "delete");
+    public Task<PutResponse> Delete(DeleteRequest request, CancellationToken cancellationToken) => Run(request, api.Delete, cancellationToken, "delete");
 
-    public Task<RingInfo> GetRing(GetRingRequest request, CancellationToken cancellationToken) => Run(api.GetRing(request, TakeKey(), cancellationToken), "ring");
+    public Task<RingInfo> GetRing(GetRingRequest request, CancellationToken cancellationToken) => Run(request, api.GetRing, cancellationToken, "ring");
 
-    public Task<StatusResponse> GetStatus(StatusRequest request, CancellationToken cancellationToken) => Run(api.GetStatus(request, TakeKey(), cancellationToken), "status");
+    public Task<StatusResponse> GetStatus(StatusRequest request, CancellationToken cancellationToken) => Run(request, api.GetStatus, cancellationToken, "status");
 
-    public Task<BucketInfo> CreateBucket(CreateBucketRequest request, CancellationToken cancellationToken) =>
-        Run(api.CreateBucket(request, TakeKey(), cancellationToken), "bucket");
+    public Task<BucketInfo> CreateBucket(CreateBucketRequest request, CancellationToken cancellationToken) => Run(request, api.CreateBucket, cancellationToken, "bucket");
 
     public Task<GetReplicasResponse> GetReplicas(GetReplicasRequest request, CancellationToken cancellationToken) =>
-        Run(api.GetReplicas(request, TakeKey(), cancellationToken), "replicas");
+        Run(request, api.GetReplicas, cancellationToken, "replicas");
 
-    public Task<AdminResponse> Join(JoinRequest request, CancellationToken cancellationToken) => Run(api.Join(request, TakeKey(), cancellationToken), "join");
+    public Task<AdminResponse> Join(JoinRequest request, CancellationToken cancellationToken) => Run(request, api.Join, cancellationToken, "join");
 
-    public Task<AdminResponse> Leave(LeaveRequest request, CancellationToken cancellationToken) => Run(api.Leave(request, TakeKey(), cancellationToken), "leave");
+    public Task<AdminResponse> Leave(LeaveRequest request, CancellationToken cancellationToken) => Run(request, api.Leave, cancellationToken, "leave");
 
-    public Task<AdminResponse> Repair(RepairRequest request, CancellationToken cancellationToken) => Run(api.Repair(request, TakeKey(), cancellationToken), "repair");
+    public Task<AdminResponse> Repair(RepairRequest request, CancellationToken cancellationToken) => Run(request, api.Repair, cancellationToken, "repair");
 
     private static string? TakeKey()
     {
@@ -50,18 +54,31 @@ internal sealed class DynamoApiGrain(WireApi api, ILogger<DynamoApiGrain> log) :
         return key;
     }
 
-    /// <summary>Awaits the call; a failure that is not a <see cref="DynamoException"/> becomes one.</summary>
-    private async Task<T> Run<T>(Task<T> call, string method)
+    /// <summary>
+    /// Checks the request's size, then runs the call under the silo's deadline and awaits it; a failure that is not a
+    /// <see cref="DynamoException"/> becomes one.
+    /// </summary>
+    private async Task<T> Run<TRequest, T>(TRequest request, Func<TRequest, string?, CancellationToken, Task<T>> call, CancellationToken cancellationToken, string method)
+        where TRequest : IMessage
     {
+        string? key = TakeKey();
+        var limits = silo.Options.Limits;
+        int size = request?.CalculateSize() ?? 0;
+        if (size > limits.MaxRequestBytes)
+            throw DynamoException.Invalid($"the request is {size} bytes; this silo accepts at most {limits.MaxRequestBytes} bytes " +
+                $"({RequestSize.Describe(limits.MaxValueBytes)} of value, {LimitsOptions.Section}:MaxValueBytes, plus {RequestSize.Describe(RequestSize.OverheadBytes)} of key and context)");
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(silo.Options.RequestDeadline);
         try
         {
-            return await call;
+            return await call(request!, key, deadline.Token);
         }
         catch (Exception e) when (e is not DynamoException)
         {
             throw e switch
             {
                 StorageLimitException l => DynamoException.Invalid(l.Message),
+                OperationCanceledException when !cancellationToken.IsCancellationRequested => new DynamoException(DynamoErrorKind.Timeout, RequestBoundsMiddleware.DeadlineMessage(silo.Options)),
                 OperationCanceledException => new DynamoException(DynamoErrorKind.Timeout, "the request's deadline passed"),
                 _ => Internal(e, method),
             };

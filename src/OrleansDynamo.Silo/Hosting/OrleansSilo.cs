@@ -18,11 +18,17 @@ namespace OrleansDynamo.Silo.Hosting;
 
 /// <summary>
 /// Maps a silo's settings onto Orleans: cluster id (the cluster name), silo name, silo-to-silo and gateway
-/// endpoints on the configured address, the Dynamo owner placement, messaging timeouts, and the lifecycle
+/// endpoints on the configured address, the Dynamo owner placement, messaging timeouts and size limits, and the lifecycle
 /// stage at which the Dynamo logic starts and stops.
 /// </summary>
 public static class OrleansSilo
 {
+    /// <summary>
+    /// The largest Orleans message header a silo reads or writes: 1 MiB (Orleans' default is 10 MiB). A header holds the
+    /// call's addressing and its request context, in which the SDK sends only its API key.
+    /// </summary>
+    public const int MaxMessageHeaderBytes = 1024 * 1024;
+
     public static void Configure(ISiloBuilder silo, SiloOptions options, IPAddress address, ClusterTls? tls = null)
     {
         if (tls is not null)
@@ -56,6 +62,10 @@ public static class OrleansSilo
             // Every Dynamo call carries its own, shorter deadline; this only bounds a call nobody waits for.
             o.ResponseTimeout = TimeSpan.FromMilliseconds(4 * Math.Max(options.RequestTimeoutMs, options.ReplicaTimeoutMs));
             o.SystemResponseTimeout = o.ResponseTimeout;
+            // A message larger than these makes Orleans close the connection it came on, before the body is read into
+            // memory: the gateway's clients and the other silos alike (one setting covers both).
+            o.MaxMessageBodySize = options.Limits.EffectiveMaxMessageBytes;
+            o.MaxMessageHeaderSize = MaxMessageHeaderBytes;
         });
         silo.Configure<ReminderOptions>(o =>
         {

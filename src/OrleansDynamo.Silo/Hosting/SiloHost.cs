@@ -131,12 +131,12 @@ public static class SiloHost
                     if (tls is not null) l.UseHttps(ClusterHttps(tls));
                 });
             }
-            k.Limits.Http2.MaxStreamsPerConnection = 1024;
+            Limits.KestrelLimits.Apply(k.Limits, options.Limits);
         });
         if (tls is not null) builder.Services.AddSingleton(tls);
         builder.Services.AddRouting();
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddClientApi();
+        builder.Services.AddClientApi(options.Limits);
         builder.Services.AddSingleton(sp => CreateRuntime(options, sp, hooks));
         builder.Services.AddHostedService<SiloStartup>();
         builder.UseOrleans(silo =>
@@ -152,6 +152,7 @@ public static class SiloHost
                 "TLS is off and the silo listens on {Host}: anyone who can reach its ports can call it ({Setting} is true)", options.Host,
                 Security.TlsOptions.Section + ":AllowPlaintextOnNetwork");
         var runtime = app.Services.GetRequiredService<SiloRuntime>();
+        app.UseMiddleware<Limits.RequestBoundsMiddleware>(options);
         app.MapClientApi();
         foreach (var map in runtime.EndpointMappers) map(app);
         return app;

@@ -1,4 +1,5 @@
 using OrleansDynamo.Core.Buckets;
+using OrleansDynamo.Silo.Limits;
 using OrleansDynamo.Storage;
 
 namespace OrleansDynamo.Silo.Hosting;
@@ -114,6 +115,12 @@ public sealed class SiloOptions
     /// <summary>API keys and their roles (<see cref="Security.AuthOptions"/>); none by default, and then every caller is served.</summary>
     public Security.AuthOptions Auth { get; set; } = new();
 
+    /// <summary>Bounded work per caller (<see cref="LimitsOptions"/>): request sizes, deadlines, stalled connections, dashboard fan-out.</summary>
+    public LimitsOptions Limits { get; set; } = new();
+
+    /// <summary>How long a client API call or HTTP request may run on this silo (<see cref="LimitsOptions.RequestDeadlineMs"/>).</summary>
+    public TimeSpan RequestDeadline => Limits.RequestDeadline(RequestTimeoutMs, ReplicaTimeoutMs, AntiEntropy.RepairWaitMs);
+
     private string Scheme => Tls.Enabled ? "https" : "http";
 
     public string AdvertisedGrpcAddress => $"{Scheme}://{Host}:{GrpcPort}";
@@ -174,6 +181,12 @@ public sealed class SiloOptions
         errors.AddRange(Transfer.Validate());
         errors.AddRange(Dashboard.Validate());
         errors.AddRange(Auth.Validate());
+        errors.AddRange(Limits.Validate());
+        if (Limits.RequestDeadlineMs > 0 && (long)Limits.RequestDeadlineMs < Math.Max((long)RequestTimeoutMs + ReplicaTimeoutMs, AntiEntropy.RepairWaitMs))
+            errors.Add($"{LimitsOptions.Section}:RequestDeadlineMs must be at least Silo:RequestTimeoutMs + Silo:ReplicaTimeoutMs ({(long)RequestTimeoutMs + ReplicaTimeoutMs}, a forwarded request) " +
+                $"and Silo:AntiEntropy:RepairWaitMs ({AntiEntropy.RepairWaitMs}), got {Limits.RequestDeadlineMs}");
+        if (DefaultBucket.MaxValueBytes > Limits.MaxValueBytes && Limits.MaxValueBytes > 0)
+            errors.Add($"Silo:DefaultBucket:MaxValueBytes ({DefaultBucket.MaxValueBytes}) must not be above {LimitsOptions.Section}:MaxValueBytes ({Limits.MaxValueBytes})");
         if (DefaultBucket.ToSettings(BucketSettings.DefaultName) is var b && b.Validate() is { } bad)
             errors.Add("Silo:DefaultBucket: " + bad);
         if (BucketSettings.ParsePolicy(DefaultBucket.Policy) is null)

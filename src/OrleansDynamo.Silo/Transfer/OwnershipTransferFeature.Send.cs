@@ -281,8 +281,10 @@ public sealed partial class OwnershipTransferFeature
                 page = await _silo.Store.ScanAsync(partition, cursor, _options.PageSize, ct);
                 if (page.Entries.Count > 0 || (page.IsLast && last))
                 {
-                    var items = page.Entries.Select(e => new TransferItem(e.Key, e.Siblings)).ToList();
-                    await SendAsync(partition, targets, items, last && page.IsLast, ring, ct);
+                    // A page of large values goes as several batches, each within the silos' message limit.
+                    var batches = Batches(page.Entries.Select(e => new TransferItem(e.Key, e.Siblings)).ToList());
+                    for (int b = 0; b < batches.Count; b++)
+                        await SendAsync(partition, targets, batches[b], last && page.IsLast && b == batches.Count - 1, ring, ct);
                 }
             }
             // Not sent: the new owners get such a key from the replicas that hold it, by anti-entropy.
@@ -293,6 +295,10 @@ public sealed partial class OwnershipTransferFeature
             if (page.IsLast) return;
         }
     }
+
+    /// <summary><paramref name="items"/> cut into batches of at most half the silos' message limit (<see cref="Limits.MessageBudget"/>).</summary>
+    private List<List<TransferItem>> Batches(IReadOnlyList<TransferItem> items) =>
+        Limits.MessageBudget.Split(items, i => Limits.MessageBudget.SizeOf(i.Key, i.Siblings), Limits.MessageBudget.BytesPerMessage(_silo.Options.Limits));
 
     private async Task SendAsync(int partition, List<string> targets, IReadOnlyList<TransferItem> items, bool last, ulong ring, CancellationToken ct)
     {
@@ -323,8 +329,10 @@ public sealed partial class OwnershipTransferFeature
         if (items.Count == 0) return;
         try
         {
-            for (int i = 0; i < items.Count; i += _options.PageSize)
-                await SendAsync(partition, targets, items.Skip(i).Take(_options.PageSize).ToList(), last: false, ring: 0, ct);
+            foreach (var page in items.Chunk(_options.PageSize))
+            {
+                foreach (var batch in Batches(page)) await SendAsync(partition, targets, batch, last: false, ring: 0, ct);
+            }
         }
         catch (Exception e) when (e is DynamoException or OperationCanceledException)
         {

@@ -1,0 +1,140 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Pipelines;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using OrleansDynamo.Protocol.Limits;
+using OrleansDynamo.Silo.Hosting;
+
+namespace OrleansDynamo.Silo.Limits;
+
+/// <summary>
+/// Bounds every request Kestrel serves, on both ports, before it reaches a route:
+/// <list type="bullet">
+/// <item>a deadline (<see cref="SiloOptions.RequestDeadline"/>): the request's cancellation token fires then, whatever
+/// deadline the caller asked for, so the handler answers DEADLINE_EXCEEDED (gRPC) or 503 (HTTP); a request still
+/// running <see cref="ResetGrace"/> later (its body never arrived, or its handler ignores cancellation) is reset;</item>
+/// <item>on the HTTP port no request body (<see cref="KestrelLimits.MaxHttpRequestBodyBytes"/>): one is refused with 413;</item>
+/// <item>on the gRPC port a request whose message says it is larger than <see cref="LimitsOptions.MaxRequestBytes"/> is
+/// answered RESOURCE_EXHAUSTED naming the limit, from the message's 5-byte prefix, before the message is read.</item>
+/// </list>
+/// </summary>
+public sealed class RequestBoundsMiddleware(RequestDelegate next, SiloOptions options)
+{
+    /// <summary>How long after its deadline a request still running is reset.</summary>
+    public static readonly TimeSpan ResetGrace = TimeSpan.FromSeconds(1);
+
+    private const string GrpcContentType = "application/grpc";
+
+    /// <summary>gRPC status RESOURCE_EXHAUSTED.</summary>
+    private const int GrpcResourceExhausted = 8;
+
+    private readonly TimeSpan _deadline = options.RequestDeadline;
+    private readonly int _maxRequestBytes = options.Limits.MaxRequestBytes;
+
+    public async Task InvokeAsync(HttpContext http)
+    {
+        bool httpPort = options.HttpPort > 0 && http.Connection.LocalPort == options.HttpPort;
+        if (httpPort && RefuseBody(http) is { } refusal)
+        {
+            await refusal;
+            return;
+        }
+
+        var callerGaveUp = http.RequestAborted;
+        using var deadline = new CancellationTokenSource(_deadline);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(callerGaveUp, deadline.Token);
+        http.RequestAborted = linked.Token;
+        using var reset = new CancellationTokenSource(_deadline + ResetGrace);
+        using var resetRegistration = reset.Token.UnsafeRegister(static s => ((HttpContext)s!).Abort(), http);
+        try
+        {
+            if (!httpPort && IsGrpc(http) && await OversizedGrpcMessageAsync(http, linked.Token) is { } size)
+            {
+                await WriteGrpcRefusalAsync(http, $"the request is {size} bytes; this silo accepts at most {_maxRequestBytes} bytes " +
+                    $"({RequestSize.Describe(options.Limits.MaxValueBytes)} of value, {LimitsOptions.Section}:MaxValueBytes, plus {RequestSize.Describe(RequestSize.OverheadBytes)} of key and context)");
+                return;
+            }
+            await next(http);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !callerGaveUp.IsCancellationRequested)
+        {
+            if (http.Response.HasStarted || IsGrpc(http))
+            {
+                // A gRPC body that did not arrive in time, or an answer already under way: nothing clear can be sent.
+                http.Abort();
+                return;
+            }
+            http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            await http.Response.WriteAsJsonAsync(new { error = DeadlineMessage(options) }, CancellationToken.None);
+        }
+        finally
+        {
+            // The linked source is disposed on the way out: what runs after this (the server's own bookkeeping) gets the
+            // connection's token back, as ASP.NET Core's request timeouts do.
+            http.RequestAborted = callerGaveUp;
+        }
+    }
+
+    /// <summary>What a caller whose request ran out of time on this silo is told.</summary>
+    public static string DeadlineMessage(SiloOptions options) =>
+        $"the request did not finish within this silo's deadline of {options.RequestDeadline.TotalMilliseconds:0} ms ({LimitsOptions.Section}:RequestDeadlineMs)";
+
+    /// <summary>A request with a body on the HTTP port: the answer, 413; null when it carries none.</summary>
+    private static Task? RefuseBody(HttpContext http)
+    {
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } max) max.MaxRequestBodySize = KestrelLimits.MaxHttpRequestBodyBytes;
+        bool hasBody = http.Request.ContentLength is > KestrelLimits.MaxHttpRequestBodyBytes
+            || (http.Request.ContentLength is null && http.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true);
+        if (!hasBody) return null;
+        http.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+        return http.Response.WriteAsJsonAsync(new { error = "the dashboard and JSON API take no request body; every route is a GET" });
+    }
+
+    private static bool IsGrpc(HttpContext http) =>
+        http.Request.ContentType is { } type && type.StartsWith(GrpcContentType, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// The length the request's first gRPC message declares when it is above the limit, else null; reads the 5-byte
+    /// prefix without consuming it (the gRPC service reads it again).
+    /// </summary>
+    private async Task<long?> OversizedGrpcMessageAsync(HttpContext http, CancellationToken ct)
+    {
+        PipeReader body = http.Request.BodyReader;
+        while (true)
+        {
+            var result = await body.ReadAsync(ct);
+            var buffer = result.Buffer;
+            if (buffer.Length >= KestrelLimits.GrpcMessagePrefixBytes)
+            {
+                uint length = DeclaredLength(buffer);
+                body.AdvanceTo(buffer.Start);
+                return length > _maxRequestBytes ? length : null;
+            }
+            if (result.IsCompleted || result.IsCanceled)
+            {
+                body.AdvanceTo(buffer.Start);
+                return null;
+            }
+            body.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    /// <summary>The message length a gRPC prefix declares (after the compressed flag, 4 bytes big-endian).</summary>
+    private static uint DeclaredLength(in ReadOnlySequence<byte> buffer)
+    {
+        Span<byte> prefix = stackalloc byte[KestrelLimits.GrpcMessagePrefixBytes];
+        buffer.Slice(0, KestrelLimits.GrpcMessagePrefixBytes).CopyTo(prefix);
+        return BinaryPrimitives.ReadUInt32BigEndian(prefix[1..]);
+    }
+
+    /// <summary>A gRPC answer with a status and no message (trailers-only): the headers carry the status.</summary>
+    private static Task WriteGrpcRefusalAsync(HttpContext http, string message)
+    {
+        http.Response.StatusCode = StatusCodes.Status200OK;
+        http.Response.ContentType = GrpcContentType;
+        http.Response.Headers["grpc-status"] = GrpcResourceExhausted.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        http.Response.Headers["grpc-message"] = Uri.EscapeDataString(message);
+        return http.Response.CompleteAsync();
+    }
+}
