@@ -17,7 +17,7 @@ public static class BenchCommand
     /// <summary>etcd's default client URL, used with --target etcd when no endpoint is given.</summary>
     public const string DefaultEtcdEndpoint = "http://127.0.0.1:2379";
 
-    public static Command Create()
+    public static Command Create(CliConsole io)
     {
         var options = new BenchOptions();
         var command = new Command("bench", "Closed-loop YCSB-style load against OrleansDynamo or etcd: ops/s, p50/p99/p99.9/max per operation, errors, versions per get");
@@ -31,28 +31,31 @@ public static class BenchCommand
             }
             catch (ArgumentException e)
             {
-                return ExitCodes.Fail(e.Message);
+                return ExitCodes.Fail(io, e.Message);
             }
             try
             {
                 bool json = parseResult.GetValue(GlobalOptions.Json);
-                var report = await RunAsync(settings, live: !json && !Console.IsOutputRedirected, cancellationToken);
+                var report = await RunAsync(settings, live: !json && !io.OutputRedirected, cancellationToken, io.Ansi);
                 if (json)
-                    JsonOut.Write(writer => BenchReportWriter.WriteJson(writer, report));
+                    JsonOut.Write(io, writer => BenchReportWriter.WriteJson(writer, report));
                 else
-                    BenchReportWriter.WriteText(AnsiConsole.Console, report);
-                return report.Ops > 0 ? ExitCodes.Success : ExitCodes.Fail("no operation succeeded");
+                    BenchReportWriter.WriteText(io.Ansi, report);
+                return report.Ops > 0 ? ExitCodes.Success : ExitCodes.Fail(io, "no operation succeeded");
             }
             catch (Exception e)
             {
-                return ExitCodes.Fail(e);
+                return ExitCodes.Fail(io, e);
             }
         });
         return command;
     }
 
-    /// <summary>Runs one bench against the target the settings name, with a live progress line when <paramref name="live"/>.</summary>
-    public static async Task<BenchReport> RunAsync(BenchSettings settings, bool live, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs one bench against the target the settings name, with a live progress line on <paramref name="console"/>
+    /// (the process's console when null) when <paramref name="live"/>.
+    /// </summary>
+    public static async Task<BenchReport> RunAsync(BenchSettings settings, bool live, CancellationToken cancellationToken, IAnsiConsole? console = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
@@ -60,7 +63,7 @@ public static class BenchCommand
         var run = new BenchRun(settings, target);
         var running = run.RunAsync(cancellationToken);
         if (!live) return await running;
-        await AnsiConsole.Status().Spinner(Spinner.Known.Dots).StartAsync(BenchReportWriter.Describe(run.Progress, settings), async status =>
+        await (console ?? AnsiConsole.Console).Status().Spinner(Spinner.Known.Dots).StartAsync(BenchReportWriter.Describe(run.Progress, settings), async status =>
         {
             while (!running.IsCompleted)
             {

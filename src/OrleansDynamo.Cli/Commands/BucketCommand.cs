@@ -7,14 +7,14 @@ namespace OrleansDynamo.Cli.Commands;
 /// <summary><c>dynamo bucket create NAME [--n N] [--r R] [--w W] [--pr PR] [--pw PW] [--policy siblings|last-write-wins] [--max-value-bytes B] [--force]</c></summary>
 public static class BucketCommand
 {
-    public static Command Create()
+    public static Command Create(CliConsole io)
     {
         var command = new Command("bucket", "Manage buckets (named key spaces with their own N, R, W and conflict policy)");
-        command.Subcommands.Add(CreateCreate());
+        command.Subcommands.Add(CreateCreate(io));
         return command;
     }
 
-    private static Command CreateCreate()
+    private static Command CreateCreate(CliConsole io)
     {
         var name = new Argument<string>("NAME") { Description = "Bucket name: letters, digits, '_', '-', '.'" };
         var n = new Option<int>("--n") { Description = "Replicas per key", DefaultValueFactory = _ => 3 };
@@ -34,7 +34,7 @@ public static class BucketCommand
         };
         var force = new Option<bool>("--force") { Description = "Allow changing an existing bucket's N or policy (moves its keys' replicas)" };
         var command = new Command("create", "Create a bucket (or change its settings; N or policy only with --force)") { name, n, r, w, pr, pw, policy, maxValueBytes, force };
-        command.SetAction((parseResult, cancellationToken) => CommandContext.RunAsync(parseResult, cancellationToken, async (ctx, ct) =>
+        command.SetAction((parseResult, cancellationToken) => CommandContext.RunAsync(parseResult, io, cancellationToken, async (ctx, ct) =>
         {
             string policyText = parseResult.GetValue(policy)!;
             var parsedPolicy = BucketSettings.ParsePolicy(policyText)
@@ -52,7 +52,7 @@ public static class BucketCommand
             var stored = await ctx.Client.CreateBucketAsync(settings, parseResult.GetValue(force), ct);
             if (ctx.Json)
             {
-                JsonOut.Write(writer =>
+                JsonOut.Write(ctx.Io, writer =>
                 {
                     writer.WriteStartObject();
                     writer.WriteString("name", stored.Name);
@@ -68,7 +68,7 @@ public static class BucketCommand
             }
             else
             {
-                Console.WriteLine(
+                ctx.Out.WriteLine(
                     $"bucket {stored.Name}: N={stored.N} R={stored.R} W={stored.W} PR={stored.PR} PW={stored.PW} " +
                     $"policy={BucketSettings.PolicyName(stored.Policy)} max-value-bytes={stored.MaxValueBytes}");
             }

@@ -8,7 +8,7 @@ namespace OrleansDynamo.Cli.Commands;
 /// <summary><c>dynamo get KEY [--bucket B] [--r R] [--pr PR] [--base64] [--replicas]</c></summary>
 public static class GetCommand
 {
-    public static Command Create()
+    public static Command Create(CliConsole io)
     {
         var key = KeyOptions.Key();
         var bucket = KeyOptions.Bucket();
@@ -17,7 +17,7 @@ public static class GetCommand
         var base64 = new Option<bool>("--base64") { Description = "Print values as base64 instead of UTF-8 text" };
         var replicas = new Option<bool>("--replicas") { Description = "Show what every replica in the preference list holds, unreconciled" };
         var command = new Command("get", "Read a key: every concurrent version and the context to write back with") { key, bucket, r, pr, base64, replicas };
-        command.SetAction((parseResult, cancellationToken) => CommandContext.RunAsync(parseResult, cancellationToken, async (ctx, ct) =>
+        command.SetAction((parseResult, cancellationToken) => CommandContext.RunAsync(parseResult, io, cancellationToken, async (ctx, ct) =>
         {
             string bucketName = parseResult.GetValue(bucket)!;
             string keyName = parseResult.GetValue(key)!;
@@ -29,7 +29,7 @@ public static class GetCommand
             var result = await ctx.Client.GetAsync(bucketName, keyName, options, ct);
             if (ctx.Json)
             {
-                JsonOut.Write(writer =>
+                JsonOut.Write(ctx.Io, writer =>
                 {
                     writer.WriteStartObject();
                     writer.WriteBoolean("found", result.Found);
@@ -40,23 +40,23 @@ public static class GetCommand
             }
             else if (!result.Found)
             {
-                Console.WriteLine($"not found: {bucketName}/{keyName}");
+                ctx.Out.WriteLine($"not found: {bucketName}/{keyName}");
             }
             else if (result.Siblings.Count == 1)
             {
-                Console.WriteLine(ValueText.Format(result.Siblings[0], asBase64));
-                Console.WriteLine($"context: {result.Context}");
+                ctx.Out.WriteLine(ValueText.Format(result.Siblings[0], asBase64));
+                ctx.Out.WriteLine($"context: {result.Context}");
             }
             else
             {
-                Console.WriteLine($"{result.Siblings.Count} concurrent versions (siblings); write back with the context to reconcile:");
+                ctx.Out.WriteLine($"{result.Siblings.Count} concurrent versions (siblings); write back with the context to reconcile:");
                 for (int i = 0; i < result.Siblings.Count; i++)
                 {
                     var sibling = result.Siblings[i];
                     string shown = sibling.Deleted ? "(deleted)" : ValueText.Format(sibling, asBase64);
-                    Console.WriteLine($"[{i + 1}] {shown}");
+                    ctx.Out.WriteLine($"[{i + 1}] {shown}");
                 }
-                Console.WriteLine($"context: {result.Context}");
+                ctx.Out.WriteLine($"context: {result.Context}");
             }
             return result.Found ? ExitCodes.Success : ExitCodes.NotFound;
         }));
@@ -71,7 +71,7 @@ public static class GetCommand
 
         if (ctx.Json)
         {
-            JsonOut.Write(writer =>
+            JsonOut.Write(ctx.Io, writer =>
             {
                 writer.WriteStartObject();
                 writer.WriteStartArray("replicas");
@@ -89,7 +89,7 @@ public static class GetCommand
         }
         else
         {
-            AnsiConsole.MarkupLine($"{Markup.Escape(bucket)}/{Markup.Escape(key)}: partition [bold]{report.Partition}[/], preference list {Markup.Escape(string.Join(", ", report.PreferenceList))}");
+            ctx.Ansi.MarkupLine($"{Markup.Escape(bucket)}/{Markup.Escape(key)}: partition [bold]{report.Partition}[/], preference list {Markup.Escape(string.Join(", ", report.PreferenceList))}");
             var table = new Table().AddColumns("Silo", "Reachable", "Versions", "Error");
             foreach (var replica in report.Replicas)
             {
@@ -103,7 +103,7 @@ public static class GetCommand
                     new Text(shown),
                     new Text(replica.Error));
             }
-            AnsiConsole.Write(table);
+            ctx.Ansi.Write(table);
         }
         return anyFound ? ExitCodes.Success : ExitCodes.NotFound;
     }

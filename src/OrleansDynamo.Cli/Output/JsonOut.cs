@@ -14,18 +14,15 @@ internal static class JsonOut
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    public static void Write(Action<Utf8JsonWriter> write)
+    public static void Write(CliConsole io, Action<Utf8JsonWriter> write)
     {
         var buffer = new ArrayBufferWriter<byte>();
         using (var writer = new Utf8JsonWriter(buffer, s_options))
         {
             write(writer);
         }
-        Console.Out.Flush();
-        using var stdout = Console.OpenStandardOutput();
-        stdout.Write(buffer.WrittenSpan);
-        stdout.Write("\n"u8);
-        stdout.Flush();
+        buffer.Write("\n"u8);
+        io.WriteBytes(buffer.WrittenSpan);
     }
 
     /// <summary>Writes <c>"siblings":[{"value":...,"deleted":...}]</c>; values as UTF-8 text, or base64.</summary>
