@@ -55,7 +55,7 @@ public sealed class CommandContext : IAsyncDisposable
 
     public static CommandContext From(ParseResult parseResult, CliConsole io) =>
         new(io, GlobalOptions.GetEndpoints(parseResult), parseResult.GetValue(GlobalOptions.Json), GlobalOptions.GetTls(parseResult),
-            parseResult.GetValue(GlobalOptions.ApiKey));
+            GlobalOptions.GetApiKey(parseResult));
 
     /// <summary>
     /// Runs a verb's body with a context; every exception becomes exit code 2 and one line on stderr.

@@ -18,7 +18,7 @@ public static class CertCommand
         var clients = new Option<string[]>("--client") { Description = "A client to issue a certificate for (repeat)", Arity = ArgumentArity.ZeroOrMore, AllowMultipleArgumentsPerToken = true };
         var hosts = new Option<string[]>("--host")
         {
-            Description = "Host name or address the silos are reached at (repeat; default 127.0.0.1 and localhost)",
+            Description = "Host name or address the silos are reached at (repeat)",
             Arity = ArgumentArity.ZeroOrMore,
             DefaultValueFactory = _ => ["127.0.0.1", "localhost"],
         };

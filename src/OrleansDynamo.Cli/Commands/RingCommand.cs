@@ -13,7 +13,7 @@ public static class RingCommand
     {
         var key = new Option<string?>("--key", "-k") { Description = "Show only this key's partition and preference list" };
         var bucket = KeyOptions.Bucket();
-        bucket.Description = "The bucket whose N sizes the preference lists (default: default)";
+        bucket.Description = "The bucket whose N sizes the preference lists";
         var command = new Command("ring", "Show the ring: silos, partitions owned, preference lists") { key, bucket };
         command.SetAction((parseResult, cancellationToken) => CommandContext.RunAsync(parseResult, io, cancellationToken, async (ctx, ct) =>
         {
