@@ -21,12 +21,7 @@ public static class CliRunner
         {
             return ExitCodes.Fail(io, e.Message);
         }
-        if (parsed.Errors.Count > 0)
-        {
-            var messages = new List<string>(parsed.Errors.Count);
-            foreach (var error in parsed.Errors) messages.Add(error.Message);
-            return ExitCodes.Fail(io, string.Join("; ", messages) + " (see dynamo --help)");
-        }
+        if (parsed.Errors.Count > 0) return ExitCodes.Fail(io, ParseErrorText.Describe(parsed));
         try
         {
             return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = io.Out, Error = io.Error },
