@@ -25,14 +25,19 @@ internal static class JsonOut
         io.WriteBytes(buffer.WrittenSpan);
     }
 
-    /// <summary>Writes <c>"siblings":[{"value":...,"deleted":...}]</c>; values as UTF-8 text, or base64.</summary>
+    /// <summary>
+    /// Writes <c>"siblings":[{"value":...,"encoding":"utf-8"|"base64","deleted":...}]</c>: each value as text when it
+    /// is UTF-8 text, else (or for every value with <paramref name="base64"/>) as base64.
+    /// </summary>
     public static void WriteSiblings(Utf8JsonWriter writer, IReadOnlyList<SiblingValue> siblings, bool base64)
     {
         writer.WriteStartArray("siblings");
         foreach (var sibling in siblings)
         {
+            var shown = ValueText.Show(sibling.Value.Span, base64);
             writer.WriteStartObject();
-            writer.WriteString("value", ValueText.Format(sibling, base64));
+            writer.WriteString("value", shown.Text);
+            writer.WriteString("encoding", shown.Encoding);
             writer.WriteBoolean("deleted", sibling.Deleted);
             writer.WriteEndObject();
         }
@@ -58,11 +63,4 @@ internal static class JsonOut
         writer.WriteString("httpAddress", silo.HttpAddress);
         writer.WriteEndObject();
     }
-}
-
-/// <summary>How a value is shown: UTF-8 text, or base64 on request.</summary>
-internal static class ValueText
-{
-    public static string Format(SiblingValue sibling, bool base64) =>
-        base64 ? Convert.ToBase64String(sibling.Value.Span) : sibling.ValueAsString;
 }
