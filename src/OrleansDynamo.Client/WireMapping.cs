@@ -51,6 +51,9 @@ internal static class WireMapping
         return new GetResult(response.Found, siblings, DynamoContext.FromWire(response.Context, response.FastestReplica), (int)response.ReplicasAnswered, response.Coordinator);
     }
 
+    public static PutResult ToResult(PutResponse response) =>
+        new(DynamoContext.FromWire(response.Context), (int)Math.Min(response.ReplicasAcked, int.MaxValue), response.Coordinator);
+
     public static SiblingValue[] ToSiblings(Google.Protobuf.Collections.RepeatedField<Sibling> wire)
     {
         int count = wire.Count;
