@@ -10,7 +10,7 @@ namespace OrleansDynamo.Cli.Output;
 internal static class ReplicaCount
 {
     /// <summary>"1 replica", "2 replicas".</summary>
-    public static string Of(int count, string noun) => count == 1 ? $"1 {noun}" : $"{count} {noun}s";
+    public static string Of(long count, string noun) => count == 1 ? $"1 {noun}" : $"{count} {noun}s";
 
     /// <summary>The warning for a bucket whose N is above the ring's silo count, or null.</summary>
     public static string? FewerSilosThanN(string bucket, int n, ClusterRing ring)
