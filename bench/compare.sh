@@ -145,7 +145,7 @@ run() { # name target endpoints workload extra-args...
   local name=$1 target=$2 endpoints=$3 workload=$4; shift 4
   local in_flight=${RUN_CONCURRENCY:-$concurrency} run_seconds=${RUN_SECONDS:-$seconds}
   echo "-- $name: $target workload $workload, ${run_seconds}s, $in_flight in flight"
-  "${dynamo[@]}" bench --json --target "$target" --endpoints "$endpoints" --workload "$workload" \
+  "${dynamo[@]}" bench --json --target "$target" --endpoint "$endpoints" --workload "$workload" \
     --seconds "$run_seconds" --warmup "$warmup" --concurrency "$in_flight" --keys "$keys" --value-size "$value_size" "$@" \
     >"$out/$name.json"
   jq -r '"   \(.opsPerSecond|floor) ops/s, p99.9 \(.operations[-1].latencyMs.p999) ms, \(.errors) errors"' "$out/$name.json"

@@ -125,13 +125,13 @@ for i in 0 1 2; do start_silo "$i"; done
 three=$(IFS=,; echo "$(endpoint 0),$(endpoint 1),$(endpoint 2)")
 wait_for "the 3-silo ring" 180 settled 3 0 1 2
 echo "== preloading $keys keys of $value_size bytes"
-"${dynamo[@]}" bench --json --endpoints "$three" --workload a --keys "$keys" --value-size "$value_size" --preload \
+"${dynamo[@]}" bench --json --endpoint "$three" --workload a --keys "$keys" --value-size "$value_size" --preload \
   --seconds 1 --warmup 0 --concurrency 64 >"$out/preload.json"
 jq -r '"   \(.preload.keys) keys in \(.preload.seconds) s, \(.preload.errors) errors"' "$out/preload.json"
 
 # The foreground load runs until it is stopped (SIGTERM: it then reports what it measured) after the leave has settled.
 echo "== foreground: workload A, $concurrency in flight, ${slice}s slices"
-"${dynamo[@]}" bench --json --endpoints "$three" --workload a --keys "$keys" --value-size "$value_size" \
+"${dynamo[@]}" bench --json --endpoint "$three" --workload a --keys "$keys" --value-size "$value_size" \
   --seconds 86400 --warmup 0 --slice-seconds "$slice" --concurrency "$concurrency" >"$out/foreground.json" 2>"$tmp/foreground.err" &
 bench_pid=$!
 pids+=($bench_pid)

@@ -1,15 +1,17 @@
 using System.CommandLine;
 using OrleansDynamo.Cli.Output;
-using Spectre.Console;
 
 namespace OrleansDynamo.Cli;
 
 /// <summary>Parses the command line and runs the chosen verb, turning every failure into exit code 2 and one line on stderr.</summary>
-internal static class CliRunner
+public static class CliRunner
 {
-    public static async Task<int> RunAsync(RootCommand root, string[] args)
+    /// <summary>Runs <c>dynamo</c> with <paramref name="args"/>, printing to <paramref name="io"/>; returns the exit code.</summary>
+    public static async Task<int> RunAsync(string[] args, CliConsole io, CancellationToken cancellationToken = default)
     {
-        ConfigureConsole();
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(io);
+        var root = DynamoCommand.Create(io);
         ParseResult parsed;
         try
         {
@@ -17,36 +19,17 @@ internal static class CliRunner
         }
         catch (Exception e)
         {
-            return ExitCodes.Fail(e.Message);
+            return ExitCodes.Fail(io, e.Message);
         }
-        if (parsed.Errors.Count > 0)
-        {
-            var messages = new List<string>(parsed.Errors.Count);
-            foreach (var error in parsed.Errors) messages.Add(error.Message);
-            return ExitCodes.Fail(string.Join("; ", messages) + " (see dynamo --help)");
-        }
+        if (parsed.Errors.Count > 0) return ExitCodes.Fail(io, ParseErrorText.Describe(parsed));
         try
         {
-            return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = io.Out, Error = io.Error },
+                cancellationToken);
         }
         catch (Exception e)
         {
-            return ExitCodes.Fail(e);
+            return ExitCodes.Fail(io, e);
         }
-    }
-
-    /// <summary>Plain tables without colour codes or wrapping when stdout is a file or a pipe.</summary>
-    private static void ConfigureConsole()
-    {
-        if (!Console.IsOutputRedirected) return;
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Out = new AnsiConsoleOutput(Console.Out),
-            Interactive = InteractionSupport.No,
-        });
-        console.Profile.Width = 240;
-        AnsiConsole.Console = console;
     }
 }

@@ -1,10 +1,12 @@
 using System.CommandLine;
 using System.Security.Cryptography.X509Certificates;
+using OrleansDynamo.Cli.Output;
 using OrleansDynamo.Client;
+using Spectre.Console;
 
 namespace OrleansDynamo.Cli;
 
-/// <summary>What a verb works with: the endpoints, the output mode and a client built on first use.</summary>
+/// <summary>What a verb works with: the console, the endpoints, the output mode and a client built on first use.</summary>
 public sealed class CommandContext : IAsyncDisposable
 {
     private DynamoClient? _client;
@@ -13,13 +15,23 @@ public sealed class CommandContext : IAsyncDisposable
 
     private readonly string? _apiKey;
 
-    private CommandContext(IReadOnlyList<string> endpoints, bool json, (X509Certificate2?, X509Certificate2?) tls, string? apiKey)
+    private CommandContext(CliConsole io, IReadOnlyList<string> endpoints, bool json, (X509Certificate2?, X509Certificate2?) tls, string? apiKey)
     {
+        Io = io;
         Endpoints = endpoints;
         Json = json;
         _tls = tls;
         _apiKey = apiKey;
     }
+
+    /// <summary>Where the verb prints.</summary>
+    public CliConsole Io { get; }
+
+    /// <summary>stdout as text.</summary>
+    public TextWriter Out => Io.Out;
+
+    /// <summary>Tables and markup on stdout.</summary>
+    public IAnsiConsole Ansi => Io.Ansi;
 
     /// <summary>The silo addresses from --endpoint.</summary>
     public IReadOnlyList<string> Endpoints { get; }
@@ -41,23 +53,24 @@ public sealed class CommandContext : IAsyncDisposable
         ApiKey = _apiKey,
     });
 
-    public static CommandContext From(ParseResult parseResult) =>
-        new(GlobalOptions.GetEndpoints(parseResult), parseResult.GetValue(GlobalOptions.Json), GlobalOptions.GetTls(parseResult),
-            parseResult.GetValue(GlobalOptions.ApiKey));
+    public static CommandContext From(ParseResult parseResult, CliConsole io) =>
+        new(io, GlobalOptions.GetEndpoints(parseResult), parseResult.GetValue(GlobalOptions.Json), GlobalOptions.GetTls(parseResult),
+            GlobalOptions.GetApiKey(parseResult));
 
     /// <summary>
     /// Runs a verb's body with a context; every exception becomes exit code 2 and one line on stderr.
     /// </summary>
-    public static async Task<int> RunAsync(ParseResult parseResult, CancellationToken cancellationToken, Func<CommandContext, CancellationToken, Task<int>> body)
+    public static async Task<int> RunAsync(ParseResult parseResult, CliConsole io, CancellationToken cancellationToken,
+        Func<CommandContext, CancellationToken, Task<int>> body)
     {
         try
         {
-            await using var context = From(parseResult);
+            await using var context = From(parseResult, io);
             return await body(context, cancellationToken);
         }
         catch (Exception e)
         {
-            return Output.ExitCodes.Fail(e);
+            return ExitCodes.Fail(io, e);
         }
     }
 

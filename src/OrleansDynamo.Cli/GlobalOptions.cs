@@ -4,7 +4,11 @@ using OrleansDynamo.Protocol.Security;
 
 namespace OrleansDynamo.Cli;
 
-/// <summary>Options every verb accepts (they are recursive: valid after any verb).</summary>
+/// <summary>
+/// Options every verb accepts (they are recursive: valid after any verb). The ones that fall back on an environment
+/// variable have no default value of their own: their description names the fallback, and the getters here apply it
+/// (so help prints the default once, and never the value of a secret from the environment).
+/// </summary>
 public static class GlobalOptions
 {
     /// <summary>The dev silo's gRPC address: the default endpoint.</summary>
@@ -19,7 +23,6 @@ public static class GlobalOptions
         Description = $"Silo gRPC address(es), e.g. {DevSilo}; repeat or comma-separate for several (default: ${EndpointVariable} or {DevSilo})",
         Recursive = true,
         Arity = ArgumentArity.OneOrMore,
-        DefaultValueFactory = _ => [Environment.GetEnvironmentVariable(EndpointVariable) is { Length: > 0 } fromEnv ? fromEnv : DevSilo],
     };
 
     /// <summary>Print machine-readable JSON instead of text.</summary>
@@ -37,7 +40,6 @@ public static class GlobalOptions
     {
         Description = $"Client certificate for a TLS cluster (PEM, with --key; default: ${CertificateVariable}); see `dynamo cert`",
         Recursive = true,
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable(CertificateVariable) is { Length: > 0 } v ? v : null,
     };
 
     /// <summary>The PEM private key of --cert.</summary>
@@ -45,7 +47,6 @@ public static class GlobalOptions
     {
         Description = $"Private key of --cert (PEM; default: ${KeyVariable})",
         Recursive = true,
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable(KeyVariable) is { Length: > 0 } v ? v : null,
     };
 
     /// <summary>The cluster's authority: the only issuer of silo certificates the CLI trusts.</summary>
@@ -53,7 +54,6 @@ public static class GlobalOptions
     {
         Description = $"The cluster's authority certificate (PEM; default: ${AuthorityVariable})",
         Recursive = true,
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable(AuthorityVariable) is { Length: > 0 } v ? v : null,
     };
 
     /// <summary>Environment variable for the API key (used when --api-key is not given).</summary>
@@ -64,14 +64,14 @@ public static class GlobalOptions
     {
         Description = $"API key for a cluster that requires one (default: ${ApiKeyVariable}); see `dynamo apikey`",
         Recursive = true,
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable(ApiKeyVariable) is { Length: > 0 } v ? v : null,
     };
 
     /// <summary>The client certificate and authority given with --cert, --key and --ca, or (null, null) for plaintext.</summary>
     /// <exception cref="ArgumentException">Only some were given, or a file does not hold what it should.</exception>
     public static (X509Certificate2? Certificate, X509Certificate2? Authority) GetTls(ParseResult parseResult)
     {
-        string? cert = parseResult.GetValue(Certificate), key = parseResult.GetValue(Key), ca = parseResult.GetValue(Authority);
+        string? cert = ValueOrEnvironment(parseResult, Certificate, CertificateVariable), key = ValueOrEnvironment(parseResult, Key, KeyVariable),
+            ca = ValueOrEnvironment(parseResult, Authority, AuthorityVariable);
         if (cert is null && ca is null)
         {
             if (key is not null) throw new ArgumentException("--key needs --cert");
@@ -81,11 +81,21 @@ public static class GlobalOptions
         return (ClusterCertificates.LoadCertificate(cert, key), ClusterCertificates.LoadAuthority(ca));
     }
 
-    /// <summary>The endpoints given, split on commas and normalized to absolute http(s) addresses.</summary>
+    /// <summary>--api-key, else $DYNAMO_API_KEY, else null.</summary>
+    public static string? GetApiKey(ParseResult parseResult) => ValueOrEnvironment(parseResult, ApiKey, ApiKeyVariable);
+
+    /// <summary>True when --endpoint was given on the command line (not taken from the environment or the default).</summary>
+    public static bool EndpointGiven(ParseResult parseResult) => parseResult.GetValue(Endpoint) is { Length: > 0 };
+
+    /// <summary>
+    /// The endpoints given (else $DYNAMO_ENDPOINT, else the dev silo), split on commas and normalized to absolute
+    /// http(s) addresses.
+    /// </summary>
     /// <exception cref="ArgumentException">An address is not usable; the message names it.</exception>
     public static IReadOnlyList<string> GetEndpoints(ParseResult parseResult)
     {
-        var raw = parseResult.GetValue(Endpoint) ?? [DevSilo];
+        var raw = parseResult.GetValue(Endpoint) is { Length: > 0 } given ? given
+            : [Environment.GetEnvironmentVariable(EndpointVariable) is { Length: > 0 } fromEnv ? fromEnv : DevSilo];
         var result = new List<string>();
         foreach (var value in raw)
         {
@@ -101,4 +111,7 @@ public static class GlobalOptions
         if (result.Count == 0) throw new ArgumentException($"--endpoint: give at least one silo address such as {DevSilo}");
         return result;
     }
+
+    private static string? ValueOrEnvironment(ParseResult parseResult, Option<string?> option, string variable) =>
+        parseResult.GetValue(option) ?? (Environment.GetEnvironmentVariable(variable) is { Length: > 0 } fromEnv ? fromEnv : null);
 }

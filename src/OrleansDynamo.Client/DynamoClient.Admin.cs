@@ -91,17 +91,26 @@ public sealed partial class DynamoClient
     }
 
     /// <summary>
-    /// Starts an anti-entropy exchange for <paramref name="partition"/> (every partition the silo holds when null)
-    /// on <paramref name="endpoint"/> (any silo when null).
+    /// Runs the anti-entropy exchanges of <paramref name="partition"/> (every partition the silo holds when null) now,
+    /// on <paramref name="endpoint"/> (any silo when null); the silo answers once they finish or its repair wait ends.
     /// </summary>
-    /// <returns>The silo's message.</returns>
-    public async Task<string> RepairAsync(int? partition = null, string? endpoint = null, CancellationToken cancellationToken = default)
+    /// <returns>The silo's summary as text.</returns>
+    public async Task<string> RepairAsync(int? partition = null, string? endpoint = null, CancellationToken cancellationToken = default) =>
+        (await SendRepairAsync(partition, endpoint, cancellationToken).ConfigureAwait(false)).Message;
+
+    /// <summary>
+    /// <see cref="RepairAsync"/>, answering every exchange that finished: what was compared with which peer, and what
+    /// was repaired.
+    /// </summary>
+    public async Task<RepairResult> RepairWithResultAsync(int? partition = null, string? endpoint = null, CancellationToken cancellationToken = default) =>
+        WireMapping.ToResult(await SendRepairAsync(partition, endpoint, cancellationToken).ConfigureAwait(false));
+
+    private async Task<AdminResponse> SendRepairAsync(int? partition, string? endpoint, CancellationToken cancellationToken)
     {
         if (partition is < 0) throw DynamoException.Invalid($"partition must not be negative, got {partition}");
         var request = new RepairRequest { Partition = partition ?? -1 };
-        AdminResponse response = endpoint is null
+        return endpoint is null
             ? (await SendAnyAsync(s_repair, request, cancellationToken).ConfigureAwait(false)).Response
             : await SendToAsync(endpoint, s_repair, request, cancellationToken).ConfigureAwait(false);
-        return response.Message;
     }
 }

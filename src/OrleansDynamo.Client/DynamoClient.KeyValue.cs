@@ -43,7 +43,20 @@ public sealed partial class DynamoClient
     /// <returns>The context of the new version.</returns>
     /// <exception cref="DynamoException">Bad input, unknown bucket, or no write quorum.</exception>
     public async Task<DynamoContext> PutAsync(string bucket, string key, ReadOnlyMemory<byte> value, DynamoContext? context = null,
-        PutOptions? options = null, CancellationToken cancellationToken = default)
+        PutOptions? options = null, CancellationToken cancellationToken = default) =>
+        DynamoContext.FromWire((await SendPutAsync(bucket, key, value, context, options, cancellationToken).ConfigureAwait(false)).Context);
+
+    /// <summary>
+    /// <see cref="PutAsync(string, string, ReadOnlyMemory{byte}, DynamoContext?, PutOptions?, CancellationToken)"/>, answering
+    /// also how many replicas had taken the write and which silo coordinated it.
+    /// </summary>
+    /// <exception cref="DynamoException">Bad input, unknown bucket, or no write quorum.</exception>
+    public async Task<PutResult> PutWithResultAsync(string bucket, string key, ReadOnlyMemory<byte> value, DynamoContext? context = null,
+        PutOptions? options = null, CancellationToken cancellationToken = default) =>
+        WireMapping.ToResult(await SendPutAsync(bucket, key, value, context, options, cancellationToken).ConfigureAwait(false));
+
+    private async Task<PutResponse> SendPutAsync(string bucket, string key, ReadOnlyMemory<byte> value, DynamoContext? context,
+        PutOptions? options, CancellationToken cancellationToken)
     {
         bucket = CheckKey(bucket, key);
         var request = new PutRequest
@@ -63,7 +76,7 @@ public sealed partial class DynamoClient
         Route(state, bucket, key, out int partition, out int n, out int start);
         var (response, silo) = await SendAsync(state, partition, n, start, s_put, request, cancellationToken, PreferredWriter(state, context)).ConfigureAwait(false);
         NoteCoordinator(response.Coordinator, silo);
-        return DynamoContext.FromWire(response.Context);
+        return response;
     }
 
     /// <summary>Writes a value to a key of the <c>default</c> bucket.</summary>
@@ -89,7 +102,19 @@ public sealed partial class DynamoClient
     /// </summary>
     /// <returns>The context of the tombstone.</returns>
     public async Task<DynamoContext> DeleteAsync(string bucket, string key, DynamoContext? context = null,
-        PutOptions? options = null, CancellationToken cancellationToken = default)
+        PutOptions? options = null, CancellationToken cancellationToken = default) =>
+        DynamoContext.FromWire((await SendDeleteAsync(bucket, key, context, options, cancellationToken).ConfigureAwait(false)).Context);
+
+    /// <summary>
+    /// <see cref="DeleteAsync(string, string, DynamoContext?, PutOptions?, CancellationToken)"/>, answering also how many
+    /// replicas had taken the tombstone and which silo coordinated it.
+    /// </summary>
+    public async Task<PutResult> DeleteWithResultAsync(string bucket, string key, DynamoContext? context = null,
+        PutOptions? options = null, CancellationToken cancellationToken = default) =>
+        WireMapping.ToResult(await SendDeleteAsync(bucket, key, context, options, cancellationToken).ConfigureAwait(false));
+
+    private async Task<PutResponse> SendDeleteAsync(string bucket, string key, DynamoContext? context, PutOptions? options,
+        CancellationToken cancellationToken)
     {
         bucket = CheckKey(bucket, key);
         var request = new DeleteRequest
@@ -108,7 +133,7 @@ public sealed partial class DynamoClient
         Route(state, bucket, key, out int partition, out int n, out int start);
         var (response, silo) = await SendAsync(state, partition, n, start, s_delete, request, cancellationToken, PreferredWriter(state, context)).ConfigureAwait(false);
         NoteCoordinator(response.Coordinator, silo);
-        return DynamoContext.FromWire(response.Context);
+        return response;
     }
 
     /// <summary>Deletes a key of the <c>default</c> bucket.</summary>

@@ -54,6 +54,26 @@ internal static class WireMapping
         return new GetResult(response.Found, siblings, DynamoContext.FromWire(response.Context, response.FastestReplica), (int)response.ReplicasAnswered, response.Coordinator);
     }
 
+    public static PutResult ToResult(PutResponse response) =>
+        new(DynamoContext.FromWire(response.Context), (int)Math.Min(response.ReplicasAcked, int.MaxValue), response.Coordinator);
+
+    /// <summary>A repair's answer; a silo that sends no summary (an older one) answers its message alone.</summary>
+    public static RepairResult ToResult(AdminResponse response)
+    {
+        var summary = response.Repair;
+        if (summary is null) return new RepairResult("", [], 0, response.Message);
+        var exchanges = new RepairExchange[summary.Exchanges.Count];
+        for (int i = 0; i < exchanges.Length; i++)
+        {
+            var e = summary.Exchanges[i];
+            exchanges[i] = new RepairExchange((int)e.Partition, (int)e.N, e.Peer, e.Outcome, Signed(e.DifferingSegments), Signed(e.KeysRepaired),
+                (long)Math.Min(e.Bytes, long.MaxValue), Signed(e.TombstonesRemoved), TimeSpan.FromMilliseconds(e.ElapsedMs), e.Detail);
+        }
+        return new RepairResult(summary.Silo, exchanges, Signed(summary.StillRunning), response.Message);
+    }
+
+    private static int Signed(uint value) => (int)Math.Min(value, int.MaxValue);
+
     public static SiblingValue[] ToSiblings(Google.Protobuf.Collections.RepeatedField<Sibling> wire)
     {
         int count = wire.Count;

@@ -16,7 +16,7 @@ public sealed class BenchCommandTests
         await using var cluster = await TestCluster.StartAsync(new TestClusterOptions { Silos = 3 });
         string endpoints = string.Join(",", cluster.Silos.Select(s => s.GrpcAddress));
         var settings = BenchCommand.ParseSettings(
-            "--endpoints", endpoints, "--workload", "a", "--seconds", "2", "--warmup", "0.2", "--concurrency", "4",
+            "--endpoint", endpoints, "--workload", "a", "--seconds", "2", "--warmup", "0.2", "--concurrency", "4",
             "--keys", "200", "--value-size", "64", "--preload", "--distribution", "zipfian", "--coordination", "both", "--slice-seconds", "0.5");
 
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));

@@ -33,7 +33,9 @@ public sealed class ClientProtoContractTests
         "JoinRequest: silo_address=1 seed_address=2",
         "LeaveRequest: silo_name=1",
         "RepairRequest: partition=1",
-        "AdminResponse: message=1",
+        "AdminResponse: message=1 repair=2",
+        "RepairSummary: silo=1 exchanges=2 still_running=3",
+        "RepairExchange: partition=1 n=2 peer=3 outcome=4 differing_segments=5 keys_repaired=6 bytes=7 tombstones_removed=8 elapsed_ms=9 detail=10",
     ];
 
     /// <summary>The service's methods as released: "Name(Request) Response".</summary>

@@ -97,11 +97,11 @@ public sealed class BenchSettings
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad setting (as its command-line option).</summary>
     public void Validate()
     {
-        if (Endpoints is null || Endpoints.Count == 0) throw new ArgumentException("--endpoints: give at least one address");
+        if (Endpoints is null || Endpoints.Count == 0) throw new ArgumentException("--endpoint: give at least one address");
         foreach (var endpoint in Endpoints)
         {
             if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
-                throw new ArgumentException($"--endpoints: '{endpoint}' is not an http:// or https:// address");
+                throw new ArgumentException($"--endpoint: '{endpoint}' is not an http:// or https:// address");
         }
         if (Duration <= TimeSpan.Zero) throw new ArgumentException($"--seconds: must be positive, got {Duration.TotalSeconds}");
         if (Warmup < TimeSpan.Zero) throw new ArgumentException($"--warmup: must not be negative, got {Warmup.TotalSeconds}");

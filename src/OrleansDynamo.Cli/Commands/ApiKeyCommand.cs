@@ -10,7 +10,7 @@ namespace OrleansDynamo.Cli.Commands;
 /// </summary>
 public static class ApiKeyCommand
 {
-    public static Command Create()
+    public static Command Create(CliConsole io)
     {
         var name = new Option<string>("--name") { Description = "Who holds the key: logged with every admin action it makes", Required = true };
         var role = new Option<string>("--role") { Description = "data (get, put, delete, ring, status) or admin (everything)", DefaultValueFactory = _ => "data" };
@@ -19,17 +19,17 @@ public static class ApiKeyCommand
         {
             try
             {
-                return Task.FromResult(Run(parseResult.GetValue(name)!, parseResult.GetValue(role)!, parseResult.GetValue(GlobalOptions.Json)));
+                return Task.FromResult(Run(io, parseResult.GetValue(name)!, parseResult.GetValue(role)!, parseResult.GetValue(GlobalOptions.Json)));
             }
             catch (Exception e)
             {
-                return Task.FromResult(ExitCodes.Fail(e));
+                return Task.FromResult(ExitCodes.Fail(io, e));
             }
         });
         return command;
     }
 
-    private static int Run(string name, string role, bool json)
+    private static int Run(CliConsole io, string name, string role, bool json)
     {
         if (name.Length is 0 or > 128 || name.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
             throw new ArgumentException($"--name must be 1-128 characters without spaces, got '{name}'");
@@ -39,7 +39,7 @@ public static class ApiKeyCommand
         string hash = ApiKeys.Hash(key);
         if (json)
         {
-            JsonOut.Write(writer =>
+            JsonOut.Write(io, writer =>
             {
                 writer.WriteStartObject();
                 writer.WriteString("key", key);
@@ -49,10 +49,10 @@ public static class ApiKeyCommand
             });
             return ExitCodes.Success;
         }
-        Console.WriteLine($"key: {key}");
-        Console.WriteLine("  (shown once; give it to the client as --api-key or DYNAMO_API_KEY)");
-        Console.WriteLine("add to Silo:Auth:Keys in every silo's config:");
-        JsonOut.Write(writer => WriteEntry(writer, name, role, hash));
+        io.Out.WriteLine($"key: {key}");
+        io.Out.WriteLine("  (shown once; give it to the client as --api-key or DYNAMO_API_KEY)");
+        io.Out.WriteLine("add to Silo:Auth:Keys in every silo's config:");
+        JsonOut.Write(io, writer => WriteEntry(writer, name, role, hash));
         return ExitCodes.Success;
     }
 

@@ -7,7 +7,7 @@ using Spectre.Console;
 namespace OrleansDynamo.Cli.Commands;
 
 /// <summary>
-/// <c>dynamo bench [--target dynamo|etcd] [--endpoints A,B,C] [--workload a|b|c|w] [--seconds S] [--concurrency C]
+/// <c>dynamo bench [--target dynamo|etcd] [--endpoint A,B,C] [--workload a|b|c|w] [--seconds S] [--concurrency C]
 /// [--keys K] [--value-size B] [--distribution uniform|zipfian] [--preload] [--r R] [--w W]
 /// [--coordination client|server|both]</c>: a closed-loop YCSB-style load generator reporting ops/s, latency
 /// percentiles per operation, errors by kind and versions per get.
@@ -17,10 +17,10 @@ public static class BenchCommand
     /// <summary>etcd's default client URL, used with --target etcd when no endpoint is given.</summary>
     public const string DefaultEtcdEndpoint = "http://127.0.0.1:2379";
 
-    public static Command Create()
+    public static Command Create(CliConsole io)
     {
         var options = new BenchOptions();
-        var command = new Command("bench", "Closed-loop YCSB-style load against OrleansDynamo or etcd: ops/s, p50/p99/p99.9/max per operation, errors, versions per get");
+        var command = new Command("bench", $"Closed-loop YCSB-style load against OrleansDynamo or etcd (--endpoint; {DefaultEtcdEndpoint} for etcd when not given): ops/s, p50/p99/p99.9/max per operation, errors, versions per get");
         options.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -31,28 +31,31 @@ public static class BenchCommand
             }
             catch (ArgumentException e)
             {
-                return ExitCodes.Fail(e.Message);
+                return ExitCodes.Fail(io, e.Message);
             }
             try
             {
                 bool json = parseResult.GetValue(GlobalOptions.Json);
-                var report = await RunAsync(settings, live: !json && !Console.IsOutputRedirected, cancellationToken);
+                var report = await RunAsync(settings, live: !json && !io.OutputRedirected, cancellationToken, io.Ansi);
                 if (json)
-                    JsonOut.Write(writer => BenchReportWriter.WriteJson(writer, report));
+                    JsonOut.Write(io, writer => BenchReportWriter.WriteJson(writer, report));
                 else
-                    BenchReportWriter.WriteText(AnsiConsole.Console, report);
-                return report.Ops > 0 ? ExitCodes.Success : ExitCodes.Fail("no operation succeeded");
+                    BenchReportWriter.WriteText(io.Ansi, report);
+                return report.Ops > 0 ? ExitCodes.Success : ExitCodes.Fail(io, "no operation succeeded");
             }
             catch (Exception e)
             {
-                return ExitCodes.Fail(e);
+                return ExitCodes.Fail(io, e);
             }
         });
         return command;
     }
 
-    /// <summary>Runs one bench against the target the settings name, with a live progress line when <paramref name="live"/>.</summary>
-    public static async Task<BenchReport> RunAsync(BenchSettings settings, bool live, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs one bench against the target the settings name, with a live progress line on <paramref name="console"/>
+    /// (the process's console when null) when <paramref name="live"/>.
+    /// </summary>
+    public static async Task<BenchReport> RunAsync(BenchSettings settings, bool live, CancellationToken cancellationToken, IAnsiConsole? console = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
@@ -60,7 +63,7 @@ public static class BenchCommand
         var run = new BenchRun(settings, target);
         var running = run.RunAsync(cancellationToken);
         if (!live) return await running;
-        await AnsiConsole.Status().Spinner(Spinner.Known.Dots).StartAsync(BenchReportWriter.Describe(run.Progress, settings), async status =>
+        await (console ?? AnsiConsole.Console).Status().Spinner(Spinner.Known.Dots).StartAsync(BenchReportWriter.Describe(run.Progress, settings), async status =>
         {
             while (!running.IsCompleted)
             {
@@ -72,7 +75,7 @@ public static class BenchCommand
     }
 
     /// <summary>
-    /// Parses <c>dynamo bench</c> arguments (e.g. <c>["--seconds", "2", "--endpoints", "http://127.0.0.1:11111"]</c>)
+    /// Parses <c>dynamo bench</c> arguments (e.g. <c>["--seconds", "2", "--endpoint", "http://127.0.0.1:11111"]</c>)
     /// into settings, as the command would, without running anything.
     /// </summary>
     /// <exception cref="ArgumentException">An argument is not usable; the message names its option.</exception>
@@ -91,35 +94,30 @@ public static class BenchCommand
     /// <summary>The options of one bench command (an option belongs to one command, so each command gets its own).</summary>
     private sealed class BenchOptions
     {
-        public readonly Option<double> Seconds = new("--seconds", "-s") { Description = "Measured duration in seconds (default 20)", DefaultValueFactory = _ => 20 };
-        public readonly Option<double> SliceSeconds = new("--slice-seconds") { Description = "Also report each slice of this many seconds of the measured window (default 0: none)" };
-        public readonly Option<double> Warmup = new("--warmup") { Description = "Unmeasured load before measuring, in seconds (default 1)", DefaultValueFactory = _ => 1 };
-        public readonly Option<int> Concurrency = new("--concurrency", "-c") { Description = "Operations in flight (default 64)", DefaultValueFactory = _ => 64 };
-        public readonly Option<long> Keys = new("--keys", "-k") { Description = "Number of distinct keys (default 100000)", DefaultValueFactory = _ => 100_000 };
-        public readonly Option<int> ValueSize = new("--value-size") { Description = "Bytes per value (default 1024)", DefaultValueFactory = _ => 1024 };
+        public readonly Option<double> Seconds = new("--seconds", "-s") { Description = "Measured duration in seconds", DefaultValueFactory = _ => 20 };
+        public readonly Option<double> SliceSeconds = new("--slice-seconds") { Description = "Also report each slice of this many seconds of the measured window (0: none)" };
+        public readonly Option<double> Warmup = new("--warmup") { Description = "Unmeasured load before measuring, in seconds", DefaultValueFactory = _ => 1 };
+        public readonly Option<int> Concurrency = new("--concurrency", "-c") { Description = "Operations in flight", DefaultValueFactory = _ => 64 };
+        public readonly Option<long> Keys = new("--keys", "-k") { Description = "Number of distinct keys", DefaultValueFactory = _ => 100_000 };
+        public readonly Option<int> ValueSize = new("--value-size") { Description = "Bytes per value", DefaultValueFactory = _ => 1024 };
         public readonly Option<string> Workload = new("--workload")
         {
-            Description = "a = 50% get/50% put, b = 95/5, c = get only, w = put only (default a)",
+            Description = "a = 50% get/50% put, b = 95/5, c = get only, w = put only",
             DefaultValueFactory = _ => "a",
         };
-        public readonly Option<string> Distribution = new("--distribution") { Description = "Key choice: uniform or zipfian (default uniform)", DefaultValueFactory = _ => "uniform" };
+        public readonly Option<string> Distribution = new("--distribution") { Description = "Key choice: uniform or zipfian", DefaultValueFactory = _ => "uniform" };
         public readonly Option<bool> Preload = new("--preload") { Description = "Write every key once before measuring" };
         public readonly Option<string> Coordination = new("--coordination")
         {
-            Description = "Dynamo: client (SDK routes to the preference list), server (random silo forwards), or both in one run (default client)",
+            Description = "Dynamo: client (SDK routes to the preference list), server (random silo forwards), or both in one run",
             DefaultValueFactory = _ => "client",
         };
-        public readonly Option<string> Target = new("--target") { Description = "dynamo or etcd (default dynamo)", DefaultValueFactory = _ => "dynamo" };
-        public readonly Option<string[]> Endpoints = new("--endpoints")
-        {
-            Description = $"Target addresses, comma-separated or repeated (default: --endpoint for dynamo, {DefaultEtcdEndpoint} for etcd)",
-            Arity = ArgumentArity.OneOrMore,
-        };
-        public readonly Option<string> Bucket = new("--bucket", "-b") { Description = "Dynamo bucket (default default)", DefaultValueFactory = _ => "default" };
-        public readonly Option<string> KeyPrefix = new("--key-prefix") { Description = "Keys are this prefix and a 10-digit number (default user)", DefaultValueFactory = _ => "user" };
+        public readonly Option<string> Target = new("--target") { Description = "dynamo or etcd", DefaultValueFactory = _ => "dynamo" };
+        public readonly Option<string> Bucket = new("--bucket", "-b") { Description = "Dynamo bucket", DefaultValueFactory = _ => "default" };
+        public readonly Option<string> KeyPrefix = new("--key-prefix") { Description = "Keys are this prefix and a 10-digit number", DefaultValueFactory = _ => "user" };
         public readonly Option<bool> EtcdSerializable = new("--etcd-serializable") { Description = "etcd: member-local (serializable) gets instead of linearizable ones" };
-        public readonly Option<int> TimeoutMs = new("--timeout-ms") { Description = "Per-operation timeout in ms (default 5000)", DefaultValueFactory = _ => 5000 };
-        public readonly Option<int> Seed = new("--seed") { Description = "Seed of the key and operation choices (default 1)", DefaultValueFactory = _ => 1 };
+        public readonly Option<int> TimeoutMs = new("--timeout-ms") { Description = "Per-operation timeout in ms", DefaultValueFactory = _ => 5000 };
+        public readonly Option<int> Seed = new("--seed") { Description = "Seed of the key and operation choices", DefaultValueFactory = _ => 1 };
 
         public readonly Option<uint?> R = KeyOptions.Quorum("--r", "Dynamo: read quorum per get (default: the bucket's R)");
         public readonly Option<uint?> W = KeyOptions.Quorum("--w", "Dynamo: write quorum per put (default: the bucket's W)");
@@ -128,7 +126,7 @@ public static class BenchCommand
         {
             foreach (Option option in new Option[]
             {
-                Seconds, SliceSeconds, Warmup, Concurrency, Keys, ValueSize, Workload, Distribution, Preload, R, W, Coordination, Target, Endpoints,
+                Seconds, SliceSeconds, Warmup, Concurrency, Keys, ValueSize, Workload, Distribution, Preload, R, W, Coordination, Target,
                 Bucket, KeyPrefix, EtcdSerializable, TimeoutMs, Seed,
             })
             {
@@ -147,7 +145,7 @@ public static class BenchCommand
                 Target = target,
                 Endpoints = ReadEndpoints(parseResult, target),
                 Tls = GlobalOptions.GetTls(parseResult),
-                ApiKey = parseResult.GetValue(GlobalOptions.ApiKey),
+                ApiKey = GlobalOptions.GetApiKey(parseResult),
                 Duration = Span(parseResult.GetValue(Seconds), "--seconds", allowZero: false),
                 Warmup = Span(parseResult.GetValue(Warmup), "--warmup", allowZero: true),
                 Slice = Span(parseResult.GetValue(SliceSeconds), "--slice-seconds", allowZero: true),
@@ -171,25 +169,12 @@ public static class BenchCommand
             return settings;
         }
 
-        private IReadOnlyList<string> ReadEndpoints(ParseResult parseResult, BenchTargetKind target)
-        {
-            var given = parseResult.GetValue(Endpoints);
-            if (given is { Length: > 0 })
-            {
-                var list = new List<string>();
-                foreach (var value in given)
-                {
-                    foreach (var part in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-                    {
-                        var address = (part.Contains("://", StringComparison.Ordinal) ? part : "http://" + part).TrimEnd('/');
-                        if (!list.Contains(address, StringComparer.OrdinalIgnoreCase)) list.Add(address);
-                    }
-                }
-                if (list.Count == 0) throw new ArgumentException("--endpoints: give at least one address");
-                return list;
-            }
-            return target == BenchTargetKind.Etcd ? [DefaultEtcdEndpoint] : GlobalOptions.GetEndpoints(parseResult);
-        }
+        /// <summary>
+        /// The global --endpoint (every verb spells it so); with --target etcd and no --endpoint, etcd's default client
+        /// URL (not $DYNAMO_ENDPOINT, which names silos).
+        /// </summary>
+        private static IReadOnlyList<string> ReadEndpoints(ParseResult parseResult, BenchTargetKind target) =>
+            target == BenchTargetKind.Etcd && !GlobalOptions.EndpointGiven(parseResult) ? [DefaultEtcdEndpoint] : GlobalOptions.GetEndpoints(parseResult);
     }
 
     private static TimeSpan Span(double seconds, string option, bool allowZero)

@@ -1,20 +1,28 @@
 using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
 using OrleansDynamo.Cli.Output;
 using OrleansDynamo.Core.Buckets;
+using Spectre.Console;
 
 namespace OrleansDynamo.Cli.Commands;
 
-/// <summary><c>dynamo bucket create NAME [--n N] [--r R] [--w W] [--pr PR] [--pw PW] [--policy siblings|last-write-wins] [--max-value-bytes B] [--force]</c></summary>
+/// <summary>
+/// <c>dynamo bucket create NAME [--n N] [--r R] [--w W] [--pr PR] [--pw PW] [--policy siblings|last-write-wins] [--max-value-bytes B] [--force]</c>,
+/// <c>dynamo bucket list</c>, <c>dynamo bucket show NAME</c>.
+/// </summary>
 public static class BucketCommand
 {
-    public static Command Create()
+    public static Command Create(CliConsole io)
     {
         var command = new Command("bucket", "Manage buckets (named key spaces with their own N, R, W and conflict policy)");
-        command.Subcommands.Add(CreateCreate());
+        command.Subcommands.Add(CreateCreate(io));
+        command.Subcommands.Add(CreateList(io));
+        command.Subcommands.Add(CreateShow(io));
         return command;
     }
 
-    private static Command CreateCreate()
+    private static Command CreateCreate(CliConsole io)
     {
         var name = new Argument<string>("NAME") { Description = "Bucket name: letters, digits, '_', '-', '.'" };
         var n = new Option<int>("--n") { Description = "Replicas per key", DefaultValueFactory = _ => 3 };
@@ -33,8 +41,12 @@ public static class BucketCommand
             DefaultValueFactory = _ => BucketSettings.DefaultMaxValueBytes,
         };
         var force = new Option<bool>("--force") { Description = "Allow changing an existing bucket's N or policy (moves its keys' replicas)" };
-        var command = new Command("create", "Create a bucket (or change its settings; N or policy only with --force)") { name, n, r, w, pr, pw, policy, maxValueBytes, force };
-        command.SetAction((parseResult, cancellationToken) => CommandContext.RunAsync(parseResult, cancellationToken, async (ctx, ct) =>
+        var command = new Command("create",
+            "Create a bucket, or change an existing one's settings (its N or policy only with --force); warns when N is above the number of silos")
+        {
+            name, n, r, w, pr, pw, policy, maxValueBytes, force,
+        };
+        command.SetAction((parseResult, cancellationToken) => CommandContext.RunAsync(parseResult, io, cancellationToken, async (ctx, ct) =>
         {
             string policyText = parseResult.GetValue(policy)!;
             var parsedPolicy = BucketSettings.ParsePolicy(policyText)
@@ -50,30 +62,128 @@ public static class BucketCommand
                 PW: parseResult.GetValue(pw));
             if (settings.Validate() is { } bad) throw new ArgumentException(bad);
             var stored = await ctx.Client.CreateBucketAsync(settings, parseResult.GetValue(force), ct);
+            var ring = await ctx.Client.GetRingAsync(null, ct);
+            if (ReplicaCount.FewerSilosThanN(stored.Name, stored.N, ring) is { } warning) ctx.Io.Warn(warning);
+            WriteBucket(ctx, stored, found: null);
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    private static Command CreateList(CliConsole io)
+    {
+        var command = new Command("list", "List the buckets with their N, R, W, PR, PW, policy and largest value");
+        command.SetAction((parseResult, cancellationToken) => CommandContext.RunAsync(parseResult, io, cancellationToken, async (ctx, ct) =>
+        {
+            var ring = await ctx.Client.GetRingAsync(null, ct);
+            var buckets = ring.Buckets.OrderBy(b => b.Name, StringComparer.Ordinal).ToList();
             if (ctx.Json)
             {
-                JsonOut.Write(writer =>
+                JsonOut.Write(ctx.Io, writer =>
                 {
                     writer.WriteStartObject();
-                    writer.WriteString("name", stored.Name);
-                    writer.WriteNumber("n", stored.N);
-                    writer.WriteNumber("r", stored.R);
-                    writer.WriteNumber("w", stored.W);
-                    writer.WriteNumber("pr", stored.PR);
-                    writer.WriteNumber("pw", stored.PW);
-                    writer.WriteString("policy", BucketSettings.PolicyName(stored.Policy));
-                    writer.WriteNumber("maxValueBytes", stored.MaxValueBytes);
+                    writer.WriteNumber("silos", ring.Silos.Count);
+                    writer.WriteStartArray("buckets");
+                    foreach (var b in buckets) WriteBucketJson(writer, b);
+                    writer.WriteEndArray();
                     writer.WriteEndObject();
                 });
+                return ExitCodes.Success;
             }
-            else
+            var table = new Table().AddColumns("Bucket", "N", "R", "W", "PR", "PW", "Policy", "Max value bytes");
+            foreach (var b in buckets)
             {
-                Console.WriteLine(
-                    $"bucket {stored.Name}: N={stored.N} R={stored.R} W={stored.W} PR={stored.PR} PW={stored.PW} " +
-                    $"policy={BucketSettings.PolicyName(stored.Policy)} max-value-bytes={stored.MaxValueBytes}");
+                table.AddRow(Markup.Escape(b.Name), Number(b.N), Number(b.R), Number(b.W), Number(b.PR), Number(b.PW),
+                    BucketSettings.PolicyName(b.Policy), Number(b.MaxValueBytes));
+            }
+            ctx.Ansi.Write(table);
+            ctx.Out.WriteLine($"{ReplicaCount.Of(buckets.Count, "bucket")}, {ReplicaCount.Of(ring.Silos.Count, "silo")}; one bucket: dynamo bucket show NAME");
+            foreach (var b in buckets)
+            {
+                if (ReplicaCount.FewerSilosThanN(b.Name, b.N, ring) is { } warning) ctx.Io.Warn(warning);
             }
             return ExitCodes.Success;
         }));
         return command;
     }
+
+    private static Command CreateShow(CliConsole io)
+    {
+        var name = new Argument<string>("NAME") { Description = "The bucket" };
+        var command = new Command("show", "Show one bucket's settings (not found: exit 1)") { name };
+        command.SetAction((parseResult, cancellationToken) => CommandContext.RunAsync(parseResult, io, cancellationToken, async (ctx, ct) =>
+        {
+            string bucketName = parseResult.GetValue(name)!;
+            var ring = await ctx.Client.GetRingAsync(null, ct);
+            if (ring.FindBucket(bucketName) is not { } bucket)
+            {
+                if (ctx.Json)
+                {
+                    JsonOut.Write(ctx.Io, writer =>
+                    {
+                        writer.WriteStartObject();
+                        writer.WriteBoolean("found", false);
+                        writer.WriteString("name", bucketName);
+                        writer.WriteEndObject();
+                    });
+                }
+                else
+                {
+                    ctx.Out.WriteLine($"not found: bucket {bucketName} (dynamo bucket list shows the buckets)");
+                }
+                return ExitCodes.NotFound;
+            }
+            if (ReplicaCount.FewerSilosThanN(bucket.Name, bucket.N, ring) is { } warning) ctx.Io.Warn(warning);
+            WriteBucket(ctx, bucket, found: true);
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    /// <summary>One bucket: a line of text, or its JSON object (with "found" when <paramref name="found"/> is given).</summary>
+    private static void WriteBucket(CommandContext ctx, BucketSettings bucket, bool? found)
+    {
+        if (ctx.Json)
+        {
+            JsonOut.Write(ctx.Io, writer =>
+            {
+                if (found is { } f)
+                {
+                    writer.WriteStartObject();
+                    writer.WriteBoolean("found", f);
+                    WriteBucketFields(writer, bucket);
+                    writer.WriteEndObject();
+                }
+                else
+                {
+                    WriteBucketJson(writer, bucket);
+                }
+            });
+            return;
+        }
+        ctx.Out.WriteLine(
+            $"bucket {bucket.Name}: N={bucket.N} R={bucket.R} W={bucket.W} PR={bucket.PR} PW={bucket.PW} " +
+            $"policy={BucketSettings.PolicyName(bucket.Policy)} max-value-bytes={bucket.MaxValueBytes}");
+    }
+
+    private static void WriteBucketJson(Utf8JsonWriter writer, BucketSettings bucket)
+    {
+        writer.WriteStartObject();
+        WriteBucketFields(writer, bucket);
+        writer.WriteEndObject();
+    }
+
+    private static void WriteBucketFields(Utf8JsonWriter writer, BucketSettings bucket)
+    {
+        writer.WriteString("name", bucket.Name);
+        writer.WriteNumber("n", bucket.N);
+        writer.WriteNumber("r", bucket.R);
+        writer.WriteNumber("w", bucket.W);
+        writer.WriteNumber("pr", bucket.PR);
+        writer.WriteNumber("pw", bucket.PW);
+        writer.WriteString("policy", BucketSettings.PolicyName(bucket.Policy));
+        writer.WriteNumber("maxValueBytes", bucket.MaxValueBytes);
+    }
+
+    private static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -10,7 +10,7 @@ namespace OrleansDynamo.Cli.Commands;
 /// </summary>
 public static class CertCommand
 {
-    public static Command Create()
+    public static Command Create(CliConsole io)
     {
         var output = new Option<string>("--out") { Description = "Directory to write the files to (created; existing files are not overwritten)", Required = true };
         var cluster = new Option<string>("--cluster") { Description = "The cluster's name (Silo:ClusterName)", DefaultValueFactory = _ => "dev" };
@@ -18,7 +18,7 @@ public static class CertCommand
         var clients = new Option<string[]>("--client") { Description = "A client to issue a certificate for (repeat)", Arity = ArgumentArity.ZeroOrMore, AllowMultipleArgumentsPerToken = true };
         var hosts = new Option<string[]>("--host")
         {
-            Description = "Host name or address the silos are reached at (repeat; default 127.0.0.1 and localhost)",
+            Description = "Host name or address the silos are reached at (repeat)",
             Arity = ArgumentArity.ZeroOrMore,
             DefaultValueFactory = _ => ["127.0.0.1", "localhost"],
         };
@@ -31,18 +31,18 @@ public static class CertCommand
         {
             try
             {
-                return Task.FromResult(Run(parseResult.GetValue(output)!, parseResult.GetValue(cluster)!, parseResult.GetValue(silos) ?? [],
+                return Task.FromResult(Run(io, parseResult.GetValue(output)!, parseResult.GetValue(cluster)!, parseResult.GetValue(silos) ?? [],
                     parseResult.GetValue(clients) ?? [], parseResult.GetValue(hosts) ?? [], parseResult.GetValue(days), parseResult.GetValue(GlobalOptions.Json)));
             }
             catch (Exception e)
             {
-                return Task.FromResult(ExitCodes.Fail(e));
+                return Task.FromResult(ExitCodes.Fail(io, e));
             }
         });
         return command;
     }
 
-    private static int Run(string directory, string clusterName, string[] silos, string[] clients, string[] hosts, int days, bool json)
+    private static int Run(CliConsole io, string directory, string clusterName, string[] silos, string[] clients, string[] hosts, int days, bool json)
     {
         if (days is < 1 or > 3650) throw new ArgumentException($"--days must be 1-3650, got {days}");
         if (string.IsNullOrWhiteSpace(clusterName)) throw new ArgumentException("--cluster must not be empty");
@@ -67,13 +67,13 @@ public static class CertCommand
 
         if (json)
         {
-            Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(new { authority = Path.Combine(directory, "ca.pem"), silos, clients, directory }));
+            io.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(new { authority = Path.Combine(directory, "ca.pem"), silos, clients, directory }));
         }
         else
         {
-            Console.WriteLine($"authority {Path.Combine(directory, "ca.pem")} (keep ca.key offline: it issues certificates)");
-            foreach (var silo in silos) Console.WriteLine($"silo {silo}: {Path.Combine(directory, silo + ".pem")} {Path.Combine(directory, silo + ".key")}");
-            foreach (var client in clients) Console.WriteLine($"client {client}: {Path.Combine(directory, client + ".pem")} {Path.Combine(directory, client + ".key")}");
+            io.Out.WriteLine($"authority {Path.Combine(directory, "ca.pem")} (keep ca.key offline: it issues certificates)");
+            foreach (var silo in silos) io.Out.WriteLine($"silo {silo}: {Path.Combine(directory, silo + ".pem")} {Path.Combine(directory, silo + ".key")}");
+            foreach (var client in clients) io.Out.WriteLine($"client {client}: {Path.Combine(directory, client + ".pem")} {Path.Combine(directory, client + ".key")}");
         }
         return ExitCodes.Success;
     }

@@ -6,11 +6,11 @@ namespace OrleansDynamo.Cli.Commands;
 /// <summary><c>dynamo join --seed ADDR --endpoint NEW_SILO</c>: the silo at --endpoint joins the cluster of --seed.</summary>
 public static class JoinCommand
 {
-    public static Command Create()
+    public static Command Create(CliConsole io)
     {
         var seed = new Option<string>("--seed", "-s") { Description = "gRPC address of any silo of the cluster to join", Required = true };
         var command = new Command("join", "Make the silo at --endpoint (a new, running silo) join the cluster that --seed belongs to") { seed };
-        command.SetAction((parseResult, cancellationToken) => CommandContext.RunAsync(parseResult, cancellationToken, async (ctx, ct) =>
+        command.SetAction((parseResult, cancellationToken) => CommandContext.RunAsync(parseResult, io, cancellationToken, async (ctx, ct) =>
         {
             string seedAddress = NormalizeAddress(parseResult.GetValue(seed)!, "--seed");
             string message = await ctx.Client.JoinAsync(seedAddress, ctx.FirstEndpoint, ct);

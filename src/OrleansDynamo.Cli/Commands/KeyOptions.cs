@@ -10,7 +10,7 @@ internal static class KeyOptions
 
     public static Option<string> Bucket() => new("--bucket", "-b")
     {
-        Description = "The bucket (default: default)",
+        Description = "The bucket",
         DefaultValueFactory = _ => DynamoClient.DefaultBucket,
     };
 

@@ -6,11 +6,11 @@ namespace OrleansDynamo.Cli.Commands;
 /// <summary><c>dynamo leave SILO_NAME</c>: the silo hands its partitions over and leaves.</summary>
 public static class LeaveCommand
 {
-    public static Command Create()
+    public static Command Create(CliConsole io)
     {
         var silo = new Argument<string>("SILO_NAME") { Description = "Name of the silo that leaves (see dynamo status)" };
         var command = new Command("leave", "Make a silo leave the cluster; its partitions move to the others first") { silo };
-        command.SetAction((parseResult, cancellationToken) => CommandContext.RunAsync(parseResult, cancellationToken, async (ctx, ct) =>
+        command.SetAction((parseResult, cancellationToken) => CommandContext.RunAsync(parseResult, io, cancellationToken, async (ctx, ct) =>
         {
             string name = parseResult.GetValue(silo)!;
             string message = await ctx.Client.LeaveAsync(name, ct);

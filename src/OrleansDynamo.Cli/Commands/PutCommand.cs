@@ -8,7 +8,7 @@ namespace OrleansDynamo.Cli.Commands;
 /// <summary><c>dynamo put KEY VALUE|- [--context C] [--bucket B] [--w W] [--pw PW]</c></summary>
 public static class PutCommand
 {
-    public static Command Create()
+    public static Command Create(CliConsole io)
     {
         var key = KeyOptions.Key();
         var value = new Argument<string>("VALUE") { Description = "The value as text, or - to read the bytes from stdin" };
@@ -16,38 +16,53 @@ public static class PutCommand
         var context = KeyOptions.Context();
         var w = KeyOptions.Quorum("--w", "Acknowledgements to wait for (default: the bucket's W)");
         var pw = KeyOptions.Quorum("--pw", "Of those, acknowledgements from primary replicas (default: the bucket's PW)");
-        var command = new Command("put", "Write a value") { key, value, bucket, context, w, pw };
-        command.SetAction((parseResult, cancellationToken) => CommandContext.RunAsync(parseResult, cancellationToken, async (ctx, ct) =>
+        var command = new Command("put", "Write a value; says how many replicas took it (a warning on stderr when fewer than W)")
+        {
+            key, value, bucket, context, w, pw,
+        };
+        command.SetAction((parseResult, cancellationToken) => CommandContext.RunAsync(parseResult, io, cancellationToken, async (ctx, ct) =>
         {
             var parsedContext = KeyOptions.ParseContext(parseResult.GetValue(context));
             var text = parseResult.GetValue(value)!;
-            byte[] bytes = text == "-" ? await ReadStdinAsync(ct) : Encoding.UTF8.GetBytes(text);
+            byte[] bytes = text == "-" ? await ReadStdinAsync(ctx.Io, ct) : Encoding.UTF8.GetBytes(text);
             var options = new PutOptions { W = parseResult.GetValue(w), PW = parseResult.GetValue(pw) };
             string bucketName = parseResult.GetValue(bucket)!;
             string keyName = parseResult.GetValue(key)!;
-            var written = await ctx.Client.PutAsync(bucketName, keyName, bytes, parsedContext, options, ct);
-            if (ctx.Json)
-            {
-                JsonOut.Write(writer =>
-                {
-                    writer.WriteStartObject();
-                    writer.WriteString("context", written.ToString());
-                    writer.WriteEndObject();
-                });
-            }
-            else
-            {
-                Console.WriteLine($"stored {bucketName}/{keyName} ({bytes.Length} bytes)");
-                Console.WriteLine($"context: {written}");
-            }
+            var written = await ctx.Client.PutWithResultAsync(bucketName, keyName, bytes, parsedContext, options, ct);
+            WriteOutcome(ctx, $"stored {bucketName}/{keyName} ({ReplicaCount.Of(bytes.Length, "byte")})", bucketName, options, written, found: null);
             return ExitCodes.Success;
         }));
         return command;
     }
 
-    private static async Task<byte[]> ReadStdinAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Prints a write's answer (put and delete): the replicas that took it and the new context, or the JSON object;
+    /// warns on stderr when fewer replicas took it than W asked for.
+    /// </summary>
+    internal static void WriteOutcome(CommandContext ctx, string done, string bucket, PutOptions options, PutResult written, bool? found)
     {
-        using var stdin = Console.OpenStandardInput();
+        var ring = ctx.Client.CurrentRing;
+        if (ReplicaCount.FewerAcksThanW(bucket, ReplicaCount.AskedW(options.W, bucket, ring), written, ring) is { } warning) ctx.Io.Warn(warning);
+        if (ctx.Json)
+        {
+            JsonOut.Write(ctx.Io, writer =>
+            {
+                writer.WriteStartObject();
+                if (found is { } f) writer.WriteBoolean("found", f);
+                writer.WriteString("context", written.Context.ToString());
+                writer.WriteNumber("replicasAcked", written.ReplicasAcked);
+                writer.WriteString("coordinator", written.Coordinator);
+                writer.WriteEndObject();
+            });
+            return;
+        }
+        ctx.Out.WriteLine($"{done}, acknowledged by {ReplicaCount.Of(written.ReplicasAcked, "replica")}");
+        ctx.Out.WriteLine($"context: {written.Context}");
+    }
+
+    private static async Task<byte[]> ReadStdinAsync(CliConsole io, CancellationToken cancellationToken)
+    {
+        using var stdin = io.OpenStdin();
         using var buffer = new MemoryStream();
         await stdin.CopyToAsync(buffer, cancellationToken);
         return buffer.ToArray();

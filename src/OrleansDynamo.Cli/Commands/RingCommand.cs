@@ -9,13 +9,13 @@ namespace OrleansDynamo.Cli.Commands;
 /// <summary><c>dynamo ring [--key KEY] [--bucket B]</c>: the ring, or one key's partition and preference list.</summary>
 public static class RingCommand
 {
-    public static Command Create()
+    public static Command Create(CliConsole io)
     {
         var key = new Option<string?>("--key", "-k") { Description = "Show only this key's partition and preference list" };
         var bucket = KeyOptions.Bucket();
-        bucket.Description = "The bucket whose N sizes the preference lists (default: default)";
+        bucket.Description = "The bucket whose N sizes the preference lists";
         var command = new Command("ring", "Show the ring: silos, partitions owned, preference lists") { key, bucket };
-        command.SetAction((parseResult, cancellationToken) => CommandContext.RunAsync(parseResult, cancellationToken, async (ctx, ct) =>
+        command.SetAction((parseResult, cancellationToken) => CommandContext.RunAsync(parseResult, io, cancellationToken, async (ctx, ct) =>
         {
             var ring = await ctx.Client.GetRingAsync(null, ct);
             string bucketName = parseResult.GetValue(bucket)!;
@@ -26,9 +26,9 @@ public static class RingCommand
                 return ExitCodes.Success;
             }
             if (ctx.Json)
-                WriteRingJson(ring, n);
+                WriteRingJson(ctx, ring, n);
             else
-                ShowRing(ring, bucketName, n);
+                ShowRing(ctx, ring, bucketName, n);
             return ExitCodes.Success;
         }));
         return command;
@@ -41,7 +41,7 @@ public static class RingCommand
         var preference = ring.PreferenceListOf(partition, n);
         if (ctx.Json)
         {
-            JsonOut.Write(writer =>
+            JsonOut.Write(ctx.Io, writer =>
             {
                 writer.WriteStartObject();
                 writer.WriteNumber("partition", partition);
@@ -52,7 +52,7 @@ public static class RingCommand
             });
             return;
         }
-        AnsiConsole.MarkupLine($"{Markup.Escape(bucket)}/{Markup.Escape(key)} -> partition [bold]{partition}[/] of {ring.PartitionCount} (N={n})");
+        ctx.Ansi.MarkupLine($"{Markup.Escape(bucket)}/{Markup.Escape(key)} -> partition [bold]{partition}[/] of {ring.PartitionCount} (N={n})");
         var table = new Table().AddColumns("#", "Silo", "Address", "Zone", "Status");
         for (int i = 0; i < preference.Count; i++)
         {
@@ -60,12 +60,12 @@ public static class RingCommand
             table.AddRow(new Text((i + 1).ToString(CultureInfo.InvariantCulture)), new Text(silo.Name), new Text(silo.Address), new Text(silo.Zone),
                 new Markup(StatusCommand.StatusMarkup(silo.Status)));
         }
-        AnsiConsole.Write(table);
+        ctx.Ansi.Write(table);
     }
 
-    private static void WriteRingJson(ClusterRing ring, int n)
+    private static void WriteRingJson(CommandContext ctx, ClusterRing ring, int n)
     {
-        JsonOut.Write(writer =>
+        JsonOut.Write(ctx.Io, writer =>
         {
             writer.WriteStartObject();
             writer.WriteString("clusterName", ring.ClusterName);
@@ -91,7 +91,7 @@ public static class RingCommand
         });
     }
 
-    private static void ShowRing(ClusterRing ring, string bucket, int n)
+    private static void ShowRing(CommandContext ctx, ClusterRing ring, string bucket, int n)
     {
         var owned = new int[ring.Silos.Count];
         foreach (int owner in ring.Owners) owned[owner]++;
@@ -101,7 +101,7 @@ public static class RingCommand
         for (int p = 0; p < ring.PartitionCount; p++)
             foreach (var silo in ring.PreferenceListOf(p, n)) replicas[index[silo.Name]]++;
 
-        AnsiConsole.MarkupLine(
+        ctx.Ansi.MarkupLine(
             $"cluster [bold]{Markup.Escape(ring.ClusterName)}[/], ring version {ring.Version}, {ring.PartitionCount} partitions, " +
             $"{ring.Silos.Count} silos (answered by {Markup.Escape(ring.AnsweredBy)}); replicas counted with N of bucket {Markup.Escape(bucket)}");
         var table = new Table().AddColumns("Silo", "Address", "Zone", "Status", "Owns", "Share", $"Replicas (N={n})");
@@ -115,7 +115,7 @@ public static class RingCommand
                 new Text(share.ToString("0.0", CultureInfo.InvariantCulture) + "%"),
                 new Text(replicas[i].ToString(CultureInfo.InvariantCulture)));
         }
-        AnsiConsole.Write(table);
+        ctx.Ansi.Write(table);
         if (ring.Buckets.Count > 0)
         {
             var buckets = new Table().AddColumns("Bucket", "N", "R", "W", "Policy", "Max value bytes");
@@ -125,8 +125,8 @@ public static class RingCommand
                     b.W.ToString(CultureInfo.InvariantCulture), OrleansDynamo.Core.Buckets.BucketSettings.PolicyName(b.Policy),
                     b.MaxValueBytes.ToString(CultureInfo.InvariantCulture));
             }
-            AnsiConsole.Write(buckets);
+            ctx.Ansi.Write(buckets);
         }
-        Console.WriteLine("every partition's preference list: dynamo ring --json; one key's: dynamo ring --key KEY");
+        ctx.Out.WriteLine("every partition's preference list: dynamo ring --json; one key's: dynamo ring --key KEY");
     }
 }

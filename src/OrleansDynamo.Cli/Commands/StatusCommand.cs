@@ -7,15 +7,15 @@ namespace OrleansDynamo.Cli.Commands;
 /// <summary><c>dynamo status</c>: the silos as the first --endpoint sees them, its transfers, hints and counters.</summary>
 public static class StatusCommand
 {
-    public static Command Create()
+    public static Command Create(CliConsole io)
     {
         var command = new Command("status", "Show the silos, their health and partitions, transfers, hints waiting and counters");
-        command.SetAction((parseResult, cancellationToken) => CommandContext.RunAsync(parseResult, cancellationToken, async (ctx, ct) =>
+        command.SetAction((parseResult, cancellationToken) => CommandContext.RunAsync(parseResult, io, cancellationToken, async (ctx, ct) =>
         {
             var status = await ctx.Client.GetStatusAsync(ctx.FirstEndpoint, ct);
             if (ctx.Json)
             {
-                JsonOut.Write(writer =>
+                JsonOut.Write(ctx.Io, writer =>
                 {
                     writer.WriteStartObject();
                     writer.WriteString("silo", status.Silo);
@@ -45,7 +45,7 @@ public static class StatusCommand
                 return ExitCodes.Success;
             }
 
-            AnsiConsole.MarkupLine($"answered by [bold]{Markup.Escape(status.Silo)}[/] ({Markup.Escape(ctx.FirstEndpoint)})");
+            ctx.Ansi.MarkupLine($"answered by [bold]{Markup.Escape(status.Silo)}[/] ({Markup.Escape(ctx.FirstEndpoint)})");
             var silos = new Table().AddColumns("Silo", "Address", "Zone", "Status", "Partitions", "Replicas");
             foreach (var silo in status.Silos)
             {
@@ -57,7 +57,7 @@ public static class StatusCommand
                     new Text(silo.Partitions.ToString(System.Globalization.CultureInfo.InvariantCulture)),
                     new Text(silo.Replicas.ToString(System.Globalization.CultureInfo.InvariantCulture)));
             }
-            AnsiConsole.Write(silos);
+            ctx.Ansi.Write(silos);
 
             if (status.Transfers.Count > 0)
             {
@@ -65,21 +65,21 @@ public static class StatusCommand
                 foreach (var t in status.Transfers)
                     transfers.AddRow(t.Partition.ToString(System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(t.FromSilo), Markup.Escape(t.ToSilo),
                         t.KeysSent.ToString(System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(t.State));
-                AnsiConsole.Write(transfers);
+                ctx.Ansi.Write(transfers);
             }
             if (status.HintsWaiting.Count > 0)
             {
                 var hints = new Table().AddColumns("Hints for", "Waiting");
                 foreach (var (target, count) in status.HintsWaiting.OrderBy(h => h.Key, StringComparer.Ordinal))
                     hints.AddRow(Markup.Escape(target), count.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                AnsiConsole.Write(hints);
+                ctx.Ansi.Write(hints);
             }
             if (status.Counters.Count > 0)
             {
                 var counters = new Table().AddColumns("Counter", "Value");
                 foreach (var (name, value) in status.Counters.OrderBy(c => c.Key, StringComparer.Ordinal))
                     counters.AddRow(Markup.Escape(name), value.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                AnsiConsole.Write(counters);
+                ctx.Ansi.Write(counters);
             }
             return ExitCodes.Success;
         }));

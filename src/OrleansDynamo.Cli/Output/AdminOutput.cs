@@ -7,7 +7,7 @@ internal static class AdminOutput
     {
         if (ctx.Json)
         {
-            JsonOut.Write(writer =>
+            JsonOut.Write(ctx.Io, writer =>
             {
                 writer.WriteStartObject();
                 writer.WriteString("message", message);
@@ -16,7 +16,7 @@ internal static class AdminOutput
         }
         else
         {
-            Console.WriteLine(string.IsNullOrWhiteSpace(message) ? fallback : message);
+            ctx.Out.WriteLine(string.IsNullOrWhiteSpace(message) ? fallback : message);
         }
     }
 }

@@ -7,20 +7,20 @@ internal static class ExitCodes
 {
     public const int Success = 0;
 
-    /// <summary>get: the key has no live version.</summary>
+    /// <summary>get or delete: the key has no live version; bucket show: no such bucket.</summary>
     public const int NotFound = 1;
 
     /// <summary>Any error, bad arguments included; the reason is one line on stderr.</summary>
     public const int Error = 2;
 
     /// <summary>Writes <c>error: message</c> as one line on stderr and returns <see cref="Error"/>.</summary>
-    public static int Fail(string message)
+    public static int Fail(CliConsole io, string message)
     {
-        Console.Error.WriteLine("error: " + OneLine(message));
+        io.Error.WriteLine("error: " + OneLine(message));
         return Error;
     }
 
-    public static int Fail(Exception e) => Fail(Describe(e));
+    public static int Fail(CliConsole io, Exception e) => Fail(io, Describe(e));
 
     private static string Describe(Exception e) => e switch
     {

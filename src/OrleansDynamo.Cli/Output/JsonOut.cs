@@ -14,28 +14,30 @@ internal static class JsonOut
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    public static void Write(Action<Utf8JsonWriter> write)
+    public static void Write(CliConsole io, Action<Utf8JsonWriter> write)
     {
         var buffer = new ArrayBufferWriter<byte>();
         using (var writer = new Utf8JsonWriter(buffer, s_options))
         {
             write(writer);
         }
-        Console.Out.Flush();
-        using var stdout = Console.OpenStandardOutput();
-        stdout.Write(buffer.WrittenSpan);
-        stdout.Write("\n"u8);
-        stdout.Flush();
+        buffer.Write("\n"u8);
+        io.WriteBytes(buffer.WrittenSpan);
     }
 
-    /// <summary>Writes <c>"siblings":[{"value":...,"deleted":...}]</c>; values as UTF-8 text, or base64.</summary>
+    /// <summary>
+    /// Writes <c>"siblings":[{"value":...,"encoding":"utf-8"|"base64","deleted":...}]</c>: each value as text when it
+    /// is UTF-8 text, else (or for every value with <paramref name="base64"/>) as base64.
+    /// </summary>
     public static void WriteSiblings(Utf8JsonWriter writer, IReadOnlyList<SiblingValue> siblings, bool base64)
     {
         writer.WriteStartArray("siblings");
         foreach (var sibling in siblings)
         {
+            var shown = ValueText.Show(sibling.Value.Span, base64);
             writer.WriteStartObject();
-            writer.WriteString("value", ValueText.Format(sibling, base64));
+            writer.WriteString("value", shown.Text);
+            writer.WriteString("encoding", shown.Encoding);
             writer.WriteBoolean("deleted", sibling.Deleted);
             writer.WriteEndObject();
         }
@@ -61,11 +63,4 @@ internal static class JsonOut
         writer.WriteString("httpAddress", silo.HttpAddress);
         writer.WriteEndObject();
     }
-}
-
-/// <summary>How a value is shown: UTF-8 text, or base64 on request.</summary>
-internal static class ValueText
-{
-    public static string Format(SiblingValue sibling, bool base64) =>
-        base64 ? Convert.ToBase64String(sibling.Value.Span) : sibling.ValueAsString;
 }

@@ -2,6 +2,7 @@ using Google.Protobuf;
 using OrleansDynamo.Core.Buckets;
 using OrleansDynamo.Core.Versioning;
 using OrleansDynamo.Protocol.Grpc;
+using OrleansDynamo.Silo.AntiEntropy;
 using OrleansDynamo.Silo.Coordination;
 using OrleansDynamo.Silo.Security;
 using WireSibling = OrleansDynamo.Protocol.Grpc.Sibling;
@@ -117,8 +118,37 @@ public sealed class WireApi(SiloApi api, ApiAuthorizer auth)
     public async Task<AdminResponse> Repair(RepairRequest request, string? apiKey, CancellationToken ct)
     {
         auth.Authorize(apiKey, ApiVerb.Repair, request.Partition < 0 ? "every partition" : $"partition {request.Partition}");
-        return new() { Message = (await api.RepairAsync(request.Partition, ct)).Describe() };
+        var report = await api.RepairAsync(request.Partition, ct);
+        return new() { Message = report.Describe(), Repair = ToWire(report) };
     }
+
+    private static RepairSummary ToWire(RepairReport report)
+    {
+        var summary = new RepairSummary { Silo = report.Silo, StillRunning = (uint)Math.Max(0, report.StillRunning) };
+        foreach (var r in report.Finished)
+        {
+            summary.Exchanges.Add(new RepairExchange
+            {
+                Partition = (uint)r.Tree.Partition, N = (uint)r.Tree.N, Peer = r.Peer ?? "", Outcome = OutcomeName(r.Outcome),
+                DifferingSegments = (uint)Math.Max(0, r.DifferingSegments), KeysRepaired = (uint)Math.Max(0, r.KeysRepaired), Bytes = Unsigned(r.Bytes),
+                TombstonesRemoved = (uint)Math.Max(0, r.TombstonesRemoved), ElapsedMs = (uint)Math.Clamp(r.Elapsed.TotalMilliseconds, 0, uint.MaxValue),
+                Detail = r.Detail ?? "",
+            });
+        }
+        return summary;
+    }
+
+    /// <summary>An exchange's outcome as client.proto spells it (names only ever appended).</summary>
+    private static string OutcomeName(ExchangeOutcome outcome) => outcome switch
+    {
+        ExchangeOutcome.InSync => "in-sync",
+        ExchangeOutcome.Repaired => "repaired",
+        ExchangeOutcome.PeerNotReady => "peer-not-ready",
+        ExchangeOutcome.Busy => "busy",
+        ExchangeOutcome.NoPeer => "no-peer",
+        ExchangeOutcome.Failed => "failed",
+        _ => outcome.ToString().ToLowerInvariant(),
+    };
 
     private static PutResponse ToWire(PutOutcome outcome) => new()
     {
