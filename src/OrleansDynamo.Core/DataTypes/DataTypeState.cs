@@ -42,6 +42,12 @@ public abstract class DataTypeState : IEquatable<DataTypeState>
     };
 
     /// <summary>
+    /// True when <paramref name="other"/> holds nothing this state lacks: merging it changes nothing (read repair and
+    /// anti-entropy send a replica a state only when this is false for it).
+    /// </summary>
+    public bool Subsumes(DataTypeState other) => Equals(other) || Merge(other).Equals(this);
+
+    /// <summary>
     /// Applies a client's operation as coordinator <paramref name="actor"/> (the silo's dot actor). Removes drop what
     /// <paramref name="observed"/> (the context the client read) saw; null means what this replica has seen.
     /// </summary>

@@ -53,6 +53,8 @@ public sealed class DataTypeProperties
         var ab = a.Merge(b);
         Same(ab, ab.Merge(a), "a ⊔ b, (a ⊔ b) ⊔ a");
         Same(ab, ab.Merge(b), "a ⊔ b, (a ⊔ b) ⊔ b");
+        Assert.True(ab.Subsumes(a) && ab.Subsumes(b), "a ⊔ b does not subsume a and b");
+        Assert.Equal(a.Equals(ab), a.Subsumes(b));
     }
 
     // ---- semantics: every replica, after every step, against the model ----
