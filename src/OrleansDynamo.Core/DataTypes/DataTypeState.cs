@@ -58,6 +58,8 @@ public abstract class DataTypeState : IEquatable<DataTypeState>
         ArgumentNullException.ThrowIfNull(operation);
         switch (this, operation)
         {
+            case (_, SetAdd { Elements.IsDefault: true } or SetRemove { Elements.IsDefault: true }):
+                throw new DataTypeOperationException($"a set operation needs a list of elements");
             case (PnCounter counter, CounterIncrement increment):
                 var c = counter.Increment(actor, increment.Amount);
                 return new(c.State, c.Delta);

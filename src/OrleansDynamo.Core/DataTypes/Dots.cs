@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Runtime.InteropServices;
 using OrleansDynamo.Core.Versioning;
 
 namespace OrleansDynamo.Core.DataTypes;
@@ -30,13 +29,6 @@ internal static class Dots
         return a.Length.CompareTo(b.Length);
     }
 
-    /// <summary>Sorts a fresh array and wraps it (the array is owned by the result).</summary>
-    public static ImmutableArray<Dot> Sorted(Dot[] dots)
-    {
-        if (dots.Length > 1) Array.Sort(dots, Comparer);
-        return ImmutableCollectionsMarshal.AsImmutableArray(dots);
-    }
-
     /// <summary>True when the dots are strictly ascending (sorted, no duplicate).</summary>
     public static bool IsStrictlySorted(ReadOnlySpan<Dot> dots)
     {
@@ -46,8 +38,6 @@ internal static class Dots
         }
         return true;
     }
-
-    public static bool ContainsSorted(ImmutableArray<Dot> sorted, Dot dot) => sorted.AsSpan().BinarySearch(dot, Comparer) >= 0;
 
     /// <summary>
     /// The join of dot sets <paramref name="a"/> (seen: <paramref name="ca"/>) and <paramref name="b"/> (seen:
@@ -102,9 +92,6 @@ internal static class Dots
         }
         return builder.MoveToImmutable();
     }
-
-    /// <summary>The dots of <paramref name="sorted"/> that <paramref name="observed"/> holds.</summary>
-    public static IEnumerable<Dot> SeenBy(ImmutableArray<Dot> sorted, CausalContext observed) => sorted.Where(observed.Contains);
 
     private static bool SameAs(List<Dot> list, ImmutableArray<Dot> array)
     {

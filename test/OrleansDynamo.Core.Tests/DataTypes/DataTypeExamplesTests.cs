@@ -274,8 +274,24 @@ public sealed class DataTypeExamplesTests
         Assert.Equal("a counter operation (increment 1) does not apply to a map", Refused(() => OrMap.Empty.Apply(new CounterIncrement(1), A)));
         Assert.Equal("a bucket's value cannot be a register: only counters, sets and maps", Refused(() => DataTypeState.EmptyOf(DataTypeKind.Register)));
         Assert.Throws<ArgumentException>(() => OrSet.Empty.Merge((DataTypeState)PnCounter.Empty));
+        Assert.Equal("a set operation needs a list of elements", Refused(() => OrSet.Empty.Apply(new SetAdd(default), A)));
+        Assert.Equal("map field 's'(set): a set operation needs a list of elements",
+            Refused(() => OrMap.Empty.Apply(Update(new FieldUpdate(Set("s"), new SetRemove(default))), A)));
+        Assert.Equal("map update: a map update needs a list of field operations", Refused(() => OrMap.Empty.Apply(new MapUpdate(default), A)));
         var set = (OrSet)DataTypeState.EmptyOf(DataTypeKind.Set).Apply(new SetAdd(["a"]), A).State;
         Assert.Equal(["a"], set.Elements.ToArray());
+    }
+
+    [Fact]
+    public void Type_names_read_back_and_only_counters_sets_and_maps_are_a_buckets_type()
+    {
+        foreach (var kind in Enum.GetValues<DataTypeKind>())
+        {
+            Assert.Equal(kind, DataTypeNames.Parse(DataTypeNames.Of(kind).ToUpperInvariant()));
+            Assert.Equal(kind is DataTypeKind.Counter or DataTypeKind.Set or DataTypeKind.Map, DataTypeNames.IsTopLevel(kind));
+        }
+        Assert.Null(DataTypeNames.Parse("hyperloglog"));
+        Assert.Equal("unknown type 9", DataTypeNames.Of((DataTypeKind)9));
     }
 
     [Fact]
