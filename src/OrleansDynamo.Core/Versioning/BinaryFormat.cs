@@ -66,6 +66,9 @@ internal ref struct FormatReader(ReadOnlySpan<byte> data, string what)
 
     public readonly bool AtEnd => _pos == _data.Length;
 
+    /// <summary>Bytes not yet read.</summary>
+    public readonly int Remaining => _data.Length - _pos;
+
     public byte Byte()
     {
         if (_pos >= _data.Length) throw Fail("ends early");
