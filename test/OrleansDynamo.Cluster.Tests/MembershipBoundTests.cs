@@ -1,5 +1,7 @@
 using OrleansDynamo.Core.Buckets;
+using Microsoft.Extensions.DependencyInjection;
 using OrleansDynamo.Core.Membership;
+using OrleansDynamo.Silo.Api;
 using OrleansDynamo.Core;
 using OrleansDynamo.TestingHost;
 using Xunit;
@@ -16,16 +18,22 @@ public sealed class MembershipBoundTests
     public async Task Repeating_or_alternating_a_buckets_definition_keeps_one_event_on_every_silo()
     {
         await using var cluster = await TestCluster.StartAsync(new TestClusterOptions { Silos = 2, PartitionCount = 16 });
-        await using var client = await cluster.CreateClientAsync();
-        await client.CreateBucketAsync(new BucketSettings("orders", N: 2, R: 1, W: 1));
+        // Every admin call through silo0's API (what the client API calls): sequential redefinitions on two silos at
+        // once would be concurrent acts, whose order only their Lamport times decide.
+        var api = cluster[0].App!.Services.GetRequiredService<SiloApi>();
+        Task Create(int r) => api.CreateBucketAsync(new BucketRequest("orders", N: 2, R: r, W: 1), CancellationToken.None);
+        await Create(1);
+        await TestCluster.WaitUntilAsync(() => Task.FromResult(cluster.Running.All(s => s.Runtime.Membership.State.Buckets.ContainsKey("orders")
+                && s.Runtime.Membership.History.Digest == cluster[0].Runtime.Membership.History.Digest)),
+            TimeSpan.FromSeconds(30), "both silos to know the bucket");
         long events = cluster[0].Runtime.Membership.History.Events.Count;
         long version = cluster[0].Runtime.Membership.State.Version;
 
-        for (int i = 0; i < 50; i++) await client.CreateBucketAsync(new BucketSettings("orders", N: 2, R: 1, W: 1));
+        for (int i = 0; i < 50; i++) await Create(1);
         Assert.Equal(events, cluster[0].Runtime.Membership.History.Events.Count);
         Assert.Equal(version, cluster[0].Runtime.Membership.State.Version); // an unchanged definition records nothing
 
-        for (int i = 0; i < 100; i++) await client.CreateBucketAsync(new BucketSettings("orders", N: 2, R: 1 + i % 2, W: 1));
+        for (int i = 0; i < 100; i++) await Create(1 + i % 2);
         await TestCluster.WaitUntilAsync(() => Task.FromResult(cluster.Running.All(s =>
                 s.Runtime.Membership.State.Buckets.TryGetValue("orders", out var b) && b.R == 2 && BucketEvents(s, "orders") == 1
                 && s.Runtime.Membership.History.Digest == cluster[0].Runtime.Membership.History.Digest)),
