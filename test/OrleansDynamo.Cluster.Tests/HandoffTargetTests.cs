@@ -1,6 +1,7 @@
 using System.Text;
 using OrleansDynamo.Core.Keys;
 using OrleansDynamo.Core.Membership;
+using OrleansDynamo.Core.Versioning;
 using OrleansDynamo.Silo.AntiEntropy;
 using OrleansDynamo.Silo.Coordination;
 using OrleansDynamo.Silo.Transfer;
@@ -30,11 +31,31 @@ public sealed class HandoffTargetTests(ITestOutputHelper output)
         },
     };
 
+    /// <summary>
+    /// Writes the keys through silo0 with quorum <paramref name="w"/>. The writes only set the scene: one that a stalled
+    /// replica failed (a clean CI run saw a 3 s stall of two in-process silos) is written again over what the first
+    /// attempt left on silo0, with that version's context, so the retry makes no sibling.
+    /// </summary>
     private static async Task WriteAsync(TestCluster cluster, IEnumerable<string> keys, int w)
     {
         var coordinator = cluster[0].Runtime.Coordinator;
         foreach (var key in keys)
-            await coordinator.PutAsync(new PutCommand("default", key, Encoding.UTF8.GetBytes("v-" + key), null, W: w), CancellationToken.None);
+        {
+            string? context = null;
+            for (int attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await coordinator.PutAsync(new PutCommand("default", key, Encoding.UTF8.GetBytes("v-" + key), context, W: w), CancellationToken.None);
+                    break;
+                }
+                catch (OrleansDynamo.DynamoException) when (attempt < 3)
+                {
+                    var stored = await cluster.ReadStoreAsync(cluster[0].Name, "default", key);
+                    context = stored is null ? null : VersionCodec.EncodeContext(stored.Context);
+                }
+            }
+        }
     }
 
     private static OwnershipTransferFeature Transfer(TestSilo silo) => silo.Runtime.Feature<OwnershipTransferFeature>()!;

@@ -29,6 +29,9 @@ public sealed class HandoffTransferTests(ITestOutputHelper output)
             o.Transfer.IntervalMs = 100;
             o.Transfer.KeysPerSecond = keysPerSecond;
             o.Transfer.PageSize = pageSize;
+            // A read-through that times out answers what the new owner holds (nothing yet): the read-through test reads
+            // the old owner's answer, so a CPU stall of the shared machine must not pass for a silent old owner.
+            o.Transfer.ReadThroughTimeoutMs = 10_000;
             o.AntiEntropy.Enabled = false; // only the transfer may move keys here
         },
     };
@@ -139,6 +142,7 @@ public sealed class HandoffTransferTests(ITestOutputHelper output)
             if (!Transfer(joined).InboundPending().Contains(partition) || await cluster.ReadStoreAsync(joined.Name, "default", key) is not null) continue;
             // The new owner's own replica answers with the old owner's value (a replica read, as another coordinator sends it)...
             var replica = await joined.Runtime.Coordinator.HandleReplicaReadAsync(new ReplicaRead(partition, k, "test"), CancellationToken.None);
+            Assert.True(replica.Siblings is not null, $"{key}: the read-through to the old owner brought nothing");
             Assert.Equal("v-" + key, Encoding.UTF8.GetString(Assert.Single(replica.Siblings!.Siblings).Value));
             // ...and keeps it.
             Assert.NotNull(await cluster.ReadStoreAsync(joined.Name, "default", key));
