@@ -1,7 +1,25 @@
 namespace OrleansDynamo.Client;
 
-/// <summary>A partition moving between silos (ownership transfer after a join or leave).</summary>
-public sealed record TransferInfo(int Partition, string FromSilo, string ToSilo, ulong KeysSent, string State);
+/// <summary>
+/// A partition moving between silos (ownership transfer after a join or leave); <paramref name="KeysTotal"/>: the keys it held
+/// when the sender planned the transfer (0: not known).
+/// </summary>
+public sealed record TransferInfo(int Partition, string FromSilo, string ToSilo, ulong KeysSent, string State, ulong KeysTotal = 0);
+
+/// <summary>
+/// One silo's part in the ring change under way: partitions and keys it has left to send (keys estimated), keys sent in this
+/// change, its rate over the last 10 s, the partitions it waits to receive, and its pace (the share of time its transfers
+/// may run: below 1 while its foreground p99 is high). <paramref name="Answered"/> false: it did not answer the status call.
+/// </summary>
+public sealed record SiloTransferSummary(string Silo, int PartitionsToSend, ulong KeysSent, ulong KeysLeft, double KeysPerSecond, int PartitionsToReceive,
+    double Pace, bool Answered)
+{
+    /// <summary>Seconds until the silo has sent what it has left at its current rate; null when it has nothing left or no rate yet.</summary>
+    public double? EtaSeconds => KeysLeft > 0 && KeysPerSecond > 0 ? KeysLeft / KeysPerSecond : null;
+
+    /// <summary>Answered, with nothing to send and nothing to receive.</summary>
+    public bool Idle => Answered && PartitionsToSend == 0 && PartitionsToReceive == 0;
+}
 
 /// <summary>What one silo reports about itself and the cluster.</summary>
 public sealed class ClusterStatus
@@ -11,8 +29,10 @@ public sealed class ClusterStatus
         IReadOnlyList<ClusterSilo> silos,
         IReadOnlyList<TransferInfo> transfers,
         IReadOnlyDictionary<string, ulong> hintsWaiting,
-        IReadOnlyDictionary<string, ulong> counters)
+        IReadOnlyDictionary<string, ulong> counters,
+        IReadOnlyList<SiloTransferSummary>? transferSummaries = null)
     {
+        TransferSummaries = transferSummaries ?? [];
         Silo = silo;
         Silos = silos;
         Transfers = transfers;
@@ -26,8 +46,17 @@ public sealed class ClusterStatus
     /// <summary>Every silo as the answering silo sees it.</summary>
     public IReadOnlyList<ClusterSilo> Silos { get; }
 
-    /// <summary>Ownership transfers under way.</summary>
+    /// <summary>Ownership transfers under way, of every silo the answering silo reached.</summary>
     public IReadOnlyList<TransferInfo> Transfers { get; }
+
+    /// <summary>Each active silo's part in the ring change under way (empty from a silo that does not report them).</summary>
+    public IReadOnlyList<SiloTransferSummary> TransferSummaries { get; }
+
+    /// <summary>
+    /// True when every active silo answered and none has anything left to send or receive: a join or leave is complete.
+    /// False while any silo sends or waits, or did not answer.
+    /// </summary>
+    public bool TransfersComplete => TransferSummaries.Count > 0 && TransferSummaries.All(s => s.Idle) && Transfers.Count == 0;
 
     /// <summary>Hinted writes waiting on the answering silo, by target silo.</summary>
     public IReadOnlyDictionary<string, ulong> HintsWaiting { get; }

@@ -96,11 +96,17 @@ internal static class WireMapping
         for (int i = 0; i < transfers.Length; i++)
         {
             var t = response.Transfers[i];
-            transfers[i] = new TransferInfo((int)t.Partition, t.FromSilo, t.ToSilo, t.KeysSent, t.State);
+            transfers[i] = new TransferInfo((int)t.Partition, t.FromSilo, t.ToSilo, t.KeysSent, t.State, t.KeysTotal);
+        }
+        var summaries = new SiloTransferSummary[response.TransferSummaries.Count];
+        for (int i = 0; i < summaries.Length; i++)
+        {
+            var s = response.TransferSummaries[i];
+            summaries[i] = new SiloTransferSummary(s.Silo, (int)s.PartitionsToSend, s.KeysSent, s.KeysLeft, s.KeysPerSecond, (int)s.PartitionsToReceive, s.Pace, s.Answered);
         }
         var hints = new Dictionary<string, ulong>(response.HintsWaiting, StringComparer.Ordinal);
         var counters = new Dictionary<string, ulong>(response.Counters, StringComparer.Ordinal);
-        return new ClusterStatus(response.Silo, silos, transfers, hints, counters);
+        return new ClusterStatus(response.Silo, silos, transfers, hints, counters, summaries);
     }
 
     public static ReplicaReport ToReport(GetReplicasResponse response)

@@ -124,9 +124,80 @@ public sealed class AdmissionControllerTests
         Assert.Equal(0, c.Status().Waiting);
     }
 
+    private static AdmissionOptions PaceOptions() => new()
+    {
+        TargetP99Ms = 100, WindowMs = 5000, PaceWindowMs = 2000, MinSamples = 20, PaceTargetFactor = 1.5, PaceFloorMs = 5, MinPace = 0.05, PaceStep = 0.1,
+    };
+
+    [Fact]
+    public async Task Issue_20_the_pace_halves_while_the_foreground_p99_is_above_1_5x_the_baseline_measured_before_the_transfer_and_grows_back_by_steps()
+    {
+        var time = new ManualTime();
+        var c = new AdmissionController(PaceOptions(), time);
+        Feed(c, 200, 10); // baseline: p99 10 ms, no transfer yet
+        c.Adjust();
+        Assert.Equal(10, c.Status().BaselineP99Ms);
+        Assert.Equal(15, c.Status().PaceTargetMs);
+        Assert.Equal(1, c.Pace);
+
+        // A transfer runs (holding a slot): a p99 of 14 ms is within 1.5x, 20 ms is not (though far under the 100 ms slot target).
+        using var transfer = await c.AcquireAsync(BackgroundWork.OwnershipTransfer, default);
+        time.Advance(TimeSpan.FromSeconds(3));
+        Feed(c, 200, 14);
+        c.Adjust();
+        Assert.Equal(1, c.Pace);
+        time.Advance(TimeSpan.FromSeconds(3));
+        Feed(c, 200, 20);
+        c.Adjust();
+        Assert.Equal(0.5, c.Pace);
+        c.Adjust();
+        c.Adjust();
+        Assert.Equal(0.125, c.Pace, 6);
+        Assert.Equal(3, c.Status().PaceCuts);
+        Assert.Equal(4, c.Slots); // the slots answer to TargetP99Ms (100 ms) only: unchanged
+        Assert.Equal(10, c.Status().BaselineP99Ms); // the slow windows ran beside a transfer: not a baseline
+
+        for (int i = 0; i < 10; i++) c.Adjust();
+        Assert.Equal(0.05, c.Pace, 6); // never below MinPace
+
+        time.Advance(TimeSpan.FromSeconds(3)); // the slow requests leave the pace window
+        Feed(c, 200, 10);
+        c.Adjust();
+        Assert.Equal(0.15, c.Pace, 6); // additive increase
+        for (int i = 0; i < 20; i++) c.Adjust();
+        Assert.Equal(1, c.Pace); // never above 1
+    }
+
+    [Fact]
+    public void Issue_20_the_baseline_moves_only_once_no_transfer_ran_for_a_whole_window_and_the_target_keeps_to_its_floor_and_ceiling()
+    {
+        var time = new ManualTime();
+        var c = new AdmissionController(PaceOptions(), time);
+        Assert.Equal(100, c.Status().PaceTargetMs); // no baseline yet: the slot target
+        Feed(c, 200, 1);
+        c.Adjust();
+        Assert.Equal(5, c.Status().PaceTargetMs); // 1.5 x 1 ms is under the 5 ms floor
+
+        c.NotePacedWork(); // a transfer page received here
+        time.Advance(TimeSpan.FromSeconds(4));
+        Feed(c, 200, 300);
+        c.Adjust();
+        Assert.Equal(1, c.Status().BaselineP99Ms); // 4 s after paced work: within the 5 s window, no baseline
+        time.Advance(TimeSpan.FromSeconds(2));
+        Feed(c, 200, 300);
+        c.Adjust();
+        Assert.Equal(0.8 * 1 + 0.2 * 300, c.Status().BaselineP99Ms!.Value, 6); // quiet for 6 s: the window counts
+        Assert.Equal(1.5 * 60.8, c.Status().PaceTargetMs, 6);
+        for (int i = 0; i < 5; i++) c.Adjust(); // the baseline grows towards 300 ms: the target stops at TargetP99Ms
+        Assert.Equal(100, c.Status().PaceTargetMs);
+    }
+
     [Fact]
     public void Invalid_settings_are_refused_naming_the_field()
     {
+        var pace = new AdmissionOptions { PaceTargetFactor = 0.5, MinPace = 0, PaceStep = 2, PaceWindowMs = 1, PaceFloorMs = 0 }.Validate();
+        foreach (var field in new[] { "PaceTargetFactor", "MinPace", "PaceStep", "PaceWindowMs", "PaceFloorMs" })
+            Assert.Contains(pace, e => e.StartsWith("Silo:Admission:" + field, StringComparison.Ordinal));
         var errors = new AdmissionOptions { MinSlots = 0, MaxSlots = 0, TargetP99Ms = -1 }.Validate();
         Assert.Contains(errors, e => e.StartsWith("Silo:Admission:MinSlots", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("Silo:Admission:TargetP99Ms", StringComparison.Ordinal));

@@ -9,13 +9,19 @@ public static class LeaveCommand
     public static Command Create(CliConsole io)
     {
         var silo = new Argument<string>("SILO_NAME") { Description = "Name of the silo that leaves (see dynamo status)" };
-        var command = new Command("leave", "Make a silo leave the cluster; its partitions move to the others first") { silo };
+        var wait = RingChangeWait.Option();
+        var timeout = RingChangeWait.TimeoutOption();
+        var command = new Command("leave", "Make a silo leave the cluster; its partitions move to the others first") { silo, wait, timeout };
         command.SetAction((parseResult, cancellationToken) => CommandContext.RunAsync(parseResult, io, cancellationToken, async (ctx, ct) =>
         {
             string name = parseResult.GetValue(silo)!;
             string message = await ctx.Client.LeaveAsync(name, ct);
-            AdminOutput.Write(ctx, message, $"{name} is leaving the cluster");
-            return ExitCodes.Success;
+            if (!parseResult.GetValue(wait))
+            {
+                AdminOutput.Write(ctx, message, $"{name} is leaving the cluster");
+                return ExitCodes.Success;
+            }
+            return await RingChangeWait.WaitAsync(ctx, ctx.FirstEndpoint, name, "left", message, parseResult.GetValue(timeout), ct);
         }));
         return command;
     }

@@ -30,10 +30,29 @@ public static class StatusCommand
                         writer.WriteString("from", t.FromSilo);
                         writer.WriteString("to", t.ToSilo);
                         writer.WriteNumber("keysSent", t.KeysSent);
+                        writer.WriteNumber("keysTotal", t.KeysTotal);
                         writer.WriteString("state", t.State);
                         writer.WriteEndObject();
                     }
                     writer.WriteEndArray();
+                    writer.WriteStartArray("ringChange");
+                    foreach (var r in status.TransferSummaries)
+                    {
+                        writer.WriteStartObject();
+                        writer.WriteString("silo", r.Silo);
+                        writer.WriteBoolean("answered", r.Answered);
+                        writer.WriteNumber("partitionsToSend", r.PartitionsToSend);
+                        writer.WriteNumber("partitionsToReceive", r.PartitionsToReceive);
+                        writer.WriteNumber("keysSent", r.KeysSent);
+                        writer.WriteNumber("keysLeft", r.KeysLeft);
+                        writer.WriteNumber("keysPerSecond", r.KeysPerSecond);
+                        if (r.EtaSeconds is { } eta) writer.WriteNumber("etaSeconds", Math.Round(eta, 1));
+                        else writer.WriteNull("etaSeconds");
+                        writer.WriteNumber("pace", r.Pace);
+                        writer.WriteEndObject();
+                    }
+                    writer.WriteEndArray();
+                    writer.WriteBoolean("ringChangeComplete", status.TransfersComplete);
                     writer.WriteStartObject("hintsWaiting");
                     foreach (var (target, count) in status.HintsWaiting.OrderBy(h => h.Key, StringComparer.Ordinal)) writer.WriteNumber(target, count);
                     writer.WriteEndObject();
@@ -59,12 +78,28 @@ public static class StatusCommand
             }
             ctx.Ansi.Write(silos);
 
+            if (status.TransferSummaries.Any(r => !r.Idle))
+            {
+                var change = new Table().AddColumns("Silo", "To send", "To receive", "Keys sent", "Keys left", "Keys/s", "Time left", "Pace");
+                foreach (var r in status.TransferSummaries)
+                {
+                    if (!r.Answered)
+                    {
+                        change.AddRow(new Text(r.Silo), new Markup("[red]no answer[/]"), new Text(""), new Text(""), new Text(""), new Text(""), new Text(""), new Text(""));
+                        continue;
+                    }
+                    change.AddRow(Markup.Escape(r.Silo), Count(r.PartitionsToSend) + " partitions", Count(r.PartitionsToReceive) + " partitions", Count(r.KeysSent),
+                        "~" + Count(r.KeysLeft), Count((long)r.KeysPerSecond), r.EtaSeconds is { } eta ? $"~{eta:0} s" : "",
+                        r.Pace >= 1 ? "full" : $"{r.Pace:P0} (foreground p99 high)");
+                }
+                ctx.Ansi.Write(change);
+            }
             if (status.Transfers.Count > 0)
             {
-                var transfers = new Table().AddColumns("Partition", "From", "To", "Keys sent", "State");
+                var transfers = new Table().AddColumns("Partition", "From", "To", "Keys sent", "Of", "State");
                 foreach (var t in status.Transfers)
-                    transfers.AddRow(t.Partition.ToString(System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(t.FromSilo), Markup.Escape(t.ToSilo),
-                        t.KeysSent.ToString(System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(t.State));
+                    transfers.AddRow(Count(t.Partition), Markup.Escape(t.FromSilo), Markup.Escape(t.ToSilo), Count(t.KeysSent),
+                        t.KeysTotal > 0 ? Count(t.KeysTotal) : "", Markup.Escape(t.State));
                 ctx.Ansi.Write(transfers);
             }
             if (status.HintsWaiting.Count > 0)
@@ -85,6 +120,8 @@ public static class StatusCommand
         }));
         return command;
     }
+
+    private static string Count<T>(T value) where T : IFormattable => value.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
 
     internal static string StatusMarkup(string status) => status switch
     {

@@ -12,7 +12,11 @@ public sealed record AdmissionStatus(
     int Samples,
     double TargetP99Ms,
     long Shrinks,
-    IReadOnlyDictionary<BackgroundWork, int> InUseByKind);
+    IReadOnlyDictionary<BackgroundWork, int> InUseByKind,
+    double Pace = 1,
+    double? BaselineP99Ms = null,
+    double PaceTargetMs = 0,
+    long PaceCuts = 0);
 
 /// <summary>
 /// Background admission after Dynamo §6.5: watches every foreground request this silo finishes
@@ -21,6 +25,15 @@ public sealed record AdmissionStatus(
 /// <see cref="AdmissionOptions.MinSlots"/>); under it (or with an idle foreground) they grow by one
 /// (up to <see cref="AdmissionOptions.MaxSlots"/>). Holders of a slot keep it when the slots shrink;
 /// new work waits until fewer than the current slots are in use, first come first served.
+/// <para>
+/// Paced work (ownership transfer, which streams without pause once it has a slot) also follows a
+/// <see cref="Pace"/>, the share of its time it may run, set by additive increase and multiplicative decrease:
+/// at each adjustment a foreground p99 over <see cref="AdmissionOptions.PaceWindowMs"/> above the pace target halves
+/// it (down to <see cref="AdmissionOptions.MinPace"/>), one at or under the target (or an idle foreground) adds
+/// <see cref="AdmissionOptions.PaceStep"/> (up to 1). The target is <see cref="AdmissionOptions.PaceTargetFactor"/> times
+/// the baseline p99 (a moving average of the window p99 at adjustments while no paced work ran here for a whole
+/// window), at least <see cref="AdmissionOptions.PaceFloorMs"/> and at most <see cref="AdmissionOptions.TargetP99Ms"/>.
+/// </para>
 /// </summary>
 public sealed class AdmissionController : IBackgroundAdmission, IRequestObserver
 {
@@ -34,10 +47,17 @@ public sealed class AdmissionController : IBackgroundAdmission, IRequestObserver
     private long _shrinks;
     private double? _lastP99;
     private int _lastSamples;
+    private readonly TimeProvider _time;
+    private double _pace = 1;
+    private double? _baseline;
+    private long _pacedWorkAt;
+    private bool _pacedWorkSeen;
+    private long _paceCuts;
 
     public AdmissionController(AdmissionOptions options, TimeProvider time)
     {
         _options = options;
+        _time = time;
         _latencies = new LatencyWindow(options.MaxSamples, time);
         _slots = options.MaxSlots;
     }
@@ -50,6 +70,22 @@ public sealed class AdmissionController : IBackgroundAdmission, IRequestObserver
     public int InUse
     {
         get { lock (_lock) return _inUse; }
+    }
+
+    /// <summary>The share of its time paced work may run now, in [MinPace, 1].</summary>
+    public double Pace
+    {
+        get { lock (_lock) return _pace; }
+    }
+
+    public void NotePacedWork()
+    {
+        long now = _time.GetTimestamp();
+        lock (_lock)
+        {
+            _pacedWorkAt = now;
+            _pacedWorkSeen = true;
+        }
     }
 
     public void OnRequest(in RequestEvent e) => _latencies.Record(e.Elapsed);
@@ -87,11 +123,25 @@ public sealed class AdmissionController : IBackgroundAdmission, IRequestObserver
     public void Adjust()
     {
         var (p99, samples) = _latencies.Quantile(0.99, TimeSpan.FromMilliseconds(_options.WindowMs));
+        var (recent, recentSamples) = _latencies.Quantile(0.99, TimeSpan.FromMilliseconds(_options.PaceWindowMs));
+        long now = _time.GetTimestamp();
         List<(Waiter, Slot)> admitted;
         lock (_lock)
         {
             _lastP99 = p99;
             _lastSamples = samples;
+            bool quiet = _inUseByKind[(int)BackgroundWork.OwnershipTransfer] == 0
+                && (!_pacedWorkSeen || _time.GetElapsedTime(_pacedWorkAt, now) > TimeSpan.FromMilliseconds(_options.WindowMs));
+            if (quiet && samples >= _options.MinSamples && p99 is { } b) _baseline = _baseline is { } old ? 0.8 * old + 0.2 * b : b;
+            if (recentSamples >= _options.MinSamples && recent > PaceTarget())
+            {
+                _pace = Math.Max(_options.MinPace, _pace / 2);
+                _paceCuts++;
+            }
+            else
+            {
+                _pace = Math.Min(1, _pace + _options.PaceStep);
+            }
             if (samples >= _options.MinSamples && p99 > _options.TargetP99Ms)
             {
                 int shrunk = Math.Max(_options.MinSlots, _slots / 2);
@@ -116,12 +166,22 @@ public sealed class AdmissionController : IBackgroundAdmission, IRequestObserver
             {
                 if (_inUseByKind[(int)kind] > 0) byKind[kind] = _inUseByKind[(int)kind];
             }
-            return new AdmissionStatus(_slots, _options.MaxSlots, _inUse, _waiters.Count, _lastP99, _lastSamples, _options.TargetP99Ms, _shrinks, byKind);
+            return new AdmissionStatus(_slots, _options.MaxSlots, _inUse, _waiters.Count, _lastP99, _lastSamples, _options.TargetP99Ms, _shrinks, byKind,
+                _pace, _baseline, PaceTarget(), _paceCuts);
         }
     }
 
+    /// <summary>Under the lock: the foreground p99 paced work keeps under.</summary>
+    private double PaceTarget() =>
+        _baseline is { } b ? Math.Min(_options.TargetP99Ms, Math.Max(_options.PaceFloorMs, _options.PaceTargetFactor * b)) : _options.TargetP99Ms;
+
     private Slot Take(BackgroundWork work)
     {
+        if (work == BackgroundWork.OwnershipTransfer)
+        {
+            _pacedWorkAt = _time.GetTimestamp();
+            _pacedWorkSeen = true;
+        }
         _inUse++;
         _inUseByKind[(int)work]++;
         return new Slot(this, work);
@@ -132,6 +192,7 @@ public sealed class AdmissionController : IBackgroundAdmission, IRequestObserver
         List<(Waiter, Slot)> admitted;
         lock (_lock)
         {
+            if (work == BackgroundWork.OwnershipTransfer) _pacedWorkAt = _time.GetTimestamp();
             _inUse--;
             _inUseByKind[(int)work]--;
             admitted = Pump();

@@ -34,6 +34,25 @@ public sealed class AdmissionOptions
     /// <summary>Latest foreground latencies kept for the p99 (the window is cut to these). Default 4096.</summary>
     public int MaxSamples { get; set; } = 4096;
 
+    /// <summary>
+    /// Paced background work (ownership transfer) slows down while the foreground p99 over <see cref="PaceWindowMs"/>
+    /// is above this multiple of the baseline p99 (measured while no transfer ran here), and never above
+    /// <see cref="TargetP99Ms"/>. Default 1.5.
+    /// </summary>
+    public double PaceTargetFactor { get; set; } = 1.5;
+
+    /// <summary>A pace target is never below this, so a sub-millisecond baseline does not stall transfers on noise. Default 5 ms.</summary>
+    public double PaceFloorMs { get; set; } = 5;
+
+    /// <summary>The trailing window of the p99 the pace follows (shorter than <see cref="WindowMs"/>: it reacts within seconds). Default 2000 ms.</summary>
+    public int PaceWindowMs { get; set; } = 2000;
+
+    /// <summary>The smallest share of its time paced work may run (the pace halves down to it). Default 0.05.</summary>
+    public double MinPace { get; set; } = 0.05;
+
+    /// <summary>What the pace gains at each adjustment under the target, up to 1 (full speed). Default 0.1.</summary>
+    public double PaceStep { get; set; } = 0.1;
+
     /// <summary>Every problem, each naming its field; empty when valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -45,6 +64,11 @@ public sealed class AdmissionOptions
         if (AdjustIntervalMs < 10) errors.Add($"{Section}:AdjustIntervalMs must be at least 10, got {AdjustIntervalMs}");
         if (MinSamples < 1) errors.Add($"{Section}:MinSamples must be at least 1, got {MinSamples}");
         if (MaxSamples < 16 || MaxSamples > 1_000_000) errors.Add($"{Section}:MaxSamples must be between 16 and 1000000, got {MaxSamples}");
+        if (!(PaceTargetFactor >= 1) || PaceTargetFactor > 100) errors.Add($"{Section}:PaceTargetFactor must be between 1 and 100, got {PaceTargetFactor}");
+        if (!(PaceFloorMs > 0)) errors.Add($"{Section}:PaceFloorMs must be positive, got {PaceFloorMs}");
+        if (PaceWindowMs < 100) errors.Add($"{Section}:PaceWindowMs must be at least 100, got {PaceWindowMs}");
+        if (!(MinPace > 0) || MinPace > 1) errors.Add($"{Section}:MinPace must be above 0 and at most 1, got {MinPace}");
+        if (!(PaceStep > 0) || PaceStep > 1) errors.Add($"{Section}:PaceStep must be above 0 and at most 1, got {PaceStep}");
         return errors;
     }
 }

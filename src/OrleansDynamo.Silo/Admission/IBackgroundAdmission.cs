@@ -16,6 +16,17 @@ public enum BackgroundWork
 public interface IBackgroundAdmission
 {
     ValueTask<IDisposable> AcquireAsync(BackgroundWork work, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The share of its time paced work (ownership transfer) may run, in (0, 1]: after a unit of work that took t,
+    /// it rests t × (1/Pace − 1). 1 means full speed.
+    /// </summary>
+    double Pace => 1;
+
+    /// <summary>Paced work ran here without a slot (a transfer page received): the foreground p99 meanwhile is no baseline.</summary>
+    void NotePacedWork()
+    {
+    }
 }
 
 /// <summary>Admits everything at once: the default until a controller is installed.</summary>

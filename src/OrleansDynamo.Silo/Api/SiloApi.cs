@@ -3,6 +3,7 @@ using OrleansDynamo.Core.Buckets;
 using OrleansDynamo.Core.Membership;
 using OrleansDynamo.Silo.AntiEntropy;
 using OrleansDynamo.Silo.Coordination;
+using OrleansDynamo.Silo.Diagnostics;
 
 namespace OrleansDynamo.Silo.Api;
 
@@ -40,15 +41,21 @@ public sealed class SiloApi(SiloRuntime silo)
             [.. state.Buckets.Values], silo.Name, silo.Options.AdvertisedGatewayAddress, silo.Options.Limits.MaxRequestBytes);
     }
 
-    /// <summary>This silo's status: every member it knows, its transfers, the hints it holds per target, its counters.</summary>
+    /// <summary>
+    /// This silo's status: every member it knows, the transfers of the whole cluster (every active silo it reaches is
+    /// asked for its part in the ring change under way), the hints it holds per target, its counters.
+    /// </summary>
     public async Task<SiloStatusSnapshot> StatusAsync(CancellationToken ct)
     {
         var state = silo.Membership.State;
         var counts = state.Ring?.PartitionCounts() ?? new Dictionary<string, int>();
         var members = state.Members.Values.Select(m => Summarize(m, counts.GetValueOrDefault(m.Name))).ToImmutableArray();
         var hints = await silo.Store.Hints.CountByTargetAsync(ct);
-        var transfers = silo.TransferReporters.SelectMany(r => r.Transfers()).ToImmutableArray();
-        return new SiloStatusSnapshot(silo.Name, members, transfers, hints, silo.Counters.Snapshot());
+        var summaries = silo.Feature<Transfer.OwnershipTransferFeature>() is { } transfer ? [.. await transfer.ClusterReportAsync(ct)] : ImmutableArray<SiloTransfers>.Empty;
+        var transfers = summaries.IsEmpty
+            ? silo.TransferReporters.SelectMany(r => r.Transfers()).ToImmutableArray()
+            : summaries.SelectMany(s => s.Outbound).ToImmutableArray();
+        return new SiloStatusSnapshot(silo.Name, members, transfers, hints, silo.Counters.Snapshot(), summaries);
     }
 
     /// <summary>

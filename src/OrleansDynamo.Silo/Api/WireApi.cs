@@ -72,7 +72,18 @@ public sealed class WireApi(SiloApi api, ApiAuthorizer auth)
         foreach (var (name, value) in status.Counters) response.Counters[name] = Unsigned(value);
         foreach (var t in status.Transfers)
         {
-            response.Transfers.Add(new TransferStatus { Partition = (uint)t.Partition, FromSilo = t.FromSilo, ToSilo = t.ToSilo, KeysSent = Unsigned(t.KeysSent), State = t.State });
+            response.Transfers.Add(new TransferStatus
+            {
+                Partition = (uint)t.Partition, FromSilo = t.FromSilo, ToSilo = t.ToSilo, KeysSent = Unsigned(t.KeysSent), State = t.State, KeysTotal = Unsigned(t.KeysTotal),
+            });
+        }
+        foreach (var s in status.TransferSummaries.IsDefault ? [] : status.TransferSummaries)
+        {
+            response.TransferSummaries.Add(new SiloTransferSummary
+            {
+                Silo = s.Silo, PartitionsToSend = (uint)s.PartitionsToSend, KeysSent = Unsigned(s.KeysSent), KeysLeft = Unsigned(s.KeysLeft),
+                KeysPerSecond = s.KeysPerSecond, PartitionsToReceive = (uint)s.PartitionsToReceive, Pace = s.Pace, Answered = s.Answered,
+            });
         }
         return response;
     }

@@ -39,4 +39,6 @@ public static class CounterNames
     public const string QuorumFailures = "quorum_failures";
     public const string InvalidRequests = "invalid_requests";
     public const string MembershipEventsRefused = "membership_events_refused";
+    public const string TransferKeysSent = "transfer_keys_sent";
+    public const string TransferRestedMs = "transfer_rested_ms";
 }

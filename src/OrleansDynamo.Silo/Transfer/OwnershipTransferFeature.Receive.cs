@@ -39,6 +39,7 @@ public sealed partial class OwnershipTransferFeature : IReadThrough
             if (item.Key.Hash.Partition(q) != batch.Partition)
                 throw DynamoException.Invalid($"key {item.Key} does not belong to partition {batch.Partition}");
         }
+        _silo.Admission.NotePacedWork();
         var grain = _silo.Replicas.Get(batch.Partition);
         await Task.WhenAll(batch.Items.Select(i => grain.MergeAsync(i.Key, i.Siblings, PolicyOf(state, i.Key.Bucket), ct)));
         _inbound[batch.Partition] = _silo.Time.GetTimestamp();
@@ -48,7 +49,7 @@ public sealed partial class OwnershipTransferFeature : IReadThrough
             await _ledger.MarkReceivedAsync(ring, [batch.Partition], ct);
             _log.LogDebug("Inbound transfer of partition {Partition} from {From} complete", batch.Partition, batch.FromSilo);
         }
-        return new TransferBatchResult(batch.Items.Count);
+        return new TransferBatchResult(batch.Items.Count, _silo.Admission.Pace);
     }
 
     /// <summary>Partitions an old replica held nothing of: complete here under its ring (accepted before this silo knows that ring).</summary>

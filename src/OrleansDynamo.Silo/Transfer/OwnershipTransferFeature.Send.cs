@@ -73,10 +73,15 @@ public sealed partial class OwnershipTransferFeature
         var held = await _silo.Store.SummarizeAllAsync(ct);
         var holding = held.Where(s => s.KeyCount > 0).Select(s => s.Partition).ToHashSet();
         var sent = _ledger.Sent(transition.Id);
+        StartCounting();
         var plans = Enumerable.Range(0, transition.Current.PartitionCount)
             .Select(p => PlanFor(state, transition, p, holding.Contains(p)))
             .Where(plan => plan.Role == TransferRole.HandOff || (plan.Role != TransferRole.None && !sent.Contains(plan.Partition)))
             .ToList();
+        var counts = held.ToDictionary(h => h.Partition, h => h.KeyCount);
+        foreach (var plan in plans) _plannedKeys[plan.Partition] = counts.GetValueOrDefault(plan.Partition);
+        var planned = plans.Select(p => p.Partition).ToHashSet();
+        foreach (int p in _plannedKeys.Keys.Where(p => !planned.Contains(p)).ToList()) _plannedKeys.TryRemove(p, out _);
         Volatile.Write(ref _outbound, new ConcurrentDictionary<int, IReadOnlyList<string>>(plans.Select(p => KeyValuePair.Create(p.Partition, p.Targets))));
         foreach (var key in _progress.Keys.Where(k => !_outbound.ContainsKey(k.Partition)).ToList()) _progress.TryRemove(key, out _);
         bool refused = false;
@@ -276,39 +281,59 @@ public sealed partial class OwnershipTransferFeature
         while (true)
         {
             Storage.PartitionPage page;
+            double pace = 1;
+            TimeSpan worked;
             using (await _silo.Admission.AcquireAsync(BackgroundWork.OwnershipTransfer, ct))
             {
+                long started = _silo.Time.GetTimestamp();
                 page = await _silo.Store.ScanAsync(partition, cursor, _options.PageSize, ct);
                 if (page.Entries.Count > 0 || (page.IsLast && last))
                 {
                     // A page of large values goes as several batches, each within the silos' message limit.
                     var batches = Batches(page.Entries.Select(e => new TransferItem(e.Key, e.Siblings)).ToList());
                     for (int b = 0; b < batches.Count; b++)
-                        await SendAsync(partition, targets, batches[b], last && page.IsLast && b == batches.Count - 1, ring, ct);
+                        pace = Math.Min(pace, await SendAsync(partition, targets, batches[b], last && page.IsLast && b == batches.Count - 1, ring, ct));
                 }
+                worked = _silo.Time.GetElapsedTime(started);
             }
             // Not sent: the new owners get such a key from the replicas that hold it, by anti-entropy.
             if (page.Undecodable.Count > 0) await _silo.Replicas.QuarantineAsync(page.Undecodable, ct);
             cursor = page.Next;
             if (cursor is not null) await _cursors.SaveAsync(partition, signature, cursor, ct);
+            await RestAsync(worked, Math.Min(pace, _silo.Admission.Pace), ct);
             await ThrottleAsync(page.Entries.Count, ct);
             if (page.IsLast) return;
         }
+    }
+
+    /// <summary>
+    /// Yields to the foreground: after a page that took <paramref name="worked"/>, rests <c>worked × (1/pace − 1)</c>, so
+    /// the transfer runs a <paramref name="pace"/> share of its time (the slower of this silo's admission pace and the
+    /// receivers'). At most 10 s at a time.
+    /// </summary>
+    private async Task RestAsync(TimeSpan worked, double pace, CancellationToken ct)
+    {
+        if (pace >= 1 || worked <= TimeSpan.Zero) return;
+        var rest = TimeSpan.FromTicks((long)Math.Min(TimeSpan.FromSeconds(10).Ticks, worked.Ticks * (1 / Math.Max(pace, 0.001) - 1)));
+        _silo.Counters.Add(CounterNames.TransferRestedMs, (long)rest.TotalMilliseconds);
+        await Task.Delay(rest, _silo.Time, ct);
     }
 
     /// <summary><paramref name="items"/> cut into batches of at most half the silos' message limit (<see cref="Limits.MessageBudget"/>).</summary>
     private List<List<TransferItem>> Batches(IReadOnlyList<TransferItem> items) =>
         Limits.MessageBudget.Split(items, i => Limits.MessageBudget.SizeOf(i.Key, i.Siblings), Limits.MessageBudget.BytesPerMessage(_silo.Options.Limits));
 
-    private async Task SendAsync(int partition, List<string> targets, IReadOnlyList<TransferItem> items, bool last, ulong ring, CancellationToken ct)
+    /// <summary>Sends one batch to every target (all must acknowledge); returns the slowest pace they asked for.</summary>
+    private async Task<double> SendAsync(int partition, List<string> targets, IReadOnlyList<TransferItem> items, bool last, ulong ring, CancellationToken ct)
     {
         var batch = new TransferBatch(partition, _silo.Name, items, _silo.Membership.History.Digest, last, ring);
         var timeout = TimeSpan.FromMilliseconds(Math.Max(5000, 3L * _silo.Options.ReplicaTimeoutMs));
-        await Task.WhenAll(targets.Select(async target =>
+        var paces = await Task.WhenAll(targets.Select(async target =>
         {
+            TransferBatchResult result;
             try
             {
-                await _silo.Transport.SendAsync(target, batch, timeout, ct);
+                result = await _silo.Transport.SendAsync(target, batch, timeout, ct);
                 _silo.Detector.ReportSuccess(target);
             }
             catch (DynamoException e) when (e.Kind is DynamoErrorKind.Unavailable or DynamoErrorKind.Timeout)
@@ -319,7 +344,11 @@ public sealed partial class OwnershipTransferFeature
             _progress.AddOrUpdate((partition, target),
                 _ => new TransferProgress(partition, _silo.Name, target, items.Count, "streaming"),
                 (_, p) => p with { KeysSent = p.KeysSent + items.Count });
+            _rate.Add(_silo.Time.GetTimestamp(), items.Count);
+            Interlocked.Add(ref _keysSentInChange, items.Count);
+            return result.Pace;
         }));
+        return paces.DefaultIfEmpty(1).Min();
     }
 
     /// <summary>Sends the writes captured around a drop; when that fails they are merged back here so a later pass moves them.</summary>
@@ -428,6 +457,6 @@ public sealed partial class OwnershipTransferFeature
     private void CountCompleted(long keysSent)
     {
         _silo.Counters.Add(Diagnostics.MetricsFeature.TransfersCompletedCounter);
-        _silo.Counters.Add("transfer_keys_sent", keysSent);
+        _silo.Counters.Add(CounterNames.TransferKeysSent, keysSent);
     }
 }

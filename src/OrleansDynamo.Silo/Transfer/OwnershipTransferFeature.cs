@@ -52,6 +52,10 @@ public sealed partial class OwnershipTransferFeature : ISiloFeature, ITransferRe
     private CancellationToken _stopping;
     private int _kickRequested;
     private ConcurrentDictionary<int, IReadOnlyList<string>> _outbound = new();
+    private readonly ConcurrentDictionary<int, long> _plannedKeys = new();
+    private TransferRate _rate = null!;
+    private ulong _reportRing;
+    private long _keysSentInChange;
     private (MembershipHistory History, RingTransition? Transition)? _transition;
 
     public void Install(SiloRuntime silo)
@@ -61,13 +65,19 @@ public sealed partial class OwnershipTransferFeature : ISiloFeature, ITransferRe
         _cursors = new TransferCursorStore(silo.Store.Metadata);
         _ledger = new TransferLedger(silo.Store.Metadata);
         _log = silo.Loggers.CreateLogger("OrleansDynamo.Transfer");
+        _rate = new TransferRate(silo.Time);
         silo.Dispatcher.Register<TransferBatch, TransferBatchResult>(HandleBatchAsync);
         silo.Dispatcher.Register<TransferRead, TransferReadResult>(HandleReadAsync);
         silo.Dispatcher.Register<TransferComplete, TransferBatchResult>(HandleCompleteAsync);
+        silo.Dispatcher.Register<TransferReportRequest, SiloTransfers>((_, ct) => ReportAsync(ct));
         silo.Replicas.AddObserver(this);
         silo.TransferReporters.Add(this);
         if (_options.ReadThrough) silo.Coordinator.ReadThrough = this;
-        silo.Membership.Changed += _ => Kick();
+        silo.Membership.Changed += _ =>
+        {
+            StartCounting();
+            Kick();
+        };
         silo.AddLoop("ownership-transfer", TimeSpan.FromMilliseconds(_options.IntervalMs), RunPassAsync);
     }
 
@@ -76,6 +86,60 @@ public sealed partial class OwnershipTransferFeature : ISiloFeature, ITransferRe
 
     /// <summary>Outbound transfers in progress.</summary>
     public IReadOnlyList<TransferProgress> Transfers() => _progress.Values.OrderBy(t => t.Partition).ThenBy(t => t.ToSilo, StringComparer.Ordinal).ToList();
+
+    /// <summary>
+    /// This silo's part in the ring change under way: what it has left to send (keys estimated from each planned
+    /// partition's key count less what each target got), its rate, and the partitions it waits to receive.
+    /// </summary>
+    public async Task<SiloTransfers> ReportAsync(CancellationToken ct)
+    {
+        await _ledger.EnsureLoadedAsync(ct);
+        var outbound = Volatile.Read(ref _outbound);
+        long left = 0;
+        foreach (var (partition, targets) in outbound)
+        {
+            long total = _plannedKeys.GetValueOrDefault(partition);
+            foreach (var target in targets)
+                left += Math.Max(0, total - (_progress.TryGetValue((partition, target), out var p) ? p.KeysSent : 0));
+        }
+        var started = Transfers().Select(t => t with { KeysTotal = _plannedKeys.GetValueOrDefault(t.Partition) }).ToList();
+        return new SiloTransfers(_silo.Name, started, outbound.Count, Interlocked.Read(ref _keysSentInChange), left, Math.Round(_rate.PerSecond(), 1),
+            Inbound().Sources.Count, _silo.Admission.Pace);
+    }
+
+    /// <summary>
+    /// Every silo's part in the ring change under way: this silo's own report and those of every other active member
+    /// it can reach (asked at once, 2 s each); one that does not answer is listed with <see cref="SiloTransfers.Answered"/> false.
+    /// </summary>
+    public async Task<IReadOnlyList<SiloTransfers>> ClusterReportAsync(CancellationToken ct)
+    {
+        var own = await ReportAsync(ct);
+        var others = _silo.Membership.State.Members.Values
+            .Where(m => m.Name != _silo.Name && m.Status is MemberStatus.Up or MemberStatus.Leaving or MemberStatus.Left)
+            .Select(async m =>
+            {
+                // A silo that has left counts only while it still answers (what it sent in its leave); it owes nothing.
+                bool left = m.Status == MemberStatus.Left;
+                if (!_silo.Detector.IsReachable(m.Name)) return left ? null : Unanswered(m.Name);
+                try
+                {
+                    return await _silo.Transport.SendAsync(m.Name, new TransferReportRequest(), TimeSpan.FromSeconds(2), ct);
+                }
+                catch (DynamoException)
+                {
+                    return left ? null : Unanswered(m.Name);
+                }
+            });
+        return [own, .. (await Task.WhenAll(others)).OfType<SiloTransfers>().OrderBy(r => r.Silo, StringComparer.Ordinal)];
+    }
+
+    /// <summary>The keys sent count anew from a ring change on (called on every membership change and at each pass).</summary>
+    private void StartCounting()
+    {
+        if (Transition() is { } t && Interlocked.Exchange(ref _reportRing, t.Id) != t.Id) Interlocked.Exchange(ref _keysSentInChange, 0);
+    }
+
+    private static SiloTransfers Unanswered(string silo) => new(silo, [], 0, 0, 0, 0, 0, 1, Answered: false);
 
     /// <summary>True while an outbound transfer is in progress or a dropped partition's late writes are not all sent.</summary>
     public bool Busy => !_progress.IsEmpty || !_capturing.IsEmpty || !Volatile.Read(ref _outbound).IsEmpty;

@@ -24,8 +24,12 @@ public sealed record TransferItem([property: Id(0)] DynamoKey Key, [property: Id
 public sealed record TransferBatch([property: Id(0)] int Partition, [property: Id(1)] string FromSilo, [property: Id(2)] IReadOnlyList<TransferItem> Items, [property: Id(3)] HistoryDigest Membership, [property: Id(4)] bool Last = false, [property: Id(5)] ulong Ring = 0)
     : ISiloRequest<TransferBatchResult>;
 
+/// <summary>
+/// <paramref name="Pace"/>: the receiver's admission pace (<see cref="Admission.IBackgroundAdmission.Pace"/>): the sender
+/// rests as the slower of its own pace and its receivers' asks, so a transfer yields to the foreground at both ends.
+/// </summary>
 [GenerateSerializer, Immutable]
-public sealed record TransferBatchResult([property: Id(0)] int Merged);
+public sealed record TransferBatchResult([property: Id(0)] int Merged, [property: Id(1)] double Pace = 1);
 
 /// <summary>
 /// Partitions the sender holds nothing of, complete for the receiver under ring <paramref name="Ring"/>
@@ -43,3 +47,7 @@ public sealed record TransferRead([property: Id(0)] int Partition, [property: Id
 
 [GenerateSerializer, Immutable]
 public sealed record TransferReadResult([property: Id(0)] SiblingSet? Siblings);
+
+/// <summary>Asks a silo for its part in the ring change under way (<see cref="OwnershipTransferFeature.ReportAsync"/>).</summary>
+[GenerateSerializer, Immutable]
+public sealed record TransferReportRequest : ISiloRequest<Diagnostics.SiloTransfers>;
