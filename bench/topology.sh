@@ -3,11 +3,12 @@
 # foreground load feels while it runs.
 #
 # Starts 3 silos (N=3, R=W=2, SQLite, Normal durability) on loopback, preloads K keys, runs `dynamo bench` workload A
-# throughout with per-slice figures, starts a fourth silo after a baseline (it joins and receives its partitions),
-# makes it leave once its join is complete, and prints per slice ops/s and p50/p99/p99.9 with the phase each slice
-# fell in, then per change: time to complete, keys moved cluster-wide (transfer_keys_sent of every silo), keys/s, and
-# the worst slice's p99 against the p99 of the slice before the change (a join's time counts from the start of the new silo's
-# process). Stops everything it started (by PID).
+# throughout with per-slice figures, starts a fourth silo's process after a baseline (not a member: AutoJoin off),
+# lets it settle, makes it join with `dynamo join --wait` (it receives its partitions), makes it leave with
+# `dynamo leave --wait` once the join is complete, and prints per slice ops/s and p50/p99/p99.9 with the phase each
+# slice fell in (baseline, start, join, joined, leave, left), then per change: time to complete (from the command to
+# every silo idle), keys moved cluster-wide (transfer_keys_sent of every silo), keys/s, and the worst slice's p99
+# against the p99 of the last slice before the change. Stops everything it started (by PID).
 # Installs nothing: it names the Debian packages it needs when they are missing.
 #
 # Usage: bench/topology.sh [--keys K] [--concurrency C] [--slice S] [--baseline S] [--settle S] [--value-size B]
@@ -80,9 +81,9 @@ silo_dll=$repo/src/OrleansDynamo.Silo/bin/Release/net10.0/OrleansDynamo.Silo.dll
 dynamo=(dotnet "$repo/src/OrleansDynamo.Cli/bin/Release/net10.0/dynamo.dll")
 
 endpoint() { echo "http://127.0.0.1:${grpc[$1]}"; }
-start_silo() { # index (0-based)
-  local i=$1 n=$(( $1 + 1 ))
-  dotnet "$silo_dll" --config silo-config/local-cluster/silo1.json \
+start_silo() { # index (0-based), extra silo arguments...
+  local i=$1 n=$(( $1 + 1 )); shift
+  dotnet "$silo_dll" --config silo-config/local-cluster/silo1.json "$@" \
     --Silo:ClusterName=topology --Silo:SiloName="silo$n" --Silo:GrpcPort="${grpc[$i]}" --Silo:HttpPort=0 \
     --Silo:SiloPort="${orleans_silo[$i]}" --Silo:GatewayPort="${orleans_gateway[$i]}" \
     --Silo:Clustering:Mode=sqlite --Silo:Clustering:SqlitePath="$tmp/cluster.db" --Silo:PartitionCount="$partitions" \
@@ -139,10 +140,16 @@ bench_start=$SECONDS
 at() { echo $((SECONDS - bench_start)); }
 
 sleep "$baseline"
+# silo4's process starts first without joining (JIT, Orleans and SQLite start on the same cores); the change is the join.
+process_start=$(at)
+echo "== t=${process_start}s: silo4's process starts (not a member yet)"
+start_silo 3 --Silo:AutoJoin=false
+wait_for "silo4 to answer" 180 status_of 3
+sleep "$settle"
 sent_before_join=$(keys_sent 0 1 2)
 join_start=$(at)
-echo "== t=${join_start}s: silo4 starts and joins"
-start_silo 3
+echo "== t=${join_start}s: silo4 joins (dynamo join --wait)"
+"${dynamo[@]}" join --seed "$(endpoint 0)" -e "$(endpoint 3)" --wait --wait-timeout "$change_timeout" --json >"$out/join.json"
 wait_for "the join of silo4" "$change_timeout" settled 4 0 1 2 3
 join_end=$(at)
 sent_after_join=$(keys_sent 0 1 2 3)
@@ -151,7 +158,7 @@ echo "   joined and settled at t=${join_end}s"
 sleep "$settle"
 leave_start=$(at)
 echo "== t=${leave_start}s: silo4 leaves"
-"${dynamo[@]}" leave silo4 -e "$(endpoint 0)" >/dev/null
+"${dynamo[@]}" leave silo4 -e "$(endpoint 0)" --wait --wait-timeout "$change_timeout" --json >"$out/leave.json"
 left() { [[ $(status_of 0 | jq -r '.silos[] | select(.name == "silo4") | .status') == left ]] && settled 3 0 1 2; }
 wait_for "the leave of silo4" "$change_timeout" left
 leave_end=$(at)
@@ -166,7 +173,8 @@ wait "$bench_pid" || true
 # ---- the tables ----
 phase_of() { # slice start second
   local t=$1
-  if (( t + slice <= join_start )); then echo baseline
+  if (( t + slice <= process_start )); then echo baseline
+  elif (( t + slice <= join_start )); then echo start
   elif (( t < join_end )); then echo join
   elif (( t + slice <= leave_start )); then echo joined
   elif (( t < leave_end )); then echo leave

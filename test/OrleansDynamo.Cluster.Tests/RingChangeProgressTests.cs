@@ -53,7 +53,10 @@ public sealed class RingChangeProgressTests(ITestOutputHelper output)
         });
 
         // While the join runs, silo0's status is read over and over: what it showed is kept.
+        // So is the dashboard's /api/transfers.
         var seen = new ConcurrentBag<ClusterStatus>();
+        var pages = new ConcurrentBag<JsonElement>();
+        using var http = new HttpClient();
         using var stopWatching = new CancellationTokenSource();
         var watcher = Task.Run(async () =>
         {
@@ -62,6 +65,7 @@ public sealed class RingChangeProgressTests(ITestOutputHelper output)
                 try
                 {
                     seen.Add(await client.GetStatusAsync(cluster[0].GrpcAddress, stopWatching.Token));
+                    pages.Add(JsonDocument.Parse(await http.GetStringAsync(cluster[0].HttpAddress + "/api/transfers", stopWatching.Token)).RootElement.Clone());
                     await Task.Delay(50, stopWatching.Token);
                 }
                 catch (OperationCanceledException)
@@ -94,6 +98,9 @@ public sealed class RingChangeProgressTests(ITestOutputHelper output)
         Assert.Contains(during, s => s.TransferSummaries.Any(r => r.Silo != "silo0" && r.KeysLeft > 0 && r.KeysPerSecond > 0 && r.EtaSeconds > 0));
         Assert.Contains(during, s => s.TransferSummaries.Any(r => r.Silo == fresh.Name && r.PartitionsToReceive > 0));
         Assert.All(seen.SelectMany(s => s.TransferSummaries), r => Assert.True(r.Answered, $"{r.Silo} did not answer a status call"));
+        var busyPages = pages.Where(p => !p.GetProperty("complete").GetBoolean()).ToList();
+        Assert.Contains(busyPages, p => p.GetProperty("transfers").EnumerateArray().Any(t => t.GetProperty("fromSilo").GetString() != "silo0"));
+        Assert.Contains(busyPages, p => p.GetProperty("silos").EnumerateArray().Any(r => r.GetProperty("keysLeft").GetInt64() > 0));
 
         // A leave with --wait (plain output) returns once silo3 has handed everything off and is marked left.
         var leave = await DynamoAsync("leave", fresh.Name, "--wait", "--wait-timeout", "120", "--endpoint", cluster[0].GrpcAddress);

@@ -67,6 +67,8 @@ public sealed class DashboardFeature : ISiloFeature
             null or "" or "cluster" => Ok(await HintsAsync(ct)),
             _ => BadScope(scope),
         }), http => UnlessScope(http, "silo")), _ => true);
+        Bounded(Guard(endpoints.MapGet(DashboardRoutes.Transfers, async (CancellationToken ct) => Ok(await TransfersAsync(ct))), _ => ApiVerb.DashboardRead),
+            _ => true);
         endpoints.MapGet(DashboardRoutes.Key, async (string? bucket, string? key, CancellationToken ct) => await KeyAsync(bucket, key, ct))
             .AddEndpointFilter(async (context, next) =>
             {
@@ -204,6 +206,15 @@ public sealed class DashboardFeature : ISiloFeature
         var own = await LocalHintsAsync(ct);
         var (peers, missing) = await FromPeersAsync<HintsView>(DashboardRoutes.LocalHints, ct);
         return new HintsView(_silo.Name, "cluster", [own, .. peers.SelectMany(p => p.Silos)], [.. missing]);
+    }
+
+    /// <summary>The ring change under way, cluster-wide (the silos are asked over the silo transport, not HTTP).</summary>
+    public async Task<TransfersView> TransfersAsync(CancellationToken ct)
+    {
+        if (_silo.Feature<Transfer.OwnershipTransferFeature>() is not { } transfer) return new TransfersView(_silo.Name, [], [], true);
+        var silos = await transfer.ClusterReportAsync(ct);
+        var started = silos.SelectMany(s => s.Outbound).ToArray();
+        return new TransfersView(_silo.Name, [.. silos], started, silos.All(s => s.Idle) && started.Length == 0);
     }
 
     private async Task<IResult> KeyAsync(string? bucket, string? key, CancellationToken ct)

@@ -14,7 +14,14 @@ public static class DashboardRoutes
     public const string Hints = "/api/hints";
     public const string LocalHints = "/api/hints?scope=silo";
     public const string Key = "/api/key";
+    public const string Transfers = "/api/transfers";
 }
+
+/// <summary>
+/// /api/transfers: every active silo's part in the ring change under way (asked by the serving silo) and every transfer
+/// started; <paramref name="Complete"/> when every silo answered with nothing to send or receive.
+/// </summary>
+public sealed record TransfersView(string Self, Diagnostics.SiloTransfers[] Silos, Diagnostics.TransferProgress[] Transfers, bool Complete);
 
 /// <summary>/api/cluster: the silos as the serving silo sees them, and the cluster's load balance.</summary>
 public sealed record ClusterView(

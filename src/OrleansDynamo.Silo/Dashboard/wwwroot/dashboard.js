@@ -288,6 +288,35 @@
     $("hints").replaceChildren(...(items.length ? items : [el("span", { text: "none" })]));
   }
 
+  // ---- ring change (ownership transfers, cluster-wide) --------------------------------------------
+  function renderTransfers(t) {
+    const card = $("ring-change");
+    card.dataset.complete = String(t.complete);
+    card.hidden = t.complete;
+    if (t.complete) return;
+    let sent = 0, left = 0, rate = 0;
+    const rows = t.silos.map((s) => {
+      if (!s.answered) {
+        return el("tr", { "data-transfer-silo": s.silo, "data-answered": "false" }, el("td", { text: s.silo }), el("td", { class: "error", colspan: "7", text: "no answer" }));
+      }
+      sent += s.keysSent; left += s.keysLeft; rate += s.keysPerSecond;
+      const eta = s.keysLeft > 0 && s.keysPerSecond > 0 ? "~" + Math.round(s.keysLeft / s.keysPerSecond) + " s" : "–";
+      return el("tr", { "data-transfer-silo": s.silo, "data-answered": "true", "data-keys-left": String(s.keysLeft), "data-to-receive": String(s.partitionsToReceive) },
+        el("td", {}, el("span", { class: "swatch", style: "background:" + colorOf(s.silo) }), s.silo),
+        el("td", { text: s.partitionsToSend + " partitions" }),
+        el("td", { text: s.partitionsToReceive + " partitions" }),
+        el("td", { text: fmt(s.keysSent) }),
+        el("td", { text: "~" + fmt(s.keysLeft) }),
+        el("td", { text: fmt(s.keysPerSecond) }),
+        el("td", { text: eta }),
+        el("td", { class: s.pace < 1 ? "warn" : "", text: Math.round(s.pace * 100) + "%" }));
+    });
+    document.querySelector("#ring-change-silos tbody").replaceChildren(...rows);
+    const done = sent + left > 0 ? sent / (sent + left) : 0;
+    $("ring-change-bar").style.width = (100 * done).toFixed(1) + "%";
+    $("ring-change-note").textContent = fmt(sent) + " keys sent, ~" + fmt(left) + " left at " + fmt(rate) + " keys/s · " + t.transfers.length + " partition transfer(s) running";
+  }
+
   // ---- partitions --------------------------------------------------------------------------------
   function renderPartitions(p) {
     const tbody = document.querySelector("#partitions tbody");
@@ -338,7 +367,8 @@
     const slow = state.tick % 3 === 0;
     state.tick++;
     try {
-      const [cluster, stats, hints] = await Promise.all([getJson("/api/cluster"), getJson("/api/stats?scope=cluster"), getJson("/api/hints")]);
+      const [cluster, stats, hints, transfers] = await Promise.all([getJson("/api/cluster"), getJson("/api/stats?scope=cluster"), getJson("/api/hints"), getJson("/api/transfers")]);
+      renderTransfers(transfers);
       renderCluster(cluster);
       if (slow || cluster.membershipVersion !== state.ringVersion || !state.ring) {
         state.ringVersion = cluster.membershipVersion;
