@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# OrleansDynamo vs etcd, one tool, one workload, one machine.
+# OrleansDynamo vs etcd and Redis, one tool, one workload, one machine.
 #
-# Starts 3 silos (N=3, R=W=2, SQLite, Normal durability) and a 3-member etcd cluster on loopback, runs
-# `dynamo bench` workload A (50% get / 50% put, keys preloaded) and workload w (100% put) against each for the
-# same duration and concurrency, then both workloads again with one operation in flight (latency), stops
-# everything it started (by PID), and prints both systems' figures and the ratio ours/etcd. Installs nothing: it names the Debian packages it needs when they are missing.
+# Starts 3 silos (N=3, R=W=2, SQLite, Normal durability), a 3-member etcd cluster (Raft) and a Redis primary with two
+# replicas (append-only file fsynced every second, each put followed by WAIT 1: the closest thing to W=2 on an
+# in-memory store) on loopback, runs `dynamo bench` workload A (50% get / 50% put, keys preloaded) and workload w
+# (100% put) against each for the same duration and concurrency, then both workloads again with one operation in
+# flight (latency), stops everything it started (by PID), and prints the three systems' figures and the ratios
+# ours/etcd and ours/redis. Installs nothing: it names the Debian packages it needs when they are missing.
 #
 # Usage: bench/compare.sh [--seconds S] [--concurrency C] [--keys K] [--value-size B] [--warmup S]
 #                         [--no-preload] [--out DIR] [--keep]
@@ -42,6 +44,8 @@ done
 missing=()
 command -v etcd >/dev/null || missing+=(etcd-server)
 command -v etcdctl >/dev/null || missing+=(etcd-client)
+command -v redis-server >/dev/null || missing+=(redis-server)
+command -v redis-cli >/dev/null || missing+=(redis-tools)
 command -v jq >/dev/null || missing+=(jq)
 if [[ ${#missing[@]} -gt 0 ]]; then
   echo "error: missing Debian packages: ${missing[*]}" >&2
@@ -58,17 +62,17 @@ cleanup() {
   local status=$?
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if [[ $keep -eq 0 ]]; then rm -rf "$tmp/silo1" "$tmp/silo2" "$tmp/silo3" "$tmp/etcd1" "$tmp/etcd2" "$tmp/etcd3"; fi
+  if [[ $keep -eq 0 ]]; then rm -rf "$tmp/silo1" "$tmp/silo2" "$tmp/silo3" "$tmp/etcd1" "$tmp/etcd2" "$tmp/etcd3" "$tmp/redis1" "$tmp/redis2" "$tmp/redis3"; fi
   exit "$status"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# ---- free loopback ports: 3 silo gRPC ports, 3 client + 3 peer ports for etcd, 3 Orleans silo + 3 gateway ports ----
+# ---- free loopback ports: 3 silo gRPC ports, 3 client + 3 peer ports for etcd, 3 Orleans silo + 3 gateway ports, 3 Redis ----
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 ports=()
 candidate=$(( 20000 + (RANDOM % 2000) * 10 ))
-while [[ ${#ports[@]} -lt 15 ]]; do
+while [[ ${#ports[@]} -lt 18 ]]; do
   candidate=$((candidate + 1))
   if port_free "$candidate"; then ports+=("$candidate"); fi
 done
@@ -77,6 +81,7 @@ etcd_client=("${ports[@]:3:3}")
 etcd_peer=("${ports[@]:6:3}")
 orleans_silo=("${ports[@]:9:3}")
 orleans_gateway=("${ports[@]:12:3}")
+redis_ports=("${ports[@]:15:3}")
 
 echo "== building (Release)"
 dotnet build src/OrleansDynamo.Silo -c Release -v q -nologo >"$tmp/build-silo.log" 2>&1 || { cat "$tmp/build-silo.log" >&2; exit 1; }
@@ -116,6 +121,16 @@ for i in 0 1 2; do
   pids+=($!)
   echo "$!" >"$tmp/etcd$n.pid"
 done
+echo "== starting a Redis primary on port ${redis_ports[0]} with replicas on ${redis_ports[1]} ${redis_ports[2]}"
+for i in 0 1 2; do
+  n=$((i + 1))
+  mkdir -p "$tmp/redis$n"
+  replica=()
+  [[ $i -gt 0 ]] && replica=(--replicaof 127.0.0.1 "${redis_ports[0]}")
+  redis-server --port "${redis_ports[$i]}" --bind 127.0.0.1 --dir "$tmp/redis$n" --save "" \
+    --appendonly yes --appendfsync everysec "${replica[@]}" >"$tmp/redis$n.log" 2>&1 &
+  pids+=($!)
+done
 silo_list=$(IFS=,; echo "${silo_endpoints[*]}")
 etcd_list=$(IFS=,; echo "${etcd_endpoints[*]}")
 
@@ -139,6 +154,9 @@ ring_complete() {
 }
 wait_for "the silos' ring" 120 ring_complete
 wait_for "etcd" 60 etcdctl --endpoints="$etcd_list" endpoint health
+redis_endpoint="redis://127.0.0.1:${redis_ports[0]}"
+redis_replicas_online() { [[ $(redis-cli -p "${redis_ports[0]}" info replication | grep -c 'state=online') == 2 ]]; }
+wait_for "the Redis replicas" 60 redis_replicas_online
 echo "== both clusters ready; results in $out"
 
 run() { # name target endpoints workload extra-args...
@@ -156,14 +174,18 @@ preload_arg=()
 # is an insert and later ones carry the context the bench saw (no blind-write siblings).
 run dynamo-a dynamo "$silo_list" a "${preload_arg[@]}"
 run etcd-a etcd "$etcd_list" a "${preload_arg[@]}"
+run redis-a redis "$redis_endpoint" a "${preload_arg[@]}"
 run dynamo-w dynamo "$silo_list" w --key-prefix w
 run etcd-w etcd "$etcd_list" w --key-prefix w
+run redis-w redis "$redis_endpoint" w --key-prefix w
 # Latency with one operation in flight (the issue's concurrency-1 target), over the keys written above.
 single_seconds=$(( seconds < 10 ? seconds : 10 ))
 RUN_CONCURRENCY=1 RUN_SECONDS=$single_seconds run dynamo-a1 dynamo "$silo_list" a
 RUN_CONCURRENCY=1 RUN_SECONDS=$single_seconds run etcd-a1 etcd "$etcd_list" a
+RUN_CONCURRENCY=1 RUN_SECONDS=$single_seconds run redis-a1 redis "$redis_endpoint" a
 RUN_CONCURRENCY=1 RUN_SECONDS=$single_seconds run dynamo-w1 dynamo "$silo_list" w --key-prefix w
 RUN_CONCURRENCY=1 RUN_SECONDS=$single_seconds run etcd-w1 etcd "$etcd_list" w --key-prefix w
+RUN_CONCURRENCY=1 RUN_SECONDS=$single_seconds run redis-w1 redis "$redis_endpoint" w --key-prefix w
 
 rss_kib=0
 for n in 1 2 3; do
@@ -174,17 +196,19 @@ done
 # ---- the table ----
 echo
 echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(lscpu | sed -n 's/^Model name: *//p' | head -1)"
-echo "Settings: ${seconds}s per run, $concurrency in flight, $keys keys, $value_size-byte values, preload=$preload; silos N=3 R=2 W=2 sqlite Normal; etcd $(etcd --version | head -1 | awk '{print $3}') 3 members, linearizable gets"
+echo "Settings: ${seconds}s per run, $concurrency in flight, $keys keys, $value_size-byte values, preload=$preload; silos N=3 R=2 W=2 sqlite Normal; etcd $(etcd --version | head -1 | awk '{print $3}') 3 members, linearizable gets; redis $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p') primary + 2 replicas, AOF everysec, WAIT 1 per put, gets from the primary"
 echo
-printf '| %-8s | %-8s | %13s | %10s | %9s |\n' "Workload" "Figure" "OrleansDynamo" "etcd" "ours/etcd"
-printf '|%s|%s|%s|%s|%s|\n' "----------" "----------" "---------------" "------------" "-----------"
+printf '| %-8s | %-8s | %13s | %10s | %9s | %10s | %10s |\n' "Workload" "Figure" "OrleansDynamo" "etcd" "ours/etcd" "redis" "ours/redis"
+printf '|%s|%s|%s|%s|%s|%s|%s|\n' "----------" "----------" "---------------" "------------" "-----------" "------------" "------------"
 row() { # workload label jq-expression decimals
   local workload=$1 label=$2 expr=$3 decimals=$4
-  local ours theirs ratio
+  local ours etcd redis
   ours=$(jq -r "$expr" "$out/dynamo-$workload.json")
-  theirs=$(jq -r "$expr" "$out/etcd-$workload.json")
-  ratio=$(awk -v a="$ours" -v b="$theirs" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
-  printf "| %-8s | %-8s | %13.${decimals}f | %10.${decimals}f | %9s |\n" "$workload" "$label" "$ours" "$theirs" "$ratio"
+  etcd=$(jq -r "$expr" "$out/etcd-$workload.json")
+  redis=$(jq -r "$expr" "$out/redis-$workload.json")
+  ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+  printf "| %-8s | %-8s | %13.${decimals}f | %10.${decimals}f | %9s | %10.${decimals}f | %10s |\n" \
+    "$workload" "$label" "$ours" "$etcd" "$(ratio "$ours" "$etcd")" "$redis" "$(ratio "$ours" "$redis")"
 }
 for workload in a w; do
   row "$workload" "ops/s" '.opsPerSecond' 0
@@ -197,8 +221,8 @@ done
 echo
 echo "One operation in flight (${single_seconds}s per run):"
 echo
-printf '| %-8s | %-8s | %13s | %10s | %9s |\n' "Workload" "Figure" "OrleansDynamo" "etcd" "ours/etcd"
-printf '|%s|%s|%s|%s|%s|\n' "----------" "----------" "---------------" "------------" "-----------"
+printf '| %-8s | %-8s | %13s | %10s | %9s | %10s | %10s |\n' "Workload" "Figure" "OrleansDynamo" "etcd" "ours/etcd" "redis" "ours/redis"
+printf '|%s|%s|%s|%s|%s|%s|%s|\n' "----------" "----------" "---------------" "------------" "-----------" "------------" "------------"
 for workload in a1 w1; do
   row "$workload" "ops/s" '.opsPerSecond' 0
   for op in get put; do

@@ -9,6 +9,8 @@ public enum BenchTargetKind
     Dynamo = 0,
     /// <summary>An etcd v3 cluster, through etcd's gRPC KV API (Put and Range) with the generated client.</summary>
     Etcd = 1,
+    /// <summary>A Redis primary with replicas, each put acknowledged by <see cref="BenchSettings.RedisReplicas"/> of them (WAIT).</summary>
+    Redis = 2,
 }
 
 /// <summary>Who coordinates Dynamo requests during the run (Dynamo §6.4).</summary>
@@ -28,7 +30,10 @@ public sealed class BenchSettings
     /// <summary>What to load. Default <see cref="BenchTargetKind.Dynamo"/>.</summary>
     public BenchTargetKind Target { get; set; } = BenchTargetKind.Dynamo;
 
-    /// <summary>Addresses of the target's members (silo gRPC addresses, or etcd client URLs). At least one.</summary>
+    /// <summary>Redis: replicas that must acknowledge each put (<c>WAIT n</c>); 0 sends no WAIT. Default 1.</summary>
+    public int RedisReplicas { get; set; } = 1;
+
+    /// <summary>Addresses of the target's members (silo gRPC addresses, etcd client URLs, or a Redis primary's redis:// URL). At least one.</summary>
     public IReadOnlyList<string> Endpoints { get; set; } = [];
 
     /// <summary>How long operations are measured, after preload and warm-up. Default 20 s.</summary>
@@ -100,6 +105,12 @@ public sealed class BenchSettings
         if (Endpoints is null || Endpoints.Count == 0) throw new ArgumentException("--endpoint: give at least one address");
         foreach (var endpoint in Endpoints)
         {
+            if (Target == BenchTargetKind.Redis)
+            {
+                if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var redis) || redis.Scheme != "redis" || redis.Host.Length == 0)
+                    throw new ArgumentException($"--endpoint: '{endpoint}' is not a redis:// address such as redis://127.0.0.1:6379");
+                continue;
+            }
             if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
                 throw new ArgumentException($"--endpoint: '{endpoint}' is not an http:// or https:// address");
         }
@@ -119,9 +130,12 @@ public sealed class BenchSettings
         if (string.IsNullOrEmpty(Bucket)) throw new ArgumentException("--bucket: must not be empty");
         if (KeyPrefix is null || KeyPrefix.Length > 1000) throw new ArgumentException("--key-prefix: must be at most 1000 characters");
         if (RequestTimeout <= TimeSpan.Zero) throw new ArgumentException($"--timeout-ms: must be positive, got {RequestTimeout.TotalMilliseconds}");
-        if (Target == BenchTargetKind.Etcd && (R is not null || W is not null))
+        if (Target != BenchTargetKind.Dynamo && (R is not null || W is not null))
             throw new ArgumentException("--r/--w: apply to --target dynamo only");
-        if (Target == BenchTargetKind.Etcd && Coordination != BenchCoordination.Client)
+        if (Target != BenchTargetKind.Dynamo && Coordination != BenchCoordination.Client)
             throw new ArgumentException("--coordination: applies to --target dynamo only");
+        if (RedisReplicas is < 0 or > 16) throw new ArgumentException($"--redis-wait: must be 0..16, got {RedisReplicas}");
+        if (Target == BenchTargetKind.Redis && Concurrency > 1000)
+            throw new ArgumentException($"--concurrency: --target redis opens a connection per worker, at most 1000, got {Concurrency}");
     }
 }

@@ -7,7 +7,7 @@ using Spectre.Console;
 namespace OrleansDynamo.Cli.Commands;
 
 /// <summary>
-/// <c>dynamo bench [--target dynamo|etcd] [--endpoint A,B,C] [--workload a|b|c|w] [--seconds S] [--concurrency C]
+/// <c>dynamo bench [--target dynamo|etcd|redis] [--endpoint A,B,C] [--workload a|b|c|w] [--seconds S] [--concurrency C]
 /// [--keys K] [--value-size B] [--distribution uniform|zipfian] [--preload] [--r R] [--w W]
 /// [--coordination client|server|both]</c>: a closed-loop YCSB-style load generator reporting ops/s, latency
 /// percentiles per operation, errors by kind and versions per get.
@@ -17,10 +17,13 @@ public static class BenchCommand
     /// <summary>etcd's default client URL, used with --target etcd when no endpoint is given.</summary>
     public const string DefaultEtcdEndpoint = "http://127.0.0.1:2379";
 
+    /// <summary>Redis's default address, used with --target redis when no endpoint is given.</summary>
+    public const string DefaultRedisEndpoint = "redis://127.0.0.1:6379";
+
     public static Command Create(CliConsole io)
     {
         var options = new BenchOptions();
-        var command = new Command("bench", $"Closed-loop YCSB-style load against OrleansDynamo or etcd (--endpoint; {DefaultEtcdEndpoint} for etcd when not given): ops/s, p50/p99/p99.9/max per operation, errors, versions per get");
+        var command = new Command("bench", $"Closed-loop YCSB-style load against OrleansDynamo, etcd or Redis (--endpoint; {DefaultEtcdEndpoint} for etcd, {DefaultRedisEndpoint} for redis when not given): ops/s, p50/p99/p99.9/max per operation, errors, versions per get");
         options.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -59,7 +62,12 @@ public static class BenchCommand
     {
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
-        await using IBenchTarget target = settings.Target == BenchTargetKind.Etcd ? new EtcdBenchTarget(settings) : new DynamoBenchTarget(settings);
+        await using IBenchTarget target = settings.Target switch
+        {
+            BenchTargetKind.Etcd => new EtcdBenchTarget(settings),
+            BenchTargetKind.Redis => new RedisBenchTarget(settings),
+            _ => new DynamoBenchTarget(settings),
+        };
         var run = new BenchRun(settings, target);
         var running = run.RunAsync(cancellationToken);
         if (!live) return await running;
@@ -112,7 +120,8 @@ public static class BenchCommand
             Description = "Dynamo: client (SDK routes to the preference list), server (random silo forwards), or both in one run",
             DefaultValueFactory = _ => "client",
         };
-        public readonly Option<string> Target = new("--target") { Description = "dynamo or etcd", DefaultValueFactory = _ => "dynamo" };
+        public readonly Option<string> Target = new("--target") { Description = "dynamo, etcd or redis", DefaultValueFactory = _ => "dynamo" };
+        public readonly Option<int> RedisWait = new("--redis-wait") { Description = "redis: replicas that acknowledge each put (WAIT n); 0: none", DefaultValueFactory = _ => 1 };
         public readonly Option<string> Bucket = new("--bucket", "-b") { Description = "Dynamo bucket", DefaultValueFactory = _ => "default" };
         public readonly Option<string> KeyPrefix = new("--key-prefix") { Description = "Keys are this prefix and a 10-digit number", DefaultValueFactory = _ => "user" };
         public readonly Option<bool> EtcdSerializable = new("--etcd-serializable") { Description = "etcd: member-local (serializable) gets instead of linearizable ones" };
@@ -127,7 +136,7 @@ public static class BenchCommand
             foreach (Option option in new Option[]
             {
                 Seconds, SliceSeconds, Warmup, Concurrency, Keys, ValueSize, Workload, Distribution, Preload, R, W, Coordination, Target,
-                Bucket, KeyPrefix, EtcdSerializable, TimeoutMs, Seed,
+                Bucket, KeyPrefix, EtcdSerializable, RedisWait, TimeoutMs, Seed,
             })
             {
                 command.Options.Add(option);
@@ -139,7 +148,7 @@ public static class BenchCommand
         public BenchSettings Read(ParseResult parseResult)
         {
             ArgumentNullException.ThrowIfNull(parseResult);
-            var target = Parse<BenchTargetKind>(parseResult.GetValue(Target), "--target", "dynamo or etcd");
+            var target = Parse<BenchTargetKind>(parseResult.GetValue(Target), "--target", "dynamo, etcd or redis");
             var settings = new BenchSettings
             {
                 Target = target,
@@ -162,6 +171,7 @@ public static class BenchCommand
                 Bucket = parseResult.GetValue(Bucket) ?? "default",
                 KeyPrefix = parseResult.GetValue(KeyPrefix) ?? "user",
                 EtcdSerializable = parseResult.GetValue(EtcdSerializable),
+                RedisReplicas = parseResult.GetValue(RedisWait),
                 RequestTimeout = TimeSpan.FromMilliseconds(parseResult.GetValue(TimeoutMs)),
                 Seed = parseResult.GetValue(Seed),
             };
@@ -173,8 +183,15 @@ public static class BenchCommand
         /// The global --endpoint (every verb spells it so); with --target etcd and no --endpoint, etcd's default client
         /// URL (not $DYNAMO_ENDPOINT, which names silos).
         /// </summary>
-        private static IReadOnlyList<string> ReadEndpoints(ParseResult parseResult, BenchTargetKind target) =>
-            target == BenchTargetKind.Etcd && !GlobalOptions.EndpointGiven(parseResult) ? [DefaultEtcdEndpoint] : GlobalOptions.GetEndpoints(parseResult);
+        private static IReadOnlyList<string> ReadEndpoints(ParseResult parseResult, BenchTargetKind target) => target switch
+        {
+            _ when !GlobalOptions.EndpointGiven(parseResult) && target == BenchTargetKind.Etcd => [DefaultEtcdEndpoint],
+            _ when !GlobalOptions.EndpointGiven(parseResult) && target == BenchTargetKind.Redis => [DefaultRedisEndpoint],
+            // redis:// addresses are checked by BenchSettings.Validate; the global parser knows only http(s) silo addresses.
+            BenchTargetKind.Redis => [.. (parseResult.GetValue(GlobalOptions.Endpoint) ?? [])
+                .SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))],
+            _ => GlobalOptions.GetEndpoints(parseResult),
+        };
     }
 
     private static TimeSpan Span(double seconds, string option, bool allowZero)
