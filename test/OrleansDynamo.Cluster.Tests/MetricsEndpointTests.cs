@@ -233,6 +233,29 @@ public sealed class MetricsEndpointTests
     }
 
     [Fact]
+    public void Metrics_settings_are_checked_at_start_naming_the_field()
+    {
+        Assert.Empty(new MetricsOptions().Validate());
+        Assert.Empty(new MetricsOptions { OtlpEndpoint = "http://127.0.0.1:4317", PerPartition = true }.Validate());
+        Assert.Contains(new MetricsOptions { OtlpEndpoint = "collector:4317" }.Validate(), e => e.StartsWith("Silo:Metrics:OtlpEndpoint", StringComparison.Ordinal));
+        Assert.Contains(new MetricsOptions { OtlpProtocol = "udp" }.Validate(), e => e.StartsWith("Silo:Metrics:OtlpProtocol", StringComparison.Ordinal));
+        Assert.Contains(new MetricsOptions { OtlpExportIntervalMs = 10 }.Validate(), e => e.StartsWith("Silo:Metrics:OtlpExportIntervalMs", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_basic_authorization_carries_the_key_as_its_password()
+    {
+        static string Basic(string pair) => "Basic " + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(pair));
+        Assert.Equal("k3y:with:colons", DashboardAccess.FromBasic(Basic("anyone:k3y:with:colons")));
+        Assert.Equal("k", DashboardAccess.FromBasic(Basic(":k")));
+        Assert.Null(DashboardAccess.FromBasic(Basic("user:")));
+        Assert.Null(DashboardAccess.FromBasic(Basic("no-colon")));
+        Assert.Null(DashboardAccess.FromBasic("Basic not base64!"));
+        Assert.Null(DashboardAccess.FromBasic("Bearer k"));
+        Assert.Null(DashboardAccess.FromBasic(null));
+    }
+
+    [Fact]
     public void Latency_histogram_quantiles_are_within_its_bucket_width()
     {
         var h = new MetricsLatencyHistogram();
