@@ -34,6 +34,7 @@ public sealed class ApiKeyClusterFixture : IAsyncLifetime
     public static Task<TestCluster> StartAsync(int silos, string dataKey, string adminKey) => TestCluster.StartAsync(new TestClusterOptions
     {
         Silos = silos,
+        OrleansDashboard = true,
         Configure = (_, o) => o.Auth = new AuthOptions
         {
             Keys =

@@ -147,7 +147,7 @@ public sealed class MetricsEndpointTests
     [Fact]
     public async Task Json_api_describes_cluster_ring_partitions_hints_and_a_keys_replicas()
     {
-        await using var cluster = await TestCluster.StartAsync(new TestClusterOptions { Silos = 3 });
+        await using var cluster = await TestCluster.StartAsync(new TestClusterOptions { Silos = 3, OrleansDashboard = true });
         var client = await cluster.CreateClientAsync();
         for (int i = 0; i < 20; i++) await client.PutAsync("default", "j" + i, "v" + i);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10), BaseAddress = new Uri(cluster[1].HttpAddress!) };
