@@ -48,7 +48,8 @@ public sealed class SiloApi(SiloRuntime silo)
         var members = state.Members.Values.Select(m => Summarize(m, counts.GetValueOrDefault(m.Name))).ToImmutableArray();
         var hints = await silo.Store.Hints.CountByTargetAsync(ct);
         var transfers = silo.TransferReporters.SelectMany(r => r.Transfers()).ToImmutableArray();
-        return new SiloStatusSnapshot(silo.Name, members, transfers, hints, silo.Counters.Snapshot());
+        return new SiloStatusSnapshot(silo.Name, members, transfers, hints, silo.Counters.Snapshot(),
+            silo.Feature<Diagnostics.MetricsFeature>()?.OwnProcess());
     }
 
     /// <summary>

@@ -23,10 +23,13 @@ public sealed record RingSummary(
     string ClusterName, long Version, int PartitionCount, ImmutableArray<MemberSummary> Silos, ImmutableArray<int> Owners,
     ImmutableArray<BucketSettings> Buckets, string AnsweredBy, string? AnsweredByGateway = null, int MaxRequestBytes = 0);
 
-/// <summary>One silo's status: every member as it sees them, its partition transfers, hints waiting per target, its counters.</summary>
+/// <summary>
+/// One silo's status: every member as it sees them, its partition transfers, hints waiting per target, its counters,
+/// and its process (null without the metrics feature).
+/// </summary>
 public sealed record SiloStatusSnapshot(
     string Silo, ImmutableArray<MemberSummary> Silos, ImmutableArray<TransferProgress> Transfers,
-    IReadOnlyDictionary<string, long> HintsWaiting, IReadOnlyDictionary<string, long> Counters);
+    IReadOnlyDictionary<string, long> HintsWaiting, IReadOnlyDictionary<string, long> Counters, ProcessStats? Process = null);
 
 /// <summary>
 /// A bucket to create or change, as an operator asked for it: zero for <see cref="N"/>, <see cref="R"/>, <see cref="W"/>

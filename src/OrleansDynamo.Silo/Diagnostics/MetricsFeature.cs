@@ -77,12 +77,15 @@ public sealed class MetricsFeature : ISiloFeature, IRequestObserver, IDisposable
         return loads;
     }
 
+    /// <summary>This silo's process now.</summary>
+    public ProcessStats OwnProcess() => _process.Sample();
+
     /// <summary>Each silo's process (this one now, and the peers that answered the last refresh).</summary>
     public IReadOnlyDictionary<string, ProcessStats> Processes()
     {
         Dictionary<string, ProcessStats> processes;
         lock (_cacheGate) processes = new Dictionary<string, ProcessStats>(_peerProcesses, StringComparer.Ordinal);
-        processes[_silo.Name] = _process.Sample();
+        processes[_silo.Name] = OwnProcess();
         return processes;
     }
 
@@ -252,7 +255,7 @@ public sealed class MetricsFeature : ISiloFeature, IRequestObserver, IDisposable
         for (int i = 0; i < _versions.Length; i++) versions[VersionLabel(i)] = Interlocked.Read(ref _versions[i]);
         var counters = _silo.Counters.Snapshot().Where(kv => !kv.Key.Contains(':')).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
         return new RawStats(_silo.Name, second, _options.StatsWindowSeconds, Math.Round(total / covered, 3), [.. series], [.. raw], versions, counters,
-            _process.Sample());
+            OwnProcess());
     }
 
     /// <summary>
