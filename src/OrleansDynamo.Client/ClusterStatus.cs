@@ -21,6 +21,14 @@ public sealed record SiloTransferSummary(string Silo, int PartitionsToSend, ulon
     public bool Idle => Answered && PartitionsToSend == 0 && PartitionsToReceive == 0;
 }
 
+/// <summary>
+/// A silo's process: uptime since its silo started, version, CPU (percent of the whole machine since the last sample),
+/// working set and managed heap, garbage collections per generation and their total pause.
+/// </summary>
+public sealed record SiloProcess(
+    double UptimeSeconds, string Version, double CpuPercent, ulong WorkingSetBytes, ulong GcHeapBytes,
+    uint Gen0Collections, uint Gen1Collections, uint Gen2Collections, double GcPauseSeconds, uint ProcessorCount);
+
 /// <summary>What one silo reports about itself and the cluster.</summary>
 public sealed class ClusterStatus
 {
@@ -30,8 +38,10 @@ public sealed class ClusterStatus
         IReadOnlyList<TransferInfo> transfers,
         IReadOnlyDictionary<string, ulong> hintsWaiting,
         IReadOnlyDictionary<string, ulong> counters,
+        SiloProcess? process = null,
         IReadOnlyList<SiloTransferSummary>? transferSummaries = null)
     {
+        Process = process;
         TransferSummaries = transferSummaries ?? [];
         Silo = silo;
         Silos = silos;
@@ -63,4 +73,7 @@ public sealed class ClusterStatus
 
     /// <summary>Named counters of the answering silo (hints_stored, read_repairs, ...).</summary>
     public IReadOnlyDictionary<string, ulong> Counters { get; }
+
+    /// <summary>The answering silo's process; null from a silo that does not report it.</summary>
+    public SiloProcess? Process { get; }
 }

@@ -106,7 +106,10 @@ internal static class WireMapping
         }
         var hints = new Dictionary<string, ulong>(response.HintsWaiting, StringComparer.Ordinal);
         var counters = new Dictionary<string, ulong>(response.Counters, StringComparer.Ordinal);
-        return new ClusterStatus(response.Silo, silos, transfers, hints, counters, summaries);
+        var p = response.Process;
+        var process = p is null ? null : new SiloProcess(p.UptimeSeconds, p.Version, p.CpuPercent, p.WorkingSetBytes, p.GcHeapBytes,
+            p.Gen0Collections, p.Gen1Collections, p.Gen2Collections, p.GcPauseSeconds, p.ProcessorCount);
+        return new ClusterStatus(response.Silo, silos, transfers, hints, counters, process, summaries);
     }
 
     public static ReplicaReport ToReport(GetReplicasResponse response)

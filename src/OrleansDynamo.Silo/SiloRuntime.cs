@@ -26,9 +26,11 @@ public sealed class SiloRuntime : IAsyncDisposable
 
     /// <param name="detector">Liveness: Orleans cluster membership on a real silo; by default (the simulation) phi accrual over gossip.</param>
     /// <param name="peers">Silos to gossip the ring with beyond those it names: Orleans membership's active silos on a real silo, the seeds the simulation chose in it.</param>
+    /// <param name="meters">The host's meter factory, whose meters its OpenTelemetry pipeline exports; none in the simulation.</param>
     public SiloRuntime(SiloOptions options, IPartitionStore store, ISiloTransport transport, TimeProvider time, Random random, ILoggerFactory loggers,
-        IFailureDetector? detector = null, Func<IReadOnlyList<string>>? peers = null)
+        IFailureDetector? detector = null, Func<IReadOnlyList<string>>? peers = null, System.Diagnostics.Metrics.IMeterFactory? meters = null)
     {
+        Meters = meters;
         Options = options;
         Store = store;
         Transport = transport;
@@ -99,6 +101,9 @@ public sealed class SiloRuntime : IAsyncDisposable
     public Random Random { get; }
 
     public ILoggerFactory Loggers { get; }
+
+    /// <summary>The host's meter factory (null in the simulation: its meters are then made directly).</summary>
+    public System.Diagnostics.Metrics.IMeterFactory? Meters { get; }
 
     public SiloRequestDispatcher Dispatcher { get; } = new();
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Text;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -33,6 +34,7 @@ public sealed class ApiKeyClusterFixture : IAsyncLifetime
     public static Task<TestCluster> StartAsync(int silos, string dataKey, string adminKey) => TestCluster.StartAsync(new TestClusterOptions
     {
         Silos = silos,
+        OrleansDashboard = true,
         Configure = (_, o) => o.Auth = new AuthOptions
         {
             Keys =
@@ -191,10 +193,11 @@ public sealed class ApiKeyClusterTests(ApiKeyClusterFixture fixture) : IClassFix
     public async Task The_dashboards_json_api_needs_a_key_the_key_lookup_an_admin_key_and_the_host_must_be_the_silos()
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(20), BaseAddress = new Uri(Cluster[0].HttpAddress!) };
-        async Task<HttpStatusCode> Get(string path, string? key, string? host = null)
+        async Task<HttpStatusCode> Get(string path, string? key, string? host = null, string scheme = "Bearer")
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, path);
-            if (key is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+            if (key is not null)
+                request.Headers.Authorization = new AuthenticationHeaderValue(scheme, scheme == "Basic" ? Convert.ToBase64String(Encoding.UTF8.GetBytes("any:" + key)) : key);
             if (host is not null) request.Headers.Host = host;
             using var response = await http.SendAsync(request);
             return response.StatusCode;
@@ -218,6 +221,19 @@ public sealed class ApiKeyClusterTests(ApiKeyClusterFixture fixture) : IClassFix
         Assert.Equal(HttpStatusCode.BadRequest, await Get("/api/cluster", fixture.AdminKey, host: "attacker.example:80"));
         Assert.Equal(HttpStatusCode.BadRequest, await Get("/", null, host: "attacker.example"));
         Assert.Equal(HttpStatusCode.OK, await Get("/api/cluster", fixture.DataKey, host: "localhost"));
+
+        // The Orleans dashboard: the same rules, and the key may come as a Basic password, which a browser asks for itself.
+        using (var challenge = await http.GetAsync("/orleans/"))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, challenge.StatusCode);
+            Assert.Equal("Basic", challenge.Headers.WwwAuthenticate.Single().Scheme);
+        }
+        Assert.Equal(HttpStatusCode.Unauthorized, await Get("/orleans/ClusterStats", ApiKeys.Generate(), scheme: "Basic"));
+        Assert.Equal(HttpStatusCode.OK, await Get("/orleans/", fixture.DataKey, scheme: "Basic"));
+        Assert.Equal(HttpStatusCode.OK, await Get("/orleans/version", fixture.DataKey));
+        Assert.Equal(HttpStatusCode.Forbidden, await Get("/orleans/GrainState?grainId=x&grainType=y", fixture.DataKey, scheme: "Basic"));
+        Assert.NotEqual(HttpStatusCode.Forbidden, await Get("/orleans/GrainState?grainId=x&grainType=y", fixture.AdminKey, scheme: "Basic"));
+        Assert.Equal(HttpStatusCode.BadRequest, await Get("/orleans/", fixture.AdminKey, host: "attacker.example", scheme: "Basic"));
     }
 
     [Fact]

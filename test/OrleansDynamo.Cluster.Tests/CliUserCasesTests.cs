@@ -137,6 +137,15 @@ public sealed class CliUserCasesTests(CliClusterFixture fixture, ITestOutputHelp
             Assert.Equal(CliClusterFixture.Partitions.ToString(System.Globalization.CultureInfo.InvariantCulture), row[5]);
         }
         Assert.Equal(CliClusterFixture.Partitions, owned);
+
+        // issue 17: the answering silo's process, in the text and in the JSON
+        var process = json.Json.GetProperty("process");
+        Assert.Equal(Silo.Diagnostics.SiloVersion.Current, process.GetProperty("version").GetString());
+        Assert.True(process.GetProperty("uptimeSeconds").GetDouble() > 0);
+        Assert.True(process.GetProperty("workingSetBytes").GetInt64() > 0);
+        Assert.True(process.GetProperty("processorCount").GetInt32() > 0);
+        Assert.Contains("version " + Silo.Diagnostics.SiloVersion.Current + ", up ", text.Stdout);
+        Assert.Contains("GC heap", text.Stdout);
     }
 
     [Fact]

@@ -24,7 +24,7 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
     public async Task Dashboard_shows_three_silos_up_live_request_rates_a_keys_replicas_and_a_stopped_silo_unreachable()
     {
         Assert.True(File.Exists(Chromium), $"{Chromium} is missing: install Debian's chromium (apt-get install chromium; .ci/run does it)");
-        await using var cluster = await TestCluster.StartAsync(new TestClusterOptions { Silos = 3 });
+        await using var cluster = await TestCluster.StartAsync(new TestClusterOptions { Silos = 3, OrleansDashboard = true });
 
         string profile = Path.Combine(Path.GetTempPath(), "od-chromium-" + Guid.NewGuid().ToString("N")[..12]);
         string screenshots = Path.Combine(AppContext.BaseDirectory, "screenshots");
@@ -70,9 +70,17 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
             Assert.Contains("value 7", await page.InnerTextAsync("#key-result"));
             await page.WaitForFunctionAsync("() => Number(document.getElementById('partitions-note').dataset.totalKeys) === 150", null, new() { Timeout = 20_000 });
 
+            // every silo's process, and the link to the Orleans dashboard
+            await page.WaitForFunctionAsync("() => document.querySelectorAll('#processes tr[data-silo] td[data-uptime]').length === 3", null, new() { Timeout = 10_000 });
+            Assert.Equal("/orleans/", await page.GetAttributeAsync("#orleans-link:not([hidden])", "href"));
+
             string healthy = Path.Combine(screenshots, "dashboard.png");
             await page.ScreenshotAsync(new() { Path = healthy, FullPage = true });
             output.WriteLine("screenshot: " + healthy);
+
+            var orleans = await browser.NewPageAsync();
+            Assert.True(await orleans.GotoAsync(cluster[1].HttpAddress + "/orleans/") is { Ok: true }, "the Orleans dashboard loads");
+            await orleans.CloseAsync();
 
             await cluster.StopSiloAsync("silo2");
             await page.WaitForSelectorAsync("#silos tr[data-silo='silo2'][data-silo-status='unreachable']", new() { Timeout = 30_000 });

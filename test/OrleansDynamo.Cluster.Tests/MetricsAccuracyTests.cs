@@ -97,6 +97,18 @@ public sealed class MetricsAccuracyTests(ITestOutputHelper output)
         Assert.Equal(Requests, stats.Coordinator.Count);
         Assert.True(stats.Coordinator.RatePerSecond > 0);
 
+        // /metrics counts the same requests: each once, at its coordinator, with its latency in the histogram
+        double coordinated = 0, measured = 0;
+        foreach (var silo in cluster.Silos)
+        {
+            var (_, samples) = MetricsPrometheusText.Parse(await http.GetStringAsync(silo.HttpAddress + "/metrics"));
+            bool Coordinator(PrometheusSample s) => s.Labels.TryGetValue("side", out var side) && side == "coordinator";
+            coordinated += samples.Where(s => s.Name == "orleansdynamo_requests_total" && Coordinator(s)).Sum(s => s.Value);
+            measured += samples.Where(s => s.Name == "orleansdynamo_request_duration_seconds_count" && Coordinator(s)).Sum(s => s.Value);
+        }
+        Assert.Equal(Requests, coordinated);
+        Assert.Equal(Requests, measured);
+
         var sorted = latencies.Order().ToArray();
         double At(double q) => sorted[(int)Math.Ceiling(q * sorted.Length) - 1];
         return ((At(0.50), At(0.99), At(0.999)), stats.Coordinator);

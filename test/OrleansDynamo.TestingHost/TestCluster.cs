@@ -107,6 +107,7 @@ public sealed class TestCluster : IAsyncDisposable
             ReplicaTimeoutMs = Options.ReplicaTimeoutMs,
             DefaultBucket = new BucketOptions { N = Options.N, R = Options.R, W = Options.W },
         };
+        o.Dashboard.OrleansDashboard = Options.OrleansDashboard;
         Options.Configure?.Invoke(index, o);
         return o;
     }

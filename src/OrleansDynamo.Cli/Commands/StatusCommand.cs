@@ -59,12 +59,32 @@ public static class StatusCommand
                     writer.WriteStartObject("counters");
                     foreach (var (name, value) in status.Counters.OrderBy(c => c.Key, StringComparer.Ordinal)) writer.WriteNumber(name, value);
                     writer.WriteEndObject();
+                    if (status.Process is { } p)
+                    {
+                        writer.WriteStartObject("process");
+                        writer.WriteNumber("uptimeSeconds", p.UptimeSeconds);
+                        writer.WriteString("version", p.Version);
+                        writer.WriteNumber("cpuPercent", p.CpuPercent);
+                        writer.WriteNumber("workingSetBytes", p.WorkingSetBytes);
+                        writer.WriteNumber("gcHeapBytes", p.GcHeapBytes);
+                        writer.WriteNumber("gen0Collections", p.Gen0Collections);
+                        writer.WriteNumber("gen1Collections", p.Gen1Collections);
+                        writer.WriteNumber("gen2Collections", p.Gen2Collections);
+                        writer.WriteNumber("gcPauseSeconds", p.GcPauseSeconds);
+                        writer.WriteNumber("processorCount", p.ProcessorCount);
+                        writer.WriteEndObject();
+                    }
                     writer.WriteEndObject();
                 });
                 return ExitCodes.Success;
             }
 
             ctx.Ansi.MarkupLine($"answered by [bold]{Markup.Escape(status.Silo)}[/] ({Markup.Escape(ctx.FirstEndpoint)})");
+            if (status.Process is { } process)
+                ctx.Ansi.MarkupLine(Markup.Escape(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"version {process.Version}, up {TimeSpan.FromSeconds(Math.Floor(process.UptimeSeconds))}, CPU {process.CpuPercent:0.0}% of {process.ProcessorCount} cores, " +
+                    $"working set {process.WorkingSetBytes / 1048576} MiB, GC heap {process.GcHeapBytes / 1048576} MiB, " +
+                    $"GC {process.Gen0Collections}/{process.Gen1Collections}/{process.Gen2Collections} (gen 0/1/2), pause {process.GcPauseSeconds:0.00} s")));
             var silos = new Table().AddColumns("Silo", "Address", "Zone", "Status", "Partitions", "Replicas");
             foreach (var silo in status.Silos)
             {

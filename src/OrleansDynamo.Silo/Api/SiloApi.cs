@@ -55,7 +55,8 @@ public sealed class SiloApi(SiloRuntime silo)
         var transfers = summaries.IsEmpty
             ? silo.TransferReporters.SelectMany(r => r.Transfers()).ToImmutableArray()
             : summaries.SelectMany(s => s.Outbound).ToImmutableArray();
-        return new SiloStatusSnapshot(silo.Name, members, transfers, hints, silo.Counters.Snapshot(), summaries);
+        return new SiloStatusSnapshot(silo.Name, members, transfers, hints, silo.Counters.Snapshot(),
+            silo.Feature<Diagnostics.MetricsFeature>()?.OwnProcess(), summaries);
     }
 
     /// <summary>

@@ -25,11 +25,12 @@ public sealed record RingSummary(
 
 /// <summary>
 /// One silo's status: every member as it sees them, the partition transfers of every silo it reached and each silo's part
-/// in the ring change under way (<paramref name="TransferSummaries"/>), hints waiting here per target, its counters.
+/// in the ring change under way (<paramref name="TransferSummaries"/>), hints waiting here per target, its counters,
+/// and its process (null without the metrics feature).
 /// </summary>
 public sealed record SiloStatusSnapshot(
     string Silo, ImmutableArray<MemberSummary> Silos, ImmutableArray<TransferProgress> Transfers,
-    IReadOnlyDictionary<string, long> HintsWaiting, IReadOnlyDictionary<string, long> Counters,
+    IReadOnlyDictionary<string, long> HintsWaiting, IReadOnlyDictionary<string, long> Counters, ProcessStats? Process = null,
     ImmutableArray<SiloTransfers> TransferSummaries = default);
 
 /// <summary>

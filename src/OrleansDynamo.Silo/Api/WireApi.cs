@@ -85,6 +85,15 @@ public sealed class WireApi(SiloApi api, ApiAuthorizer auth)
                 KeysPerSecond = s.KeysPerSecond, PartitionsToReceive = (uint)s.PartitionsToReceive, Pace = s.Pace, Answered = s.Answered,
             });
         }
+        if (status.Process is { } p)
+        {
+            response.Process = new ProcessInfo
+            {
+                UptimeSeconds = p.UptimeSeconds, Version = p.Version, CpuPercent = p.CpuPercent, WorkingSetBytes = Unsigned(p.WorkingSetBytes),
+                GcHeapBytes = Unsigned(p.GcHeapBytes), Gen0Collections = (uint)p.Gen0Collections, Gen1Collections = (uint)p.Gen1Collections,
+                Gen2Collections = (uint)p.Gen2Collections, GcPauseSeconds = p.GcPauseSeconds, ProcessorCount = (uint)p.ProcessorCount,
+            };
+        }
         return response;
     }
 

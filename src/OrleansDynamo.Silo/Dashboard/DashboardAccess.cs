@@ -12,7 +12,9 @@ namespace OrleansDynamo.Silo.Dashboard;
 /// another site cannot reach the API through DNS rebinding. With API keys configured, the views need a key of any role
 /// and the key lookup an admin key, in the <c>Authorization: Bearer KEY</c> header, checked by the same
 /// <see cref="ApiAuthorizer"/> as the client API. The per-silo answers the silos fetch from each other
-/// (<c>scope=raw</c> and <c>scope=silo</c>) carry only counts, as <c>/metrics</c> does, and need no key.
+/// (<c>scope=raw</c> and <c>scope=silo</c>) carry only counts, as <c>/metrics</c> does, and need no key. The Orleans
+/// dashboard's page cannot send a bearer key: there the key may also come as the password of HTTP Basic authentication,
+/// which a browser asks for itself when the answer is 401 with a Basic challenge.
 /// </summary>
 public sealed class DashboardAccess
 {
@@ -34,24 +36,43 @@ public sealed class DashboardAccess
     /// for, null for none), else the answer: 400 for a Host not of this silo, 401 without a known key, 403 for a key
     /// whose role does not allow the verb.
     /// </summary>
-    public IResult? Refusal(HttpContext http, ApiVerb? verb, string? what = null)
+    /// <param name="basic">Also take the key as the password of HTTP Basic authentication, and challenge for it.</param>
+    public IResult? Refusal(HttpContext http, ApiVerb? verb, string? what = null, bool basic = false)
     {
         if (!_hosts.Contains(http.Request.Host.Host))
             return Error(StatusCodes.Status400BadRequest, $"this silo does not answer to Host '{http.Request.Host.Host}'");
         if (verb is not { } v) return null;
         try
         {
-            _auth.Authorize(ApiKeys.FromBearer(http.Request.Headers.Authorization), v, what);
+            string? authorization = http.Request.Headers.Authorization;
+            _auth.Authorize(ApiKeys.FromBearer(authorization) ?? (basic ? FromBasic(authorization) : null), v, what);
             return null;
         }
         catch (DynamoException e) when (e.Kind == DynamoErrorKind.Unauthenticated)
         {
-            http.Response.Headers.WWWAuthenticate = "Bearer";
+            http.Response.Headers.WWWAuthenticate = basic ? "Basic realm=\"OrleansDynamo\", charset=\"UTF-8\"" : "Bearer";
             return Error(StatusCodes.Status401Unauthorized, e.Message);
         }
         catch (DynamoException e) when (e.Kind == DynamoErrorKind.PermissionDenied)
         {
             return Error(StatusCodes.Status403Forbidden, e.Message);
+        }
+    }
+
+    /// <summary>The password of <c>Authorization: Basic base64(user:password)</c> (the user name is not read), or null.</summary>
+    public static string? FromBasic(string? value)
+    {
+        const string prefix = "Basic ";
+        if (value is null || !value.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)) return null;
+        try
+        {
+            string pair = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(value[prefix.Length..].Trim()));
+            int colon = pair.IndexOf(':', StringComparison.Ordinal);
+            return colon < 0 || colon == pair.Length - 1 ? null : pair[(colon + 1)..];
+        }
+        catch (FormatException)
+        {
+            return null;
         }
     }
 

@@ -10,13 +10,15 @@ using OrleansDynamo.Silo.Api;
 using OrleansDynamo.Silo.Diagnostics;
 using OrleansDynamo.Silo.Hosting;
 using OrleansDynamo.Silo.Security;
+using Orleans.Dashboard;
 
 namespace OrleansDynamo.Silo.Dashboard;
 
 /// <summary>
 /// The dashboard every silo serves on its HTTP port: the page at / (static files embedded in the
 /// silo assembly, no build step) and the JSON API it reads: /api/cluster, /api/ring, /api/stats,
-/// /api/partitions, /api/hints and /api/key. Cluster-wide answers are merged from the peers' own
+/// /api/partitions, /api/hints and /api/key (any other /api/ path: a JSON 404). Beside it, the Orleans dashboard
+/// at /orleans/ (Microsoft.Orleans.Dashboard, when <see cref="DashboardOptions.OrleansDashboard"/>), behind the same rules. Cluster-wide answers are merged from the peers' own
 /// answers over HTTP (their addresses come from the membership). Who may ask: <see cref="DashboardAccess"/>.
 /// The views that fan out to every other silo, and the per-silo scans they fetch, run at most
 /// <see cref="Limits.LimitsOptions.MaxConcurrentDashboardViews"/> at once on a silo; one more is answered 503 at once.
@@ -75,7 +77,23 @@ public sealed class DashboardFeature : ISiloFeature
                 var query = context.HttpContext.Request.Query;
                 return _access.Refusal(context.HttpContext, ApiVerb.KeyLookup, $"bucket '{query["bucket"]}' key '{query["key"]}'") ?? await next(context);
             });
+        endpoints.MapFallback(DashboardRoutes.ApiFallback, (HttpContext http) => _access.Refusal(http, null)
+            ?? Results.Json(new ErrorView($"no such API: {http.Request.Method} {http.Request.Path}", "not_found"), Json, statusCode: StatusCodes.Status404NotFound));
+        if (_silo.Options.Dashboard.OrleansDashboard) MapOrleansDashboard(endpoints);
     }
+
+    /// <summary>
+    /// The Orleans dashboard, under the Host check and, with keys configured, a key of any role (bearer, or the password
+    /// of HTTP Basic, which the browser asks for); its grain state and live log need an admin key.
+    /// </summary>
+    private void MapOrleansDashboard(IEndpointRouteBuilder endpoints) =>
+        endpoints.MapOrleansDashboard(DashboardRoutes.Orleans).AddEndpointFilter(async (context, next) =>
+        {
+            var path = context.HttpContext.Request.Path.Value ?? "";
+            var verb = path.Contains("/GrainState", StringComparison.OrdinalIgnoreCase) || path.Contains("/Trace", StringComparison.OrdinalIgnoreCase)
+                ? ApiVerb.GrainInspection : ApiVerb.DashboardRead;
+            return _access.Refusal(context.HttpContext, verb, basic: true) ?? await next(context);
+        });
 
     /// <summary>The page and its files hold no data: they need no key, only a Host of this silo.</summary>
     private Task AssetAsync(HttpContext http, string file) =>
@@ -139,7 +157,8 @@ public sealed class DashboardFeature : ISiloFeature
         var balance = new LoadBalanceView(Math.Round(mean, 3), threshold,
             MetricsStatsBuilder.OutOfBalanceFraction(loads.Values.ToList(), threshold), loads.Count);
         var buckets = state.Buckets.Values.Select(b => new BucketView(b.Name, b.N, b.R, b.W, BucketSettings.PolicyName(b.Policy))).ToArray();
-        return new ClusterView(_silo.Name, state.ClusterName, state.Version, state.PartitionCount, _metrics.Options.PageRefreshMs, silos, balance, buckets);
+        return new ClusterView(_silo.Name, state.ClusterName, state.Version, state.PartitionCount, _metrics.Options.PageRefreshMs, silos, balance, buckets,
+            _metrics.Processes(), _silo.Options.Dashboard.OrleansDashboard ? DashboardRoutes.Orleans + "/" : null);
     }
 
     public RingView Ring()

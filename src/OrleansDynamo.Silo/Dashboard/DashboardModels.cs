@@ -1,3 +1,6 @@
+using System.Text.Json.Serialization;
+using OrleansDynamo.Silo.Diagnostics;
+
 namespace OrleansDynamo.Silo.Dashboard;
 
 /// <summary>The HTTP routes of the dashboard and its JSON API, one place.</summary>
@@ -15,6 +18,9 @@ public static class DashboardRoutes
     public const string LocalHints = "/api/hints?scope=silo";
     public const string Key = "/api/key";
     public const string Transfers = "/api/transfers";
+    public const string ApiFallback = "/api/{**path}";
+    /// <summary>The Orleans dashboard (Microsoft.Orleans.Dashboard): grains, activations, calls, silo CPU and memory.</summary>
+    public const string Orleans = "/orleans";
 }
 
 /// <summary>
@@ -23,10 +29,15 @@ public static class DashboardRoutes
 /// </summary>
 public sealed record TransfersView(string Self, Diagnostics.SiloTransfers[] Silos, Diagnostics.TransferProgress[] Transfers, bool Complete);
 
-/// <summary>/api/cluster: the silos as the serving silo sees them, and the cluster's load balance.</summary>
+/// <summary>
+/// /api/cluster: the silos as the serving silo sees them, and the cluster's load balance. <see cref="Processes"/>: each
+/// silo's process (uptime, version, CPU, memory, GC), for the serving silo and the peers that answered;
+/// <see cref="OrleansDashboard"/>: the path of the Orleans dashboard, null when it is off.
+/// </summary>
 public sealed record ClusterView(
     string Self, string ClusterName, long MembershipVersion, int PartitionCount, int PageRefreshMs,
-    SiloView[] Silos, LoadBalanceView LoadBalance, BucketView[] Buckets);
+    SiloView[] Silos, LoadBalanceView LoadBalance, BucketView[] Buckets,
+    IReadOnlyDictionary<string, ProcessStats>? Processes = null, string? OrleansDashboard = null);
 
 /// <summary>
 /// One silo. <see cref="Status"/> is the serving silo's judgement (up, unreachable, leaving, left);
@@ -69,4 +80,5 @@ public sealed record ReplicaView(string Silo, bool Reachable, bool Found, string
 /// <summary>A sibling: its value as text when it is UTF-8, else base64.</summary>
 public sealed record SiblingView(string Value, bool Base64, bool Deleted, long TimestampMs, int Bytes);
 
-public sealed record ErrorView(string Error);
+/// <summary>An error answer; <see cref="Code"/> names its kind where a client may act on it (<c>not_found</c>).</summary>
+public sealed record ErrorView(string Error, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Code = null);

@@ -23,6 +23,9 @@ public sealed class DashboardOptions
     /// <summary>How long a call to a peer's HTTP API may take before the peer counts as not answering. Default 1000 ms.</summary>
     public int PeerTimeoutMs { get; set; } = 1000;
 
+    /// <summary>Serve the Orleans dashboard (grains, activations, calls, silo CPU and memory) at /orleans/. Default true.</summary>
+    public bool OrleansDashboard { get; set; } = true;
+
     /// <summary>How often the page in the browser reloads its data. Default 1500 ms.</summary>
     public int PageRefreshMs { get; set; } = 1500;
 

@@ -16,9 +16,10 @@ namespace OrleansDynamo.Silo.Diagnostics;
 /// The silo's metrics (System.Diagnostics.Metrics, meter "OrleansDynamo", instruments under
 /// orleansdynamo.*, every one tagged with the silo's name through the meter): request counts and
 /// latencies on both sides, errors by kind, versions per get, and observable instruments over the
-/// silo's counters, hints, transfers, partition key counts and the cluster's load balance. Keeps a
-/// rolling window per operation for /api/stats and serves Prometheus text at /metrics. Any
-/// OpenTelemetry MeterProvider that adds the meter "OrleansDynamo" exports the same instruments.
+/// silo's counters, hints, transfers, partition key counts (one series per partition only with
+/// <see cref="MetricsOptions.PerPartition"/>), the peers' reachability and the cluster's load balance. Keeps a
+/// rolling window per operation for /api/stats. The meter comes from the host's
+/// <see cref="IMeterFactory"/> when the silo has one, and OpenTelemetry exports it (<see cref="SiloTelemetry"/>).
 /// </summary>
 public sealed class MetricsFeature : ISiloFeature, IRequestObserver, IDisposable
 {
@@ -50,8 +51,8 @@ public sealed class MetricsFeature : ISiloFeature, IRequestObserver, IDisposable
     private IReadOnlyList<PartitionSummary> _summaries = [];
     private IReadOnlyDictionary<string, long> _hintsWaiting = new Dictionary<string, long>();
     private Dictionary<string, double> _peerLoads = new(StringComparer.Ordinal);
-
-    public MetricsPrometheusExporter Exporter { get; private set; } = null!;
+    private Dictionary<string, ProcessStats> _peerProcesses = new(StringComparer.Ordinal);
+    private ProcessSampler _process = null!;
 
     public DashboardOptions Options => _options;
 
@@ -74,6 +75,18 @@ public sealed class MetricsFeature : ISiloFeature, IRequestObserver, IDisposable
         lock (_cacheGate) loads = new Dictionary<string, double>(_peerLoads, StringComparer.Ordinal);
         loads[_silo.Name] = LoadPerSecond();
         return loads;
+    }
+
+    /// <summary>This silo's process now.</summary>
+    public ProcessStats OwnProcess() => _process.Sample();
+
+    /// <summary>Each silo's process (this one now, and the peers that answered the last refresh).</summary>
+    public IReadOnlyDictionary<string, ProcessStats> Processes()
+    {
+        Dictionary<string, ProcessStats> processes;
+        lock (_cacheGate) processes = new Dictionary<string, ProcessStats>(_peerProcesses, StringComparer.Ordinal);
+        processes[_silo.Name] = OwnProcess();
+        return processes;
     }
 
     /// <summary>The fraction of silos whose load is more than the threshold off the mean.</summary>
@@ -108,19 +121,15 @@ public sealed class MetricsFeature : ISiloFeature, IRequestObserver, IDisposable
             _windows[(op, RequestSide.Coordinator)] = new MetricsRollingWindow(_options.StatsWindowSeconds);
             _windows[(op, RequestSide.Replica)] = new MetricsRollingWindow(_options.StatsWindowSeconds);
         }
-        _meter = new Meter(new MeterOptions(MeterName) { Tags = [new("silo", silo.Name)] });
-        Exporter = new MetricsPrometheusExporter(_meter);
-        CreateInstruments();
+        _process = new ProcessSampler(silo.Time);
+        var meter = new MeterOptions(MeterName) { Tags = [new("silo", silo.Name)] };
+        _meter = silo.Meters?.Create(meter) ?? new Meter(meter);
+        CreateInstruments(silo.Options.Metrics.PerPartition);
         silo.Coordinator.AddObserver(this);
         silo.AddLoop("metrics-refresh", TimeSpan.FromMilliseconds(_options.RefreshIntervalMs), RefreshAsync);
-        silo.EndpointMappers.Add(endpoints => endpoints.MapGet("/metrics", (HttpContext http) =>
-        {
-            http.Response.Headers.CacheControl = "no-store";
-            return Results.Text(Exporter.Scrape(), "text/plain; version=0.0.4; charset=utf-8");
-        }));
     }
 
-    private void CreateInstruments()
+    private void CreateInstruments(bool perPartition)
     {
         _requests = _meter.CreateCounter<long>("orleansdynamo.requests", "{request}", "Requests handled, by operation and side (coordinator or replica).");
         _errors = _meter.CreateCounter<long>("orleansdynamo.request.errors", "{request}", "Requests that failed, by operation, side and error kind.");
@@ -146,10 +155,12 @@ public sealed class MetricsFeature : ISiloFeature, IRequestObserver, IDisposable
             .Select(kv => new Measurement<long>(kv.Value, new KeyValuePair<string, object?>("target", kv.Key))), "{hint}", "Hints waiting for delivery, by target silo.");
         _meter.CreateObservableGauge("orleansdynamo.transfers.active", () => _silo.TransferReporters.SelectMany(r => r.Transfers())
             .Count(t => !string.Equals(t.State, "done", StringComparison.OrdinalIgnoreCase)), "{transfer}", "Ownership transfers in progress.");
-        _meter.CreateObservableGauge("orleansdynamo.partition.keys", () => PartitionSummaries
-            .Select(p => new Measurement<long>(p.KeyCount, new KeyValuePair<string, object?>("partition", p.Partition))), "{key}", "Keys stored on this silo, by partition.");
-        _meter.CreateObservableGauge("orleansdynamo.partition.size", () => PartitionSummaries
-            .Select(p => new Measurement<long>(p.Bytes, new KeyValuePair<string, object?>("partition", p.Partition))), "By", "Bytes stored on this silo, by partition.");
+        _meter.CreateObservableGauge("orleansdynamo.partition.keys", () => ByPartition(perPartition, p => p.KeyCount), "{key}",
+            perPartition ? "Keys stored on this silo, by partition." : "Keys stored on this silo (every partition replica it holds).");
+        _meter.CreateObservableGauge("orleansdynamo.partition.size", () => ByPartition(perPartition, p => p.Bytes), "By",
+            perPartition ? "Bytes stored on this silo, by partition." : "Bytes stored on this silo (every partition replica it holds).");
+        _meter.CreateObservableGauge("dynamo.peer.up", PeersUp, unit: null,
+            "1 while this silo's failure detector sees the peer up, 0 while it sees it unreachable; by peer (every other member not leaving or left).");
         _meter.CreateObservableGauge("orleansdynamo.load", () => Loads()
             .Select(kv => new Measurement<double>(kv.Value, new KeyValuePair<string, object?>("peer", kv.Key))), "{request}/s",
             "Requests per second each silo handled over the stats window (coordinator and replica), as this silo last heard.");
@@ -160,6 +171,19 @@ public sealed class MetricsFeature : ISiloFeature, IRequestObserver, IDisposable
         _meter.CreateObservableGauge("orleansdynamo.admission.in_use", () => _silo.Admission is Admission.AdmissionController a ? a.InUse : 0, "{slot}",
             "Background work running now under the admission controller.");
     }
+
+    /// <summary>One measurement per partition, or one for the whole silo: Q series per gauge are too many to export by default.</summary>
+    private IEnumerable<Measurement<long>> ByPartition(bool perPartition, Func<PartitionSummary, long> value)
+    {
+        var summaries = PartitionSummaries;
+        return perPartition
+            ? summaries.Select(p => new Measurement<long>(value(p), new KeyValuePair<string, object?>("partition", p.Partition)))
+            : [new Measurement<long>(summaries.Sum(value))];
+    }
+
+    private IEnumerable<Measurement<int>> PeersUp() => _silo.Membership.State.Members.Values
+        .Where(m => m.Name != _silo.Name && m.Status is not (MemberStatus.Leaving or MemberStatus.Left))
+        .Select(m => new Measurement<int>(_silo.Detector.IsReachable(m.Name) ? 1 : 0, new KeyValuePair<string, object?>("peer", m.Name)));
 
     private void Counter(string name, string counter, string description) =>
         _meter.CreateObservableCounter(name, () => _silo.Counters.Get(counter), "{event}", description);
@@ -230,7 +254,8 @@ public sealed class MetricsFeature : ISiloFeature, IRequestObserver, IDisposable
         var versions = new Dictionary<string, long>(StringComparer.Ordinal);
         for (int i = 0; i < _versions.Length; i++) versions[VersionLabel(i)] = Interlocked.Read(ref _versions[i]);
         var counters = _silo.Counters.Snapshot().Where(kv => !kv.Key.Contains(':')).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
-        return new RawStats(_silo.Name, second, _options.StatsWindowSeconds, Math.Round(total / covered, 3), [.. series], [.. raw], versions, counters);
+        return new RawStats(_silo.Name, second, _options.StatsWindowSeconds, Math.Round(total / covered, 3), [.. series], [.. raw], versions, counters,
+            OwnProcess());
     }
 
     /// <summary>
@@ -291,11 +316,18 @@ public sealed class MetricsFeature : ISiloFeature, IRequestObserver, IDisposable
         var peers = Peers().ToList();
         var answers = await Task.WhenAll(peers.Select(p => FetchRawAsync(p, ct)));
         var loads = new Dictionary<string, double>(StringComparer.Ordinal);
+        var processes = new Dictionary<string, ProcessStats>(StringComparer.Ordinal);
         foreach (var answer in answers)
         {
-            if (answer is not null) loads[answer.Silo] = answer.LoadPerSecond;
+            if (answer is null) continue;
+            loads[answer.Silo] = answer.LoadPerSecond;
+            if (answer.Process is { } process) processes[answer.Silo] = process;
         }
-        lock (_cacheGate) _peerLoads = loads;
+        lock (_cacheGate)
+        {
+            _peerLoads = loads;
+            _peerProcesses = processes;
+        }
         return Loads();
     }
 
@@ -308,12 +340,11 @@ public sealed class MetricsFeature : ISiloFeature, IRequestObserver, IDisposable
     }
 
     /// <summary>
-    /// Ends the meter and its listener with the silo (both sit in process-wide lists until disposed):
-    /// when the silo stops its loops, and again (harmlessly) when the runtime disposes its features.
+    /// Ends the meter with the silo (a meter sits in a process-wide list until disposed): when the silo stops its
+    /// loops, and again (harmlessly) when the runtime disposes its features.
     /// </summary>
     public void Dispose()
     {
-        Exporter?.Dispose();
         _meter?.Dispose();
         _http?.Dispose();
     }

@@ -33,8 +33,8 @@ public sealed record RawSecond(long Second, RawHistogram Latency);
 /// <summary>
 /// One silo's window in mergeable form (/api/stats?scope=raw): what the cluster view and the
 /// load-balance gauges are built from. <see cref="LoadPerSecond"/> counts every request the silo
-/// handled, as coordinator or as replica.
+/// handled, as coordinator or as replica; <see cref="Process"/> its process now (null from a silo of an older version).
 /// </summary>
 public sealed record RawStats(
     string Silo, long NowSecond, int WindowSeconds, double LoadPerSecond, RawSeries[] Series, RawSecond[] CoordinatorSeconds,
-    Dictionary<string, long> Versions, Dictionary<string, long> Counters);
+    Dictionary<string, long> Versions, Dictionary<string, long> Counters, ProcessStats? Process = null);

@@ -11,6 +11,7 @@ using OrleansDynamo.Silo.Grains;
 using OrleansDynamo.Silo.Clustering;
 using OrleansDynamo.Silo.Replicas;
 using OrleansDynamo.Silo.Placement;
+using Orleans.Dashboard;
 
 using ProtocolSecurity = OrleansDynamo.Protocol.Security;
 
@@ -73,6 +74,8 @@ public static class OrleansSilo
             if (period < o.MinimumReminderPeriod) o.MinimumReminderPeriod = period;
         });
         silo.Configure<GrainCollectionOptions>(o => o.CollectionAge = TimeSpan.FromMilliseconds(Math.Max(61_000, options.GrainIdleTimeoutMs)));
+        // The Orleans dashboard's services; its pages are mapped with the Dynamo dashboard (Dashboard/DashboardFeature.cs).
+        if (options.Dashboard.OrleansDashboard) silo.AddDashboard();
         silo.Services.AddPlacementDirector<DynamoOwnerPlacement, DynamoOwnerPlacementDirector>();
         silo.Services.AddSingleton<OwnerGrainDirectory>();
         silo.Services.AddSingleton<Orleans.Runtime.GrainDirectory.IGrainDirectoryResolver, OwnerGrainDirectoryResolver>();

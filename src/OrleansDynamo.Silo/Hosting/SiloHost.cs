@@ -15,6 +15,7 @@ using OrleansDynamo.Silo.Membership;
 using OrleansDynamo.Silo.Security;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using OrleansDynamo.Storage;
+using OrleansDynamo.Silo.Diagnostics;
 
 namespace OrleansDynamo.Silo.Hosting;
 
@@ -137,6 +138,7 @@ public static class SiloHost
         builder.Services.AddRouting();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddClientApi(options.Limits);
+        builder.Services.AddSiloTelemetry(options);
         builder.Services.AddSingleton(sp => CreateRuntime(options, sp, hooks));
         builder.Services.AddHostedService<SiloStartup>();
         builder.UseOrleans(silo =>
@@ -154,6 +156,7 @@ public static class SiloHost
         var runtime = app.Services.GetRequiredService<SiloRuntime>();
         app.UseMiddleware<Limits.RequestBoundsMiddleware>(options);
         app.MapClientApi();
+        app.MapSiloMetrics();
         foreach (var map in runtime.EndpointMappers) map(app);
         return app;
     }
@@ -187,7 +190,7 @@ public static class SiloHost
         string self = options.EffectiveSiloName;
         runtime = new SiloRuntime(options, store, transport, TimeProvider.System, new Random(), services.GetRequiredService<ILoggerFactory>(),
             new ClusterMembershipDetector(membership),
-            () => ActiveMembers.Others(membership.CurrentSnapshot, self));
+            () => ActiveMembers.Others(membership.CurrentSnapshot, self), services.GetService<System.Diagnostics.Metrics.IMeterFactory>());
         return runtime;
     }
 

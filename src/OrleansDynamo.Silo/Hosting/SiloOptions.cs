@@ -109,6 +109,9 @@ public sealed class SiloOptions
     /// <summary>Dashboard, JSON API and metrics: stats window, load-balance threshold, refresh intervals.</summary>
     public Dashboard.DashboardOptions Dashboard { get; set; } = new();
 
+    /// <summary>OpenTelemetry metrics: per-partition series, an OTLP exporter.</summary>
+    public Diagnostics.MetricsOptions Metrics { get; set; } = new();
+
     /// <summary>Mutual TLS on every listener (<see cref="Security.TlsOptions"/>); off by default, and then only loopback is allowed.</summary>
     public Security.TlsOptions Tls { get; set; } = new();
 
@@ -180,6 +183,7 @@ public sealed class SiloOptions
         errors.AddRange(FailureDetection.Validate());
         errors.AddRange(Transfer.Validate());
         errors.AddRange(Dashboard.Validate());
+        errors.AddRange(Metrics.Validate());
         errors.AddRange(Auth.Validate());
         errors.AddRange(Limits.Validate());
         if (Limits.RequestDeadlineMs > 0 && (long)Limits.RequestDeadlineMs < Math.Max((long)RequestTimeoutMs + ReplicaTimeoutMs, AntiEntropy.RepairWaitMs))

@@ -25,6 +25,8 @@ public enum ApiVerb
     Repair,
     /// <summary>The dashboard's key lookup: every replica's values of a key.</summary>
     KeyLookup,
+    /// <summary>The Orleans dashboard's grain state and live log, which may show keys and values.</summary>
+    GrainInspection,
 }
 
 /// <summary>Who made a request: the name of its key, and the key's role. <see cref="Anonymous"/> when authentication is off.</summary>
@@ -48,6 +50,7 @@ public static class ApiVerbs
         ApiVerb.DashboardRead => "dashboard",
         ApiVerb.CreateBucket => "bucket create",
         ApiVerb.KeyLookup => "dashboard key lookup",
+        ApiVerb.GrainInspection => "Orleans dashboard grain state and log",
         _ => verb.ToString().ToLowerInvariant(),
     };
 }

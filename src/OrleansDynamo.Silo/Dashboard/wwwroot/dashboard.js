@@ -97,6 +97,29 @@
       fmt(c.loadBalance.meanLoadPerSecond) + " req/s (" + c.loadBalance.silosMeasured + " silos measured)";
   }
 
+  // ---- processes: uptime, version, CPU, memory, GC of each silo that answered --------------------
+  function duration(s) {
+    const d = Math.floor(s / 86400), h = Math.floor(s / 3600) % 24, m = Math.floor(s / 60) % 60;
+    return d > 0 ? d + "d " + h + "h" : h > 0 ? h + "h " + m + "m" : m + "m " + Math.floor(s % 60) + "s";
+  }
+
+  function renderProcesses(c) {
+    const link = $("orleans-link");
+    link.hidden = !c.orleansDashboard;
+    if (c.orleansDashboard) link.href = c.orleansDashboard;
+    const mib = (b) => fmt(b / 1048576, 0) + " MiB";
+    const rows = Object.entries(c.processes || {}).sort(([a], [b]) => a.localeCompare(b));
+    document.querySelector("#processes tbody").replaceChildren(...rows.map(([name, p]) => el("tr", { "data-silo": name },
+      el("td", {}, el("span", { class: "swatch", style: "background:" + colorOf(name) }), name),
+      el("td", { "data-uptime": String(p.uptimeSeconds), text: duration(p.uptimeSeconds) }),
+      el("td", { text: p.version }),
+      el("td", { "data-cpu": String(p.cpuPercent), text: fmt(p.cpuPercent, 1) }),
+      el("td", { text: mib(p.workingSetBytes) }),
+      el("td", { text: mib(p.gcHeapBytes) }),
+      el("td", { text: p.gen0Collections + " / " + p.gen1Collections + " / " + p.gen2Collections }),
+      el("td", { text: fmt(p.gcPauseSeconds, 2) }))));
+  }
+
   function setCount(id, n) {
     $(id).textContent = String(n);
     $(id).dataset.count = String(n);
@@ -370,6 +393,7 @@
       const [cluster, stats, hints, transfers] = await Promise.all([getJson("/api/cluster"), getJson("/api/stats?scope=cluster"), getJson("/api/hints"), getJson("/api/transfers")]);
       renderTransfers(transfers);
       renderCluster(cluster);
+      renderProcesses(cluster);
       if (slow || cluster.membershipVersion !== state.ringVersion || !state.ring) {
         state.ringVersion = cluster.membershipVersion;
         state.ring = await getJson("/api/ring");
