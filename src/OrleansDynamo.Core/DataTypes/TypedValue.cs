@@ -68,6 +68,17 @@ public static class TypedValue
         _ => state.Context.MaxCounterOf(actor) > 0,
     };
 
+    /// <summary>
+    /// Whether a get finds the key: a counter once incremented, a set with a member, a map with a field. A deleted set or
+    /// map keeps its context (so what was removed stays removed) and reads as not found.
+    /// </summary>
+    public static bool HasValue(DataTypeState state) => state switch
+    {
+        OrSet set => !set.Entries.IsEmpty,
+        OrMap map => !map.Fields.IsEmpty,
+        _ => !state.IsEmpty,
+    };
+
     /// <summary>True when the set has the wrapper's form (a typed value), without decoding the state.</summary>
     public static bool IsWrapped(SiblingSet set) => set.Siblings.Length == 1 && set.Siblings[0].Dot == WrapperDot;
 

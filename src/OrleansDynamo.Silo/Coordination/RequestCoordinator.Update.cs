@@ -118,7 +118,7 @@ public sealed partial class RequestCoordinator
             var (result, replies, _) = await ReadQuorumAsync(bucket, key, plan, r, pr, ct);
             var value = TypedValue.Unwrap(result.Merged, kind);
             Observe("fetch", RequestSide.Coordinator, start, null, 0, -1);
-            return new FetchOutcome(!value.IsEmpty, DataTypeCodec.Encode(value), replies, self);
+            return new FetchOutcome(TypedValue.HasValue(value), DataTypeCodec.Encode(value), replies, self);
         }
         catch (Exception e)
         {
