@@ -37,7 +37,8 @@ public sealed partial class DynamoClient
         Route(state, bucket, key, out int partition, out int n, out int start);
         var (response, silo) = await SendAsync(state, partition, n, start, s_update, request, cancellationToken).ConfigureAwait(false);
         NoteCoordinator(response.Coordinator, silo);
-        return new DataTypeResult(true, DataValue.FromWire(response.Value), DynamoContext.FromWire(response.Context), response.Coordinator, (int)response.ReplicasAcked);
+        var value = DataValue.FromWire(response.Value);
+        return new DataTypeResult(value.HasContent, value, DynamoContext.FromWire(response.Context), response.Coordinator, (int)response.ReplicasAcked);
     }
 
     /// <summary>Reads a typed key with a read quorum: its value and context, never siblings.</summary>

@@ -35,6 +35,14 @@ public sealed class DataValue
     /// <summary>A flag's state.</summary>
     public bool Flag { get; private init; }
 
+    /// <summary>False for a set without members and a map without fields (a key a get reports as not found).</summary>
+    public bool HasContent => Kind switch
+    {
+        DataTypeKind.Set => !Elements.IsEmpty,
+        DataTypeKind.Map => !Fields.IsEmpty,
+        _ => true,
+    };
+
     /// <summary>The field <paramref name="name"/> of type <paramref name="kind"/>, or null.</summary>
     public DataValue? Field(string name, DataTypeKind kind) => Fields.GetValueOrDefault(new FieldKey(name, kind));
 
