@@ -32,11 +32,7 @@ public sealed partial class DynamoClient
             if (options.W is { } w) request.W = CheckQuorum(w, "W");
             if (options.PW is { } pw) request.Pw = pw;
         }
-        var state = _state ?? await GetRoutedStateAsync(cancellationToken).ConfigureAwait(false);
-        CheckSize(state, request);
-        Route(state, bucket, key, out int partition, out int n, out int start);
-        var (response, silo) = await SendAsync(state, partition, n, start, s_update, request, cancellationToken).ConfigureAwait(false);
-        NoteCoordinator(response.Coordinator, silo);
+        var response = await SendToKeyAsync(bucket, key, s_update, request, static r => r.Coordinator, cancellationToken, checkSize: true).ConfigureAwait(false);
         var value = DataValue.FromWire(response.Value);
         return new DataTypeResult(value.HasContent, value, DynamoContext.FromWire(response.Context), response.Coordinator, (int)response.ReplicasAcked);
     }
@@ -51,10 +47,7 @@ public sealed partial class DynamoClient
             if (options.R is { } r) request.R = CheckQuorum(r, "R");
             if (options.PR is { } pr) request.Pr = pr;
         }
-        var state = _state ?? await GetRoutedStateAsync(cancellationToken).ConfigureAwait(false);
-        Route(state, bucket, key, out int partition, out int n, out int start);
-        var (response, silo) = await SendAsync(state, partition, n, start, s_fetch, request, cancellationToken).ConfigureAwait(false);
-        NoteCoordinator(response.Coordinator, silo);
+        var response = await SendToKeyAsync(bucket, key, s_fetch, request, static r => r.Coordinator, cancellationToken).ConfigureAwait(false);
         return new DataTypeResult(response.Found, DataValue.FromWire(response.Value), DynamoContext.FromWire(response.Context), response.Coordinator,
             (int)response.ReplicasAnswered);
     }

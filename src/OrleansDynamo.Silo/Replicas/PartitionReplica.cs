@@ -43,6 +43,32 @@ internal sealed class PartitionReplica(
 
     public async ValueTask<CoordinatedWrite> CoordinateWriteAsync(DynamoKey key, VectorClock clientContext, byte[] value, bool tombstone, ConflictPolicy policy, CancellationToken cancellationToken)
     {
+        var (updated, actor, after, persisted) = await CoordinateAsync(key,
+            (before, actor) => (before ?? SiblingSet.Empty).Update(clientContext, actor, value, tombstone, time.GetUtcNow().ToUnixTimeMilliseconds()),
+            updated => Finish(updated, policy), cancellationToken);
+        return new CoordinatedWrite(after, new Dot(actor, updated.Context.CounterOf(actor)), persisted);
+    }
+
+    public async ValueTask<CoordinatedUpdate> CoordinateUpdateAsync(DynamoKey key, DataTypeKind kind, DataTypeOperation? operation, CausalContext? observed,
+        CancellationToken cancellationToken)
+    {
+        // The state holds every update this silo's actor made to the key (its own replica, in the key's turn): a replica
+        // that forgot some moved to a new epoch (quarantine, stray removal, dropped partition), so its dots are new.
+        var (updated, _, after, persisted) = await CoordinateAsync(key, (before, actor) =>
+        {
+            var state = TypedValue.Unwrap(before, kind);
+            return state.Apply(operation ?? TypedValue.DeleteOf(state), actor, observed).State;
+        }, TypedValue.Wrap, cancellationToken);
+        return new CoordinatedUpdate(after, updated, persisted);
+    }
+
+    /// <summary>
+    /// The coordinator's step, in the key's turn: reads the stored set, makes the new value under the silo's dot actor
+    /// (<paramref name="make"/>, given the stored set and the actor), and starts storing <paramref name="stored"/> of it.
+    /// </summary>
+    private async ValueTask<(T Made, string Actor, SiblingSet Stored, Task Persisted)> CoordinateAsync<T>(DynamoKey key, Func<SiblingSet?, string, T> make,
+        Func<T, SiblingSet> stored, CancellationToken cancellationToken)
+    {
         Touch();
         var turn = await _turns.AcquireAsync(key, cancellationToken);
         bool turnPassed = false;
@@ -51,37 +77,10 @@ internal sealed class PartitionReplica(
             var before = await ReadInTurnAsync(key, cancellationToken);
             // After the read: a stored value that did not decode was quarantined there, forgetting versions this silo may have signed.
             await epoch.EnsureSignableAsync(cancellationToken);
-            long now = time.GetUtcNow().ToUnixTimeMilliseconds();
-            var (signer, updated) = await SignAsync(actor => (before ?? SiblingSet.Empty).Update(clientContext, actor, value, tombstone, now), cancellationToken);
-            var dot = new Dot(signer.Actor, updated.Context.CounterOf(signer.Actor));
-            var after = Finish(updated, policy);
+            var (signer, made) = await SignAsync(actor => make(before, actor), cancellationToken);
+            var after = stored(made);
             (var persisted, turnPassed) = await StoreMadeAsync(key, before, after, signer, turn, cancellationToken);
-            return new CoordinatedWrite(after, dot, persisted);
-        }
-        finally
-        {
-            if (!turnPassed) turn.Dispose();
-        }
-    }
-
-    public async ValueTask<CoordinatedUpdate> CoordinateUpdateAsync(DynamoKey key, DataTypeKind kind, DataTypeOperation? operation, CausalContext? observed,
-        CancellationToken cancellationToken)
-    {
-        Touch();
-        var turn = await _turns.AcquireAsync(key, cancellationToken);
-        bool turnPassed = false;
-        try
-        {
-            var before = await ReadInTurnAsync(key, cancellationToken);
-            // The state holds every update this silo's actor made to the key (its own replica, in the key's turn): a
-            // replica that forgot some moved to a new epoch (quarantine, stray removal, dropped partition), so its dots are new.
-            await epoch.EnsureSignableAsync(cancellationToken);
-            var state = TypedValue.Unwrap(before, kind);
-            var op = operation ?? TypedValue.DeleteOf(state);
-            var (signer, updated) = await SignAsync(actor => state.Apply(op, actor, observed).State, cancellationToken);
-            var after = TypedValue.Wrap(updated);
-            (var persisted, turnPassed) = await StoreMadeAsync(key, before, after, signer, turn, cancellationToken);
-            return new CoordinatedUpdate(after, updated, persisted);
+            return (made, signer.Actor, after, persisted);
         }
         finally
         {

@@ -9,7 +9,7 @@ namespace OrleansDynamo.Simulation.Workload;
 /// removes of elements a fetch showed, sent with that fetch's context. Every operation and its outcome is recorded
 /// for <see cref="Checkers.TypedChecker"/>.
 /// </summary>
-public sealed class TypedWorkload(SimulatedCluster cluster, IReadOnlyList<string> keys, int clients)
+public sealed class TypedWorkload(SimulatedCluster cluster, IReadOnlyList<string> keys, int clients) : SimulatedClients(cluster, clients, "typed-client")
 {
     public const string CounterBucket = "likes";
     public const string SetBucket = "carts";
@@ -26,41 +26,17 @@ public sealed class TypedWorkload(SimulatedCluster cluster, IReadOnlyList<string
 
     public List<Remove> Removes { get; } = [];
 
-    private int _running;
+    private TimeSpan ClientTimeout => TimeSpan.FromMilliseconds(Cluster.RequestTimeoutMs * 2 + Cluster.ReplicaTimeoutMs * 2);
 
-    public bool Finished => _running == 0;
-
-    private TimeSpan ClientTimeout => TimeSpan.FromMilliseconds(cluster.RequestTimeoutMs * 2 + cluster.ReplicaTimeoutMs * 2);
-
-    public void Start(DateTimeOffset until)
+    protected override async Task RunClientAsync(int client, DateTimeOffset until)
     {
-        for (int c = 0; c < clients; c++)
-        {
-            int client = c;
-            _running++;
-            cluster.Scheduler.Spawn(cluster.Scheduler.CreateContext("typed-client" + c), async () =>
-            {
-                try
-                {
-                    await RunClientAsync(client, until);
-                }
-                finally
-                {
-                    _running--;
-                }
-            });
-        }
-    }
-
-    private async Task RunClientAsync(int client, DateTimeOffset until)
-    {
-        var random = cluster.Random;
+        var random = Cluster.Random;
         var seen = new Dictionary<string, (string[] Members, string Context)>(StringComparer.Ordinal);
         int made = 0;
-        while (cluster.Time.GetUtcNow() < until)
+        while (Cluster.Time.GetUtcNow() < until)
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(1 + random.Next(40)), cluster.Time);
-            var candidates = cluster.Silos.Where(s => !s.Retired).ToList();
+            await Task.Delay(TimeSpan.FromMilliseconds(1 + random.Next(40)), Cluster.Time);
+            var candidates = Cluster.Silos.Where(s => !s.Retired).ToList();
             var silo = candidates[random.Next(candidates.Count)];
             string key = keys[random.Next(keys.Count)];
             int roll = random.Next(100);
@@ -93,13 +69,13 @@ public sealed class TypedWorkload(SimulatedCluster cluster, IReadOnlyList<string
     {
         try
         {
-            await cluster.CallAsync(silo, rt => rt.Coordinator.UpdateAsync(command, CancellationToken.None), ClientTimeout);
-            cluster.Trace.Note($"typed {command.Bucket} {command.Key} {DataTypeOperationCodec.Decode(command.Operation)} via {silo.Name} ok");
+            await Cluster.CallAsync(silo, rt => rt.Coordinator.UpdateAsync(command, CancellationToken.None), ClientTimeout);
+            Cluster.Trace.Note($"typed {command.Bucket} {command.Key} {DataTypeOperationCodec.Decode(command.Operation)} via {silo.Name} ok");
             return true;
         }
         catch (Exception e)
         {
-            cluster.Trace.Note($"typed {command.Bucket} {command.Key} {DataTypeOperationCodec.Decode(command.Operation)} via {silo.Name} failed: {e.Message}");
+            Cluster.Trace.Note($"typed {command.Bucket} {command.Key} {DataTypeOperationCodec.Decode(command.Operation)} via {silo.Name} failed: {e.Message}");
             return false;
         }
     }
@@ -109,7 +85,7 @@ public sealed class TypedWorkload(SimulatedCluster cluster, IReadOnlyList<string
     {
         try
         {
-            var outcome = await cluster.CallAsync(silo, rt => rt.Coordinator.FetchAsync(new FetchCommand(SetBucket, key, R: r), CancellationToken.None), ClientTimeout);
+            var outcome = await Cluster.CallAsync(silo, rt => rt.Coordinator.FetchAsync(new FetchCommand(SetBucket, key, R: r), CancellationToken.None), ClientTimeout);
             var state = (OrSet)DataTypeCodec.Decode(outcome.State);
             return ([.. state.Elements], DataTypeCodec.EncodeContext(state.Context));
         }
@@ -124,7 +100,7 @@ public sealed class TypedWorkload(SimulatedCluster cluster, IReadOnlyList<string
     {
         try
         {
-            await cluster.CallAsync(silo, rt => rt.Coordinator.FetchAsync(new FetchCommand(CounterBucket, key, R: 3), CancellationToken.None), ClientTimeout);
+            await Cluster.CallAsync(silo, rt => rt.Coordinator.FetchAsync(new FetchCommand(CounterBucket, key, R: 3), CancellationToken.None), ClientTimeout);
         }
         catch (Exception)
         {
