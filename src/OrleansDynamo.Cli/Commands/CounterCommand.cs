@@ -21,7 +21,7 @@ public static class CounterCommand
         var amount = new Argument<long>("N") { Description = "The amount (negative decrements)", DefaultValueFactory = _ => 1 };
         var bucket = KeyOptions.Bucket();
         var w = KeyOptions.Quorum("--w", "Acknowledgements to wait for (default: the bucket's W)");
-        var command = new Command("incr", "Add N (default 1) to a counter; prints its value after, at the coordinator") { key, amount, bucket, w };
+        var command = new Command("incr", "Add N to a counter (a negative N subtracts); prints its value after, at the coordinator") { key, amount, bucket, w };
         command.SetAction((parseResult, cancellationToken) => CommandContext.RunAsync(parseResult, io, cancellationToken, async (ctx, ct) =>
         {
             string bucketName = parseResult.GetValue(bucket)!, keyName = parseResult.GetValue(key)!;
