@@ -22,6 +22,9 @@ public static class DynamoCommand
         root.Subcommands.Add(PutCommand.Create(io));
         root.Subcommands.Add(GetCommand.Create(io));
         root.Subcommands.Add(DeleteCommand.Create(io));
+        root.Subcommands.Add(CounterCommand.Create(io));
+        root.Subcommands.Add(SetCommand.Create(io));
+        root.Subcommands.Add(MapCommand.Create(io));
         root.Subcommands.Add(BucketCommand.Create(io));
         root.Subcommands.Add(StatusCommand.Create(io));
         root.Subcommands.Add(RingCommand.Create(io));

@@ -24,11 +24,7 @@ public sealed partial class DynamoClient
             if (options.R is { } r) request.R = CheckQuorum(r, "R");
             if (options.PR is { } pr) request.Pr = pr;
         }
-        var state = _state ?? await GetRoutedStateAsync(cancellationToken).ConfigureAwait(false);
-        Route(state, bucket, key, out int partition, out int n, out int start);
-        var (response, silo) = await SendAsync(state, partition, n, start, s_get, request, cancellationToken).ConfigureAwait(false);
-        NoteCoordinator(response.Coordinator, silo);
-        return WireMapping.ToResult(response);
+        return WireMapping.ToResult(await SendToKeyAsync(bucket, key, s_get, request, static r => r.Coordinator, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>Reads a key of the <c>default</c> bucket.</summary>
@@ -71,12 +67,7 @@ public sealed partial class DynamoClient
             if (options.W is { } w) request.W = CheckQuorum(w, "W");
             if (options.PW is { } pw) request.Pw = pw;
         }
-        var state = _state ?? await GetRoutedStateAsync(cancellationToken).ConfigureAwait(false);
-        CheckSize(state, request);
-        Route(state, bucket, key, out int partition, out int n, out int start);
-        var (response, silo) = await SendAsync(state, partition, n, start, s_put, request, cancellationToken, PreferredWriter(state, context)).ConfigureAwait(false);
-        NoteCoordinator(response.Coordinator, silo);
-        return response;
+        return await SendToKeyAsync(bucket, key, s_put, request, static r => r.Coordinator, cancellationToken, checkSize: true, context).ConfigureAwait(false);
     }
 
     /// <summary>Writes a value to a key of the <c>default</c> bucket.</summary>
@@ -128,18 +119,30 @@ public sealed partial class DynamoClient
             if (options.W is { } w) request.W = CheckQuorum(w, "W");
             if (options.PW is { } pw) request.Pw = pw;
         }
-        var state = _state ?? await GetRoutedStateAsync(cancellationToken).ConfigureAwait(false);
-        CheckSize(state, request);
-        Route(state, bucket, key, out int partition, out int n, out int start);
-        var (response, silo) = await SendAsync(state, partition, n, start, s_delete, request, cancellationToken, PreferredWriter(state, context)).ConfigureAwait(false);
-        NoteCoordinator(response.Coordinator, silo);
-        return response;
+        return await SendToKeyAsync(bucket, key, s_delete, request, static r => r.Coordinator, cancellationToken, checkSize: true, context).ConfigureAwait(false);
     }
 
     /// <summary>Deletes a key of the <c>default</c> bucket.</summary>
     public Task<DynamoContext> DeleteAsync(string key, DynamoContext? context = null, PutOptions? options = null,
         CancellationToken cancellationToken = default) =>
         DeleteAsync(DefaultBucket, key, context, options, cancellationToken);
+
+    /// <summary>
+    /// Sends a request about one key to its coordinator (in client mode a silo of its preference list; a write with a
+    /// context may prefer the replica that answered that context's get first) and notes who coordinated it.
+    /// </summary>
+    private async Task<TResponse> SendToKeyAsync<TRequest, TResponse>(string bucket, string key, Method<TRequest, TResponse> method, TRequest request,
+        Func<TResponse, string> coordinatorOf, CancellationToken cancellationToken, bool checkSize = false, DynamoContext? context = null)
+        where TRequest : IMessage
+    {
+        var state = _state ?? await GetRoutedStateAsync(cancellationToken).ConfigureAwait(false);
+        if (checkSize) CheckSize(state, request);
+        Route(state, bucket, key, out int partition, out int n, out int start);
+        var (response, silo) = await SendAsync(state, partition, n, start, method, request, cancellationToken, PreferredWriter(state, context))
+            .ConfigureAwait(false);
+        NoteCoordinator(coordinatorOf(response), silo);
+        return response;
+    }
 
     /// <summary>Checks bucket and key at the edge; returns the bucket name (empty means <c>default</c>).</summary>
     private static string CheckKey(string? bucket, string key)

@@ -24,7 +24,8 @@ internal static class WireMapping
 
     public static BucketSettings ToBucket(BucketInfo info)
     {
-        var policy = BucketSettings.ParsePolicy(info.Policy) ?? BucketSettings.ParsePolicy(null)!.Value;
+        var policy = BucketSettings.PolicyForType(info.Type, BucketSettings.ParsePolicy(info.Policy) ?? BucketSettings.ParsePolicy(null)!.Value)
+            ?? BucketSettings.ParsePolicy(null)!.Value;
         return new BucketSettings(
             info.Name,
             N: (int)info.N,
@@ -42,7 +43,8 @@ internal static class WireMapping
         N = (uint)settings.N,
         R = (uint)settings.R,
         W = (uint)settings.W,
-        Policy = BucketSettings.PolicyName(settings.Policy),
+        Policy = settings.DataType is null ? BucketSettings.PolicyName(settings.Policy) : "",
+        Type = settings.TypeName,
         MaxValueBytes = (uint)settings.MaxValueBytes,
         Pr = (uint)settings.PR,
         Pw = (uint)settings.PW,

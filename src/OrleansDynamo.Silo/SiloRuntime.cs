@@ -58,6 +58,8 @@ public sealed class SiloRuntime : IAsyncDisposable
         Dispatcher.Register<ReplicaWrite, ReplicaWriteResult>(Coordinator.HandleReplicaWriteAsync);
         Dispatcher.Register<GetCommand, GetOutcome>(Coordinator.GetAsync);
         Dispatcher.Register<PutCommand, PutOutcome>(Coordinator.PutAsync);
+        Dispatcher.Register<UpdateCommand, UpdateOutcome>(Coordinator.UpdateAsync);
+        Dispatcher.Register<FetchCommand, FetchOutcome>(Coordinator.FetchAsync);
         Dispatcher.Register<GossipRequest, GossipResponse>(Membership.HandleGossipAsync);
 
         _features.AddRange(CreateFeatures());

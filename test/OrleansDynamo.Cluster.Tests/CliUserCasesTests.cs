@@ -283,6 +283,62 @@ public sealed class CliUserCasesTests(CliClusterFixture fixture, ITestOutputHelp
     }
 
     [Fact]
+    public async Task Counter_set_and_map_verbs_print_values_and_json_and_the_wrong_kind_of_request_is_refused()
+    {
+        Assert.Equal(0, (await CreateBucketAsync("cli-likes", "--type", "counter")).Code);
+        Assert.Equal(0, (await CreateBucketAsync("cli-carts", "--type", "set")).Code);
+        Assert.Equal(0, (await CreateBucketAsync("cli-profiles", "--type", "map")).Code);
+
+        var missing = await DynamoAsync("counter", "get", "post", "--bucket", "cli-likes");
+        Assert.True(missing.Code == 1, missing.ToString());
+        Assert.Contains("not found: cli-likes/post", missing.Stdout);
+        var incr = await DynamoAsync("counter", "incr", "post", "--bucket", "cli-likes");
+        Assert.True(incr.Code == 0, incr.ToString());
+        Assert.Equal("1", incr.StdoutLines[0]);
+        var json = await DynamoAsync("counter", "incr", "post", "5", "--bucket", "cli-likes", "--json");
+        Assert.Equal(6, json.Json.GetProperty("value").GetInt64());
+        Assert.Equal("counter", json.Json.GetProperty("type").GetString());
+        Assert.Equal("4", (await DynamoAsync("counter", "incr", "post", "-2", "--bucket", "cli-likes")).StdoutLines[0]);
+        Assert.Equal("4", (await DynamoAsync("counter", "get", "post", "--bucket", "cli-likes")).StdoutLines[0]);
+
+        var added = await DynamoAsync("set", "add", "cart", "book", "lamp", "--bucket", "cli-carts");
+        Assert.True(added.Code == 0, added.ToString());
+        Assert.Equal(["book", "lamp"], added.StdoutLines[..2]);
+        var read = await DynamoAsync("set", "get", "cart", "--bucket", "cli-carts", "--json");
+        Assert.Equal(["book", "lamp"], read.Json.GetProperty("value").EnumerateArray().Select(e => e.GetString()!).ToArray());
+        string context = read.Json.GetProperty("context").GetString()!;
+        Assert.Equal("lamp", (await DynamoAsync("set", "remove", "cart", "book", "--bucket", "cli-carts", "--context", context)).StdoutLines[0]);
+        var emptied = await DynamoAsync("set", "remove", "cart", "lamp", "--bucket", "cli-carts");
+        Assert.True(emptied.Code == 0, emptied.ToString());
+        Assert.Equal("(no members)", emptied.StdoutLines[0]);
+        Assert.Equal(1, (await DynamoAsync("set", "get", "cart", "--bucket", "cli-carts")).Code);
+
+        var updated = await DynamoAsync("map", "update", "ada", "--bucket", "cli-profiles", "--counter", "visits=2", "--set-add", "tags=new",
+            "--register", "name=Ada", "--flag", "vip=on", "--register", "address.city=Paris");
+        Assert.True(updated.Code == 0, updated.ToString());
+        var map = (await DynamoAsync("map", "get", "ada", "--bucket", "cli-profiles", "--json")).Json.GetProperty("value");
+        Assert.Equal(2, map.GetProperty("visits_counter").GetInt32());
+        Assert.Equal("new", map.GetProperty("tags_set")[0].GetString());
+        Assert.Equal("Ada", map.GetProperty("name_register").GetString());
+        Assert.True(map.GetProperty("vip_flag").GetBoolean());
+        Assert.Equal("Paris", map.GetProperty("address_map").GetProperty("city_register").GetString());
+        var text = await DynamoAsync("map", "get", "ada", "--bucket", "cli-profiles");
+        Assert.Contains("name (register): Ada", text.StdoutLines);
+        Assert.Contains("  city (register): Paris", text.StdoutLines);
+        var removed = await DynamoAsync("map", "update", "ada", "--bucket", "cli-profiles", "--remove", "tags=set", "--flag", "vip=off");
+        Assert.True(removed.Code == 0, removed.ToString());
+        Assert.DoesNotContain(removed.StdoutLines, l => l.StartsWith("tags", StringComparison.Ordinal) || l.StartsWith("vip", StringComparison.Ordinal));
+
+        Assert.Contains("is a key-value bucket", AssertError(await DynamoAsync("counter", "incr", "post")));
+        Assert.Contains("bucket 'cli-likes' holds counters", AssertError(await DynamoAsync("put", "post", "x", "--bucket", "cli-likes")));
+        Assert.Contains("bucket 'cli-likes' holds counters; a set operation", AssertError(await DynamoAsync("set", "add", "post", "x", "--bucket", "cli-likes")));
+        Assert.Contains("fixed at creation", AssertError(await DynamoAsync("bucket", "create", "cli-likes", "--type", "set", "--force")));
+        Assert.Contains("type=counter policy=merge", (await DynamoAsync("bucket", "show", "cli-likes")).Stdout);
+        var listed = (await DynamoAsync("bucket", "list", "--json")).Json.GetProperty("buckets").EnumerateArray().Single(b => b.GetProperty("name").GetString() == "cli-carts");
+        Assert.Equal("set", listed.GetProperty("type").GetString());
+    }
+
+    [Fact]
     public async Task A_mistyped_verb_or_option_suggests_the_nearest_one()
     {
         string line = AssertError(await DynamoAsync("staus"));

@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;
 using OrleansDynamo.Core.Coordination;
+using OrleansDynamo.Core.DataTypes;
 using OrleansDynamo.Core.Keys;
 using OrleansDynamo.Core.Versioning;
 using OrleansDynamo.Silo;
@@ -47,6 +48,20 @@ public sealed class GrainMessageSerializationTests
         Assert.Equal(ConflictPolicy.LastWriteWins, back.Policy);
         Assert.Equal("silo3", back.HintFor);
         Assert.Equal("silo0", back.FromSilo);
+    }
+
+    [Fact]
+    public void A_typed_replica_write_and_a_forwarded_update_keep_their_state_operation_and_policy()
+    {
+        var state = OrSet.Empty.Add("silo0~2", ["book", "lamp"]).State;
+        var write = RoundTrip(new ReplicaWrite(7, new DynamoKey("carts", "alice"), TypedValue.Wrap(state), ConflictPolicy.Set, null, "silo0"));
+        Assert.Equal(ConflictPolicy.Set, write.Policy);
+        Assert.Equal(state, TypedValue.Unwrap(write.Siblings, DataTypeKind.Set));
+        var op = new MapUpdate([new FieldUpdate(new FieldKey("visits", DataTypeKind.Counter), new CounterIncrement(-3)), new FieldRemove(new FieldKey("tags", DataTypeKind.Set))]);
+        var update = RoundTrip(new UpdateCommand("profiles", "ada", DataTypeOperationCodec.Encode(op), "AQ==", W: 2, Hops: 1));
+        Assert.Equal(op.ToString(), DataTypeOperationCodec.Decode(update.Operation).ToString());
+        Assert.Equal(("profiles", "ada", "AQ==", 2, 1), (update.Bucket, update.Key, update.Context, update.W, update.Hops));
+        Assert.Null(RoundTrip(new UpdateCommand("carts", "alice", null, null)).Operation);
     }
 
     [Fact]

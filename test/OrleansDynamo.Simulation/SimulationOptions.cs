@@ -43,6 +43,9 @@ public sealed class SimulationOptions
     /// </summary>
     public bool? RequireHintsDrained { get; set; }
 
+    /// <summary>Adds clients on typed buckets (a counter and a set per key) and <see cref="Checkers.TypedChecker"/> at the end.</summary>
+    public bool Typed { get; set; }
+
     /// <summary>Test hook: wraps a silo's transport (a planted fault).</summary>
     public Func<string, ISiloTransport, ISiloTransport>? WrapTransport { get; set; }
 

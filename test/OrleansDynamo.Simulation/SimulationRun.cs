@@ -1,3 +1,5 @@
+using OrleansDynamo.Core.Buckets;
+using OrleansDynamo.Core.Coordination;
 using OrleansDynamo.Silo.Coordination;
 using OrleansDynamo.Simulation.Checkers;
 using OrleansDynamo.Simulation.Nemesis;
@@ -32,7 +34,8 @@ public static class SimulationRun
         int silos = options.Silos ?? 3 + cluster.Random.Next(3);
         var keys = Enumerable.Range(0, options.Keys).Select(i => "k" + i).ToList();
         var workload = new ClientWorkload(cluster, keys, options.Clients);
-        var nemesis = new ClusterNemesis(cluster, options.MembershipChanges, options.ClockSteps);
+        var typed = options.Typed ? new TypedWorkload(cluster, keys, options.Clients) : null;
+        var nemesis = new ClusterNemesis(cluster, options.MembershipChanges, options.ClockSteps) { DuplicateMessages = typed is null };
         string summary = "";
         try
         {
@@ -42,12 +45,14 @@ public static class SimulationRun
             if (!scheduler.RunUntil(() => cluster.MembershipConverged(), cluster.Time.GetUtcNow() + TimeSpan.FromSeconds(30)))
                 violations.Add(new Violation("formation", null, "the cluster did not form within 30 s"));
 
+            if (typed is not null) DefineTypedBuckets(cluster, violations);
             var loadEnd = cluster.Time.GetUtcNow() + options.LoadDuration;
             workload.Start(loadEnd);
+            typed?.Start(loadEnd);
             if (options.Nemesis) nemesis.Start(loadEnd);
             scheduler.RunUntil(() => false, loadEnd);
             nemesis.Stop();
-            if (!scheduler.RunUntil(() => workload.Finished, cluster.Time.GetUtcNow() + TimeSpan.FromSeconds(30)))
+            if (!scheduler.RunUntil(() => workload.Finished && (typed?.Finished ?? true), cluster.Time.GetUtcNow() + TimeSpan.FromSeconds(30)))
                 violations.Add(new Violation("liveness", null, "clients still waiting 30 s after the load ended"));
 
             cluster.HealAll();
@@ -60,12 +65,14 @@ public static class SimulationRun
                 for (int round = 0; round < 2; round++)
                 {
                     ForceReadAll(cluster, workload, keys);
+                    if (typed is not null) ForceFetchAll(cluster, typed, keys);
                     scheduler.RunFor(TimeSpan.FromSeconds(5));
                 }
                 bool hintsFeature = cluster.Up.First().Runtime!.Features.Any(f => f.GetType().Name.Contains("Hint", StringComparison.Ordinal));
                 bool requireHints = options.RequireHintsDrained ?? hintsFeature;
                 var state = FinalState.Read(cluster, workload.History, keys, primariesOnly: requireHints);
                 violations.AddRange(InvariantCheckers.CheckAll(state, requireHints));
+                if (typed is not null) violations.AddRange(TypedChecker.Check(cluster, typed, keys));
             }
             int ops = workload.History.Count;
             int acked = workload.History.Count(o => o.Outcome == OperationOutcome.Ok);
@@ -90,6 +97,54 @@ public static class SimulationRun
             Summary = summary,
             Diagnostics = $"{scheduler.Hops} pool hops, {scheduler.QuiescenceTimeouts} quiescence timeouts",
         };
+    }
+
+    /// <summary>Defines the typed workload's buckets through the first silo and waits until every silo knows them.</summary>
+    private static void DefineTypedBuckets(SimulatedCluster cluster, List<Violation> violations)
+    {
+        var first = cluster.Up.First();
+        cluster.Scheduler.Spawn(cluster.Scheduler.CreateContext("admin"), async () =>
+        {
+            await cluster.CallAsync(first, async rt =>
+            {
+                await rt.Membership.DefineBucketAsync(new BucketSettings(TypedWorkload.CounterBucket, Policy: ConflictPolicy.Counter), CancellationToken.None);
+                return await rt.Membership.DefineBucketAsync(new BucketSettings(TypedWorkload.SetBucket, Policy: ConflictPolicy.Set), CancellationToken.None);
+            }, TimeSpan.FromSeconds(10));
+        });
+        if (!cluster.Scheduler.RunUntil(() => cluster.Up.All(s => s.Runtime!.Membership.State.Buckets.ContainsKey(TypedWorkload.SetBucket)),
+                cluster.Time.GetUtcNow() + TimeSpan.FromSeconds(30)))
+            violations.Add(new Violation("formation", null, "the typed buckets did not reach every silo within 30 s"));
+    }
+
+    /// <summary>Fetches every typed key at R=3 through each of its primaries: read repair brings the replicas together.</summary>
+    private static void ForceFetchAll(SimulatedCluster cluster, TypedWorkload typed, IReadOnlyList<string> keys)
+    {
+        var ring = cluster.Up.First().Runtime!.Membership.State.Ring!;
+        var checker = cluster.Scheduler.CreateContext("typed-checker");
+        int pending = 0;
+        foreach (var key in keys)
+        {
+            foreach (var bucket in new[] { TypedWorkload.CounterBucket, TypedWorkload.SetBucket })
+            {
+                foreach (var primary in ring.PreferenceListFor(new Core.Keys.DynamoKey(bucket, key), 3).Primaries)
+                {
+                    pending++;
+                    cluster.Scheduler.Spawn(checker, async () =>
+                    {
+                        try
+                        {
+                            if (bucket == TypedWorkload.CounterBucket) await typed.FetchCounterAsync(cluster.Silo(primary), key);
+                            else await typed.FetchAsync(cluster.Silo(primary), key, 3);
+                        }
+                        finally
+                        {
+                            pending--;
+                        }
+                    });
+                }
+            }
+        }
+        cluster.Scheduler.RunUntil(() => pending == 0, cluster.Time.GetUtcNow() + TimeSpan.FromSeconds(10));
     }
 
     private static void ForceReadAll(SimulatedCluster cluster, ClientWorkload workload, IReadOnlyList<string> keys)

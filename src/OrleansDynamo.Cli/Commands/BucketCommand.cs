@@ -8,7 +8,7 @@ using Spectre.Console;
 namespace OrleansDynamo.Cli.Commands;
 
 /// <summary>
-/// <c>dynamo bucket create NAME [--n N] [--r R] [--w W] [--pr PR] [--pw PW] [--policy siblings|last-write-wins] [--max-value-bytes B] [--force]</c>,
+/// <c>dynamo bucket create NAME [--type kv|counter|set|map] [--n N] [--r R] [--w W] [--pr PR] [--pw PW] [--policy siblings|last-write-wins] [--max-value-bytes B] [--force]</c>,
 /// <c>dynamo bucket list</c>, <c>dynamo bucket show NAME</c>.
 /// </summary>
 public static class BucketCommand
@@ -35,6 +35,11 @@ public static class BucketCommand
             Description = "Conflict policy: siblings (keep concurrent versions) or last-write-wins",
             DefaultValueFactory = _ => "siblings",
         };
+        var type = new Option<string>("--type")
+        {
+            Description = "What the keys hold, fixed at creation: kv (values, with --policy), or a counter, set or map (merged, never siblings)",
+            DefaultValueFactory = _ => BucketSettings.KeyValueType,
+        };
         var maxValueBytes = new Option<int>("--max-value-bytes")
         {
             Description = "Largest value accepted, in bytes",
@@ -44,13 +49,19 @@ public static class BucketCommand
         var command = new Command("create",
             "Create a bucket, or change an existing one's settings (its N or policy only with --force); warns when N is above the number of silos")
         {
-            name, n, r, w, pr, pw, policy, maxValueBytes, force,
+            name, type, n, r, w, pr, pw, policy, maxValueBytes, force,
         };
         command.SetAction((parseResult, cancellationToken) => CommandContext.RunAsync(parseResult, io, cancellationToken, async (ctx, ct) =>
         {
             string policyText = parseResult.GetValue(policy)!;
             var parsedPolicy = BucketSettings.ParsePolicy(policyText)
                 ?? throw new ArgumentException($"--policy: '{policyText}' is not siblings or last-write-wins");
+            string typeText = parseResult.GetValue(type)!;
+            var typedPolicy = BucketSettings.PolicyForType(typeText, parsedPolicy)
+                ?? throw new ArgumentException($"--type: '{typeText}' is not kv, counter, set or map");
+            if (typedPolicy != parsedPolicy && parsedPolicy != Core.Coordination.ConflictPolicy.Siblings)
+                throw new ArgumentException($"--policy {policyText}: a {typeText} bucket has no conflict policy (its values merge); leave --policy out");
+            parsedPolicy = typedPolicy;
             var settings = new BucketSettings(
                 parseResult.GetValue(name)!,
                 N: parseResult.GetValue(n),
@@ -72,7 +83,7 @@ public static class BucketCommand
 
     private static Command CreateList(CliConsole io)
     {
-        var command = new Command("list", "List the buckets with their N, R, W, PR, PW, policy and largest value");
+        var command = new Command("list", "List the buckets with their N, R, W, PR, PW, type, policy and largest value");
         command.SetAction((parseResult, cancellationToken) => CommandContext.RunAsync(parseResult, io, cancellationToken, async (ctx, ct) =>
         {
             var ring = await ctx.Client.GetRingAsync(null, ct);
@@ -90,11 +101,11 @@ public static class BucketCommand
                 });
                 return ExitCodes.Success;
             }
-            var table = new Table().AddColumns("Bucket", "N", "R", "W", "PR", "PW", "Policy", "Max value bytes");
+            var table = new Table().AddColumns("Bucket", "N", "R", "W", "PR", "PW", "Type", "Policy", "Max value bytes");
             foreach (var b in buckets)
             {
                 table.AddRow(Markup.Escape(b.Name), Number(b.N), Number(b.R), Number(b.W), Number(b.PR), Number(b.PW),
-                    BucketSettings.PolicyName(b.Policy), Number(b.MaxValueBytes));
+                    b.TypeName, PolicyText(b), Number(b.MaxValueBytes));
             }
             ctx.Ansi.Write(table);
             ctx.Out.WriteLine($"{ReplicaCount.Of(buckets.Count, "bucket")}, {ReplicaCount.Of(ring.Silos.Count, "silo")}; one bucket: dynamo bucket show NAME");
@@ -163,7 +174,7 @@ public static class BucketCommand
         }
         ctx.Out.WriteLine(
             $"bucket {bucket.Name}: N={bucket.N} R={bucket.R} W={bucket.W} PR={bucket.PR} PW={bucket.PW} " +
-            $"policy={BucketSettings.PolicyName(bucket.Policy)} max-value-bytes={bucket.MaxValueBytes}");
+            $"type={bucket.TypeName} policy={PolicyText(bucket)} max-value-bytes={bucket.MaxValueBytes}");
     }
 
     private static void WriteBucketJson(Utf8JsonWriter writer, BucketSettings bucket)
@@ -181,9 +192,13 @@ public static class BucketCommand
         writer.WriteNumber("w", bucket.W);
         writer.WriteNumber("pr", bucket.PR);
         writer.WriteNumber("pw", bucket.PW);
-        writer.WriteString("policy", BucketSettings.PolicyName(bucket.Policy));
+        writer.WriteString("type", bucket.TypeName);
+        writer.WriteString("policy", PolicyText(bucket));
         writer.WriteNumber("maxValueBytes", bucket.MaxValueBytes);
     }
+
+    /// <summary>A key-value bucket's conflict policy; "merge" for a typed bucket (its values merge, no siblings).</summary>
+    private static string PolicyText(BucketSettings bucket) => bucket.DataType is null ? BucketSettings.PolicyName(bucket.Policy) : "merge";
 
     private static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
 }

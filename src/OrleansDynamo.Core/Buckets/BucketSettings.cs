@@ -1,11 +1,13 @@
 using OrleansDynamo.Core.Coordination;
+using OrleansDynamo.Core.DataTypes;
 using OrleansDynamo.Core.Keys;
 
 namespace OrleansDynamo.Core.Buckets;
 
 /// <summary>
 /// A named key space with its own replication and conflict settings (Riak's bucket properties).
-/// R + W &gt; N is the user's choice, not enforced (Dynamo §4.5).
+/// R + W &gt; N is the user's choice, not enforced (Dynamo §4.5). A bucket's type (<see cref="TypeName"/>) is fixed at
+/// creation: <c>kv</c> (siblings or last-write-wins), or a convergent data type, whose policy is the type.
 /// </summary>
 public sealed record BucketSettings(
     string Name,
@@ -26,6 +28,28 @@ public sealed record BucketSettings(
     /// in every silo's membership history, and the membership version sums their Lamport times (at most 2^53 each).
     /// </summary>
     public const int MaxBuckets = 1024;
+
+    /// <summary>The data type of the bucket's values; null for a key-value bucket.</summary>
+    public DataTypeKind? DataType => Policy.DataType();
+
+    /// <summary>The bucket's type as clients spell it: <c>kv</c>, <c>counter</c>, <c>set</c> or <c>map</c>.</summary>
+    public string TypeName => TypeNameOf(Policy);
+
+    public const string KeyValueType = "kv";
+
+    public static string TypeNameOf(ConflictPolicy policy) => policy.DataType() is { } kind ? DataTypeNames.Of(kind) : KeyValueType;
+
+    /// <summary>
+    /// The policy of a bucket of type <paramref name="type"/> (<c>kv</c> or empty: <paramref name="kvPolicy"/>); null for an unknown type.
+    /// </summary>
+    public static ConflictPolicy? PolicyForType(string? type, ConflictPolicy kvPolicy) => type?.Trim().ToLowerInvariant() switch
+    {
+        null or "" or KeyValueType => kvPolicy,
+        "counter" => ConflictPolicy.Counter,
+        "set" => ConflictPolicy.Set,
+        "map" => ConflictPolicy.Map,
+        _ => null,
+    };
 
     /// <summary>Null when the settings are valid, else a message naming the bad field.</summary>
     public string? Validate()
@@ -53,11 +77,16 @@ public sealed record BucketSettings(
         return changes.Count == 0 ? null : string.Join(", ", changes);
     }
 
+    /// <summary>The policy's written-out name (a typed bucket's is its type's); <see cref="PolicyNamed"/> reads it back.</summary>
     public static string PolicyName(ConflictPolicy policy) => policy switch
     {
         ConflictPolicy.LastWriteWins => "last-write-wins",
+        ConflictPolicy.Counter or ConflictPolicy.Set or ConflictPolicy.Map => TypeNameOf(policy),
         _ => "siblings",
     };
+
+    /// <summary>The policy named <paramref name="name"/> by <see cref="PolicyName"/>; siblings for an unknown name.</summary>
+    public static ConflictPolicy PolicyNamed(string? name) => ParsePolicy(name) ?? PolicyForType(name, ConflictPolicy.Siblings) ?? ConflictPolicy.Siblings;
 
     public static ConflictPolicy? ParsePolicy(string? text) => text?.Trim().ToLowerInvariant() switch
     {

@@ -69,8 +69,16 @@ public sealed class GetCore
     {
         if (!_tally.Answer(replica)) return;
         var set = value ?? SiblingSet.Empty;
+        try
+        {
+            _merged = Policy.Merge(_merged, set);
+        }
+        catch (VersionFormatException)
+        {
+            // A typed bucket's replica holding something that is not a state of its type: counted as not found.
+            set = SiblingSet.Empty;
+        }
         _replies[replica] = set;
-        _merged = _merged.Merge(set);
         _result = null;
         Decide();
     }
@@ -101,13 +109,12 @@ public sealed class GetCore
         ImmutableArray<ReadRepair>.Builder? repairs = null;
         foreach (var r in _tally.Replicas)
         {
-            if (_tally.HasAnswered(r) && !_replies[r].Subsumes(target)) (repairs ??= ImmutableArray.CreateBuilder<ReadRepair>()).Add(new ReadRepair(r, target));
+            if (_tally.HasAnswered(r) && !Policy.Subsumes(_replies[r], target)) (repairs ??= ImmutableArray.CreateBuilder<ReadRepair>()).Add(new ReadRepair(r, target));
         }
         return repairs is null ? ReadRepairPlan.None : new ReadRepairPlan(repairs.ToImmutable());
     }
 
-    private SiblingSet Reconciled() =>
-        Policy == ConflictPolicy.LastWriteWins ? _merged.ResolveLastWriteWins() : _merged;
+    private SiblingSet Reconciled() => Policy.Resolve(_merged);
 
     private void Decide()
     {

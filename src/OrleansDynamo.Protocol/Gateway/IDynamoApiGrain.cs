@@ -33,6 +33,10 @@ public interface IDynamoApiGrain : IGrainWithIntegerKey
     [Alias("leave")] Task<AdminResponse> Leave(LeaveRequest request, CancellationToken cancellationToken);
 
     [Alias("repair")] Task<AdminResponse> Repair(RepairRequest request, CancellationToken cancellationToken);
+
+    [Alias("update")] Task<UpdateResponse> Update(UpdateRequest request, CancellationToken cancellationToken);
+
+    [Alias("fetch")] Task<FetchResponse> Fetch(FetchRequest request, CancellationToken cancellationToken);
 }
 
 /// <summary>Orleans settings a silo and the client SDK must agree on.</summary>

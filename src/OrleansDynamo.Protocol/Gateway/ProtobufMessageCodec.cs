@@ -81,4 +81,8 @@ public abstract class ProtobufMessageCodec<T> : IFieldCodec<T>, IDeepCopier<T> w
 [RegisterSerializer, RegisterCopier] public sealed class LeaveRequestCodec : ProtobufMessageCodec<LeaveRequest>;
 [RegisterSerializer, RegisterCopier] public sealed class RepairRequestCodec : ProtobufMessageCodec<RepairRequest>;
 [RegisterSerializer, RegisterCopier] public sealed class AdminResponseCodec : ProtobufMessageCodec<AdminResponse>;
+[RegisterSerializer, RegisterCopier] public sealed class UpdateRequestCodec : ProtobufMessageCodec<UpdateRequest>;
+[RegisterSerializer, RegisterCopier] public sealed class UpdateResponseCodec : ProtobufMessageCodec<UpdateResponse>;
+[RegisterSerializer, RegisterCopier] public sealed class FetchRequestCodec : ProtobufMessageCodec<FetchRequest>;
+[RegisterSerializer, RegisterCopier] public sealed class FetchResponseCodec : ProtobufMessageCodec<FetchResponse>;
 #pragma warning restore CS1591

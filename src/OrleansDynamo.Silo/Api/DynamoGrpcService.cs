@@ -31,5 +31,9 @@ public sealed class DynamoGrpcService(WireApi api) : Dynamo.DynamoBase
 
     public override Task<AdminResponse> Repair(RepairRequest request, ServerCallContext context) => api.Repair(request, Key(context), context.CancellationToken);
 
+    public override Task<UpdateResponse> Update(UpdateRequest request, ServerCallContext context) => api.Update(request, Key(context), context.CancellationToken);
+
+    public override Task<FetchResponse> Fetch(FetchRequest request, ServerCallContext context) => api.Fetch(request, Key(context), context.CancellationToken);
+
     private static string? Key(ServerCallContext context) => ApiKeys.FromBearer(context.RequestHeaders.GetValue(ApiKeys.Header));
 }

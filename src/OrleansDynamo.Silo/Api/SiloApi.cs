@@ -24,6 +24,12 @@ public sealed class SiloApi(SiloRuntime silo)
     /// <summary>A put or delete (<see cref="PutCommand.Delete"/>), coordinated here or forwarded once.</summary>
     public Task<PutOutcome> PutAsync(PutCommand command, CancellationToken ct) => silo.Coordinator.PutAsync(command, ct);
 
+    /// <summary>An operation on a typed bucket's key, coordinated here or forwarded once.</summary>
+    public Task<UpdateOutcome> UpdateAsync(UpdateCommand command, CancellationToken ct) => silo.Coordinator.UpdateAsync(command, ct);
+
+    /// <summary>A typed bucket's key: the merged state of a read quorum.</summary>
+    public Task<FetchOutcome> FetchAsync(FetchCommand command, CancellationToken ct) => silo.Coordinator.FetchAsync(command, ct);
+
     /// <summary>The ring as this silo sees it: active members, the owner of each partition, the buckets.</summary>
     public RingSummary Ring()
     {
@@ -68,8 +74,12 @@ public sealed class SiloApi(SiloRuntime silo)
     /// </summary>
     public async Task<BucketSettings> CreateBucketAsync(BucketRequest request, CancellationToken ct)
     {
-        var policy = BucketSettings.ParsePolicy(request.Policy)
+        var kvPolicy = BucketSettings.ParsePolicy(request.Policy)
             ?? throw DynamoException.Invalid($"unknown conflict policy '{request.Policy}'; use 'siblings' or 'last-write-wins'");
+        var policy = BucketSettings.PolicyForType(request.Type, kvPolicy)
+            ?? throw DynamoException.Invalid($"unknown bucket type '{request.Type}'; use kv, counter, set or map");
+        if (Core.Coordination.ConflictPolicies.DataType(policy) is not null && kvPolicy != Core.Coordination.ConflictPolicy.Siblings)
+            throw DynamoException.Invalid($"bucket '{request.Name}': a {request.Type} bucket has no conflict policy (its values merge); leave --policy out");
         var defaults = silo.Membership.State.Buckets[BucketSettings.DefaultName];
         var settings = new BucketSettings(request.Name,
             request.N == 0 ? defaults.N : request.N,
@@ -87,6 +97,9 @@ public sealed class SiloApi(SiloRuntime silo)
         if (buckets.TryGetValue(settings.Name, out var existing))
         {
             if (existing == settings) return existing; // unchanged: no event, so repeating a create never grows the history
+            if (existing.TypeName != settings.TypeName)
+                throw new DynamoException(DynamoErrorKind.FailedPrecondition,
+                    $"bucket '{settings.Name}' exists with type {existing.TypeName}: its type is fixed at creation and cannot become {settings.TypeName}, not even with force");
             if (!request.Force && settings.RedefinitionOf(existing) is { } change)
                 throw new DynamoException(DynamoErrorKind.FailedPrecondition, $"bucket '{settings.Name}' exists: this would change {change}; repeat with force (--force) to change it");
         }

@@ -39,7 +39,7 @@ public sealed record SiloStatusSnapshot(
 /// <see cref="Force"/> allows changing an existing bucket's N or policy.
 /// </summary>
 public sealed record BucketRequest(string Name, int N = 0, int R = 0, int W = 0, string? Policy = null, int MaxValueBytes = 0, int PR = 0, int PW = 0,
-    bool Force = false);
+    bool Force = false, string? Type = null);
 
 /// <summary>What each primary replica of a key holds, unreconciled: the key's partition and preference list.</summary>
 public sealed record KeyReplicasSnapshot(int Partition, ImmutableArray<string> PreferenceList, ImmutableArray<ReplicaHolding> Replicas);

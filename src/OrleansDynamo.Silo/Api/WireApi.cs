@@ -1,5 +1,7 @@
 using Google.Protobuf;
 using OrleansDynamo.Core.Buckets;
+using OrleansDynamo.Core.DataTypes;
+using OrleansDynamo.Protocol.DataTypes;
 using OrleansDynamo.Core.Versioning;
 using OrleansDynamo.Protocol.Grpc;
 using OrleansDynamo.Silo.AntiEntropy;
@@ -48,6 +50,30 @@ public sealed class WireApi(SiloApi api, ApiAuthorizer auth)
         auth.Authorize(apiKey, ApiVerb.Delete);
         return ToWire(await api.PutAsync(new PutCommand(request.Bucket, request.Key, [], request.Context, true,
             (int)request.W, (int)request.Pw, (int)request.Hops), ct));
+    }
+
+    public async Task<UpdateResponse> Update(UpdateRequest request, string? apiKey, CancellationToken ct)
+    {
+        auth.Authorize(apiKey, request.Op is null ? ApiVerb.Delete : ApiVerb.Put);
+        byte[]? operation = request.Op is null ? null : DataTypeOperationCodec.Encode(DataTypeWire.FromWire(request.Op));
+        var outcome = await api.UpdateAsync(new UpdateCommand(request.Bucket, request.Key, operation, request.Context, (int)request.W, (int)request.Pw, (int)request.Hops), ct);
+        var state = DataTypeCodec.Decode(outcome.State);
+        return new UpdateResponse
+        {
+            Value = DataTypeWire.ToWire(state), Context = DataTypeCodec.EncodeContext(state.Context), ReplicasAcked = (uint)outcome.ReplicasAcked, Coordinator = outcome.Coordinator,
+        };
+    }
+
+    public async Task<FetchResponse> Fetch(FetchRequest request, string? apiKey, CancellationToken ct)
+    {
+        auth.Authorize(apiKey, ApiVerb.Get);
+        var outcome = await api.FetchAsync(new FetchCommand(request.Bucket, request.Key, (int)request.R, (int)request.Pr, (int)request.Hops), ct);
+        var state = DataTypeCodec.Decode(outcome.State);
+        return new FetchResponse
+        {
+            Found = outcome.Found, Value = DataTypeWire.ToWire(state), Context = DataTypeCodec.EncodeContext(state.Context),
+            ReplicasAnswered = (uint)outcome.ReplicasAnswered, Coordinator = outcome.Coordinator,
+        };
     }
 
     public Task<RingInfo> GetRing(GetRingRequest request, string? apiKey, CancellationToken ct)
@@ -101,10 +127,10 @@ public sealed class WireApi(SiloApi api, ApiAuthorizer auth)
     {
         var b = request.Bucket;
         auth.Authorize(apiKey, ApiVerb.CreateBucket, b is null ? "no settings" :
-            $"bucket '{b.Name}' N={b.N} R={b.R} W={b.W} PR={b.Pr} PW={b.Pw} policy={b.Policy} max-value-bytes={b.MaxValueBytes}{(request.Force ? " force" : "")}");
+            $"bucket '{b.Name}' N={b.N} R={b.R} W={b.W} PR={b.Pr} PW={b.Pw} type={(b.Type.Length == 0 ? "kv" : b.Type)} policy={b.Policy} max-value-bytes={b.MaxValueBytes}{(request.Force ? " force" : "")}");
         if (b is null) throw DynamoException.Invalid("bucket settings are missing");
         var settings = await api.CreateBucketAsync(new BucketRequest(b.Name, Signed(b.N), Signed(b.R), Signed(b.W), b.Policy, Signed(b.MaxValueBytes), Signed(b.Pr), Signed(b.Pw),
-            request.Force), ct);
+            request.Force, b.Type), ct);
         return ToWire(settings);
     }
 
@@ -189,7 +215,7 @@ public sealed class WireApi(SiloApi api, ApiAuthorizer auth)
     private static BucketInfo ToWire(BucketSettings b) => new()
     {
         Name = b.Name, N = (uint)b.N, R = (uint)b.R, W = (uint)b.W, Pr = (uint)b.PR, Pw = (uint)b.PW,
-        Policy = BucketSettings.PolicyName(b.Policy), MaxValueBytes = (uint)b.MaxValueBytes,
+        Policy = BucketSettings.PolicyName(b.Policy), MaxValueBytes = (uint)b.MaxValueBytes, Type = b.TypeName,
     };
 
     private static ulong Unsigned(long value) => (ulong)Math.Max(0, value);

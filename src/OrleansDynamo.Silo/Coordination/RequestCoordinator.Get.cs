@@ -32,12 +32,20 @@ public sealed partial class RequestCoordinator
     {
         var state = membership.State;
         var (bucket, key) = Resolve(state, command.Bucket, command.Key);
+        RefuseTyped(bucket, "get");
         int r = CheckQuorum("R", command.R, bucket.R, bucket.N);
         int pr = CheckQuorum("PR", command.PR, bucket.PR, bucket.N, allowZero: true);
         var plan = Plan(state, key, bucket.N);
         if (plan.IndexOf(self) < 0 && command.Hops == 0) return await ForwardAsync(plan, command with { Hops = 1 }, ct);
-        counters.Add(CounterNames.Gets);
+        var (result, replies, fastest) = await ReadQuorumAsync(bucket, key, plan, r, pr, ct);
+        return new GetOutcome(result.Found, result.Siblings, result.Context, replies, self, fastest);
+    }
 
+    /// <summary>Asks the key's replicas and waits for R replies (and PR primaries); read repair follows in the background.</summary>
+    private async Task<(GetResult Result, int Replies, string? Fastest)> ReadQuorumAsync(Core.Buckets.BucketSettings bucket, DynamoKey key, ReplicaPlan plan, int r, int pr,
+        CancellationToken ct)
+    {
+        counters.Add(CounterNames.Gets);
         var core = new GetCore(bucket.N, Math.Min(r, plan.Silos.Count), plan.Silos, bucket.Policy, Math.Min(pr, plan.Primaries.Count), plan.Primaries);
         var round = new GetRound(core, plan.Targets.Length);
         foreach (var target in plan.Targets) _ = ReadOneAsync(target.Silo, plan.Partition, key, round, bucket.Policy);
@@ -51,11 +59,7 @@ public sealed partial class RequestCoordinator
 
         lock (round)
         {
-            if (core.Decision == QuorumDecision.Succeeded)
-            {
-                var result = core.Result;
-                return new GetOutcome(result.Found, result.Siblings, result.Context, core.Replies, self, round.Fastest);
-            }
+            if (core.Decision == QuorumDecision.Succeeded) return (core.Result, core.Replies, round.Fastest);
             ct.ThrowIfCancellationRequested();
             counters.Add(CounterNames.QuorumFailures);
             throw DynamoException.Unavailable(core.FailureReason ?? "read quorum not reached");

@@ -35,6 +35,7 @@ public sealed partial class RequestCoordinator
     {
         var state = membership.State;
         var (bucket, key) = Resolve(state, command.Bucket, command.Key);
+        RefuseTyped(bucket, command.Delete ? "delete" : "put");
         int w = CheckQuorum("W", command.W, bucket.W, bucket.N);
         int pw = CheckQuorum("PW", command.PW, bucket.PW, bucket.N, allowZero: true);
         if (command.Delete && command.Value.Length != 0) throw Invalid("a delete carries no value");
@@ -82,21 +83,30 @@ public sealed partial class RequestCoordinator
             throw Invalid($"no new version can be made: {e.Message}");
         }
 
-        // The new version exists (its dot is taken); the local write may still be committing. The other
-        // replicas get the version now, and the local write counts as an ack once durable.
-        var written = local.Stored;
+        int acks = await ReplicateAsync(plan, selfIndex, bucket, w, pw, key, local.Stored, local.Persisted, deadline, ct);
+        return new PutOutcome(local.Stored.Context, acks, self, local.NewDot);
+    }
+
+    /// <summary>
+    /// The rest of a coordinated write once the coordinator made the set (its dot is taken; its local write may still be
+    /// committing): the other replicas get it now, the local write counts as an ack once durable, and the answer comes
+    /// after W acknowledgements (and PW primaries). Returns the acknowledgements.
+    /// </summary>
+    private async Task<int> ReplicateAsync(ReplicaPlan plan, int selfIndex, Core.Buckets.BucketSettings bucket, int w, int pw, DynamoKey key, SiblingSet written,
+        Task persisted, CancellationTokenSource deadline, CancellationToken ct)
+    {
         IReadOnlyList<string> replicas = plan.Silos;
         if (selfIndex < 0) replicas = [.. plan.Silos, self];
         var round = new PutRound(new PutCore(bucket.N, Math.Min(w, replicas.Count), replicas, Math.Min(pw, plan.Primaries.Count), plan.Primaries));
         string? hintFor = selfIndex >= 0 ? plan.Targets[selfIndex].HintFor : null;
-        bool localFirst = local.Persisted.IsCompletedSuccessfully && hintFor is null;
+        bool localFirst = persisted.IsCompletedSuccessfully && hintFor is null;
         if (localFirst) round.OnLocal(self, null);
         foreach (var target in plan.Targets)
         {
             if (target.Silo == self) continue;
             _ = SendWriteAsync(target, plan.Partition, key, written, bucket.Policy, round);
         }
-        if (!localFirst) _ = AckLocalAsync(local.Persisted, hintFor, plan.Partition, key, written, round);
+        if (!localFirst) _ = AckLocalAsync(persisted, hintFor, plan.Partition, key, written, round);
         using (deadline.Token.UnsafeRegister(static s => ((PutRound)s!).OnTimeout(), round))
         {
             await round.Task;
@@ -109,7 +119,7 @@ public sealed partial class RequestCoordinator
                 if (error is OperationCanceledException && !ct.IsCancellationRequested) throw LocalWriteTimeout();
                 ExceptionDispatchInfo.Throw(error);
             }
-            if (round.LocalDone && round.Core.Decision == QuorumDecision.Succeeded) return new PutOutcome(written.Context, round.Core.Acks, self, local.NewDot);
+            if (round.LocalDone && round.Core.Decision == QuorumDecision.Succeeded) return round.Core.Acks;
             ct.ThrowIfCancellationRequested();
             if (round.TimedOut && !round.LocalDone) throw LocalWriteTimeout();
             counters.Add(CounterNames.QuorumFailures);

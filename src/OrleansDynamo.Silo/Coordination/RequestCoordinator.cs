@@ -94,12 +94,16 @@ public sealed partial class RequestCoordinator(
         return _plans.PlanFor(ring, key, n, detector);
     }
 
-    /// <summary>Sends a request this silo should not coordinate to the key's replicas, first reachable first.</summary>
-    private async Task<T> ForwardAsync<T>(ReplicaPlan plan, ISiloRequest<T> request, CancellationToken ct)
+    /// <summary>
+    /// Sends a request this silo should not coordinate to the key's replicas, first reachable first. With
+    /// <paramref name="resend"/> false (an operation that is not idempotent, a counter increment) it goes to the first
+    /// only: a failed call may have been applied there, and sending it on would apply it twice.
+    /// </summary>
+    private async Task<T> ForwardAsync<T>(ReplicaPlan plan, ISiloRequest<T> request, CancellationToken ct, bool resend = true)
     {
         counters.Add(CounterNames.Forwarded);
         DynamoException? last = null;
-        foreach (var target in plan.Targets)
+        foreach (var target in resend ? plan.Targets.AsEnumerable() : plan.Targets.Take(1))
         {
             try
             {
@@ -113,6 +117,8 @@ public sealed partial class RequestCoordinator(
                 last = e;
             }
         }
+        if (!resend && last is not null)
+            throw DynamoException.Unavailable($"the coordinator {plan.Targets[0].Silo} did not answer: {last.Message}; the update may have been applied there (read before sending it again)", last);
         throw DynamoException.Unavailable($"no replica of partition {plan.Partition} could coordinate: {last?.Message}", last);
     }
 

@@ -47,6 +47,10 @@ internal sealed class DynamoApiGrain(WireApi api, SiloRuntime silo, ILogger<Dyna
 
     public Task<AdminResponse> Repair(RepairRequest request, CancellationToken cancellationToken) => Run(request, api.Repair, cancellationToken, "repair");
 
+    public Task<UpdateResponse> Update(UpdateRequest request, CancellationToken cancellationToken) => Run(request, api.Update, cancellationToken, "update");
+
+    public Task<FetchResponse> Fetch(FetchRequest request, CancellationToken cancellationToken) => Run(request, api.Fetch, cancellationToken, "fetch");
+
     private static string? TakeKey()
     {
         var key = RequestContext.Get(ApiKeys.RequestContextKey) as string;

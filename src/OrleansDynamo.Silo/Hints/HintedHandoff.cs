@@ -185,7 +185,7 @@ public sealed class HintedHandoff : ISiloFeature, IHintSink
         if (ring.PreferenceListFor(hint.Key, bucket.N).Primaries.Contains(_silo.Name, StringComparer.Ordinal)) return;
         var grain = _silo.Replicas.Get(hint.Partition);
         var local = await grain.ReadAsync(hint.Key, cancellationToken);
-        if (local is null || !targetStored.Subsumes(local)) return;
+        if (local is null || !bucket.Policy.Subsumes(targetStored, local)) return;
         if (await grain.RemoveAsync(hint.Key, local, cancellationToken)) _silo.Counters.Add(StrayRemovedCounter);
     }
 

@@ -27,6 +27,15 @@ public interface IPartitionReplica
     /// </summary>
     ValueTask<CoordinatedWrite> CoordinateWriteAsync(DynamoKey key, VectorClock clientContext, byte[] value, bool tombstone, ConflictPolicy policy, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The coordinator's step of a typed bucket's update: applies <paramref name="operation"/> (null: delete what
+    /// <paramref name="observed"/> saw) to this replica's state of the key under the silo's dot actor, in the key's turn,
+    /// and stores the new state; as <see cref="CoordinateWriteAsync"/>, the local write may still be committing.
+    /// </summary>
+    /// <exception cref="Core.DataTypes.DataTypeOperationException">The operation is refused; nothing changed.</exception>
+    ValueTask<CoordinatedUpdate> CoordinateUpdateAsync(DynamoKey key, Core.DataTypes.DataTypeKind kind, Core.DataTypes.DataTypeOperation? operation,
+        Core.DataTypes.CausalContext? observed, CancellationToken cancellationToken);
+
     /// <summary>The replica's step: merge an incoming set with the stored one; returns the result.</summary>
     Task<SiblingSet> MergeAsync(DynamoKey key, SiblingSet incoming, ConflictPolicy policy, CancellationToken cancellationToken);
 
@@ -48,6 +57,9 @@ public interface IPartitionReplica
 /// stored here). Already complete when the write finished before the grain returned.
 /// </summary>
 public readonly record struct CoordinatedWrite(SiblingSet Stored, Dot NewDot, Task Persisted);
+
+/// <summary>A typed update the coordinator made: the set being stored (the wrapped state), the state, and the local write.</summary>
+public readonly record struct CoordinatedUpdate(SiblingSet Stored, Core.DataTypes.DataTypeState State, Task Persisted);
 
 /// <summary>Told of every change a grain persists (Merkle trees, metrics). Called inside the key's turn.</summary>
 public interface IPartitionChangeObserver

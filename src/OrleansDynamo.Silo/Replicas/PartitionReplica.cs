@@ -1,4 +1,5 @@
 using OrleansDynamo.Core.Coordination;
+using OrleansDynamo.Core.DataTypes;
 using OrleansDynamo.Core.Keys;
 using OrleansDynamo.Core.Versioning;
 using OrleansDynamo.Storage;
@@ -42,6 +43,32 @@ internal sealed class PartitionReplica(
 
     public async ValueTask<CoordinatedWrite> CoordinateWriteAsync(DynamoKey key, VectorClock clientContext, byte[] value, bool tombstone, ConflictPolicy policy, CancellationToken cancellationToken)
     {
+        var (updated, actor, after, persisted) = await CoordinateAsync(key,
+            (before, actor) => (before ?? SiblingSet.Empty).Update(clientContext, actor, value, tombstone, time.GetUtcNow().ToUnixTimeMilliseconds()),
+            updated => Finish(updated, policy), cancellationToken);
+        return new CoordinatedWrite(after, new Dot(actor, updated.Context.CounterOf(actor)), persisted);
+    }
+
+    public async ValueTask<CoordinatedUpdate> CoordinateUpdateAsync(DynamoKey key, DataTypeKind kind, DataTypeOperation? operation, CausalContext? observed,
+        CancellationToken cancellationToken)
+    {
+        // The state holds every update this silo's actor made to the key (its own replica, in the key's turn): a replica
+        // that forgot some moved to a new epoch (quarantine, stray removal, dropped partition), so its dots are new.
+        var (updated, _, after, persisted) = await CoordinateAsync(key, (before, actor) =>
+        {
+            var state = TypedValue.Unwrap(before, kind);
+            return state.Apply(operation ?? TypedValue.DeleteOf(state), actor, observed).State;
+        }, TypedValue.Wrap, cancellationToken);
+        return new CoordinatedUpdate(after, updated, persisted);
+    }
+
+    /// <summary>
+    /// The coordinator's step, in the key's turn: reads the stored set, makes the new value under the silo's dot actor
+    /// (<paramref name="make"/>, given the stored set and the actor), and starts storing <paramref name="stored"/> of it.
+    /// </summary>
+    private async ValueTask<(T Made, string Actor, SiblingSet Stored, Task Persisted)> CoordinateAsync<T>(DynamoKey key, Func<SiblingSet?, string, T> make,
+        Func<T, SiblingSet> stored, CancellationToken cancellationToken)
+    {
         Touch();
         var turn = await _turns.AcquireAsync(key, cancellationToken);
         bool turnPassed = false;
@@ -50,22 +77,10 @@ internal sealed class PartitionReplica(
             var before = await ReadInTurnAsync(key, cancellationToken);
             // After the read: a stored value that did not decode was quarantined there, forgetting versions this silo may have signed.
             await epoch.EnsureSignableAsync(cancellationToken);
-            long now = time.GetUtcNow().ToUnixTimeMilliseconds();
-            var (signer, updated) = await SignAsync(before ?? SiblingSet.Empty, clientContext, value, tombstone, now, cancellationToken);
-            var dot = new Dot(signer.Actor, updated.Context.CounterOf(signer.Actor));
-            var after = Finish(updated, policy);
-            cancellationToken.ThrowIfCancellationRequested();
-            // Not cancelled once started: a write abandoned after its version left would cost a new epoch.
-            var write = store.WriteAsync(Partition, key, after, CancellationToken.None);
-            if (!write.IsCompleted && epoch.TryBeginEarlySend())
-            {
-                // The caller sends the version while it commits here; the turn goes with the write.
-                turnPassed = true;
-                return new CoordinatedWrite(after, dot, PersistAsync(write, turn, key, before, after, signer.Epoch));
-            }
-            await write;
-            Notify(key, before, after);
-            return new CoordinatedWrite(after, dot, Task.CompletedTask);
+            var (signer, made) = await SignAsync(actor => make(before, actor), cancellationToken);
+            var after = stored(made);
+            (var persisted, turnPassed) = await StoreMadeAsync(key, before, after, signer, turn, cancellationToken);
+            return (made, signer.Actor, after, persisted);
         }
         finally
         {
@@ -73,24 +88,43 @@ internal sealed class PartitionReplica(
         }
     }
 
+    /// <summary>
+    /// Starts the local write of a set the coordinator made. While the write commits the caller may send the set on, and
+    /// the key's turn goes with the returned task when <c>TurnPassed</c>; otherwise it stays with the caller.
+    /// </summary>
+    private async ValueTask<(Task Persisted, bool TurnPassed)> StoreMadeAsync(DynamoKey key, SiblingSet? before, SiblingSet after, DotEpoch.Signer signer, KeyedLock<DynamoKey>.Releaser turn,
+        CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        // Not cancelled once started: a write abandoned after its version left would cost a new epoch.
+        var write = store.WriteAsync(Partition, key, after, CancellationToken.None);
+        if (!write.IsCompleted && epoch.TryBeginEarlySend())
+        {
+            // The caller sends the version while it commits here; the turn goes with the write.
+            return (PersistAsync(write, turn, key, before, after, signer.Epoch), true);
+        }
+        await write;
+        Notify(key, before, after);
+        return (Task.CompletedTask, false);
+    }
+
     /// <summary>Exhausted epochs a coordinated write moves past before it gives up (each is one metadata write).</summary>
     private const int MaxEpochMoves = 4;
 
     /// <summary>
-    /// Makes the new version under this silo's current epoch. When the key's clock (or the client's context) already holds
-    /// that epoch's counter at <see cref="VectorClock.MaxCounter"/> (a made-up context merged in through another
-    /// coordinator; honest use never nears it), the silo moves to a new epoch, whose actor has no counter yet, rather than
-    /// be unable to coordinate writes to the key.
+    /// Makes the new version (or typed state) under this silo's current epoch. When the key's clock (or the client's
+    /// context) already holds that epoch's counter at <see cref="VectorClock.MaxCounter"/> (a made-up context merged in
+    /// through another coordinator; honest use never nears it), the silo moves to a new epoch, whose actor has no counter
+    /// yet, rather than be unable to coordinate writes to the key.
     /// </summary>
-    private async Task<(DotEpoch.Signer Signer, SiblingSet Updated)> SignAsync(SiblingSet before, VectorClock clientContext, byte[] value, bool tombstone, long now,
-        CancellationToken cancellationToken)
+    private async Task<(DotEpoch.Signer Signer, T Made)> SignAsync<T>(Func<string, T> make, CancellationToken cancellationToken)
     {
         for (int moves = 0; ; moves++)
         {
             var signer = epoch.Current;
             try
             {
-                return (signer, before.Update(clientContext, signer.Actor, value, tombstone, now));
+                return (signer, make(signer.Actor));
             }
             catch (VersionCounterOverflowException) when (moves < MaxEpochMoves)
             {
@@ -139,7 +173,7 @@ internal sealed class PartitionReplica(
         Touch();
         using var turn = await _turns.AcquireAsync(key, cancellationToken);
         var before = await ReadInTurnAsync(key, cancellationToken);
-        var after = Finish(before is null ? incoming : before.Merge(incoming), policy);
+        var after = Finish(before is null ? policy.Merge(SiblingSet.Empty, incoming) : policy.Merge(before, incoming), policy);
         if (before is not null && after.Equals(before)) return before;
         await store.WriteAsync(Partition, key, after, cancellationToken);
         Notify(key, before, after);
@@ -155,7 +189,7 @@ internal sealed class PartitionReplica(
         // Forgetting a version this silo signed under its current actor would let it sign that dot
         // again: move to a new epoch first. Keys it never signed under this actor need no new epoch
         // (bumping on every removal would grow every clock past the prune bound).
-        if (stored.Context.CounterOf(epoch.Actor) > 0) await epoch.BumpAsync(cancellationToken);
+        if (SignedHere(stored)) await epoch.BumpAsync(cancellationToken);
         bool removed = await store.RemoveAsync(Partition, key, expected, cancellationToken);
         if (removed) Notify(key, expected, null);
         return removed;
@@ -200,10 +234,22 @@ internal sealed class PartitionReplica(
         return true;
     }
 
-    private SiblingSet Finish(SiblingSet set, ConflictPolicy policy)
+    private SiblingSet Finish(SiblingSet set, ConflictPolicy policy) =>
+        policy.DataType() is null ? policy.Resolve(set).Prune(maxClockEntries) : set;
+
+    /// <summary>Whether the stored set holds an update this silo made under its current actor (a version's dot, or a typed state's dot or counter entry).</summary>
+    private bool SignedHere(SiblingSet stored)
     {
-        if (policy == ConflictPolicy.LastWriteWins) set = set.ResolveLastWriteWins();
-        return set.Prune(maxClockEntries);
+        if (stored.Context.CounterOf(epoch.Actor) > 0) return true;
+        if (!TypedValue.IsWrapped(stored)) return false;
+        try
+        {
+            return TypedValue.Touched(DataTypeCodec.Decode(stored.Siblings[0].Value), epoch.Actor);
+        }
+        catch (VersionFormatException)
+        {
+            return true; // cannot tell: forgetting it costs at most a new epoch
+        }
     }
 
     private void Notify(DynamoKey key, SiblingSet? before, SiblingSet? after)

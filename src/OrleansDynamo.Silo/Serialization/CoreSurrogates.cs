@@ -1,3 +1,4 @@
+using OrleansDynamo.Core.Buckets;
 using Orleans;
 using OrleansDynamo.Core.Coordination;
 using OrleansDynamo.Core.Keys;
@@ -121,9 +122,7 @@ public readonly struct ConflictPolicySurrogate(string name)
 [RegisterConverter]
 public sealed class ConflictPolicyConverter : IConverter<ConflictPolicy, ConflictPolicySurrogate>
 {
-    public ConflictPolicy ConvertFromSurrogate(in ConflictPolicySurrogate surrogate) =>
-        surrogate.Name == "last-write-wins" ? ConflictPolicy.LastWriteWins : ConflictPolicy.Siblings;
+    public ConflictPolicy ConvertFromSurrogate(in ConflictPolicySurrogate surrogate) => BucketSettings.PolicyNamed(surrogate.Name);
 
-    public ConflictPolicySurrogate ConvertToSurrogate(in ConflictPolicy value) =>
-        new(value == ConflictPolicy.LastWriteWins ? "last-write-wins" : "siblings");
+    public ConflictPolicySurrogate ConvertToSurrogate(in ConflictPolicy value) => new(BucketSettings.PolicyName(value));
 }

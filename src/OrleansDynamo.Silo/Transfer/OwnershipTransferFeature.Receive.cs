@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using OrleansDynamo.Core.Coordination;
 using OrleansDynamo.Core.Keys;
 using OrleansDynamo.Core.Membership;
 using OrleansDynamo.Core.Versioning;
@@ -90,13 +91,14 @@ public sealed partial class OwnershipTransferFeature : IReadThrough
                 return null;
             }
         }));
+        var policy = PolicyOf(_silo.Membership.State, key.Bucket);
         SiblingSet? remote = null;
         foreach (var set in answers)
         {
-            if (set is not null) remote = remote is null ? set : remote.Merge(set);
+            if (set is not null) remote = remote is null ? set : policy.Merge(remote, set);
         }
-        if (remote is null || (local is not null && local.Subsumes(remote))) return local;
-        return await _silo.Replicas.Get(partition).MergeAsync(key, remote, PolicyOf(_silo.Membership.State, key.Bucket), ct);
+        if (remote is null || (local is not null && policy.Subsumes(local, remote))) return local;
+        return await _silo.Replicas.Get(partition).MergeAsync(key, remote, policy, ct);
     }
 
     /// <summary>The inbound view for the current ring and ledger (rebuilt when either changed).</summary>

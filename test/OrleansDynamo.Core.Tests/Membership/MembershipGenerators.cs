@@ -31,7 +31,7 @@ public static class MembershipGenerators
         from silo in Gen.Elements(Silos) select MembershipEvent.Left(lamport, origin, silo),
         from name in Gen.Elements("b1", "b2")
         from n in Gen.Choose(1, 5)
-        from policy in Gen.Elements(ConflictPolicy.Siblings, ConflictPolicy.LastWriteWins)
+        from policy in Gen.Elements(ConflictPolicy.Siblings, ConflictPolicy.LastWriteWins, ConflictPolicy.Counter, ConflictPolicy.Set, ConflictPolicy.Map)
         select MembershipEvent.DefineBucket(lamport, origin, new BucketSettings(name, n, 1, 1, policy)));
 
     /// <summary>A pool of events with unique (Lamport, origin) ids, joins weighted up so rings form.</summary>

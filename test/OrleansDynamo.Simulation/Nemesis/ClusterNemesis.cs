@@ -24,6 +24,12 @@ public sealed class ClusterNemesis(SimulatedCluster cluster, bool membershipChan
     /// <summary>Stops the nemesis and every fault it still planned to undo (the final heal does that).</summary>
     public void Stop() => _context?.Kill();
 
+    /// <summary>
+    /// Whether the network duplicates messages. Off for typed runs: a counter increment delivered twice is applied twice
+    /// (operations are not idempotent; an Orleans grain call is delivered at most once, so only the simulated network does this).
+    /// </summary>
+    public bool DuplicateMessages { get; init; } = true;
+
     private Random Random => cluster.Random;
 
     private TimeSpan Ms(int min, int max) => TimeSpan.FromMilliseconds(min + Random.Next(max - min));
@@ -31,7 +37,8 @@ public sealed class ClusterNemesis(SimulatedCluster cluster, bool membershipChan
     private async Task RunAsync(DateTimeOffset until)
     {
         // A little background noise for the whole run.
-        cluster.Network.DuplicateRate = Random.NextDouble() * 0.02;
+        double duplicates = Random.NextDouble() * 0.02;
+        cluster.Network.DuplicateRate = DuplicateMessages ? duplicates : 0;
         cluster.Network.SlowRate = Random.NextDouble() * 0.02;
         double baseLoss = Random.Next(3) == 0 ? Random.NextDouble() * 0.02 : 0;
         cluster.Network.LossRate = baseLoss;

@@ -9,51 +9,26 @@ namespace OrleansDynamo.Simulation.Workload;
 /// Simulated clients hammering a few keys through random silos: gets, puts with the context of
 /// their last read, blind puts, deletes. Every operation is recorded for the checkers.
 /// </summary>
-public sealed class ClientWorkload(SimulatedCluster cluster, IReadOnlyList<string> keys, int clients)
+public sealed class ClientWorkload(SimulatedCluster cluster, IReadOnlyList<string> keys, int clients) : SimulatedClients(cluster, clients, "client")
 {
     public const string Bucket = "default";
 
     private readonly List<OperationRecord> _history = [];
-    private int _running;
 
     public IReadOnlyList<OperationRecord> History => _history;
 
     public IReadOnlyList<string> Keys => keys;
 
-    public bool Finished => _running == 0;
+    public TimeSpan ClientTimeout => TimeSpan.FromMilliseconds(Cluster.RequestTimeoutMs * 2 + Cluster.ReplicaTimeoutMs * 2);
 
-    public TimeSpan ClientTimeout => TimeSpan.FromMilliseconds(cluster.RequestTimeoutMs * 2 + cluster.ReplicaTimeoutMs * 2);
-
-    /// <summary>Starts every client; each stops issuing operations at <paramref name="until"/>.</summary>
-    public void Start(DateTimeOffset until)
+    protected override async Task RunClientAsync(int client, DateTimeOffset until)
     {
-        for (int c = 0; c < clients; c++)
-        {
-            int client = c;
-            var context = cluster.Scheduler.CreateContext("client" + c);
-            _running++;
-            cluster.Scheduler.Spawn(context, async () =>
-            {
-                try
-                {
-                    await RunClientAsync(client, until);
-                }
-                finally
-                {
-                    _running--;
-                }
-            });
-        }
-    }
-
-    private async Task RunClientAsync(int client, DateTimeOffset until)
-    {
-        var random = cluster.Random;
+        var random = Cluster.Random;
         var lastRead = new Dictionary<string, VectorClock>(StringComparer.Ordinal);
-        while (cluster.Time.GetUtcNow() < until)
+        while (Cluster.Time.GetUtcNow() < until)
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(1 + random.Next(40)), cluster.Time);
-            var candidates = cluster.Silos.Where(s => !s.Retired).ToList();
+            await Task.Delay(TimeSpan.FromMilliseconds(1 + random.Next(40)), Cluster.Time);
+            var candidates = Cluster.Silos.Where(s => !s.Retired).ToList();
             var silo = candidates[random.Next(candidates.Count)];
             string key = keys[random.Next(keys.Count)];
             int roll = random.Next(100);
@@ -83,36 +58,36 @@ public sealed class ClientWorkload(SimulatedCluster cluster, IReadOnlyList<strin
             Silo = silo.Name,
             Value = kind is OperationKind.Put or OperationKind.BlindPut ? $"v{id}" : null,
             Input = context,
-            StartTicks = cluster.Time.GetTimestamp(),
+            StartTicks = Cluster.Time.GetTimestamp(),
         };
         _history.Add(record);
         try
         {
             if (kind == OperationKind.Get)
             {
-                var outcome = await cluster.CallAsync(silo, rt => rt.Coordinator.GetAsync(new GetCommand(Bucket, key, R: r), CancellationToken.None), ClientTimeout);
+                var outcome = await Cluster.CallAsync(silo, rt => rt.Coordinator.GetAsync(new GetCommand(Bucket, key, R: r), CancellationToken.None), ClientTimeout);
                 record.ReadValues = outcome.Siblings.Select(s => s.Tombstone ? "(del)" : Encoding.UTF8.GetString(s.Value)).ToList();
                 record.Input = outcome.Context;
                 record.Outcome = OperationOutcome.Ok;
-                record.EndTicks = cluster.Time.GetTimestamp();
+                record.EndTicks = Cluster.Time.GetTimestamp();
             }
             else
             {
                 var command = new PutCommand(Bucket, key, kind == OperationKind.Delete ? [] : Encoding.UTF8.GetBytes(record.Value!),
                     context.IsEmpty ? null : VersionCodec.EncodeContext(context), Delete: kind == OperationKind.Delete);
-                var outcome = await cluster.CallAsync(silo, rt => rt.Coordinator.PutAsync(command, CancellationToken.None), ClientTimeout);
+                var outcome = await Cluster.CallAsync(silo, rt => rt.Coordinator.PutAsync(command, CancellationToken.None), ClientTimeout);
                 record.Dot = outcome.NewDot ?? new Dot(outcome.Coordinator, outcome.Context.CounterOf(outcome.Coordinator));
                 record.Outcome = OperationOutcome.Ok;
-                record.EndTicks = cluster.Time.GetTimestamp();
+                record.EndTicks = Cluster.Time.GetTimestamp();
             }
         }
         catch (Exception e)
         {
             record.Outcome = OperationOutcome.Failed;
             record.Error = e is DynamoException d ? $"{d.Kind}: {d.Message}" : $"{e.GetType().Name}: {e.Message}";
-            record.EndTicks = cluster.Time.GetTimestamp();
+            record.EndTicks = Cluster.Time.GetTimestamp();
         }
-        cluster.Trace.Note(record.ToString());
+        Cluster.Trace.Note(record.ToString());
         return record;
     }
 }
