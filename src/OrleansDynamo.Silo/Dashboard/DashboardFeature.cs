@@ -138,27 +138,46 @@ public sealed class DashboardFeature : ISiloFeature
         Results.Json(new ErrorView($"unknown scope '{scope}'; use silo or cluster"), Json, statusCode: StatusCodes.Status400BadRequest);
 
     /// <summary>The silos as this silo sees them, with each silo's load (<paramref name="loads"/>: those that answered).</summary>
-    public ClusterView Cluster(IReadOnlyDictionary<string, double> loads)
+    public ClusterView Cluster(IReadOnlyDictionary<string, SiloLoad> loads)
     {
         var state = _silo.Membership.State;
         var ring = state.Ring;
         var counts = ring?.PartitionCounts() ?? new Dictionary<string, int>();
         int n = DefaultN(state);
         double threshold = _metrics.Options.OutOfBalanceThreshold;
-        double mean = loads.Count == 0 ? 0 : loads.Values.Average();
+        var totals = loads.Values.Select(l => l.Total).ToList();
+        double mean = totals.Count == 0 ? 0 : totals.Average();
         var silos = state.Members.Values.Select(m =>
         {
-            double? load = loads.TryGetValue(m.Name, out var l) ? l : null;
-            bool? off = load is { } v && mean > 0 ? Math.Abs(v - mean) > threshold * mean : load is null ? null : false;
+            var load = loads.GetValueOrDefault(m.Name);
+            bool? off = load is { Total: var v } && mean > 0 ? Math.Abs(v - mean) > threshold * mean : load is null ? null : false;
             int replicas = ring is not null && ring.FindMember(m.Name) is not null ? ring.PartitionsOf(m.Name, n).Count : 0;
             return new SiloView(m.Name, m.Info.Address, m.Info.HttpAddress, m.Info.Zone, _silo.StatusOf(m), m.Name == _silo.Name,
-                counts.GetValueOrDefault(m.Name), replicas, load, off);
+                counts.GetValueOrDefault(m.Name), replicas, load?.Total, off, load?.Coordinated, load?.Replica);
         }).ToArray();
-        var balance = new LoadBalanceView(Math.Round(mean, 3), threshold,
-            MetricsStatsBuilder.OutOfBalanceFraction(loads.Values.ToList(), threshold), loads.Count);
+        var processes = _metrics.Processes();
+        var (balanceState, reason) = MetricsStatsBuilder.BalanceState(totals, threshold, _metrics.Options.BalanceMinLoadPerSecond,
+            Recovery(silos, loads, processes));
+        var balance = new LoadBalanceView(Math.Round(mean, 3), threshold, MetricsStatsBuilder.OutOfBalanceFraction(totals, threshold), loads.Count,
+            balanceState, reason);
         var buckets = state.Buckets.Values.Select(b => new BucketView(b.Name, b.N, b.R, b.W, BucketSettings.PolicyName(b.Policy))).ToArray();
         return new ClusterView(_silo.Name, state.ClusterName, state.Version, state.PartitionCount, _metrics.Options.PageRefreshMs, silos, balance, buckets,
-            _metrics.Processes(), _silo.Options.Dashboard.OrleansDashboard ? DashboardRoutes.Orleans + "/" : null);
+            processes, _silo.Options.Dashboard.OrleansDashboard ? DashboardRoutes.Orleans + "/" : null);
+    }
+
+    /// <summary>
+    /// What moves load between silos for a while after a failure, so that silos off the mean are recovery rather than
+    /// imbalance: hints waiting, a silo not up (unreachable or leaving), a silo that started within the stats window; null when none.
+    /// </summary>
+    private string? Recovery(SiloView[] silos, IReadOnlyDictionary<string, SiloLoad> loads, IReadOnlyDictionary<string, ProcessStats> processes)
+    {
+        long hints = loads.Values.Sum(l => l.HintsWaiting);
+        if (hints > 0) return $"{hints} hints waiting for delivery";
+        if (silos.FirstOrDefault(s => s.Status != "up" && s.Status != "left") is { } notUp) return $"{notUp.Name} is {notUp.Status}";
+        int window = _metrics.Options.StatsWindowSeconds;
+        if (processes.FirstOrDefault(p => p.Value.UptimeSeconds < window) is { Key: { } young, Value: var process })
+            return $"{young} started {process.UptimeSeconds:0} s ago, within the {window} s its load is measured over";
+        return null;
     }
 
     public RingView Ring()

@@ -42,14 +42,23 @@ public sealed record ClusterView(
 /// <summary>
 /// One silo. <see cref="Status"/> is the serving silo's judgement (up, unreachable, leaving, left);
 /// <see cref="Partitions"/> the ring positions it owns, <see cref="Replicas"/> the partitions it
-/// holds a replica of (N of the default bucket); <see cref="LoadPerSecond"/> null when not heard from.
+/// holds a replica of (N of the default bucket); <see cref="LoadPerSecond"/> every request it handled per second over
+/// the stats window, <see cref="CoordinatedPerSecond"/> those it coordinated and <see cref="ReplicaPerSecond"/> those it
+/// served as a replica (null when not heard from). With N equal to the number of silos every silo is a replica of every
+/// key, so the totals are alike and the coordinated share is where they differ.
 /// </summary>
 public sealed record SiloView(
     string Name, string Address, string? HttpAddress, string? Zone, string Status, bool IsSelf,
-    int Partitions, int Replicas, double? LoadPerSecond, bool? OutOfBalance);
+    int Partitions, int Replicas, double? LoadPerSecond, bool? OutOfBalance,
+    double? CoordinatedPerSecond = null, double? ReplicaPerSecond = null);
 
-/// <summary>The paper's load-balance metric over the silos whose load is known.</summary>
-public sealed record LoadBalanceView(double MeanLoadPerSecond, double Threshold, double OutOfBalanceFraction, int SilosMeasured);
+/// <summary>
+/// The paper's load-balance metric over the silos whose load is known, and what it means now (<see cref="State"/>:
+/// balanced, idle, recovering or unbalanced; <see cref="Reason"/> says why for idle and recovering, see
+/// <see cref="MetricsStatsBuilder.BalanceState"/>).
+/// </summary>
+public sealed record LoadBalanceView(double MeanLoadPerSecond, double Threshold, double OutOfBalanceFraction, int SilosMeasured,
+    string State = "balanced", string? Reason = null);
 
 public sealed record BucketView(string Name, int N, int R, int W, string Policy);
 

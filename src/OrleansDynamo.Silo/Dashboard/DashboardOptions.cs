@@ -17,6 +17,12 @@ public sealed class DashboardOptions
     /// </summary>
     public double OutOfBalanceThreshold { get; set; } = 0.15;
 
+    /// <summary>
+    /// Below this mean load (requests per second per silo) the dashboard calls the cluster idle rather than out of
+    /// balance: a few requests a second are too few to judge. Default 5.
+    /// </summary>
+    public double BalanceMinLoadPerSecond { get; set; } = 5;
+
     /// <summary>How often a silo refreshes what its gauges report (peers' load, hints waiting, key counts). Default 2000 ms.</summary>
     public int RefreshIntervalMs { get; set; } = 2000;
 
@@ -36,6 +42,8 @@ public sealed class DashboardOptions
         if (StatsWindowSeconds is < 1 or > 3600) errors.Add($"{Section}:StatsWindowSeconds must be between 1 and 3600, got {StatsWindowSeconds}");
         if (OutOfBalanceThreshold is <= 0 or >= 10 || double.IsNaN(OutOfBalanceThreshold))
             errors.Add($"{Section}:OutOfBalanceThreshold must be above 0 and below 10, got {OutOfBalanceThreshold}");
+        if (BalanceMinLoadPerSecond < 0 || double.IsNaN(BalanceMinLoadPerSecond))
+            errors.Add($"{Section}:BalanceMinLoadPerSecond must be 0 or more, got {BalanceMinLoadPerSecond}");
         if (RefreshIntervalMs < 100) errors.Add($"{Section}:RefreshIntervalMs must be at least 100, got {RefreshIntervalMs}");
         if (PeerTimeoutMs < 10) errors.Add($"{Section}:PeerTimeoutMs must be at least 10, got {PeerTimeoutMs}");
         if (PageRefreshMs is < 200 or > 60_000) errors.Add($"{Section}:PageRefreshMs must be between 200 and 60000, got {PageRefreshMs}");

@@ -50,7 +50,8 @@ public sealed class MetricsFeature : ISiloFeature, IRequestObserver, IDisposable
     private bool _disposeRegistered;
     private IReadOnlyList<PartitionSummary> _summaries = [];
     private IReadOnlyDictionary<string, long> _hintsWaiting = new Dictionary<string, long>();
-    private Dictionary<string, double> _peerLoads = new(StringComparer.Ordinal);
+    private Dictionary<string, SiloLoad> _peerLoads = new(StringComparer.Ordinal);
+    private MetricsEventWindow _events = null!;
     private Dictionary<string, ProcessStats> _peerProcesses = new(StringComparer.Ordinal);
     private ProcessSampler _process = null!;
 
@@ -69,11 +70,14 @@ public sealed class MetricsFeature : ISiloFeature, IRequestObserver, IDisposable
     }
 
     /// <summary>Requests per second each silo handled (this one and the peers that answered the last refresh).</summary>
-    public IReadOnlyDictionary<string, double> Loads()
+    public IReadOnlyDictionary<string, double> Loads() => SiloLoads().ToDictionary(kv => kv.Key, kv => kv.Value.Total, StringComparer.Ordinal);
+
+    /// <summary>Each silo's load, by side (this one now, and the peers that answered the last refresh).</summary>
+    public IReadOnlyDictionary<string, SiloLoad> SiloLoads()
     {
-        Dictionary<string, double> loads;
-        lock (_cacheGate) loads = new Dictionary<string, double>(_peerLoads, StringComparer.Ordinal);
-        loads[_silo.Name] = LoadPerSecond();
+        Dictionary<string, SiloLoad> loads;
+        lock (_cacheGate) loads = new Dictionary<string, SiloLoad>(_peerLoads, StringComparer.Ordinal);
+        loads[_silo.Name] = OwnLoad();
         return loads;
     }
 
@@ -122,6 +126,8 @@ public sealed class MetricsFeature : ISiloFeature, IRequestObserver, IDisposable
             _windows[(op, RequestSide.Replica)] = new MetricsRollingWindow(_options.StatsWindowSeconds);
         }
         _process = new ProcessSampler(silo.Time);
+        _events = new MetricsEventWindow(Math.Min(_options.StatsWindowSeconds, MetricsStatsBuilder.SeriesSeconds) + 1, MetricsStatsBuilder.EventCounters);
+        silo.Counters.Observe((name, delta) => _events.Record(_silo.Time.GetUtcNow().ToUnixTimeSeconds(), name, delta));
         var meter = new MeterOptions(MeterName) { Tags = [new("silo", silo.Name)] };
         _meter = silo.Meters?.Create(meter) ?? new Meter(meter);
         CreateInstruments(silo.Options.Metrics.PerPartition);
@@ -216,12 +222,14 @@ public sealed class MetricsFeature : ISiloFeature, IRequestObserver, IDisposable
         return Math.Max(1.0, Math.Min(elapsed, full));
     }
 
-    private double LoadPerSecond()
+    private SiloLoad OwnLoad()
     {
         var now = _silo.Time.GetUtcNow();
         long second = now.ToUnixTimeSeconds();
-        long count = _windows.Values.Sum(w => w.Totals(second).Latency.Count);
-        return Math.Round(count / CoveredSeconds(now), 3);
+        double covered = CoveredSeconds(now);
+        double Side(RequestSide side) => _windows.Where(kv => kv.Key.Side == side).Sum(kv => kv.Value.Totals(second).Latency.Count) / covered;
+        double coordinated = Side(RequestSide.Coordinator), replica = Side(RequestSide.Replica);
+        return new SiloLoad(Math.Round(coordinated + replica, 3), Math.Round(coordinated, 3), Math.Round(replica, 3), HintsWaiting.Values.Sum());
     }
 
     /// <summary>This silo's window in mergeable form.</summary>
@@ -231,12 +239,13 @@ public sealed class MetricsFeature : ISiloFeature, IRequestObserver, IDisposable
         long second = now.ToUnixTimeSeconds();
         double covered = CoveredSeconds(now);
         var series = new List<RawSeries>();
-        long total = 0;
+        long total = 0, coordinated = 0;
         var perSecond = new MetricsLatencyHistogram[Math.Min(_options.StatsWindowSeconds, MetricsStatsBuilder.SeriesSeconds)];
         foreach (var ((op, side), window) in _windows)
         {
             var totals = window.Totals(second);
             total += totals.Latency.Count;
+            if (side == RequestSide.Coordinator) coordinated += totals.Latency.Count;
             series.Add(new RawSeries(op, side == RequestSide.Coordinator ? "coordinator" : "replica", totals.Latency.Count / covered, totals.Errors, RawHistogram.Of(totals.Latency)));
             if (side != RequestSide.Coordinator) continue;
             var seconds = window.PerSecond(second - 1, perSecond.Length);
@@ -255,7 +264,8 @@ public sealed class MetricsFeature : ISiloFeature, IRequestObserver, IDisposable
         for (int i = 0; i < _versions.Length; i++) versions[VersionLabel(i)] = Interlocked.Read(ref _versions[i]);
         var counters = _silo.Counters.Snapshot().Where(kv => !kv.Key.Contains(':')).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
         return new RawStats(_silo.Name, second, _options.StatsWindowSeconds, Math.Round(total / covered, 3), [.. series], [.. raw], versions, counters,
-            OwnProcess());
+            OwnProcess(), Math.Round(coordinated / covered, 3), Math.Round((total - coordinated) / covered, 3), HintsWaiting.Values.Sum(),
+            _events.PerSecond(second - 1, perSecond.Length));
     }
 
     /// <summary>
@@ -311,16 +321,16 @@ public sealed class MetricsFeature : ISiloFeature, IRequestObserver, IDisposable
     }
 
     /// <summary>Asks every peer this silo sees up for its load now; returns every known silo's load.</summary>
-    public async Task<IReadOnlyDictionary<string, double>> RefreshLoadsAsync(CancellationToken ct)
+    public async Task<IReadOnlyDictionary<string, SiloLoad>> RefreshLoadsAsync(CancellationToken ct)
     {
         var peers = Peers().ToList();
         var answers = await Task.WhenAll(peers.Select(p => FetchRawAsync(p, ct)));
-        var loads = new Dictionary<string, double>(StringComparer.Ordinal);
+        var loads = new Dictionary<string, SiloLoad>(StringComparer.Ordinal);
         var processes = new Dictionary<string, ProcessStats>(StringComparer.Ordinal);
         foreach (var answer in answers)
         {
             if (answer is null) continue;
-            loads[answer.Silo] = answer.LoadPerSecond;
+            loads[answer.Silo] = SiloLoad.Of(answer);
             if (answer.Process is { } process) processes[answer.Silo] = process;
         }
         lock (_cacheGate)
@@ -328,7 +338,7 @@ public sealed class MetricsFeature : ISiloFeature, IRequestObserver, IDisposable
             _peerLoads = loads;
             _peerProcesses = processes;
         }
-        return Loads();
+        return SiloLoads();
     }
 
     /// <summary>Reads the key counts of every partition on this silo now.</summary>

@@ -14,6 +14,13 @@ public static class MetricsStatsBuilder
     /// <summary>Seconds shown in the per-second series.</summary>
     public const int SeriesSeconds = 60;
 
+    /// <summary>Completed seconds the current request rate is taken over (the right end of the rate chart).</summary>
+    public const int CurrentSeconds = 3;
+
+    /// <summary>The silo counters shown per second beside the request rate (the hints and repairs chart).</summary>
+    public static readonly string[] EventCounters =
+        [CounterNames.HintsStored, CounterNames.HintsDelivered, CounterNames.ReadRepairs, MetricsFeature.AntiEntropyKeysRepairedCounter];
+
     public static StatsReport Build(string silo, string scope, IReadOnlyList<RawStats> raws, IReadOnlyList<string> missing)
     {
         if (raws.Count == 0) throw new ArgumentException("at least the serving silo's stats are needed", nameof(raws));
@@ -75,6 +82,23 @@ public static class MetricsStatsBuilder
             p99[i] = Ms(h.Quantile(0.99));
             p999[i] = Ms(h.Quantile(0.999));
         }
+        var events = EventCounters.ToDictionary(n => n, _ => new long[count], StringComparer.Ordinal);
+        foreach (var raw in raws)
+        {
+            if (raw.EventSeconds is null) continue;
+            foreach (var (name, values) in raw.EventSeconds)
+            {
+                if (!events.TryGetValue(name, out var sum)) continue;
+                long first = raw.NowSecond - values.Length;
+                for (int j = 0; j < values.Length; j++)
+                {
+                    long i = first + j - (last - count + 1);
+                    if (i >= 0 && i < count) sum[i] += values[j];
+                }
+            }
+        }
+        int current = Math.Min(CurrentSeconds, count);
+        double currentRate = current == 0 ? 0 : rates.Skip(count - current).Sum() / current;
 
         var versions = new Dictionary<string, long>(StringComparer.Ordinal);
         var counters = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -85,8 +109,22 @@ public static class MetricsStatsBuilder
         }
         return new StatsReport(silo, scope, window, [.. raws.Select(r => r.Silo)], [.. missing],
             Summarize("all", "coordinator", coordinatorAll, coordinatorRate, coordinatorErrors), [.. operations],
-            new StatsSeries(seconds, rates, p50, p99, p999), versions,
-            raws.ToDictionary(r => r.Silo, r => r.LoadPerSecond, StringComparer.Ordinal), counters);
+            new StatsSeries(seconds, rates, p50, p99, p999, events), versions,
+            raws.ToDictionary(r => r.Silo, r => r.LoadPerSecond, StringComparer.Ordinal), counters, Math.Round(currentRate, 3), current);
+    }
+
+    /// <summary>
+    /// What the out-of-balance figure means now: <c>balanced</c> (no silo off the mean, or fewer than two measured),
+    /// <c>idle</c> (a mean under <paramref name="minMeanLoad"/> req/s: too little load to judge), <c>recovering</c>
+    /// (silos off the mean while <paramref name="recovery"/> names something that moves load for a while: hints
+    /// draining, a silo just restarted or down, a ring change) or <c>unbalanced</c>, the one worth an alarm.
+    /// </summary>
+    public static (string State, string? Reason) BalanceState(IReadOnlyCollection<double> loads, double threshold, double minMeanLoad, string? recovery)
+    {
+        if (loads.Count < 2 || OutOfBalanceFraction(loads, threshold) == 0) return ("balanced", null);
+        double mean = loads.Average();
+        if (mean < minMeanLoad) return ("idle", $"mean load {mean:0.##} req/s, under {minMeanLoad:0.##} req/s: too little to judge");
+        return recovery is null ? ("unbalanced", null) : ("recovering", recovery);
     }
 
     /// <summary>The fraction of silos whose load is more than <paramref name="threshold"/> off the mean (0 when idle).</summary>

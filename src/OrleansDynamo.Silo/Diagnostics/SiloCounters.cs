@@ -9,8 +9,16 @@ namespace OrleansDynamo.Silo.Diagnostics;
 public sealed class SiloCounters
 {
     private readonly ConcurrentDictionary<string, StrongBox> _counters = new(StringComparer.Ordinal);
+    private volatile Action<string, long>? _observer;
 
-    public void Add(string name, long delta = 1) => Interlocked.Add(ref _counters.GetOrAdd(name, _ => new StrongBox()).Value, delta);
+    public void Add(string name, long delta = 1)
+    {
+        Interlocked.Add(ref _counters.GetOrAdd(name, _ => new StrongBox()).Value, delta);
+        _observer?.Invoke(name, delta);
+    }
+
+    /// <summary>Also tells <paramref name="observer"/> of every addition (the per-second event series of the dashboard).</summary>
+    public void Observe(Action<string, long> observer) => _observer += observer;
 
     public long Get(string name) => _counters.TryGetValue(name, out var box) ? Interlocked.Read(ref box.Value) : 0;
 

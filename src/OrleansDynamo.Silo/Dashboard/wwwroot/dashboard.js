@@ -12,8 +12,9 @@
     statuses: {},
     ringVersion: null,
     ring: null,
-    repairHistory: [], // {t, counters}
-    repairSeries: { hints_stored: [], hints_delivered: [], read_repairs: [], antientropy_keys_repaired: [] },
+    partitions: null,
+    sort: { key: "partition", descending: false },
+    lastOk: null,
   };
 
   function colorOf(name) {
@@ -52,10 +53,12 @@
     return asking;
   }
 
+  // A silo that died mid-answer must not leave the page waiting: every request gives up after a few refreshes.
   async function getJson(path) {
     const send = () => {
       const key = sessionStorage.getItem("dynamo-api-key");
-      return fetch(path, { cache: "no-store", headers: key ? { "Authorization": "Bearer " + key } : {} });
+      return fetch(path, { cache: "no-store", headers: key ? { "Authorization": "Bearer " + key } : {},
+        signal: AbortSignal.timeout(Math.max(5000, 3 * state.refreshMs)) });
     };
     let r = await send();
     if (r.status === 401 && await askForKey()) r = await send();
@@ -75,26 +78,36 @@
     tbody.replaceChildren(...c.silos.map((s) => {
       state.statuses[s.name] = s.status;
       const balance = s.outOfBalance === null ? "–" : s.outOfBalance ? "off" : "ok";
-      return el("tr", { "data-silo": s.name, "data-silo-status": s.status, class: s.isSelf ? "self" : "" },
+      const alarm = s.outOfBalance && c.loadBalance.state === "unbalanced";
+      const known = (v) => (v === null || v === undefined ? "" : String(v));
+      return el("tr", { "data-silo": s.name, "data-silo-status": s.status, "data-load": known(s.loadPerSecond), class: s.isSelf ? "self" : "" },
         el("td", {}, el("span", { class: "swatch", style: "background:" + colorOf(s.name) }), s.name),
         el("td", {}, el("span", { class: "pill pill-" + s.status, "data-status": s.status, text: s.status })),
         el("td", { text: s.zone || "–" }),
         el("td", { text: String(s.partitions) }),
         el("td", { text: String(s.replicas) }),
-        el("td", { "data-load": s.loadPerSecond === null ? "" : String(s.loadPerSecond), text: fmt(s.loadPerSecond) }),
-        el("td", { class: s.outOfBalance ? "error" : "", text: balance }),
-        el("td", { class: "muted", text: s.httpAddress || s.address }));
+        el("td", { "data-coordinated": known(s.coordinatedPerSecond), text: fmt(s.coordinatedPerSecond) }),
+        el("td", { "data-replica": known(s.replicaPerSecond), text: fmt(s.replicaPerSecond) }),
+        el("td", { class: alarm ? "error" : s.outOfBalance ? "warn" : "", title: "load " + fmt(s.loadPerSecond) + " req/s", text: balance }),
+        el("td", {}, s.httpAddress
+          ? el("a", { href: s.httpAddress.replace(/\/$/, "") + "/", "data-silo-link": s.name, text: s.httpAddress.replace(/^https?:\/\//, "") })
+          : el("span", { class: "muted", text: s.address })));
     }));
     const up = c.silos.filter((s) => s.status === "up").length;
     const unreachable = c.silos.filter((s) => s.status === "unreachable").length;
     setCount("silo-count-up", up);
     setCount("silo-count-unreachable", unreachable);
     $("silos-view-note").textContent = "as " + c.self + " sees them";
-    const f = c.loadBalance.outOfBalanceFraction;
-    $("out-of-balance").textContent = Math.round(f * 100) + "%";
-    $("out-of-balance").dataset.fraction = String(f);
-    $("out-of-balance").title = "load more than " + Math.round(c.loadBalance.threshold * 100) + "% off the mean of " +
-      fmt(c.loadBalance.meanLoadPerSecond) + " req/s (" + c.loadBalance.silosMeasured + " silos measured)";
+    // Red only when it is worth an alarm: after a failure, hints draining and a restarted silo move load for a while.
+    const b = c.loadBalance;
+    const tile = $("out-of-balance");
+    tile.textContent = Math.round(b.outOfBalanceFraction * 100) + "%";
+    tile.dataset.fraction = String(b.outOfBalanceFraction);
+    tile.dataset.state = b.state;
+    tile.title = "load more than " + Math.round(b.threshold * 100) + "% off the mean of " +
+      fmt(b.meanLoadPerSecond) + " req/s (" + b.silosMeasured + " silos measured)";
+    $("out-of-balance-note").textContent = b.state === "recovering" ? "recovering: " + b.reason : b.state === "idle" ? "idle" : "";
+    $("out-of-balance-note").title = b.reason || "";
   }
 
   // ---- processes: uptime, version, CPU, memory, GC of each silo that answered --------------------
@@ -127,6 +140,11 @@
 
   // ---- ring --------------------------------------------------------------------------------------
   function arcPath(cx, cy, r0, r1, a0, a1) {
+    // an arc whose ends meet (one owner of the whole ring) draws nothing: draw the two halves
+    if (a1 - a0 > 1.5 * Math.PI) {
+      const mid = (a0 + a1) / 2;
+      return arcPath(cx, cy, r0, r1, a0, mid) + " " + arcPath(cx, cy, r0, r1, mid, a1);
+    }
     const p = (r, a) => [cx + r * Math.sin(a), cy - r * Math.cos(a)];
     const large = a1 - a0 > Math.PI ? 1 : 0;
     const [x0, y0] = p(r1, a0), [x1, y1] = p(r1, a1), [x2, y2] = p(r0, a1), [x3, y3] = p(r0, a0);
@@ -239,8 +257,9 @@
 
   function renderStats(stats) {
     const c = stats.coordinator;
-    $("request-rate").textContent = fmt(c.ratePerSecond, 1);
-    $("request-rate").dataset.rate = String(c.ratePerSecond);
+    $("request-rate").textContent = fmt(stats.currentRatePerSecond, 1);
+    $("request-rate").dataset.rate = String(stats.currentRatePerSecond);
+    $("request-rate-average").textContent = fmt(c.ratePerSecond, 1) + " over " + stats.windowSeconds + " s";
     $("latency-p50").textContent = fmt(c.p50Ms);
     $("latency-p99").textContent = fmt(c.p99Ms);
     $("latency-p999").textContent = fmt(c.p999Ms);
@@ -257,7 +276,7 @@
       o.errors ? el("span", { class: "error", text: " · " + o.errors + " errors" }) : "")));
     if (stats.missing.length) $("ops").append(el("span", { class: "error", text: "no stats from " + stats.missing.join(", ") }));
     renderVersions(stats.versions);
-    renderRepairs(stats.counters);
+    renderRepairs(stats.counters, s.events || {});
   }
 
   function renderVersions(v) {
@@ -273,27 +292,16 @@
     }));
   }
 
-  function renderRepairs(counters) {
-    const now = Date.now();
-    const prev = state.repairHistory.length ? state.repairHistory[state.repairHistory.length - 1] : null;
-    state.repairHistory.push({ t: now, counters });
-    if (state.repairHistory.length > 2) state.repairHistory.shift();
-    for (const key of Object.keys(state.repairSeries)) {
-      let rate = 0;
-      if (prev) {
-        const dt = (now - prev.t) / 1000;
-        rate = dt > 0 ? Math.max(0, ((counters[key] || 0) - (prev.counters[key] || 0)) / dt) : 0;
-      }
-      const arr = state.repairSeries[key];
-      arr.push(rate);
-      if (arr.length > 60) arr.shift();
-    }
+  // the same seconds as the request charts, from the silos' own per-second counts
+  function renderRepairs(counters, events) {
+    const values = (k) => events[k] || [];
     drawChart($("chart-repairs"), [
-      { name: "hints stored", color: "#f0883e", values: state.repairSeries.hints_stored },
-      { name: "delivered", color: "#3fb950", values: state.repairSeries.hints_delivered },
-      { name: "read repairs", color: "#a371f7", values: state.repairSeries.read_repairs },
-      { name: "AE keys", color: "#39c5cf", values: state.repairSeries.antientropy_keys_repaired },
-    ], { minMax: 1, xLabel: "since page load" });
+      { name: "hints stored", color: "#f0883e", values: values("hints_stored") },
+      { name: "delivered", color: "#3fb950", values: values("hints_delivered") },
+      { name: "read repairs", color: "#a371f7", values: values("read_repairs") },
+      { name: "AE keys", color: "#39c5cf", values: values("antientropy_keys_repaired") },
+    ], { minMax: 1 });
+    $("chart-repairs").dataset.seconds = String(values("hints_stored").length);
     const show = ["hints_stored", "hints_delivered", "hints_dropped", "hints_quarantined", "values_quarantined", "read_repairs", "antientropy_exchanges", "antientropy_keys_repaired", "quorum_failures"];
     $("repair-totals").replaceChildren(...show.map((k) => el("span", { "data-counter": k }, k.replace(/_/g, " ") + " ", el("b", { text: String(counters[k] || 0) }))));
   }
@@ -341,13 +349,43 @@
   }
 
   // ---- partitions --------------------------------------------------------------------------------
+  const maxOf = (o) => Object.values(o).reduce((a, b) => Math.max(a, b), 0);
+  const SORTS = {
+    partition: (r) => r.partition,
+    owner: (r) => r.preferenceList.join(" "),
+    keys: (r) => maxOf(r.keys),
+    bytes: (r) => maxOf(r.bytes),
+    exchange: (r) => r.lastExchange || "",
+  };
+
+  // the rows the filter lets through (a partition number, or the owner: the first of the preference list), sorted
+  function partitionRows(p) {
+    const f = $("partitions-filter").value.trim().toLowerCase();
+    const rows = !f ? p.partitions.slice() : p.partitions.filter((r) => String(r.partition) === f ||
+      (r.preferenceList[0] || "").toLowerCase().includes(f));
+    const key = SORTS[state.sort.key], dir = state.sort.descending ? -1 : 1;
+    rows.sort((a, b) => { const x = key(a), y = key(b); return (x < y ? -1 : x > y ? 1 : a.partition - b.partition) * dir; });
+    return rows;
+  }
+
+  function sortBy(ev) {
+    const key = ev.target.closest("th[data-sort]")?.dataset.sort;
+    if (!key) return;
+    state.sort = { key, descending: state.sort.key === key ? !state.sort.descending : key !== "partition" && key !== "owner" };
+    document.querySelectorAll("#partitions th[data-sort]").forEach((th) =>
+      th.dataset.sort === key ? th.setAttribute("aria-sort", state.sort.descending ? "descending" : "ascending") : th.removeAttribute("aria-sort"));
+    if (state.partitions) renderPartitions(state.partitions);
+  }
+
   function renderPartitions(p) {
+    state.partitions = p;
     const tbody = document.querySelector("#partitions tbody");
     const chip = (name) => el("span", { class: "swatch", style: "background:" + colorOf(name), title: name });
-    tbody.replaceChildren(...p.partitions.map((row) => {
+    const rows = partitionRows(p);
+    tbody.replaceChildren(...rows.map((row) => {
       const keys = row.preferenceList.map((s) => (row.keys[s] !== undefined ? row.keys[s] : p.silos.includes(s) ? 0 : "?")).join(" / ");
-      const bytes = Object.values(row.bytes).reduce((a, b) => Math.max(a, b), 0);
-      return el("tr", { "data-partition": String(row.partition) },
+      const bytes = maxOf(row.bytes);
+      return el("tr", { "data-partition": String(row.partition), "data-keys": String(maxOf(row.keys)), "data-owner": row.preferenceList[0] || "" },
         el("td", { text: String(row.partition) }),
         el("td", {}, ...row.preferenceList.flatMap((s) => [chip(s), s + " "])),
         el("td", { class: "muted", text: row.fallbacks.slice(0, 2).join(", ") || "–" }),
@@ -357,15 +395,41 @@
     }));
     const totalKeys = p.partitions.reduce((a, r) => a + Math.max(0, ...Object.values(r.keys)), 0);
     $("partitions-note").dataset.totalKeys = String(totalKeys);
-    $("partitions-note").textContent = p.partitions.length + " partitions, N = " + p.n + ", ~" + totalKeys + " keys" +
+    $("partitions-note").dataset.shown = String(rows.length);
+    $("partitions-note").textContent = (rows.length < p.partitions.length ? rows.length + " of " : "") + p.partitions.length + " partitions, N = " + p.n + ", ~" + totalKeys + " keys" +
       (p.missing.length ? " · no answer from " + p.missing.join(", ") : "");
   }
 
   // ---- key lookup --------------------------------------------------------------------------------
-  async function lookup(ev) {
+  // a lookup has its own address (?bucket=...&key=...): the page opened there looks the key up at once
+  function lookupUrl(bucket, key) {
+    const q = new URLSearchParams();
+    if (bucket) q.set("bucket", bucket);
+    q.set("key", key);
+    return location.pathname + "?" + q.toString();
+  }
+
+  function submitLookup(ev) {
     ev.preventDefault();
+    const url = lookupUrl($("key-bucket").value.trim(), $("key-input").value);
+    if (location.pathname + location.search !== url) history.pushState(null, "", url);
+    lookup();
+  }
+
+  function lookupFromUrl() {
+    const q = new URLSearchParams(location.search);
+    if (!q.has("key")) return;
+    $("key-bucket").value = q.get("bucket") || "";
+    $("key-input").value = q.get("key");
+    lookup();
+  }
+
+  async function lookup() {
     const bucket = $("key-bucket").value.trim();
     const key = $("key-input").value;
+    const link = $("key-link");
+    link.href = lookupUrl(bucket, key);
+    link.hidden = false;
     const out = $("key-result");
     out.className = "key-result";
     out.textContent = "looking up…";
@@ -402,20 +466,42 @@
       renderStats(stats);
       renderHints(hints);
       if (slow) renderPartitions(await getJson("/api/partitions"));
-      const conn = $("connection");
-      conn.textContent = "live"; conn.className = "pill pill-up"; conn.dataset.connection = "live";
-      const now = new Date();
-      $("last-update").textContent = now.toLocaleTimeString();
-      $("last-update").dataset.updatedAt = now.toISOString();
+      connection(null);
       document.body.dataset.ready = "true";
     } catch (e) {
-      const conn = $("connection");
-      conn.textContent = "disconnected"; conn.className = "pill pill-unreachable"; conn.dataset.connection = "error";
-      conn.title = e.message;
+      connection(e);
     }
     setTimeout(refresh, state.refreshMs);
   }
 
-  $("key-form").addEventListener("submit", lookup);
+  // A silo that stops answering must not look healthy: a banner over the page, the figures greyed out as of the
+  // last answer, and the silos this silo saw up no longer counted (it can no longer tell).
+  function connection(error) {
+    const conn = $("connection"), banner = $("connection-lost");
+    document.body.dataset.connection = error ? "lost" : "live";
+    if (!error) {
+      state.lastOk = new Date();
+      conn.textContent = "live"; conn.className = "pill pill-up"; conn.dataset.connection = "live"; conn.title = "";
+      $("last-update").textContent = state.lastOk.toLocaleTimeString();
+      $("last-update").dataset.updatedAt = state.lastOk.toISOString();
+      banner.hidden = true;
+      return;
+    }
+    conn.textContent = "disconnected"; conn.className = "pill pill-unreachable"; conn.dataset.connection = "error";
+    conn.title = error.message;
+    const self = $("self-name").textContent;
+    banner.textContent = "Lost the connection to " + (self && self !== "…" ? self : location.host) +
+      (state.lastOk ? " at " + state.lastOk.toLocaleTimeString() : "") + " (" + error.message + "): the silo may be down. " +
+      "What is shown is from then; retrying every " + Math.round(state.refreshMs / 1000 * 10) / 10 + " s. Another silo's dashboard shows the cluster.";
+    banner.hidden = false;
+    setCount("silo-count-up", "?");
+    setCount("silo-count-unreachable", "?");
+  }
+
+  $("key-form").addEventListener("submit", submitLookup);
+  $("partitions-filter").addEventListener("input", () => state.partitions && renderPartitions(state.partitions));
+  document.querySelector("#partitions thead").addEventListener("click", sortBy);
+  window.addEventListener("popstate", lookupFromUrl);
+  lookupFromUrl();
   refresh();
 })();
