@@ -224,15 +224,18 @@ public sealed class BenchRun
     }
 
     /// <summary>
-    /// The slices the window covered. The window ends a moment after its nominal length (the timer's wake-up): a last
-    /// slice under a tenth of the slice length is folded into the one before, so no operation is left out.
+    /// The slices the window covered. The window ends a moment after its nominal length (the timer's wake-up, and the
+    /// operations in flight then): whatever finished after the last nominal slice's start is folded into it, and so is
+    /// a last slice under a tenth of the slice length in a window cut short, so no operation is left out.
     /// </summary>
     private List<SliceReport> BuildSlices(double window)
     {
         var slices = new List<SliceReport>();
         double length = _settings.Slice.TotalSeconds;
+        int nominal = Math.Max(1, (int)Math.Ceiling(_settings.Duration.TotalSeconds / length - 1e-9));
         int count = Math.Min(_slices.Length, (int)Math.Ceiling(window / length));
         if (count > 1 && window - (count - 1) * length < length / 10) count--;
+        count = Math.Min(count, nominal);
         for (int i = 0; i < count; i++)
         {
             var h = new LatencyHistogram();

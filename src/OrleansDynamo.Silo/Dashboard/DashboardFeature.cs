@@ -252,7 +252,9 @@ public sealed class DashboardFeature : ISiloFeature
         if (_silo.Feature<Transfer.OwnershipTransferFeature>() is not { } transfer) return new TransfersView(_silo.Name, [], [], true);
         var silos = await transfer.ClusterReportAsync(ct);
         var started = silos.SelectMany(s => s.Outbound).ToArray();
-        return new TransfersView(_silo.Name, [.. silos], started, silos.All(s => s.Idle) && started.Length == 0);
+        // A silo that does not answer (down, say) is listed but holds nothing up here: the card shows a change under way,
+        // not an outage (`dynamo join --wait` waits for every silo's answer).
+        return new TransfersView(_silo.Name, [.. silos], started, silos.Where(s => s.Answered).All(s => s.Idle) && started.Length == 0);
     }
 
     private async Task<IResult> KeyAsync(string? bucket, string? key, CancellationToken ct)

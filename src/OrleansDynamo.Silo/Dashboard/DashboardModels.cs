@@ -25,7 +25,8 @@ public static class DashboardRoutes
 
 /// <summary>
 /// /api/transfers: every active silo's part in the ring change under way (asked by the serving silo) and every transfer
-/// started; <paramref name="Complete"/> when every silo answered with nothing to send or receive.
+/// started; <paramref name="Complete"/> when every silo that answered has nothing to send or receive (one that did not
+/// answer is listed with answered false and does not count).
 /// </summary>
 public sealed record TransfersView(string Self, Diagnostics.SiloTransfers[] Silos, Diagnostics.TransferProgress[] Transfers, bool Complete);
 

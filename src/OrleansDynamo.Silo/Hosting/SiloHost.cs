@@ -100,6 +100,8 @@ public static class SiloHost
         else builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }).SetMinimumLevel(LogLevel.Information);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Orleans.", LogLevel.Warning);
+        // Orleans' placement runs through a Polly pipeline that logs every attempt at Information.
+        builder.Logging.AddFilter("Polly", LogLevel.Warning);
         // The host logs a failed start with its stack trace; the process reports it in one line instead
         // (StartupFailure). After the start, the host's errors are logged as usual.
         IHostApplicationLifetime? lifetime = null;
