@@ -54,7 +54,8 @@ public sealed class FaultReport(FaultRunOptions options, string directory)
         b.AppendLine($"   hints drained: {(HintsDrained is { } d ? $"in {d.TotalSeconds:0.0} s" : "NO")} ({HintsLast})");
         b.AppendLine($"   silo log lines at error level: {LogErrors.Values.Sum()}");
         foreach (var (e, n) in LogErrors.OrderByDescending(kv => kv.Value).Take(8)) b.AppendLine($"     x{n}: {e}");
-        b.AppendLine(Passed ? "== PASSED: no checker failed" : $"== FAILED: {Problems.Count} problem(s)");
+        b.AppendLine(Passed ? "== PASSED: no checker failed" : $"== FAILED: {Problems.Count} problem(s): " +
+            string.Join(", ", Problems.GroupBy(p => p.Split(':')[0]).Select(g => $"{g.Count()} {g.Key}")));
         foreach (var p in Problems.Take(40)) b.AppendLine("   " + p);
         if (Problems.Count > 40) b.AppendLine($"   ... and {Problems.Count - 40} more");
         if (!Passed)
