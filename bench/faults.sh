@@ -6,7 +6,7 @@
 # A failing run prints its seed, its schedule and the command that replays it, and keeps its files (silo logs, the
 # report, the timeline) in the directory it names. Needs root (tmpfs mounts, iptables); cleans up what it added.
 #
-# Usage: bench/faults.sh [--minutes M | --seconds S] [--seed N] [--silos 3-5] [--plant BUG] [--clock-behind] [--keep]
+# Usage: bench/faults.sh [--minutes M | --seconds S] [--steps K] [--seed N] [--silos 3-5] [--plant BUG] [--clock-behind] [--keep]
 #                        [--convergence-bound S] [--dir DIR]
 # Defaults: 30 minutes, seed 1, 5 silos. --plant: ack-before-write, skip-tombstones or no-read-repair (also turns
 # anti-entropy off) — planted bugs the checkers must catch. --clock-behind: clock skews may also go backwards (a silo
@@ -21,7 +21,7 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --minutes|--seconds) minutes_given=1; args+=("$1" "$2"); shift 2 ;;
     --silos) silos_given=1; args+=("$1" "$2"); shift 2 ;;
-    --seed|--plant|--dir|--convergence-bound) args+=("$1" "$2"); shift 2 ;;
+    --seed|--plant|--dir|--convergence-bound|--steps) args+=("$1" "$2"); shift 2 ;;
     --keep|--clock-behind) args+=("$1"); shift ;;
     -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "error: unknown argument '$1' (see --help)" >&2; exit 2 ;;

@@ -123,7 +123,7 @@ public sealed class FaultRun
         var nemesis = Stopwatch.StartNew();
         foreach (var step in Nemesis.Plan(_options.Seed, _options.Silos, _options.ClockBehind))
         {
-            if (nemesis.Elapsed >= _options.FaultTime) break;
+            if (nemesis.Elapsed >= _options.FaultTime || (_options.MaxSteps > 0 && step.Number > _options.MaxSteps)) break;
             await Task.Delay(TimeSpan.FromSeconds(step.GapSeconds));
             double started = Now;
             var startedAt = DateTime.UtcNow;

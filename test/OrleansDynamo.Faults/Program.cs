@@ -11,6 +11,7 @@ for (int i = 0; i < args.Length; i++)
         "--minutes" => options with { FaultTime = TimeSpan.FromMinutes(double.Parse(Next(), System.Globalization.CultureInfo.InvariantCulture)) },
         "--seconds" => options with { FaultTime = TimeSpan.FromSeconds(double.Parse(Next(), System.Globalization.CultureInfo.InvariantCulture)) },
         "--silos" => options with { Silos = int.Parse(Next()) },
+        "--steps" => options with { MaxSteps = int.Parse(Next()) },
         "--plant" => options with { Plant = Next() },
         "--dir" => options with { Directory = Next() },
         "--keep" => options with { Keep = true },
