@@ -136,7 +136,7 @@ public static class Checkers
             if (await Read(d.Key) is not { } r) return;
             var live = Live(r);
             history.CheckRead(d.Key, live, "final read");
-            if (d.DeleteAcked && live.Length > 0) violations.Enqueue($"RESURRECTED: {d.Key} was deleted (acknowledged at {d.At:HH:mm:ss.fff}) and reads as [{string.Join(",", live)}]");
+            if (d.DeleteAcked && d.ReadSawValue && live.Length > 0) violations.Enqueue($"RESURRECTED: {d.Key} was deleted (acknowledged at {d.At:HH:mm:ss.fff}) and reads as [{string.Join(",", live)}]");
         });
 
         for (int i = 0; i < options.HotKeys; i++)

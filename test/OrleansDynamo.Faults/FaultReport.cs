@@ -38,7 +38,8 @@ public sealed class FaultReport(FaultRunOptions options, string directory)
         foreach (var (op, n) in h.Operations.OrderBy(kv => kv.Key, StringComparer.Ordinal)) b.AppendLine($"   {op}: {n}");
         int acked = h.Unique.Values.Count(w => w.Acked) + h.AckedBlind.Count + h.Deletes.Values.Count(d => d.DeleteAcked);
         b.AppendLine($"   acknowledged writes: {h.Unique.Values.Count(w => w.Acked)} unique, {h.AckedBlind.Count} blind, {h.Deletes.Values.Count(d => d.DeleteAcked)} deletes ({acked} in all); " +
-            $"re-reads right after an acknowledged delete that still saw the value: {h.StaleReReads}");
+            $"re-reads right after an acknowledged delete that still saw the value: {h.StaleReReads}; " +
+            $"acknowledged deletes whose read had missed the value (concurrent with it, so not checked): {h.Deletes.Values.Count(d => d.DeleteAcked && !d.ReadSawValue)}");
         foreach (var (e, n) in h.Errors.OrderByDescending(kv => kv.Value).Take(12)) b.AppendLine($"   error x{n}: {e}");
         if (DiskFull.Count > 0)
         {

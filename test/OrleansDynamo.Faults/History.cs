@@ -5,8 +5,11 @@ namespace OrleansDynamo.Faults;
 /// <summary>A unique key's one write: acknowledged or not (a failed write may or may not have landed).</summary>
 public sealed record UniqueWrite(string Key, string Value, bool Acked, DateTime At);
 
-/// <summary>A key written, then deleted with the context of a read of it.</summary>
-public sealed record DeleteRecord(string Key, string Value, bool PutAcked, bool DeleteAcked, DateTime At);
+/// <summary>
+/// A key written, then deleted with the context of a read of it. Only a delete whose read saw the value supersedes it: after a
+/// read that missed it (a sloppy quorum allows that), the delete is a tombstone concurrent with the value, and both stay.
+/// </summary>
+public sealed record DeleteRecord(string Key, string Value, bool PutAcked, bool ReadSawValue, bool DeleteAcked, DateTime At);
 
 /// <summary>What the workload did and saw, for the checkers: every value ever sent, every acknowledgement, every delete.</summary>
 public sealed class History

@@ -129,24 +129,25 @@ public sealed class Workload(DynamoClient client, History history, FaultRunOptio
     {
         string key = $"d{w}-{seq}", value = $"d{w}-{seq}";
         history.Sent[value] = 0;
-        bool putAcked = false, deleteAcked = false;
+        bool putAcked = false, readSaw = false, deleteAcked = false;
         try
         {
             await client.PutAsync("default", key, value, DynamoContext.Empty, W2);
             putAcked = true;
             var read = await client.GetAsync("default", key);
             history.CheckRead(key, read.Siblings.Where(s => !s.Deleted).Select(s => s.ValueAsString), "read before delete");
+            readSaw = read.Siblings.Any(s => !s.Deleted && s.ValueAsString == value);
             await client.DeleteAsync("default", key, read.Context, W2);
             deleteAcked = true;
             var again = await client.GetAsync("default", key);
-            if (again.Found) Interlocked.Increment(ref history.StaleReReads);
+            if (again.Found && readSaw) Interlocked.Increment(ref history.StaleReReads);
             history.CheckRead(key, again.Siblings.Where(s => !s.Deleted).Select(s => s.ValueAsString), "re-read after delete");
         }
         catch (Exception e)
         {
             history.Error(putAcked ? "delete" : "put", e);
         }
-        history.Deletes[key] = new DeleteRecord(key, value, putAcked, deleteAcked, DateTime.UtcNow);
+        history.Deletes[key] = new DeleteRecord(key, value, putAcked, readSaw, deleteAcked, DateTime.UtcNow);
         history.Count("delete", deleteAcked);
     };
 }
