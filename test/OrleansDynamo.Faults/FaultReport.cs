@@ -19,6 +19,9 @@ public sealed class FaultReport(FaultRunOptions options, string directory)
     public TimeSpan? HintsDrained { get; set; }
     public string HintsLast { get; set; } = "";
     public List<string> DiskFull { get; } = [];
+
+    /// <summary>Silo processes that exited by themselves and were restarted by the runner.</summary>
+    public List<string> SelfExits { get; } = [];
     public Dictionary<string, int> LogErrors { get; set; } = [];
     public List<string> Timeline { get; } = [];
 
@@ -41,6 +44,8 @@ public sealed class FaultReport(FaultRunOptions options, string directory)
             $"re-reads right after an acknowledged delete that still saw the value: {h.StaleReReads}; " +
             $"acknowledged deletes whose read had missed the value (concurrent with it, so not checked): {h.Deletes.Values.Count(d => d.DeleteAcked && !d.ReadSawValue)}");
         foreach (var (e, n) in h.Errors.OrderByDescending(kv => kv.Value).Take(12)) b.AppendLine($"   error x{n}: {e}");
+        b.AppendLine($"   silos that stopped themselves (restarted by the runner): {SelfExits.Count}");
+        foreach (var e in SelfExits) b.AppendLine("     " + e);
         if (DiskFull.Count > 0)
         {
             b.AppendLine("== disk full");

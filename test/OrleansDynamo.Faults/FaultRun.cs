@@ -198,8 +198,13 @@ public sealed class FaultRun
             bool all = true;
             if (fleet.Silos.FirstOrDefault(s => !s.Running && s.Process is not null) is { } exited)
             {
-                last = $"{exited.Name} exited (code {exited.Process!.ExitCode}): {Tail(fleet.LogPath(exited, exited.Starts))}";
-                break;
+                // The runner is the silos' supervisor: a silo that stopped itself is restarted (and reported) like systemd would.
+                if (!Restart(fleet, exited, out var why))
+                {
+                    last = why;
+                    break;
+                }
+                continue;
             }
             foreach (var silo in fleet.Silos)
             {
@@ -231,16 +236,30 @@ public sealed class FaultRun
     /// <summary>Restarts any silo whose process exited by itself (not killed by the nemesis) and waits for all to be up.</summary>
     private async Task<string> EnsureRunningAsync(SiloFleet fleet, DynamoClient client)
     {
-        string notes = "";
-        foreach (var silo in fleet.Silos.Where(s => !s.Running))
-        {
-            int code = silo.Process?.ExitCode ?? -1;
-            notes += $" {silo.Name} had exited by itself (code {code}; {Tail(fleet.LogPath(silo, silo.Starts))}), restarted;";
-            Log($"{silo.Name} exited by itself with code {code}");
-            fleet.Start(silo);
-        }
+        var before = _report.SelfExits.Count;
+        foreach (var silo in fleet.Silos.Where(s => !s.Running).ToList()) Restart(fleet, silo, out _);
         await WaitAllUpAsync(client, fleet, TimeSpan.FromSeconds(90), "a heal");
-        return notes;
+        return string.Concat(_report.SelfExits.Skip(before).Select(e => $" {e};"));
+    }
+
+    /// <summary>
+    /// Restarts a silo whose process exited by itself. Orleans' fail-stop (membership declared the silo dead, e.g. after a
+    /// pause longer than failure detection allows, and it stopped itself when it noticed) is expected under these faults
+    /// and only reported; any other exit is a problem. False when the silo was not restarted.
+    /// </summary>
+    private bool Restart(SiloFleet fleet, SiloProcess silo, out string why)
+    {
+        var log = fleet.LogPath(silo, silo.Starts);
+        int code = silo.Process?.ExitCode ?? -1;
+        bool declaredDead = Checkers.DeclaredDead(log);
+        why = declaredDead
+            ? $"{silo.Name} was declared dead by membership and stopped itself (Orleans fail-stop, exit code {code}); restarted"
+            : $"{silo.Name} exited by itself (code {code}): {Tail(log)}";
+        Log(why);
+        _report.SelfExits.Add(why);
+        if (!declaredDead) _report.Problems.Add(why);
+        fleet.Start(silo);
+        return true;
     }
 
     private async Task<string> ExecuteAsync(FaultStep step, SiloFleet fleet, LinkCuts cuts, DynamoClient client)

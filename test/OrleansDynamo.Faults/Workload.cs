@@ -47,20 +47,26 @@ public sealed class Workload(DynamoClient client, History history, FaultRunOptio
         }
     }
 
-    private Func<long, Task> UniqueWriter(int w) => async seq =>
+    /// <summary>Records the value as sent, then puts it with W=2; true when acknowledged (a failure is counted by its kind).</summary>
+    private async Task<bool> TryPutAsync(string operation, string key, string value, DynamoContext context)
     {
-        string key = $"u{w}-{seq}", value = $"u{w}-{seq}";
         history.Sent[value] = 0;
-        bool acked = false;
         try
         {
-            await client.PutAsync("default", key, value, DynamoContext.Empty, W2);
-            acked = true;
+            await client.PutAsync("default", key, value, context, W2);
+            return true;
         }
         catch (Exception e)
         {
-            history.Error("put", e);
+            history.Error(operation, e);
+            return false;
         }
+    }
+
+    private Func<long, Task> UniqueWriter(int w) => async seq =>
+    {
+        string key = $"u{w}-{seq}", value = $"u{w}-{seq}";
+        bool acked = await TryPutAsync("put", key, value, DynamoContext.Empty);
         history.Unique[key] = new UniqueWrite(key, value, acked, DateTime.UtcNow);
         history.Count("unique put", acked);
     };
@@ -71,18 +77,8 @@ public sealed class Workload(DynamoClient client, History history, FaultRunOptio
         return async seq =>
         {
             string key = HotKey(random.Next(options.HotKeys)), value = $"b{w}-{seq}";
-            history.Sent[value] = 0;
-            bool acked = false;
-            try
-            {
-                await client.PutAsync("default", key, value, DynamoContext.Empty, W2);
-                acked = true;
-                history.AckedBlind.Add((key, value));
-            }
-            catch (Exception e)
-            {
-                history.Error("blind put", e);
-            }
+            bool acked = await TryPutAsync("blind put", key, value, DynamoContext.Empty);
+            if (acked) history.AckedBlind.Add((key, value));
             history.Count("blind put", acked);
         };
     }
@@ -110,18 +106,7 @@ public sealed class Workload(DynamoClient client, History history, FaultRunOptio
             if (live.Length < 2) return;
             string value = $"r-{seq}";
             history.ResolverSaw[value] = live;
-            history.Sent[value] = 0;
-            bool acked = false;
-            try
-            {
-                await client.PutAsync("default", key, value, read.Context, W2);
-                acked = true;
-            }
-            catch (Exception e)
-            {
-                history.Error("resolving put", e);
-            }
-            history.Count("resolving put", acked);
+            history.Count("resolving put", await TryPutAsync("resolving put", key, value, read.Context));
         };
     }
 
