@@ -51,7 +51,8 @@ public sealed class SiloRuntime : IAsyncDisposable
         Replicas = new PartitionReplicas(Name, store, time, options.MaxClockEntries, TimeSpan.FromMilliseconds(options.GrainIdleTimeoutMs),
             Counters, loggers.CreateLogger("OrleansDynamo.Replicas"));
         Coordinator = new RequestCoordinator(Name, Membership, Detector, Replicas, transport, store, time, Counters,
-            new CoordinatorSettings(TimeSpan.FromMilliseconds(options.RequestTimeoutMs), TimeSpan.FromMilliseconds(options.ReplicaTimeoutMs), options.Limits.MaxValueBytes),
+            new CoordinatorSettings(TimeSpan.FromMilliseconds(options.RequestTimeoutMs), TimeSpan.FromMilliseconds(options.ReplicaTimeoutMs), options.Limits.MaxValueBytes,
+                options.FaultInjection.ReadRepair),
             loggers.CreateLogger("OrleansDynamo.Coordinator"));
 
         Dispatcher.Register<ReplicaRead, ReplicaReadResult>(Coordinator.HandleReplicaReadAsync);

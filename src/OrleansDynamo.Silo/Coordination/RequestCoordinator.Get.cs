@@ -86,7 +86,7 @@ public sealed partial class RequestCoordinator
         }
         bool last = failure is null ? round.OnReply(silo, value) : round.OnFailure(silo, failure);
         // Every replica answered or failed: send the reconciled set to those that were stale.
-        if (last) await RepairAsync(round, partition, key, policy);
+        if (last && settings.ReadRepair) await RepairAsync(round, partition, key, policy);
     }
 
     private async Task RepairAsync(GetRound round, int partition, DynamoKey key, ConflictPolicy policy)

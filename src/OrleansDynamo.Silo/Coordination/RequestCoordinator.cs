@@ -17,7 +17,8 @@ namespace OrleansDynamo.Silo.Coordination;
 /// Coordinator timeouts, and the largest value this silo takes whatever a bucket allows (<c>Silo:Limits:MaxValueBytes</c>;
 /// a bucket defined with a larger limit on a silo configured otherwise is held to it).
 /// </summary>
-public sealed record CoordinatorSettings(TimeSpan RequestTimeout, TimeSpan ReplicaTimeout, int MaxValueBytes = Limits.LimitsOptions.CeilingValueBytes);
+/// <param name="ReadRepair">False only as a planted bug (<see cref="FaultInjection.FaultInjectionOptions.NoReadRepair"/>).</param>
+public sealed record CoordinatorSettings(TimeSpan RequestTimeout, TimeSpan ReplicaTimeout, int MaxValueBytes = Limits.LimitsOptions.CeilingValueBytes, bool ReadRepair = true);
 
 /// <summary>
 /// Coordinates gets and puts for any key (Dynamo §4.5): checks the request, finds the key's replicas

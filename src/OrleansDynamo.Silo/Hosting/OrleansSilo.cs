@@ -58,6 +58,13 @@ public static class OrleansSilo
         silo.Configure<Orleans.Configuration.SiloOptions>(o => o.SiloName = options.EffectiveSiloName);
         // Listen on the configured address only (never on every interface).
         silo.ConfigureEndpoints(address, options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: false);
+        // A durable silo's generation never goes backwards, whatever its clock did (MonotonicSiloDetails).
+        if (options.StorageEngine == "sqlite")
+        {
+            silo.Services.AddSingleton<ILocalSiloDetails>(new MonotonicSiloDetails(options.EffectiveSiloName, options.ClusterName,
+                new IPEndPoint(address, options.SiloPort), options.GatewayPort > 0 ? new IPEndPoint(address, options.GatewayPort) : null,
+                options.DataDirectory));
+        }
         silo.Configure<SiloMessagingOptions>(o =>
         {
             // Every Dynamo call carries its own, shorter deadline; this only bounds a call nobody waits for.

@@ -181,7 +181,7 @@ public static class SiloHost
     /// </summary>
     private static SiloRuntime CreateRuntime(SiloOptions options, IServiceProvider services, SiloHostHooks? hooks)
     {
-        var store = OpenStore(options);
+        var store = FaultInjection.PlantedFaultStore.Wrap(OpenStore(options), options.FaultInjection);
         if (hooks?.WrapStore is { } wrapStore) store = wrapStore(store);
         SiloRuntime? runtime = null;
         var membership = services.GetRequiredService<IClusterMembershipService>();

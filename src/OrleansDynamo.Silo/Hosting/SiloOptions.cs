@@ -121,6 +121,9 @@ public sealed class SiloOptions
     /// <summary>Bounded work per caller (<see cref="LimitsOptions"/>): request sizes, deadlines, stalled connections, dashboard fan-out.</summary>
     public LimitsOptions Limits { get; set; } = new();
 
+    /// <summary>Planted bugs for the fault tier (<see cref="FaultInjection.FaultInjectionOptions"/>); none by default.</summary>
+    public FaultInjection.FaultInjectionOptions FaultInjection { get; set; } = new();
+
     /// <summary>How long a client API call or HTTP request may run on this silo (<see cref="LimitsOptions.RequestDeadlineMs"/>).</summary>
     public TimeSpan RequestDeadline => Limits.RequestDeadline(RequestTimeoutMs, ReplicaTimeoutMs, AntiEntropy.RepairWaitMs);
 
@@ -186,6 +189,7 @@ public sealed class SiloOptions
         errors.AddRange(Metrics.Validate());
         errors.AddRange(Auth.Validate());
         errors.AddRange(Limits.Validate());
+        errors.AddRange(FaultInjection.Validate());
         if (Limits.RequestDeadlineMs > 0 && (long)Limits.RequestDeadlineMs < Math.Max((long)RequestTimeoutMs + ReplicaTimeoutMs, AntiEntropy.RepairWaitMs))
             errors.Add($"{LimitsOptions.Section}:RequestDeadlineMs must be at least Silo:RequestTimeoutMs + Silo:ReplicaTimeoutMs ({(long)RequestTimeoutMs + ReplicaTimeoutMs}, a forwarded request) " +
                 $"and Silo:AntiEntropy:RepairWaitMs ({AntiEntropy.RepairWaitMs}), got {Limits.RequestDeadlineMs}");
