@@ -11,8 +11,8 @@ namespace OrleansDynamo.Silo.Rest;
 /// The typed buckets' JSON on the REST API (docs/rest.md). Operations in: a counter's <c>{"increment": 5}</c> or
 /// <c>{"decrement": 2}</c>; a set's <c>{"add": [...], "remove": [...]}</c>; a map's <c>{"update": {"visits_counter": 1,
 /// "tags_set": {"add": ["a"]}, "name_register": "Ann", "vip_flag": true, "address_map": {"update": {...}}}, "remove": ["old_set"]}</c>,
-/// fields named <c>name_type</c> as the CLI's <c>--json</c> prints them. Values out: a counter as an exact integer
-/// literal (its digits, never a double), a set as an array of strings, a map as an object keyed <c>name_type</c>, a
+/// fields named <c>name_type</c> as the CLI's <c>--json</c> prints them. Values out: a counter as an integer literal
+/// (its digits; a counter stays within ±2^53, so every JSON parser reads it exactly), a set as an array of strings, a map as an object keyed <c>name_type</c>, a
 /// register as its UTF-8 text (several concurrent values: an array; bytes that are not UTF-8: <c>{"base64": "..."}</c>),
 /// a flag as a boolean.
 /// </summary>
@@ -174,7 +174,7 @@ public static class RestDataTypes
         switch (value.Type)
         {
             case "counter":
-                // Exact at any size: the digits, which a JSON parser reading numbers as doubles rounds past 2^53.
+                // The digits (a counter stays within ±2^53, which a double holds exactly).
                 writer.WriteRawValue(Int128.Parse(value.Counter, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture));
                 break;
             case "set":

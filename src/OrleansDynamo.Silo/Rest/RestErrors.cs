@@ -55,6 +55,11 @@ public static class RestErrors
         http.Response.StatusCode = status;
         if (status == StatusCodes.Status401Unauthorized) http.Response.Headers.WWWAuthenticate = "Bearer";
         http.Response.ContentType = "application/json; charset=utf-8";
-        return http.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string> { ["error"] = message, ["code"] = code })).AsTask();
+        return http.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string> { ["error"] = message, ["code"] = code }, Json)).AsTask();
     }
+
+    /// <summary>JSON as people read it: quotes and non-ASCII letters as they are (the body is UTF-8, never HTML).</summary>
+    public static readonly JsonWriterOptions Writer = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private static readonly JsonSerializerOptions Json = new() { Encoder = Writer.Encoder };
 }

@@ -119,7 +119,7 @@ public sealed class RestFeature : ISiloFeature
             return;
         }
         http.Response.ContentType = JsonType;
-        await using var writer = new Utf8JsonWriter(http.Response.Body);
+        await using var writer = new Utf8JsonWriter(http.Response.Body, RestErrors.Writer);
         writer.WriteStartObject();
         writer.WriteStartArray("siblings");
         foreach (var s in siblings)
@@ -222,7 +222,7 @@ public sealed class RestFeature : ISiloFeature
     private static async Task WritePropsAsync(HttpContext http, BucketSettings b)
     {
         http.Response.ContentType = JsonType;
-        await using var writer = new Utf8JsonWriter(http.Response.Body);
+        await using var writer = new Utf8JsonWriter(http.Response.Body, RestErrors.Writer);
         writer.WriteStartObject();
         writer.WriteString("name", b.Name);
         writer.WriteString("type", b.TypeName);
@@ -279,7 +279,7 @@ public sealed class RestFeature : ISiloFeature
     private static async Task WriteTypedAsync(HttpContext http, DataTypeState state, string context)
     {
         http.Response.ContentType = JsonType;
-        await using var writer = new Utf8JsonWriter(http.Response.Body);
+        await using var writer = new Utf8JsonWriter(http.Response.Body, RestErrors.Writer);
         RestDataTypes.Write(writer, state, context);
     }
 
