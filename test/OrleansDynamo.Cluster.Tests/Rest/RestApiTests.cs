@@ -49,12 +49,20 @@ public sealed class RestClusterFixture : IAsyncLifetime
     public Task DisposeAsync() => Cluster.DisposeAsync().AsTask();
 }
 
+/// <summary>The REST API tests and the sample's share one cluster.</summary>
+[CollectionDefinition(Name)]
+public sealed class RestCollection : ICollectionFixture<RestClusterFixture>
+{
+    public const string Name = "rest";
+}
+
 /// <summary>
 /// Issue 19 item 4: the REST API driven by the <c>curl</c> binary and by a Python script using only <c>urllib</c>
 /// (Rest/rest_client.py): put, get, siblings as 300 (JSON and multipart), delete, 404, r/w parameters, typed buckets,
 /// props, error codes, an oversize body refused with 413, and API key refusals.
 /// </summary>
-public sealed class RestApiTests(RestClusterFixture fixture, ITestOutputHelper output) : IClassFixture<RestClusterFixture>
+[Collection(RestCollection.Name)]
+public sealed class RestApiTests(RestClusterFixture fixture, ITestOutputHelper output)
 {
     private static readonly TimeSpan ProcessTimeout = TimeSpan.FromSeconds(20);
 
