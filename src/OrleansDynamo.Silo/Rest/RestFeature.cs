@@ -76,6 +76,11 @@ public sealed class RestFeature : ISiloFeature
         endpoints.MapGet(TypedKeys, (HttpContext http, string bucket, string key) => Run(http, ApiVerb.Get, null, ct => FetchAsync(http, bucket, key, ct)));
         endpoints.MapPost(TypedKeys, (HttpContext http, string bucket, string key) => Run(http, ApiVerb.Put, null, ct => UpdateAsync(http, bucket, key, ct)));
         endpoints.MapDelete(TypedKeys, (HttpContext http, string bucket, string key) => Run(http, ApiVerb.Delete, null, ct => DeleteTypedAsync(http, bucket, key, ct)));
+        foreach (var fallback in new[] { "/buckets/{**path}", "/types/{**path}" })
+        {
+            endpoints.MapFallback(fallback, (HttpContext http) => _access.Refusal(http, null) is { } refusal ? refusal.ExecuteAsync(http)
+                : RestErrors.WriteAsync(http, StatusCodes.Status404NotFound, RestErrors.NotFound, $"no such route: {http.Request.Method} {http.Request.Path}; see docs/rest.md"));
+        }
     }
 
     /// <summary>Checks the Host and the key for <paramref name="verb"/>, runs the handler, and answers its failure as JSON.</summary>
