@@ -46,8 +46,6 @@ public sealed class RestFeature : ISiloFeature
     private const string Octets = "application/octet-stream";
     private const string JsonType = "application/json; charset=utf-8";
 
-    private static readonly UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
-
     private SiloRuntime _silo = null!;
     private SiloApi _api = null!;
     private DashboardAccess _access = null!;
@@ -130,7 +128,7 @@ public sealed class RestFeature : ISiloFeature
         foreach (var s in siblings)
         {
             writer.WriteStartObject();
-            if (Text(s.Value) is { } text) writer.WriteString("value", text);
+            if (PrintableText.Of(s.Value) is { } text) writer.WriteString("value", text);
             writer.WriteBase64String("value_base64", s.Value);
             writer.WriteString("content_type", Octets);
             writer.WriteBoolean("deleted", s.Tombstone);
@@ -334,17 +332,4 @@ public sealed class RestFeature : ISiloFeature
         return JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 32 });
     }
 
-    /// <summary>The bytes as text when they are UTF-8 without control characters (other than tab and line breaks).</summary>
-    private static string? Text(byte[] bytes)
-    {
-        try
-        {
-            string text = StrictUtf8.GetString(bytes);
-            return text.Any(c => char.IsControl(c) && c is not '\n' and not '\r' and not '\t') ? null : text;
-        }
-        catch (DecoderFallbackException)
-        {
-            return null;
-        }
-    }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using OrleansDynamo.Cluster.Tests.EndToEnd;
@@ -119,25 +118,8 @@ public sealed class RestApiTests(RestClusterFixture fixture, ITestOutputHelper o
         }
     }
 
-    private static async Task<(int Code, string Stdout, string Stderr)> RunAsync(string program, IEnumerable<string> args)
-    {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(ProcessTimeout);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{program} did not finish within {ProcessTimeout}");
-        }
-        return (process.ExitCode, await stdout, await stderr);
-    }
+    private static Task<(int Code, string Stdout, string Stderr)> RunAsync(string program, IEnumerable<string> args) =>
+        ChildProcess.RunProgramAsync(program, args, ProcessTimeout);
 
     private static byte[] Bytes(string text) => Encoding.UTF8.GetBytes(text);
 
