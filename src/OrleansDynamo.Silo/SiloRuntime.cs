@@ -77,7 +77,7 @@ public sealed class SiloRuntime : IAsyncDisposable
     /// <summary>
     /// The silo's capabilities, wired explicitly in the order they install: admission control first (the others take
     /// its slots), then the dot-epoch closer, hinted handoff, anti-entropy and ownership transfer (which observe
-    /// partition changes in this order), and last metrics and the dashboard, which read all of them.
+    /// partition changes in this order), then metrics and the dashboard, which read all of them, and last the REST API.
     /// </summary>
     private static ISiloFeature[] CreateFeatures() =>
     [
@@ -88,6 +88,7 @@ public sealed class SiloRuntime : IAsyncDisposable
         new Transfer.OwnershipTransferFeature(),
         new MetricsFeature(),
         new Dashboard.DashboardFeature(),
+        new Rest.RestFeature(),
     ];
 
     public string Name { get; }

@@ -40,7 +40,7 @@ public sealed class DashboardAccess
     public IResult? Refusal(HttpContext http, ApiVerb? verb, string? what = null, bool basic = false)
     {
         if (!_hosts.Contains(http.Request.Host.Host))
-            return Error(StatusCodes.Status400BadRequest, $"this silo does not answer to Host '{http.Request.Host.Host}'");
+            return Error(StatusCodes.Status400BadRequest, Rest.RestErrors.InvalidArgument, $"this silo does not answer to Host '{http.Request.Host.Host}'");
         if (verb is not { } v) return null;
         try
         {
@@ -51,11 +51,11 @@ public sealed class DashboardAccess
         catch (DynamoException e) when (e.Kind == DynamoErrorKind.Unauthenticated)
         {
             http.Response.Headers.WWWAuthenticate = basic ? "Basic realm=\"OrleansDynamo\", charset=\"UTF-8\"" : "Bearer";
-            return Error(StatusCodes.Status401Unauthorized, e.Message);
+            return Error(StatusCodes.Status401Unauthorized, Rest.RestErrors.Unauthenticated, e.Message);
         }
         catch (DynamoException e) when (e.Kind == DynamoErrorKind.PermissionDenied)
         {
-            return Error(StatusCodes.Status403Forbidden, e.Message);
+            return Error(StatusCodes.Status403Forbidden, Rest.RestErrors.PermissionDenied, e.Message);
         }
     }
 
@@ -76,5 +76,5 @@ public sealed class DashboardAccess
         }
     }
 
-    private IResult Error(int status, string message) => Results.Json(new ErrorView(message), _json, statusCode: status);
+    private IResult Error(int status, string code, string message) => Results.Json(new ErrorView(message, code), _json, statusCode: status);
 }

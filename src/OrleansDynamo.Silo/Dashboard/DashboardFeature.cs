@@ -281,20 +281,8 @@ public sealed class DashboardFeature : ISiloFeature
 
     private static SiblingView ToView(Core.Versioning.Sibling s)
     {
-        var bytes = s.Value;
-        string text;
-        bool base64 = false;
-        try
-        {
-            text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
-            if (text.Any(c => char.IsControl(c) && c is not '\n' and not '\r' and not '\t')) throw new DecoderFallbackException();
-        }
-        catch (DecoderFallbackException)
-        {
-            text = Convert.ToBase64String(bytes);
-            base64 = true;
-        }
-        return new SiblingView(text, base64, s.Tombstone, s.TimestampMs, bytes.Length);
+        var text = PrintableText.Of(s.Value);
+        return new SiblingView(text ?? Convert.ToBase64String(s.Value), text is null, s.Tombstone, s.TimestampMs, s.Value.Length);
     }
 
     /// <summary>Asks every other silo this silo sees up for <paramref name="path"/>; returns the answers and who did not answer.</summary>

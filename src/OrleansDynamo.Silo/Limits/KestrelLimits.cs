@@ -24,7 +24,10 @@ public static class KestrelLimits
     /// <summary>One header field on HTTP/2 (name and value, after HPACK): 16 KiB (Kestrel's).</summary>
     public const int MaxHttp2HeaderFieldBytes = 16 * 1024;
 
-    /// <summary>The body of a request on the HTTP port: none. Every route there (dashboard, JSON API, <c>/metrics</c>) is a GET.</summary>
+    /// <summary>
+    /// The body of a request on the HTTP port: none. Every route there (dashboard, JSON API, <c>/metrics</c>) is a GET,
+    /// except the REST API's writes, which take up to <see cref="LimitsOptions.MaxRequestBytes"/> (<see cref="RequestBoundsMiddleware"/>).
+    /// </summary>
     public const long MaxHttpRequestBodyBytes = 0;
 
     /// <summary>The body of a gRPC request: one message of at most <see cref="LimitsOptions.MaxRequestBytes"/> with its prefix.</summary>

@@ -14,7 +14,9 @@ namespace OrleansDynamo.Silo.Limits;
 /// <item>a deadline (<see cref="SiloOptions.RequestDeadline"/>): the request's cancellation token fires then, whatever
 /// deadline the caller asked for, so the handler answers DEADLINE_EXCEEDED (gRPC) or 503 (HTTP); a request still
 /// running <see cref="ResetGrace"/> later (its body never arrived, or its handler ignores cancellation) is reset;</item>
-/// <item>on the HTTP port no request body (<see cref="KestrelLimits.MaxHttpRequestBodyBytes"/>): one is refused with 413;</item>
+/// <item>on the HTTP port no request body (<see cref="KestrelLimits.MaxHttpRequestBodyBytes"/>), except on the REST API's
+/// PUT and POST routes (<see cref="Rest.RestFeature.TakesBody"/>), at most <see cref="LimitsOptions.MaxRequestBytes"/>: a
+/// larger one is refused with 413 and the JSON error <c>too_large</c> before anything is read or written;</item>
 /// <item>on the gRPC port a request whose message says it is larger than <see cref="LimitsOptions.MaxRequestBytes"/> is
 /// answered RESOURCE_EXHAUSTED naming the limit, from the message's 5-byte prefix, before the message is read.</item>
 /// </list>
@@ -51,8 +53,7 @@ public sealed class RequestBoundsMiddleware(RequestDelegate next, SiloOptions op
         {
             if (!httpPort && IsGrpc(http) && await OversizedGrpcMessageAsync(http, linked.Token) is { } size)
             {
-                await WriteGrpcRefusalAsync(http, $"the request is {size} bytes; this silo accepts at most {_maxRequestBytes} bytes " +
-                    $"({RequestSize.Describe(options.Limits.MaxValueBytes)} of value, {LimitsOptions.Section}:MaxValueBytes, plus {RequestSize.Describe(RequestSize.OverheadBytes)} of key and context)");
+                await WriteGrpcRefusalAsync(http, TooLargeMessage(size, options));
                 return;
             }
             await next(http);
@@ -66,7 +67,7 @@ public sealed class RequestBoundsMiddleware(RequestDelegate next, SiloOptions op
                 return;
             }
             http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-            await http.Response.WriteAsJsonAsync(new { error = DeadlineMessage(options) }, CancellationToken.None);
+            await http.Response.WriteAsJsonAsync(new { error = DeadlineMessage(options), code = Rest.RestErrors.Timeout }, CancellationToken.None);
         }
         finally
         {
@@ -80,16 +81,29 @@ public sealed class RequestBoundsMiddleware(RequestDelegate next, SiloOptions op
     public static string DeadlineMessage(SiloOptions options) =>
         $"the request did not finish within this silo's deadline of {options.RequestDeadline.TotalMilliseconds:0} ms ({LimitsOptions.Section}:RequestDeadlineMs)";
 
-    /// <summary>A request with a body on the HTTP port: the answer, 413; null when it carries none.</summary>
-    private static Task? RefuseBody(HttpContext http)
+    /// <summary>
+    /// A request on the HTTP port with a body larger than its route takes (none, or on the REST API's writes
+    /// <see cref="LimitsOptions.MaxRequestBytes"/>): the answer, 413; null when it may go on. Kestrel stops a chunked
+    /// body at the same limit.
+    /// </summary>
+    private Task? RefuseBody(HttpContext http)
     {
-        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } max) max.MaxRequestBodySize = KestrelLimits.MaxHttpRequestBodyBytes;
-        bool hasBody = http.Request.ContentLength is > KestrelLimits.MaxHttpRequestBodyBytes
-            || (http.Request.ContentLength is null && http.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true);
-        if (!hasBody) return null;
-        http.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
-        return http.Response.WriteAsJsonAsync(new { error = "the dashboard and JSON API take no request body; every route is a GET" });
+        bool rest = Rest.RestFeature.TakesBody(http.Request);
+        long limit = rest ? _maxRequestBytes : KestrelLimits.MaxHttpRequestBodyBytes;
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } max) max.MaxRequestBodySize = limit;
+        bool tooLarge = http.Request.ContentLength > limit
+            || (limit == 0 && http.Request.ContentLength is null && http.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true);
+        if (!tooLarge) return null;
+        string message = rest
+            ? TooLargeMessage(http.Request.ContentLength ?? 0, options)
+            : "the dashboard and JSON API take no request body; every route is a GET";
+        return Rest.RestErrors.WriteAsync(http, StatusCodes.Status413PayloadTooLarge, Rest.RestErrors.TooLarge, message);
     }
+
+    /// <summary>What a caller whose request body is <paramref name="size"/> bytes, above the limit, is told.</summary>
+    public static string TooLargeMessage(long size, SiloOptions options, bool atLeast = false) =>
+        $"the request is {(atLeast ? "more than " : "")}{size} bytes; this silo accepts at most {options.Limits.MaxRequestBytes} bytes " +
+        $"({RequestSize.Describe(options.Limits.MaxValueBytes)} of value, {LimitsOptions.Section}:MaxValueBytes, plus {RequestSize.Describe(RequestSize.OverheadBytes)} of key and context)";
 
     private static bool IsGrpc(HttpContext http) =>
         http.Request.ContentType is { } type && type.StartsWith(GrpcContentType, StringComparison.OrdinalIgnoreCase);

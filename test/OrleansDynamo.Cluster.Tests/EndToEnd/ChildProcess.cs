@@ -67,10 +67,15 @@ internal sealed class ChildProcess : IAsyncDisposable
     }
 
     /// <summary>Runs a command to completion (bounded) and returns exit code, stdout and stderr.</summary>
-    public static async Task<(int ExitCode, string StdOut, string StdErr)> RunAsync(string dll, string workingDirectory, TimeSpan timeout, params string[] args)
+    public static Task<(int ExitCode, string StdOut, string StdErr)> RunAsync(string dll, string workingDirectory, TimeSpan timeout, params string[] args) =>
+        RunProgramAsync("dotnet", [dll, .. args], timeout, workingDirectory);
+
+    /// <summary>Runs <paramref name="program"/> (found on PATH) to completion, bounded, and returns exit code, stdout and stderr.</summary>
+    public static async Task<(int ExitCode, string StdOut, string StdErr)> RunProgramAsync(string program, IEnumerable<string> args, TimeSpan timeout,
+        string? workingDirectory = null)
     {
-        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(dll);
+        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (workingDirectory is not null) info.WorkingDirectory = workingDirectory;
         foreach (var a in args) info.ArgumentList.Add(a);
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
@@ -83,7 +88,7 @@ internal sealed class ChildProcess : IAsyncDisposable
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"dotnet {Path.GetFileName(dll)} {string.Join(' ', args)} did not finish within {timeout}");
+            throw new TimeoutException($"{program} {string.Join(' ', info.ArgumentList)} did not finish within {timeout}");
         }
         return (process.ExitCode, await stdout, await stderr);
     }
