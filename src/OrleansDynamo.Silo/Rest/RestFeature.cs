@@ -47,6 +47,7 @@ public sealed class RestFeature : ISiloFeature
     private const string JsonType = "application/json; charset=utf-8";
 
     private SiloRuntime _silo = null!;
+    private ILogger _log = null!;
     private SiloApi _api = null!;
     private DashboardAccess _access = null!;
 
@@ -59,6 +60,7 @@ public sealed class RestFeature : ISiloFeature
     {
         _silo = silo;
         _api = new SiloApi(silo);
+        _log = silo.Loggers.CreateLogger<RestFeature>();
         _access = new DashboardAccess(silo.Options, new ApiAuthorizer(silo.Options.Auth, silo.Loggers.CreateLogger<ApiAuthorizer>()),
             new JsonSerializerOptions(JsonSerializerDefaults.Web));
         silo.EndpointMappers.Add(Map);
@@ -66,14 +68,14 @@ public sealed class RestFeature : ISiloFeature
 
     private void Map(IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet(Keys, (HttpContext http, string bucket, string key) => Run(http, ApiVerb.Get, null, ct => GetAsync(http, bucket, key, ct)));
-        endpoints.MapPut(Keys, (HttpContext http, string bucket, string key) => Run(http, ApiVerb.Put, null, ct => PutAsync(http, bucket, key, ct)));
-        endpoints.MapDelete(Keys, (HttpContext http, string bucket, string key) => Run(http, ApiVerb.Delete, null, ct => DeleteAsync(http, bucket, key, ct)));
+        endpoints.MapGet(Keys, (HttpContext http, string bucket, string? key) => Run(http, ApiVerb.Get, null, ct => GetAsync(http, bucket, key ?? "", ct)));
+        endpoints.MapPut(Keys, (HttpContext http, string bucket, string? key) => Run(http, ApiVerb.Put, null, ct => PutAsync(http, bucket, key ?? "", ct)));
+        endpoints.MapDelete(Keys, (HttpContext http, string bucket, string? key) => Run(http, ApiVerb.Delete, null, ct => DeleteAsync(http, bucket, key ?? "", ct)));
         endpoints.MapGet(Props, (HttpContext http, string bucket) => Run(http, ApiVerb.Ring, null, _ => GetPropsAsync(http, bucket)));
         endpoints.MapPut(Props, (HttpContext http, string bucket) => Run(http, ApiVerb.CreateBucket, $"bucket '{bucket}' over REST", ct => PutPropsAsync(http, bucket, ct)));
-        endpoints.MapGet(TypedKeys, (HttpContext http, string bucket, string key) => Run(http, ApiVerb.Get, null, ct => FetchAsync(http, bucket, key, ct)));
-        endpoints.MapPost(TypedKeys, (HttpContext http, string bucket, string key) => Run(http, ApiVerb.Put, null, ct => UpdateAsync(http, bucket, key, ct)));
-        endpoints.MapDelete(TypedKeys, (HttpContext http, string bucket, string key) => Run(http, ApiVerb.Delete, null, ct => DeleteTypedAsync(http, bucket, key, ct)));
+        endpoints.MapGet(TypedKeys, (HttpContext http, string bucket, string? key) => Run(http, ApiVerb.Get, null, ct => FetchAsync(http, bucket, key ?? "", ct)));
+        endpoints.MapPost(TypedKeys, (HttpContext http, string bucket, string? key) => Run(http, ApiVerb.Put, null, ct => UpdateAsync(http, bucket, key ?? "", ct)));
+        endpoints.MapDelete(TypedKeys, (HttpContext http, string bucket, string? key) => Run(http, ApiVerb.Delete, null, ct => DeleteTypedAsync(http, bucket, key ?? "", ct)));
         foreach (var fallback in new[] { "/buckets/{**path}", "/types/{**path}" })
         {
             endpoints.MapFallback(fallback, (HttpContext http) => _access.Refusal(http, null) is { } refusal ? refusal.ExecuteAsync(http)
@@ -95,6 +97,8 @@ public sealed class RestFeature : ISiloFeature
         }
         catch (Exception e) when (!http.Response.HasStarted && RestErrors.Of(e, http) is { } error)
         {
+            if (error.Status == StatusCodes.Status500InternalServerError)
+                _log.LogError(e, "REST {Method} {Path} failed", http.Request.Method, http.Request.Path);
             await RestErrors.WriteAsync(http, error.Status, error.Code, error.Message);
         }
     }

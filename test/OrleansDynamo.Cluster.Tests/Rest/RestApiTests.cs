@@ -267,6 +267,8 @@ public sealed class RestApiTests(RestClusterFixture fixture, ITestOutputHelper o
         var overValue = await Curl("PUT", "/buckets/default/keys/huge", body: new byte[RestClusterFixture.MaxValueBytes + 1]);
         Assert.Equal((400, "invalid_argument"), (overValue.Status, overValue.Json.GetProperty("code").GetString()));
 
+        var noKey = await Curl("GET", "/buckets/default/keys/");
+        Assert.Equal((400, "invalid_argument"), (noKey.Status, noKey.Json.GetProperty("code").GetString()));
         var noRoute = await Curl("GET", "/buckets/default");
         Assert.Equal((404, "not_found"), (noRoute.Status, noRoute.Json.GetProperty("code").GetString()));
         var badQuorum = await Curl("GET", "/buckets/default/keys/fruit?r=many");
