@@ -468,6 +468,24 @@ public sealed class CliUserCasesTests(CliClusterFixture fixture, ITestOutputHelp
         Assert.Equal(0, quiet.Json.GetProperty("keysRepaired").GetInt32());
     }
 
+    [Fact]
+    public async Task Repair_on_a_terminal_shows_its_progress_while_it_runs_then_the_summary()
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        using var bytes = new MemoryStream();
+        var terminal = new CliConsole(stdout, stderr, bytes, () => Stream.Null, outputRedirected: false);
+        string endpoints = string.Join(",", Cluster.Silos.Select(s => s.GrpcAddress));
+        using var timeout = new CancellationTokenSource(CliTimeout);
+        int code = await CliRunner.RunAsync(["repair", "--endpoint", endpoints], terminal, timeout.Token);
+        output.WriteLine($"$ dynamo repair (terminal)\nexit {code}\nstdout:\n{stdout}\nstderr:\n{stderr}");
+        Assert.True(code == 0, stderr.ToString());
+        string text = stdout.ToString();
+        int progress = text.IndexOf("repairing on " + Cluster[0].GrpcAddress, StringComparison.Ordinal);
+        int summary = text.IndexOf("repair on silo0: compared ", StringComparison.Ordinal);
+        Assert.True(progress >= 0 && summary > progress, "no progress line before the summary:\n" + text);
+    }
+
     /// <summary>
     /// Writes <paramref name="key"/> while the silos cannot reach each other (W=1), drops the hint, heals the link: one
     /// replica holds the key, the other does not. Returns the key's partition.

@@ -24,7 +24,9 @@ public static class RepairCommand
         {
             int? p = parseResult.GetValue(partition);
             if (p is < 0) throw new ArgumentException($"--partition: must not be negative, got {p}");
-            var result = await ctx.Client.RepairWithResultAsync(p, ctx.FirstEndpoint, ct);
+            var repairing = ctx.Client.RepairWithResultAsync(p, ctx.FirstEndpoint, ct);
+            if (!ctx.Json && !ctx.Io.OutputRedirected) await ShowProgressAsync(ctx, repairing, ct);
+            var result = await repairing;
             if (ctx.Json)
                 WriteJson(ctx, result);
             else if (result.Silo.Length == 0)
@@ -34,6 +36,46 @@ public static class RepairCommand
             return ExitCodes.Success;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// On a terminal, while the repair runs: the time so far and what the silo's anti-entropy counters moved since it
+    /// began (exchanges run, keys repaired, bytes sent), read from its status twice a second.
+    /// </summary>
+    private static async Task ShowProgressAsync(CommandContext ctx, Task repairing, CancellationToken ct)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        IReadOnlyDictionary<string, ulong>? start = null;
+        try
+        {
+            start = (await ctx.Client.GetStatusAsync(ctx.FirstEndpoint, ct)).Counters;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // No figures: the spinner shows the time alone.
+        }
+        await ctx.Ansi.Status().Spinner(Spinner.Known.Dots).StartAsync($"repairing on {Markup.Escape(ctx.FirstEndpoint)}…", async status =>
+        {
+            while (!repairing.IsCompleted)
+            {
+                await Task.WhenAny(repairing, Task.Delay(500, CancellationToken.None));
+                string line = $"repairing on {ctx.FirstEndpoint}: {clock.Elapsed.TotalSeconds:0.0} s";
+                if (start is not null && !repairing.IsCompleted)
+                {
+                    try
+                    {
+                        var now = (await ctx.Client.GetStatusAsync(ctx.FirstEndpoint, ct)).Counters;
+                        ulong Moved(string name) => now.GetValueOrDefault(name) - Math.Min(now.GetValueOrDefault(name), start.GetValueOrDefault(name));
+                        line += string.Create(CultureInfo.InvariantCulture,
+                            $", {Moved("antientropy_exchanges"):N0} exchanges, {Moved("antientropy_keys_repaired"):N0} keys repaired, {Moved("antientropy_bytes"):N0} bytes sent");
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                    }
+                }
+                status.Status(Markup.Escape(line));
+            }
+        });
     }
 
     /// <summary>Per peer replica: the exchanges with it.</summary>
