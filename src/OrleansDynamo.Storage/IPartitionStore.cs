@@ -153,6 +153,12 @@ public interface IMetadataStore
 public sealed class StorageLimitException(string message) : ArgumentException(message);
 
 /// <summary>
+/// The disk under a data file is full (SQLite's SQLITE_FULL): the write was not stored, nothing already stored is
+/// harmed, and writes succeed again once space is freed. The message names the file.
+/// </summary>
+public sealed class StorageFullException(string message, Exception? inner = null) : IOException(message, inner);
+
+/// <summary>
 /// A data file is damaged or not ours; the store refuses to open. The message names the file. A single stored value
 /// that does not decode is the narrower <see cref="UndecodableValueException"/>.
 /// </summary>

@@ -57,6 +57,7 @@ public sealed partial class RequestCoordinator(
         DynamoException d => d.Kind,
         OperationCanceledException => DynamoErrorKind.Timeout,
         Storage.StorageLimitException => DynamoErrorKind.InvalidArgument,
+        Storage.StorageFullException => DynamoErrorKind.Unavailable,
         _ => DynamoErrorKind.Internal,
     };
 

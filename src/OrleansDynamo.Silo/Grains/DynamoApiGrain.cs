@@ -82,6 +82,7 @@ internal sealed class DynamoApiGrain(WireApi api, SiloRuntime silo, ILogger<Dyna
             throw e switch
             {
                 StorageLimitException l => DynamoException.Invalid(l.Message),
+                StorageFullException f => DynamoException.Unavailable($"{silo.Name}: {f.Message}"),
                 OperationCanceledException when !cancellationToken.IsCancellationRequested => new DynamoException(DynamoErrorKind.Timeout, RequestBoundsMiddleware.DeadlineMessage(silo.Options)),
                 OperationCanceledException => new DynamoException(DynamoErrorKind.Timeout, "the request's deadline passed"),
                 _ => Internal(e, method),

@@ -39,6 +39,7 @@ public static class RestErrors
     {
         DynamoException d => With(Of(d.Kind), d.Message),
         StorageLimitException l => (StatusCodes.Status400BadRequest, InvalidArgument, l.Message),
+        StorageFullException f => (StatusCodes.Status503ServiceUnavailable, Unavailable, f.Message),
         BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => (StatusCodes.Status413PayloadTooLarge, TooLarge, e.Message),
         BadHttpRequestException b => (b.StatusCode, InvalidArgument, b.Message),
         JsonException j => (StatusCodes.Status400BadRequest, InvalidArgument, "the body is not valid JSON: " + j.Message),

@@ -178,8 +178,13 @@ internal sealed class GroupCommitWriter : IDisposable
         }
     }
 
-    private Exception Translate(Exception error) =>
-        error is SqliteException se && SqliteSchema.IsCorruption(se) ? SqliteSchema.Corrupted(_session.Path, se.Message, se) : error;
+    private Exception Translate(Exception error) => error switch
+    {
+        SqliteException se when SqliteSchema.IsCorruption(se) => SqliteSchema.Corrupted(_session.Path, se.Message, se),
+        SqliteException { SqliteErrorCode: 13 } full => new StorageFullException(
+            $"the disk of data file {_session.Path} is full ({full.Message}); the write was not stored, and writes go on once space is freed", full),
+        _ => error,
+    };
 
     /// <summary>Stops taking writes, commits those already queued, and waits for the thread.</summary>
     public void Dispose()

@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using OrleansDynamo.Storage.Sqlite;
+using Xunit;
+using static OrleansDynamo.Storage.Tests.TestData;
+
+namespace OrleansDynamo.Storage.Tests;
+
+/// <summary>
+/// Issue 18: a store whose disk fills up (a real 2 MiB tmpfs, mounted by the test; the tests run as root, as the fault
+/// tier does) refuses writes with <see cref="StorageFullException"/> naming the file, keeps everything stored before,
+/// and takes writes again once space is freed.
+/// </summary>
+public sealed class SqliteDiskFullTests
+{
+    [Fact]
+    public async Task A_full_disk_refuses_writes_clearly_keeps_what_was_stored_and_recovers_once_space_is_freed()
+    {
+        string dir = TempDirectory();
+        Run("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", dir);
+        try
+        {
+            // Another file takes a third of the disk; deleting it later is the operator freeing space.
+            string filler = Path.Combine(dir, "filler");
+            await File.WriteAllBytesAsync(filler, new byte[700 * 1024]);
+            var options = new SqliteStoreOptions { DataDirectory = dir, Durability = DurabilityMode.Full };
+            await using (var store = SqlitePartitionStore.Open(options))
+            {
+                var value = new byte[16 * 1024];
+                new Random(7).NextBytes(value);
+                int stored = 0;
+                StorageFullException? full = null;
+                for (int i = 0; i < 1000 && full is null; i++)
+                {
+                    try
+                    {
+                        await store.WriteAsync(1, Key($"k{i}"), Value(value));
+                        stored++;
+                    }
+                    catch (StorageFullException e)
+                    {
+                        full = e;
+                    }
+                }
+                Assert.NotNull(full);
+                Assert.Contains("is full", full.Message, StringComparison.Ordinal);
+                Assert.Contains(dir, full.Message, StringComparison.Ordinal);
+                Assert.True(stored > 10, $"only {stored} values fit before the disk was full");
+
+                // Nothing stored before is harmed.
+                for (int i = 0; i < stored; i++) Assert.NotNull(await store.ReadAsync(1, Key($"k{i}")));
+
+                // A write while still full is refused again, then space is freed: writes go on.
+                await Assert.ThrowsAsync<StorageFullException>(async () => await store.WriteAsync(1, Key("still-full"), Value(value)));
+                File.Delete(filler);
+                await store.WriteAsync(1, Key("after"), Value(value));
+                Assert.NotNull(await store.ReadAsync(1, Key("after")));
+            }
+        }
+        finally
+        {
+            Run("umount", dir);
+            DeleteDirectory(dir);
+        }
+    }
+
+    private static void Run(string file, params string[] args)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var p = Process.Start(start)!;
+        p.WaitForExit(10_000);
+        Assert.True(p.ExitCode == 0, $"{file} {string.Join(' ', args)} failed: {p.StandardError.ReadToEnd()}");
+    }
+}
