@@ -28,7 +28,9 @@ public sealed class TypedBucketFixture : IAsyncLifetime
         await Client.CreateBucketAsync(new BucketSettings("likes", Policy: ConflictPolicy.Counter));
         await Client.CreateBucketAsync(new BucketSettings("carts", Policy: ConflictPolicy.Set));
         await Client.CreateBucketAsync(new BucketSettings("profiles", Policy: ConflictPolicy.Map));
-        await TestCluster.WaitUntilAsync(() => Task.FromResult(Cluster.Running.All(s => s.Runtime.Membership.State.Buckets.ContainsKey("profiles"))),
+        // Each create may be answered by another silo: wait until every silo has heard of all three.
+        await TestCluster.WaitUntilAsync(() => Task.FromResult(Cluster.Running.All(s =>
+                new[] { "likes", "carts", "profiles" }.All(s.Runtime.Membership.State.Buckets.ContainsKey))),
             Bound, "every silo to know the typed buckets");
         await Cluster.WaitForTransfersAsync(Bound);
     }
