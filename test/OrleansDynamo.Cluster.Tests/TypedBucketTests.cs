@@ -23,7 +23,12 @@ public sealed class TypedBucketFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Cluster = await TestCluster.StartAsync(Options(3));
+        var options = Options(3);
+        // Typed updates are not resent (not idempotent), so a replica stalled for a few seconds on a shared machine must not
+        // fail an update: a clean CI run saw one silo give no answer within 3 s while the other link was cut.
+        options.ReplicaTimeoutMs = 10_000;
+        options.RequestTimeoutMs = 15_000;
+        Cluster = await TestCluster.StartAsync(options);
         Client = await Cluster.CreateClientAsync();
         await Client.CreateBucketAsync(new BucketSettings("likes", Policy: ConflictPolicy.Counter));
         await Client.CreateBucketAsync(new BucketSettings("carts", Policy: ConflictPolicy.Set));
