@@ -19,6 +19,9 @@ public sealed class AntiEntropyDivergenceTests(ITestOutputHelper output)
         await using var cluster = await TestCluster.StartAsync(new TestClusterOptions
         {
             Silos = 3, PartitionCount = Q, N = 3, R = 2, W = 2, StorageEngine = "memory",
+            // The 10,000 scene-setting writes are blind (a resend would make siblings): a 3 s stall of the test process
+            // must not fail one (a clean CI run saw both replicas silent for 3 s). Cut links still fail at once.
+            ReplicaTimeoutMs = 10_000, RequestTimeoutMs = 15_000,
             Configure = (_, o) => ShortSchedule(o),
         });
         var silo0 = cluster.Silo("silo0").Runtime;
