@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Hosting;
 using OrleansDynamo.Cluster.Tests.EndToEnd;
 using OrleansDynamo.Silo.Hosting;
+using OrleansDynamo.TestingHost;
 using Xunit;
 
 namespace OrleansDynamo.Cluster.Tests;
@@ -31,8 +32,8 @@ public sealed class StartupOrderTests : IDisposable
             GrpcPort = ports[0], HttpPort = ports[1], SiloPort = ports[2], GatewayPort = ports[3],
             DefaultBucket = new BucketOptions { N = 1, R = 1, W = 1 },
         };
-        await using (var app = SiloHost.Build(options, logging: _ => { }))
         {
+            var app = SiloHost.Build(options, logging: _ => { });
             using var taken = new TcpListener(IPAddress.Loopback, ports[0]);
             taken.Start();
             var error = await Assert.ThrowsAnyAsync<Exception>(() => app.StartAsync().WaitAsync(TimeSpan.FromSeconds(30)));
@@ -40,8 +41,7 @@ public sealed class StartupOrderTests : IDisposable
             Assert.NotNull(failure);
             Assert.Equal(2, failure.ExitCode);
             Assert.Contains($"127.0.0.1:{ports[0]}", failure.Message);
-            using var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            await app.StopAsync(stopping.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+            await app.CloseFailedSiloAsync();
         }
         Assert.True(File.Exists(Path.Combine(_data, "silo.db")), "the store was opened before the bind failed");
         Assert.Null(await StartupFailureTests.StoredMembership(_data));

@@ -127,7 +127,15 @@ public sealed class TestCluster : IAsyncDisposable
         var app = SiloHost.Build(silo.Options,
             logging: l => l.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(Options.LogLevel),
             hooks: HooksFor(silo));
-        await app.StartAsync(cancellationToken);
+        try
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        catch (Exception)
+        {
+            await app.CloseFailedSiloAsync();
+            throw;
+        }
         silo.App = app;
         silo.RuntimeOrNull = app.Services.GetRequiredService<SiloRuntime>();
     }
