@@ -31,6 +31,7 @@ public sealed partial class DynamoClient
         {
             if (options.W is { } w) request.W = CheckQuorum(w, "W");
             if (options.PW is { } pw) request.Pw = pw;
+            RefuseContentType(options, "a typed bucket (counter, set, map) keeps no content type");
         }
         var response = await SendToKeyAsync(bucket, key, s_update, request, static r => r.Coordinator, cancellationToken, checkSize: true).ConfigureAwait(false);
         var value = DataValue.FromWire(response.Value);

@@ -2,6 +2,7 @@ using System.Text;
 using Google.Protobuf;
 using OrleansDynamo.Core.Buckets;
 using OrleansDynamo.Core.Keys;
+using OrleansDynamo.Core.Versioning;
 using OrleansDynamo.Protocol.Grpc;
 using OrleansDynamo.Protocol.Limits;
 
@@ -66,6 +67,8 @@ public sealed partial class DynamoClient
         {
             if (options.W is { } w) request.W = CheckQuorum(w, "W");
             if (options.PW is { } pw) request.Pw = pw;
+            if (options.ContentType is { Length: > 0 } contentType)
+                request.ContentType = ContentTypes.Check(contentType) is { } bad ? throw DynamoException.Invalid(bad) : contentType;
         }
         return await SendToKeyAsync(bucket, key, s_put, request, static r => r.Coordinator, cancellationToken, checkSize: true, context).ConfigureAwait(false);
     }
@@ -118,6 +121,7 @@ public sealed partial class DynamoClient
         {
             if (options.W is { } w) request.W = CheckQuorum(w, "W");
             if (options.PW is { } pw) request.Pw = pw;
+            RefuseContentType(options, "a delete carries no content type");
         }
         return await SendToKeyAsync(bucket, key, s_delete, request, static r => r.Coordinator, cancellationToken, checkSize: true, context).ConfigureAwait(false);
     }
@@ -176,6 +180,12 @@ public sealed partial class DynamoClient
         if (size > ring.MaxRequestBytes)
             throw DynamoException.Invalid($"the request is {size} bytes; the silos accept at most {ring.MaxRequestBytes} bytes " +
                 $"(Silo:Limits:MaxValueBytes, {ring.MaxRequestBytes - RequestSize.OverheadBytes} bytes of value, plus {RequestSize.OverheadBytes} bytes of key and context)");
+    }
+
+    /// <summary>A write that keeps no content type (a delete, a typed update) refuses one, rather than drop it unseen.</summary>
+    private static void RefuseContentType(PutOptions options, string why)
+    {
+        if (options.ContentType is { Length: > 0 }) throw DynamoException.Invalid($"{why}; leave PutOptions.ContentType unset");
     }
 
     private static uint CheckQuorum(uint value, string name) =>

@@ -6,10 +6,16 @@ namespace OrleansDynamo.Client;
 public readonly struct SiblingValue
 {
     public SiblingValue(ReadOnlyMemory<byte> value, bool deleted, long timestampMs)
+        : this(value, deleted, timestampMs, null)
+    {
+    }
+
+    public SiblingValue(ReadOnlyMemory<byte> value, bool deleted, long timestampMs, string? contentType)
     {
         Value = value;
         Deleted = deleted;
         TimestampMs = timestampMs;
+        ContentType = contentType;
     }
 
     /// <summary>The stored bytes (empty for a tombstone).</summary>
@@ -20,6 +26,9 @@ public readonly struct SiblingValue
 
     /// <summary>When the coordinator wrote this version, in Unix milliseconds.</summary>
     public long TimestampMs { get; }
+
+    /// <summary>The content type its writer gave (<see cref="PutOptions.ContentType"/>, REST's <c>Content-Type</c>); null when none.</summary>
+    public string? ContentType { get; }
 
     /// <summary>The value decoded as UTF-8.</summary>
     public string ValueAsString => Encoding.UTF8.GetString(Value.Span);

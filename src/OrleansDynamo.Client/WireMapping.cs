@@ -85,7 +85,7 @@ internal static class WireMapping
         {
             var s = wire[i];
             // ByteString.Memory exposes the parsed bytes without a copy; the message is not reused.
-            siblings[i] = new SiblingValue(s.Value.Memory, s.Deleted, s.TimestampMs);
+            siblings[i] = new SiblingValue(s.Value.Memory, s.Deleted, s.TimestampMs, s.ContentType.Length == 0 ? null : s.ContentType);
         }
         return siblings;
     }

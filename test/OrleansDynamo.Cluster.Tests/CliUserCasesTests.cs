@@ -229,6 +229,32 @@ public sealed class CliUserCasesTests(CliClusterFixture fixture, ITestOutputHelp
     }
 
     [Fact]
+    public async Task Put_keeps_a_content_type_get_shows_it_and_a_bad_one_is_refused()
+    {
+        var put = await DynamoAsync("put", "typed-key", "{\"a\":1}", "--content-type", "application/json");
+        Assert.True(put.Code == 0, put.ToString());
+        var json = await DynamoAsync("get", "typed-key", "--json");
+        var sibling = Assert.Single(json.Json.GetProperty("siblings").EnumerateArray().ToList());
+        Assert.Equal(("{\"a\":1}", "application/json"), (sibling.GetProperty("value").GetString(), sibling.GetProperty("contentType").GetString()));
+        Assert.Contains("content type: application/json", (await DynamoAsync("get", "typed-key")).StdoutLines);
+        foreach (var replica in (await DynamoAsync("get", "typed-key", "--replicas", "--json")).Json.GetProperty("replicas").EnumerateArray())
+            Assert.Equal("application/json", Assert.Single(replica.GetProperty("siblings").EnumerateArray().ToList()).GetProperty("contentType").GetString());
+
+        // A blind put without a type is a sibling without one: the list shows each version's own.
+        Assert.Equal(0, (await DynamoAsync("put", "typed-key", "plain")).Code);
+        var both = await DynamoAsync("get", "typed-key", "--json");
+        Assert.Equal([JsonValueKind.String, JsonValueKind.Null],
+            both.Json.GetProperty("siblings").EnumerateArray().OrderBy(s => s.GetProperty("value").GetString() == "plain").Select(s => s.GetProperty("contentType").ValueKind));
+        var lines = (await DynamoAsync("get", "typed-key")).StdoutLines;
+        Assert.Contains(lines, l => l.StartsWith('[') && l.EndsWith("] {\"a\":1} (application/json)", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith('[') && l.EndsWith("] plain", StringComparison.Ordinal));
+
+        string error = AssertError(await DynamoAsync("put", "badtype-key", "x", "--content-type", "json"));
+        Assert.Contains("content type 'json' is not a media type", error);
+        Assert.Equal(1, (await DynamoAsync("get", "badtype-key")).Code);
+    }
+
+    [Fact]
     public async Task Get_raw_writes_the_bytes_as_they_are_and_refuses_several_siblings()
     {
         Assert.Equal(0, (await DynamoWithStdinAsync(Binary, "put", "raw-key", "-")).Code);

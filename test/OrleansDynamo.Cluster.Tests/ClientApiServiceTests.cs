@@ -94,6 +94,27 @@ public sealed class ClientApiServiceTests(SingleSiloFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task A_puts_content_type_comes_back_with_the_value_and_a_bad_one_is_invalid_argument_and_writes_nothing()
+    {
+        await Client.PutAsync(new PutRequest { Key = "ct", Value = ByteString.CopyFromUtf8("{}"), ContentType = "application/json" }, Deadline);
+        var got = await Client.GetAsync(new GetRequest { Key = "ct" }, Deadline);
+        Assert.Equal(("{}", "application/json"), (Assert.Single(got.Siblings).Value.ToStringUtf8(), got.Siblings[0].ContentType));
+        var held = await Client.GetReplicasAsync(new GetReplicasRequest { Key = "ct" }, Deadline);
+        Assert.Equal("application/json", Assert.Single(Assert.Single(held.Replicas).Siblings).ContentType);
+        // A put with the context and no type replaces the value and its type: the new value has none.
+        await Client.PutAsync(new PutRequest { Key = "ct", Value = ByteString.CopyFromUtf8("plain"), Context = got.Context }, Deadline);
+        Assert.Equal("", Assert.Single((await Client.GetAsync(new GetRequest { Key = "ct" }, Deadline)).Siblings).ContentType);
+
+        await Refused(StatusCode.InvalidArgument, "content type 'json' is not a media type",
+            () => Client.PutAsync(new PutRequest { Key = "ct-bad", Value = ByteString.CopyFromUtf8("v"), ContentType = "json" }, Deadline).ResponseAsync);
+        await Refused(StatusCode.InvalidArgument, "not printable ASCII",
+            () => Client.PutAsync(new PutRequest { Key = "ct-bad", Value = ByteString.CopyFromUtf8("v"), ContentType = "text/plain\r\nX-Injected: 1" }, Deadline).ResponseAsync);
+        await Refused(StatusCode.InvalidArgument, "the limit is 255",
+            () => Client.PutAsync(new PutRequest { Key = "ct-bad", Value = ByteString.CopyFromUtf8("v"), ContentType = "a/" + new string('b', 254) }, Deadline).ResponseAsync);
+        Assert.Null(await fixture.Cluster.ReadStoreAsync(fixture.Cluster[0].Name, "default", "ct-bad"));
+    }
+
+    [Fact]
     public async Task An_unknown_bucket_is_not_found()
     {
         await Refused(StatusCode.NotFound, "unknown bucket 'nosuchbucket'",

@@ -37,14 +37,14 @@ public sealed class CoordinatedWriteOverlapTests
         var (grains, store, observer) = await StartAsync();
         var grain = grains.Get(3);
         store.Hold = true;
-        var first = await grain.CoordinateWriteAsync(Key, VectorClock.Empty, Bytes("v1"), false, ConflictPolicy.Siblings, CancellationToken.None);
+        var first = await grain.CoordinateWriteAsync(Key, VectorClock.Empty, Bytes("v1"), false, null, ConflictPolicy.Siblings, CancellationToken.None);
         Assert.Equal(new Dot("silo0", 1), first.NewDot);
         Assert.False(first.Persisted.IsCompleted, "the local write is still committing");
         Assert.Empty(observer.Changes);
         Assert.Null(await store.ReadAsync(3, Key));
 
         // A second put of the key waits for the first one's commit and builds on its version.
-        var second = grain.CoordinateWriteAsync(Key, VectorClock.Empty, Bytes("v2"), false, ConflictPolicy.Siblings, CancellationToken.None).AsTask();
+        var second = grain.CoordinateWriteAsync(Key, VectorClock.Empty, Bytes("v2"), false, null, ConflictPolicy.Siblings, CancellationToken.None).AsTask();
         Assert.False(second.IsCompleted, "the second put ran while the first one's turn lasted");
 
         store.Release();
@@ -66,7 +66,7 @@ public sealed class CoordinatedWriteOverlapTests
         var (grains, store, observer) = await StartAsync();
         var grain = grains.Get(3);
         store.Hold = true;
-        var lost = await grain.CoordinateWriteAsync(Key, VectorClock.Empty, Bytes("v1"), false, ConflictPolicy.Siblings, CancellationToken.None);
+        var lost = await grain.CoordinateWriteAsync(Key, VectorClock.Empty, Bytes("v1"), false, null, ConflictPolicy.Siblings, CancellationToken.None);
         Assert.Equal(new Dot("silo0", 1), lost.NewDot);
         store.Release(fail: true);
         await Assert.ThrowsAsync<IOException>(() => lost.Persisted.WaitAsync(TimeSpan.FromSeconds(5)));
@@ -74,7 +74,7 @@ public sealed class CoordinatedWriteOverlapTests
 
         // The other replicas may hold silo0:1 = v1; the next write of the key must not sign silo0:1 again.
         store.Hold = false;
-        var next = await grain.CoordinateWriteAsync(Key, VectorClock.Empty, Bytes("v2"), false, ConflictPolicy.Siblings, CancellationToken.None);
+        var next = await grain.CoordinateWriteAsync(Key, VectorClock.Empty, Bytes("v2"), false, null, ConflictPolicy.Siblings, CancellationToken.None);
         Assert.Equal(new Dot("silo0~1", 1), next.NewDot);
         Assert.True(next.Persisted.IsCompletedSuccessfully);
     }
@@ -85,9 +85,9 @@ public sealed class CoordinatedWriteOverlapTests
         var (grains, store, _) = await StartAsync();
         var grain = grains.Get(3);
         store.FailAtOnce = true;
-        await Assert.ThrowsAsync<IOException>(async () => await grain.CoordinateWriteAsync(Key, VectorClock.Empty, Bytes("v1"), false, ConflictPolicy.Siblings, CancellationToken.None));
+        await Assert.ThrowsAsync<IOException>(async () => await grain.CoordinateWriteAsync(Key, VectorClock.Empty, Bytes("v1"), false, null, ConflictPolicy.Siblings, CancellationToken.None));
         store.FailAtOnce = false;
-        var next = await grain.CoordinateWriteAsync(Key, VectorClock.Empty, Bytes("v2"), false, ConflictPolicy.Siblings, CancellationToken.None);
+        var next = await grain.CoordinateWriteAsync(Key, VectorClock.Empty, Bytes("v2"), false, null, ConflictPolicy.Siblings, CancellationToken.None);
         Assert.Equal(new Dot("silo0", 1), next.NewDot);
         Assert.Equal(0, grains.Epoch.Epoch);
     }
@@ -114,7 +114,7 @@ public sealed class CoordinatedWriteOverlapTests
         var (grains, store, _) = await StartAsync();
         var grain = grains.Get(3);
         store.Hold = true;
-        var pending = await grain.CoordinateWriteAsync(Key, VectorClock.Empty, Bytes("v1"), false, ConflictPolicy.Siblings, CancellationToken.None);
+        var pending = await grain.CoordinateWriteAsync(Key, VectorClock.Empty, Bytes("v1"), false, null, ConflictPolicy.Siblings, CancellationToken.None);
         var close = grains.Epoch.CloseAsync();
         Assert.False(close.IsCompleted, "closed while a handed-out version was still committing");
         Assert.False(grains.Epoch.AllowsEarlySends);
@@ -122,7 +122,7 @@ public sealed class CoordinatedWriteOverlapTests
         await close.WaitAsync(TimeSpan.FromSeconds(5));
         await pending.Persisted.WaitAsync(TimeSpan.FromSeconds(5));
 
-        var after = grain.CoordinateWriteAsync(new DynamoKey("default", "other"), VectorClock.Empty, Bytes("v2"), false, ConflictPolicy.Siblings, CancellationToken.None).AsTask();
+        var after = grain.CoordinateWriteAsync(new DynamoKey("default", "other"), VectorClock.Empty, Bytes("v2"), false, null, ConflictPolicy.Siblings, CancellationToken.None).AsTask();
         Assert.False(after.IsCompleted, "after close a version is handed out only once committed");
         store.Release();
         var write = await after.WaitAsync(TimeSpan.FromSeconds(5));

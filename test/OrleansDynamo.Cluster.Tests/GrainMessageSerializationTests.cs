@@ -51,6 +51,24 @@ public sealed class GrainMessageSerializationTests
     }
 
     [Fact]
+    public void Content_types_cross_silos_on_a_forwarded_put_a_replica_write_and_a_get_answer()
+    {
+        var put = RoundTrip(new PutCommand("default", "cart", Encoding.UTF8.GetBytes("[]"), null, Hops: 1, ContentType: "application/json"));
+        Assert.Equal(("application/json", 1), (put.ContentType, put.Hops));
+        Assert.Null(RoundTrip(new PutCommand("default", "cart", [], null, Delete: true)).ContentType);
+
+        var set = SiblingSet.Empty.Update(VectorClock.Empty, "silo0", Encoding.UTF8.GetBytes("[book]"), false, 1700000000000, "application/json")
+            .Merge(SiblingSet.Empty.Update(VectorClock.Empty, "silo1", Encoding.UTF8.GetBytes("pen"), false, 1700000000001));
+        var write = RoundTrip(new ReplicaWrite(7, new DynamoKey("carts", "alice"), set, ConflictPolicy.Siblings, null, "silo0"));
+        Assert.Equal(set, write.Siblings);
+        Assert.Equal(["application/json", null], write.Siblings.Siblings.Select(s => s.ContentType));
+
+        var got = RoundTrip(new GetOutcome(true, set.Siblings, set.Context, 2, "silo0"));
+        Assert.Equal(set.Siblings.ToArray(), got.Siblings.ToArray());
+        Assert.Equal(["application/json", null], got.Siblings.Select(s => s.ContentType));
+    }
+
+    [Fact]
     public void A_typed_replica_write_and_a_forwarded_update_keep_their_state_operation_and_policy()
     {
         var state = OrSet.Empty.Add("silo0~2", ["book", "lamp"]).State;

@@ -42,4 +42,28 @@ public sealed class ReadRepairTests
         Assert.True(cluster.Silos.Sum(s => s.Runtime.Counters.Get("read_repairs")) > repairsBefore);
         Assert.Equal(0, cluster.Silos.Sum(s => s.Runtime.Counters.Get("hints_delivered:" + stale)));
     }
+
+    [Fact]
+    public async Task A_replica_that_missed_a_typed_write_gets_the_value_with_its_content_type_from_a_get()
+    {
+        await using var cluster = await TestCluster.StartAsync(NoOtherRepair());
+        await cluster.WaitForTransfersAsync(Bound);
+        const string key = "typed-cart";
+        var pl = cluster.PreferenceList("default", key, 3);
+        var client = await cluster.CreateClientAsync();
+        var first = await client.PutAsync("default", key, "v1", options: new PutOptions { W = 3, ContentType = "text/plain" });
+
+        string stale = pl[2];
+        cluster.Cut(pl[0], stale);
+        await client.PutAsync("default", key, "[\"v2\"]", first, new PutOptions { W = 2, ContentType = "application/json; charset=utf-8" });
+        cluster.HealAll();
+        Assert.Equal("text/plain", Assert.Single((await cluster.ReadStoreAsync(stale, "default", key))!.Siblings).ContentType);
+
+        // The SDK answers the type the put gave, and the get's read repair carries it to the stale replica's store.
+        var got = Assert.Single((await client.GetAsync("default", key, new GetOptions { R = 3 })).Siblings);
+        Assert.Equal(("[\"v2\"]", "application/json; charset=utf-8"), (got.ValueAsString, got.ContentType));
+        await TestCluster.WaitUntilAsync(() => StoreHoldsAsync(cluster, stale, key, "[\"v2\"]"), Bound, $"read repair of {stale}");
+        foreach (var silo in pl)
+            Assert.Equal("application/json; charset=utf-8", Assert.Single((await cluster.ReadStoreAsync(silo, "default", key))!.Siblings).ContentType);
+    }
 }

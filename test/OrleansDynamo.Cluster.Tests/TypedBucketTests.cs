@@ -196,6 +196,14 @@ public sealed class TypedBucketTests(TypedBucketFixture fixture, ITestOutputHelp
         Assert.Contains("bucket 'likes' holds counters; a set operation", wrongType.Message);
         var counterDelete = await Assert.ThrowsAsync<DynamoException>(() => Client.Sets("likes").DeleteAsync("refused"));
         Assert.Contains("cannot be deleted", counterDelete.Message);
+        // Typed values and delete markers keep no content type: the SDK refuses one rather than drop it unseen.
+        var typedContentType = await Assert.ThrowsAsync<DynamoException>(() =>
+            Client.Sets("carts").AddAsync("refused", ["x"], new PutOptions { ContentType = "application/json" }));
+        Assert.Equal(DynamoErrorKind.InvalidArgument, typedContentType.Kind);
+        Assert.Contains("a typed bucket (counter, set, map) keeps no content type", typedContentType.Message);
+        var deleteContentType = await Assert.ThrowsAsync<DynamoException>(() =>
+            Client.DeleteAsync("default", "refused", options: new PutOptions { ContentType = "text/plain" }));
+        Assert.Contains("a delete carries no content type", deleteContentType.Message);
 
         foreach (var s in Cluster.Running)
         {

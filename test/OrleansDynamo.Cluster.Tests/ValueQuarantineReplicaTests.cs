@@ -52,7 +52,7 @@ public sealed class ValueQuarantineReplicaTests : IAsyncLifetime
 
     private async Task<CoordinatedWrite> CoordinateAsync(string value, VectorClock? context = null)
     {
-        var write = await _grains.Get(Partition).CoordinateWriteAsync(Key, context ?? VectorClock.Empty, Bytes(value), false, ConflictPolicy.Siblings, CancellationToken.None);
+        var write = await _grains.Get(Partition).CoordinateWriteAsync(Key, context ?? VectorClock.Empty, Bytes(value), false, null, ConflictPolicy.Siblings, CancellationToken.None);
         await write.Persisted.WaitAsync(TimeSpan.FromSeconds(10));
         return write;
     }

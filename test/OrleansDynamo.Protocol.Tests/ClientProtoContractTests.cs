@@ -14,9 +14,9 @@ public sealed class ClientProtoContractTests
     private static readonly string[] s_released =
     [
         "GetRequest: bucket=1 key=2 r=3 pr=4 hops=5",
-        "Sibling: value=1 deleted=2 timestamp_ms=3",
+        "Sibling: value=1 deleted=2 timestamp_ms=3 content_type=4",
         "GetResponse: found=1 siblings=2 context=3 replicas_answered=4 coordinator=5 fastest_replica=6",
-        "PutRequest: bucket=1 key=2 value=3 context=4 w=5 pw=6 hops=7",
+        "PutRequest: bucket=1 key=2 value=3 context=4 w=5 pw=6 hops=7 content_type=8",
         "DeleteRequest: bucket=1 key=2 context=3 w=4 pw=5 hops=6",
         "PutResponse: context=1 replicas_acked=2 coordinator=3",
         "GetRingRequest:",

@@ -75,6 +75,25 @@ public abstract partial class PartitionStoreConformance : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Content_types_round_trip_through_reads_scans_hints_and_remove_expected()
+    {
+        var typed = TypedAndUntyped();
+        await Store.WriteAsync(1, Key("typed"), typed);
+        var read = await Store.ReadAsync(1, Key("typed"));
+        Assert.Equal(typed, read);
+        Assert.Equal(["application/json", null], read!.Siblings.Select(s => s.ContentType));
+        Assert.Equal(typed, Assert.Single((await Store.ScanAsync(1, null, 10)).Entries).Siblings);
+        Assert.Equal(VersionCodec.EncodeSiblingSet(typed).Length, (await Store.SummarizeAsync(1)).Bytes);
+
+        await Store.Hints.AppendAsync(new Hint("silo-b", 1, Key("typed"), typed, Now));
+        Assert.Equal(typed, Assert.Single(await Store.Hints.ListAsync("silo-b", 0, 10)).Hint.Siblings);
+
+        // The same dots and values with another type are another set: a removal expecting it leaves the stored one.
+        Assert.False(await Store.RemoveAsync(1, Key("typed"), TypedAndUntyped("text/plain")));
+        Assert.True(await Store.RemoveAsync(1, Key("typed"), TypedAndUntyped()));
+    }
+
+    [Fact]
     public async Task Stored_value_is_isolated_from_the_callers_array()
     {
         var bytes = new byte[] { 1, 2, 3 };

@@ -15,6 +15,11 @@ internal static class TestData
     public static SiblingSet Value(byte[] value, string node = "silo-a") =>
         SiblingSet.Empty.Update(VectorClock.Empty, node, value, tombstone: false, Now);
 
+    /// <summary>Two concurrent values, one with <paramref name="contentType"/> and one without (stored as format v2).</summary>
+    public static SiblingSet TypedAndUntyped(string contentType = "application/json") =>
+        SiblingSet.Empty.Update(VectorClock.Empty, "silo-a", Encoding.UTF8.GetBytes("{}"), tombstone: false, Now, contentType)
+            .Merge(Value("plain", "silo-b"));
+
     /// <summary>A set holding only a delete marker.</summary>
     public static SiblingSet Tombstone(string node = "silo-a") =>
         SiblingSet.Empty.Update(VectorClock.Empty, node, [], tombstone: true, Now);

@@ -58,6 +58,7 @@ public static class GetCommand
                 var (text, encoding) = ValueText.Show(result.Siblings[0].Value.Span, asBase64);
                 ctx.Out.WriteLine(text);
                 if (encoding == ValueText.Base64 && !asBase64) ctx.Out.WriteLine("encoding: base64 (the value is not UTF-8 text; get --raw writes its bytes)");
+                if (result.Siblings[0].ContentType is { } type) ctx.Out.WriteLine($"content type: {type}");
                 ctx.Out.WriteLine($"context: {result.Context}");
             }
             else
@@ -67,7 +68,7 @@ public static class GetCommand
                 {
                     var sibling = result.Siblings[i];
                     string shown = sibling.Deleted ? "(deleted)" : ValueText.Inline(sibling.Value.Span, asBase64);
-                    ctx.Out.WriteLine($"[{i + 1}] {shown}");
+                    ctx.Out.WriteLine(sibling.ContentType is { } type ? $"[{i + 1}] {shown} ({type})" : $"[{i + 1}] {shown}");
                 }
                 ctx.Out.WriteLine($"context: {result.Context}");
             }

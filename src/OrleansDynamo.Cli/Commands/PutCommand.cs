@@ -5,7 +5,7 @@ using OrleansDynamo.Client;
 
 namespace OrleansDynamo.Cli.Commands;
 
-/// <summary><c>dynamo put KEY VALUE|- [--context C] [--bucket B] [--w W] [--pw PW]</c></summary>
+/// <summary><c>dynamo put KEY VALUE|- [--context C] [--bucket B] [--w W] [--pw PW] [--content-type T]</c></summary>
 public static class PutCommand
 {
     public static Command Create(CliConsole io)
@@ -16,16 +16,20 @@ public static class PutCommand
         var context = KeyOptions.Context();
         var w = KeyOptions.Quorum("--w", "Acknowledgements to wait for (default: the bucket's W)");
         var pw = KeyOptions.Quorum("--pw", "Of those, acknowledgements from primary replicas (default: the bucket's PW)");
+        var contentType = new Option<string?>("--content-type")
+        {
+            Description = "The value's media type, kept with it and shown by get (e.g. application/json; default: none)",
+        };
         var command = new Command("put", "Write a value; says how many replicas took it (a warning on stderr when fewer than W)")
         {
-            key, value, bucket, context, w, pw,
+            key, value, bucket, context, w, pw, contentType,
         };
         command.SetAction((parseResult, cancellationToken) => CommandContext.RunAsync(parseResult, io, cancellationToken, async (ctx, ct) =>
         {
             var parsedContext = KeyOptions.ParseContext(parseResult.GetValue(context));
             var text = parseResult.GetValue(value)!;
             byte[] bytes = text == "-" ? await ReadStdinAsync(ctx.Io, ct) : Encoding.UTF8.GetBytes(text);
-            var options = new PutOptions { W = parseResult.GetValue(w), PW = parseResult.GetValue(pw) };
+            var options = new PutOptions { W = parseResult.GetValue(w), PW = parseResult.GetValue(pw), ContentType = parseResult.GetValue(contentType) };
             string bucketName = parseResult.GetValue(bucket)!;
             string keyName = parseResult.GetValue(key)!;
             var written = await ctx.Client.PutWithResultAsync(bucketName, keyName, bytes, parsedContext, options, ct);

@@ -38,6 +38,7 @@ internal static class JsonOut
             writer.WriteStartObject();
             writer.WriteString("value", shown.Text);
             writer.WriteString("encoding", shown.Encoding);
+            writer.WriteString("contentType", sibling.ContentType);
             writer.WriteBoolean("deleted", sibling.Deleted);
             writer.WriteEndObject();
         }

@@ -6,7 +6,9 @@ namespace OrleansDynamo.Core.AntiEntropy;
 /// A 64-bit fingerprint of a key's <see cref="SiblingSet"/>, the per-key input to the Merkle tree.
 /// Equal sets (by <see cref="SiblingSet.Equals(SiblingSet?)"/>) have equal digests: the context is
 /// hashed by node and counter only (its entries' timestamps are ignored, as equality ignores them),
-/// siblings by dot, tombstone flag, timestamp and value. Stable across processes and platforms.
+/// siblings by dot, flags, timestamp, value and content type. Stable across processes and platforms. A sibling
+/// without a content type hashes as it did before content types existed (flags 0 or 1, nothing after the value), so
+/// replicas on either side of the upgrade agree on every key that has none; a typed one sets flag 2 and hashes its type.
 /// </summary>
 public static class VersionDigest
 {
@@ -29,9 +31,10 @@ public static class VersionDigest
         {
             h.Add(s.Dot.Node);
             h.Add(s.Dot.Counter);
-            h.Add(s.Tombstone ? (byte)1 : (byte)0);
+            h.Add((byte)((s.Tombstone ? 1 : 0) | (s.ContentType is null ? 0 : 2)));
             h.Add(s.TimestampMs);
             h.Add(s.Value);
+            if (s.ContentType is { } type) h.Add(type);
         }
         return h.Value;
     }

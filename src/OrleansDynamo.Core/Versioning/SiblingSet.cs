@@ -25,7 +25,10 @@ public sealed class SiblingSet : IEquatable<SiblingSet>
         Siblings = siblings;
     }
 
-    /// <summary>Builds a set, checking the invariant that every dot is covered and unique.</summary>
+    /// <summary>
+    /// Builds a set, checking the invariants: every dot covered and unique, and every content type one
+    /// <see cref="ContentTypes.Check"/> accepts, on a value (a delete marker has none).
+    /// </summary>
     public static SiblingSet Create(VectorClock context, IEnumerable<Sibling> siblings) => FromUnsorted(context, siblings.ToArray());
 
     /// <summary><see cref="Create"/> over an array the caller gives up (sorted in place, then owned by the set).</summary>
@@ -41,9 +44,15 @@ public sealed class SiblingSet : IEquatable<SiblingSet>
                 throw new ArgumentException($"sibling dot {sorted[i].Dot} is not covered by context {context}");
             if (i > 0 && sorted[i - 1].Dot == sorted[i].Dot)
                 throw new ArgumentException($"two siblings share dot {sorted[i].Dot}");
+            if (sorted[i].ContentType is { } type && CheckContentType(type, sorted[i].Tombstone) is { } bad)
+                throw new ArgumentException($"sibling {sorted[i].Dot}: {bad}");
         }
         return new SiblingSet(context, ImmutableCollectionsMarshal.AsImmutableArray(sorted));
     }
+
+    /// <summary>Null when a sibling may carry <paramref name="contentType"/>, else why not.</summary>
+    internal static string? CheckContentType(string contentType, bool tombstone) =>
+        tombstone ? "a delete marker carries no content type" : ContentTypes.Check(contentType);
 
     /// <summary>Node (ordinal), then counter.</summary>
     private sealed class DotOrder : IComparer<Sibling>
@@ -64,12 +73,16 @@ public sealed class SiblingSet : IEquatable<SiblingSet>
 
     /// <summary>
     /// The coordinator's step of a put (or delete, with <paramref name="tombstone"/>): drops the siblings
-    /// the client had seen, adds the new value under a fresh dot, and folds the client's context in.
+    /// the client had seen, adds the new value under a fresh dot (with <paramref name="contentType"/>, null for none),
+    /// and folds the client's context in.
     /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="contentType"/> is not one <see cref="ContentTypes.Check"/>
+    /// accepts, or is given with a delete; nothing is made.</exception>
     /// <exception cref="VersionCounterOverflowException">The coordinator's counter, here or in the client's context, is
     /// already at <see cref="VectorClock.MaxCounter"/>: no fresh dot exists, and nothing is made.</exception>
-    public SiblingSet Update(VectorClock clientContext, string coordinator, byte[] value, bool tombstone, long nowMs)
+    public SiblingSet Update(VectorClock clientContext, string coordinator, byte[] value, bool tombstone, long nowMs, string? contentType = null)
     {
+        if (contentType is not null && CheckContentType(contentType, tombstone) is { } bad) throw new ArgumentException(bad, nameof(contentType));
         long counter = Math.Max(Context.CounterOf(coordinator), clientContext.CounterOf(coordinator)) + 1;
         if (counter > VectorClock.MaxCounter) throw new VersionCounterOverflowException(coordinator, counter);
         var dot = new Dot(coordinator, counter);
@@ -78,7 +91,7 @@ public sealed class SiblingSet : IEquatable<SiblingSet>
         {
             if (!clientContext.Covers(s.Dot)) kept.Add(s);
         }
-        kept.Add(new Sibling(dot, value, tombstone, nowMs));
+        kept.Add(new Sibling(dot, value, tombstone, nowMs, contentType));
         var context = Context.Merge(clientContext).WithEntry(coordinator, counter, nowMs);
         return FromUnsorted(context, kept.ToArray());
     }
@@ -114,7 +127,7 @@ public sealed class SiblingSet : IEquatable<SiblingSet>
         return false;
     }
 
-    /// <summary>Keeps only the newest sibling by timestamp (ties broken by dot), for last-write-wins buckets.</summary>
+    /// <summary>Keeps only the newest sibling by timestamp (ties broken by dot), whole (its content type too), for last-write-wins buckets.</summary>
     public SiblingSet ResolveLastWriteWins()
     {
         if (Siblings.Length <= 1) return this;

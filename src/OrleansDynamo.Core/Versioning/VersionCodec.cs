@@ -7,17 +7,35 @@ namespace OrleansDynamo.Core.Versioning;
 /// ever appended. The client sees the context as opaque base64 (<see cref="EncodeContext"/>).
 /// <code>
 /// context v1     := 0x01 clock
-/// siblingset v1  := 0x01 clock varuint(n) sibling*n
+/// siblingset v1  := 0x01 clock varuint(n) sibling*n     (no sibling has a content type)
+/// siblingset v2  := 0x02 clock varuint(n) sibling2*n    (at least one sibling has a content type)
 /// clock          := varuint(n) (string node, varuint counter, varint timestampMs)*n   (nodes strictly ascending)
 /// sibling        := string node, varuint counter, byte flags(bit0 tombstone), varint timestampMs, bytes value
+/// sibling2       := string node, varuint counter, byte flags(bit0 tombstone, bit1 typed), varint timestampMs, bytes value,
+///                   (string contentType, when typed)
 /// </code>
 /// Every counter is 1..<see cref="VectorClock.MaxCounter"/>; a decoder refuses any other with a message naming the
-/// entry or dot. Every count is checked against the bytes left before anything is allocated for it.
+/// entry or dot. Every count is checked against the bytes left before anything is allocated for it. A content type is
+/// one <see cref="ContentTypes.Check"/> accepts, never on a delete marker.
+/// <para>
+/// A sibling set is written as v1 whenever no sibling has a content type, v2 only when one does. So the format is a
+/// function of the set (equal sets still encode to equal bytes, which anti-entropy, hints and the store's
+/// <c>RemoveAsync(expected)</c> rely on); every set stored before content types existed, and every set written since
+/// without one, is byte for byte what it was (the same stored bytes, sizes and CRCs); and a silo of the build before v2
+/// reads every set that has no content type, so a rolling upgrade is safe until a client first stores a type. A v2
+/// set without any content type is refused, as its one encoding is v1: decoding then re-encoding stays the identity.
+/// </para>
 /// </summary>
 public static class VersionCodec
 {
     public const byte ContextFormatV1 = 1;
     public const byte SiblingSetFormatV1 = 1;
+
+    /// <summary>Sibling sets with content types (issue 19); see the class summary for when each is written.</summary>
+    public const byte SiblingSetFormatV2 = 2;
+
+    private const byte TombstoneFlag = 1;
+    private const byte ContentTypeFlag = 2;
 
     private const int MaxNodeNameBytes = VectorClock.MaxNodeNameBytes;
     private const int MaxClockEntries = 4096;
@@ -69,17 +87,20 @@ public static class VersionCodec
 
     public static byte[] EncodeSiblingSet(SiblingSet set)
     {
-        var w = new FormatWriter(16 + set.Context.Count * 24 + (int)Math.Min(int.MaxValue / 2, set.ValueBytes + set.Siblings.Length * 32));
-        w.Byte(SiblingSetFormatV1);
+        int typeBytes = 0;
+        foreach (var s in set.Siblings) typeBytes += s.ContentType?.Length + 1 ?? 0;
+        var w = new FormatWriter(16 + set.Context.Count * 24 + typeBytes + (int)Math.Min(int.MaxValue / 2, set.ValueBytes + set.Siblings.Length * 32));
+        w.Byte(typeBytes == 0 ? SiblingSetFormatV1 : SiblingSetFormatV2);
         WriteClock(w, set.Context);
         w.VarUInt((ulong)set.Siblings.Length);
         foreach (var s in set.Siblings)
         {
             w.String(s.Dot.Node);
             w.VarUInt((ulong)s.Dot.Counter);
-            w.Byte(s.Tombstone ? (byte)1 : (byte)0);
+            w.Byte((byte)((s.Tombstone ? TombstoneFlag : 0) | (s.ContentType is null ? 0 : ContentTypeFlag)));
             w.VarInt(s.TimestampMs);
             w.Bytes(s.Value);
+            if (s.ContentType is { } type) w.String(type);
         }
         return w.ToArray();
     }
@@ -88,7 +109,9 @@ public static class VersionCodec
     {
         var r = new FormatReader(bytes, "sibling set");
         byte format = r.Byte();
-        if (format != SiblingSetFormatV1) throw r.Fail($"has unknown format {format}");
+        if (format is not (SiblingSetFormatV1 or SiblingSetFormatV2)) throw r.Fail($"has unknown format {format}");
+        int knownFlags = format == SiblingSetFormatV1 ? TombstoneFlag : TombstoneFlag | ContentTypeFlag;
+        bool anyType = false;
         var clock = ReadClock(ref r);
         int n = r.Count(MaxSiblings, MinSiblingBytes, "siblings");
         var siblings = new Sibling[n];
@@ -103,12 +126,21 @@ public static class VersionCodec
                 if (c > 0 || (c == 0 && previous.Counter > counter)) throw r.Fail("has siblings out of order");
             }
             byte flags = r.Byte();
-            if ((flags & ~1) != 0) throw r.Fail("has unknown sibling flags");
+            if ((flags & ~knownFlags) != 0) throw r.Fail("has unknown sibling flags");
             long ts = r.VarInt();
             byte[] value = r.Bytes(MaxValueBytes);
-            siblings[i] = new Sibling(new Dot(node, counter), value, (flags & 1) != 0, ts);
+            bool tombstone = (flags & TombstoneFlag) != 0;
+            string? type = null;
+            if ((flags & ContentTypeFlag) != 0)
+            {
+                type = r.String(ContentTypes.MaxBytes);
+                if (SiblingSet.CheckContentType(type, tombstone) is { } bad) throw r.Fail($"has sibling '{node}' {counter} with a bad content type: {bad}");
+                anyType = true;
+            }
+            siblings[i] = new Sibling(new Dot(node, counter), value, tombstone, ts, type);
         }
         r.End();
+        if (format == SiblingSetFormatV2 && !anyType) throw r.Fail("is format 2 but no sibling has a content type (such a set is written as format 1)");
         try
         {
             return SiblingSet.Create(clock, siblings);

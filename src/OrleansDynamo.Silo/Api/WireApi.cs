@@ -42,7 +42,7 @@ public sealed class WireApi(SiloApi api, ApiAuthorizer auth)
     {
         auth.Authorize(apiKey, ApiVerb.Put);
         return ToWire(await api.PutAsync(new PutCommand(request.Bucket, request.Key, request.Value.ToByteArray(), request.Context, false,
-            (int)request.W, (int)request.Pw, (int)request.Hops), ct));
+            (int)request.W, (int)request.Pw, (int)request.Hops, request.ContentType.Length == 0 ? null : request.ContentType), ct));
     }
 
     public async Task<PutResponse> Delete(DeleteRequest request, string? apiKey, CancellationToken ct)
@@ -209,7 +209,7 @@ public sealed class WireApi(SiloApi api, ApiAuthorizer auth)
 
     private static WireSibling ToWire(Core.Versioning.Sibling s) => new()
     {
-        Value = UnsafeByteOperations.UnsafeWrap(s.Value), Deleted = s.Tombstone, TimestampMs = s.TimestampMs,
+        Value = UnsafeByteOperations.UnsafeWrap(s.Value), Deleted = s.Tombstone, TimestampMs = s.TimestampMs, ContentType = s.ContentType ?? "",
     };
 
     private static BucketInfo ToWire(BucketSettings b) => new()

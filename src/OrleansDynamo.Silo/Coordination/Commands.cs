@@ -9,9 +9,13 @@ namespace OrleansDynamo.Silo.Coordination;
 [GenerateSerializer, Immutable]
 public sealed record GetCommand([property: Id(0)] string Bucket, [property: Id(1)] string Key, [property: Id(2)] int R = 0, [property: Id(3)] int PR = 0, [property: Id(4)] int Hops = 0) : ISiloRequest<GetOutcome>;
 
-/// <summary>A client's put or delete. Zero W/PW means the bucket's. Context is the client's base64 token.</summary>
+/// <summary>
+/// A client's put or delete. Zero W/PW means the bucket's. Context is the client's base64 token. ContentType is the
+/// value's media type (<see cref="ContentTypes"/>), null for none (a delete never has one).
+/// </summary>
 [GenerateSerializer, Immutable]
-public sealed record PutCommand([property: Id(0)] string Bucket, [property: Id(1)] string Key, [property: Id(2)] byte[] Value, [property: Id(3)] string? Context, [property: Id(4)] bool Delete = false, [property: Id(5)] int W = 0, [property: Id(6)] int PW = 0, [property: Id(7)] int Hops = 0)
+public sealed record PutCommand([property: Id(0)] string Bucket, [property: Id(1)] string Key, [property: Id(2)] byte[] Value, [property: Id(3)] string? Context, [property: Id(4)] bool Delete = false, [property: Id(5)] int W = 0, [property: Id(6)] int PW = 0, [property: Id(7)] int Hops = 0,
+    [property: Id(8)] string? ContentType = null)
     : ISiloRequest<PutOutcome>;
 
 /// <summary><paramref name="FastestReplica"/>: the replica whose answer arrived first (a write may go there next, Dynamo §6).</summary>

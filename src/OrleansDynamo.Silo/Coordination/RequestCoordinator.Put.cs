@@ -39,6 +39,11 @@ public sealed partial class RequestCoordinator
         int w = CheckQuorum("W", command.W, bucket.W, bucket.N);
         int pw = CheckQuorum("PW", command.PW, bucket.PW, bucket.N, allowZero: true);
         if (command.Delete && command.Value.Length != 0) throw Invalid("a delete carries no value");
+        if (command.ContentType is { } contentType)
+        {
+            if (command.Delete) throw Invalid("a delete carries no content type");
+            if (ContentTypes.Check(contentType) is { } badType) throw Invalid(badType);
+        }
         if (command.Value.Length > bucket.MaxValueBytes)
             throw Invalid($"value is {command.Value.Length} bytes; bucket '{bucket.Name}' allows at most {bucket.MaxValueBytes} bytes");
         if (command.Value.Length > settings.MaxValueBytes)
@@ -71,7 +76,8 @@ public sealed partial class RequestCoordinator
         CoordinatedWrite local;
         try
         {
-            local = await grains.Get(plan.Partition).CoordinateWriteAsync(key, context, command.Value, command.Delete, bucket.Policy, deadline.Token);
+            local = await grains.Get(plan.Partition).CoordinateWriteAsync(key, context, command.Value, command.Delete, command.ContentType, bucket.Policy,
+                deadline.Token);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {

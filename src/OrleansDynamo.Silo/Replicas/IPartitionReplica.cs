@@ -24,8 +24,10 @@ public interface IPartitionReplica
     /// turn. Returns once the version is made and its local write has started: the caller may send it to the
     /// other replicas at once and counts this replica's ack when <see cref="CoordinatedWrite.Persisted"/>
     /// completes. The key's turn lasts until then, so the next write of the key builds on this one.
+    /// <paramref name="contentType"/> goes with the new version (null: none; the caller checked it).
     /// </summary>
-    ValueTask<CoordinatedWrite> CoordinateWriteAsync(DynamoKey key, VectorClock clientContext, byte[] value, bool tombstone, ConflictPolicy policy, CancellationToken cancellationToken);
+    ValueTask<CoordinatedWrite> CoordinateWriteAsync(DynamoKey key, VectorClock clientContext, byte[] value, bool tombstone, string? contentType, ConflictPolicy policy,
+        CancellationToken cancellationToken);
 
     /// <summary>
     /// The coordinator's step of a typed bucket's update: applies <paramref name="operation"/> (null: delete what

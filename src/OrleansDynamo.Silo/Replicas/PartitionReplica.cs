@@ -41,10 +41,11 @@ internal sealed class PartitionReplica(
         }
     }
 
-    public async ValueTask<CoordinatedWrite> CoordinateWriteAsync(DynamoKey key, VectorClock clientContext, byte[] value, bool tombstone, ConflictPolicy policy, CancellationToken cancellationToken)
+    public async ValueTask<CoordinatedWrite> CoordinateWriteAsync(DynamoKey key, VectorClock clientContext, byte[] value, bool tombstone, string? contentType, ConflictPolicy policy,
+        CancellationToken cancellationToken)
     {
         var (updated, actor, after, persisted) = await CoordinateAsync(key,
-            (before, actor) => (before ?? SiblingSet.Empty).Update(clientContext, actor, value, tombstone, time.GetUtcNow().ToUnixTimeMilliseconds()),
+            (before, actor) => (before ?? SiblingSet.Empty).Update(clientContext, actor, value, tombstone, time.GetUtcNow().ToUnixTimeMilliseconds(), contentType),
             updated => Finish(updated, policy), cancellationToken);
         return new CoordinatedWrite(after, new Dot(actor, updated.Context.CounterOf(actor)), persisted);
     }

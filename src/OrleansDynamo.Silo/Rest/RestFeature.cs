@@ -17,7 +17,8 @@ namespace OrleansDynamo.Silo.Rest;
 
 /// <summary>
 /// The REST API on every silo's HTTP port, in the spirit of Riak's (docs/rest.md): <c>GET/PUT/DELETE
-/// /buckets/{bucket}/keys/{key}</c> with the context in <c>X-Dynamo-Context</c> (300 Multiple Choices for siblings),
+/// /buckets/{bucket}/keys/{key}</c> with the context in <c>X-Dynamo-Context</c> (300 Multiple Choices for siblings) and
+/// the value's content type kept (a PUT's <c>Content-Type</c>, answered by reads: <see cref="ContentTypeOf"/>),
 /// <c>GET/POST/DELETE /types/{bucket}/keys/{key}</c> for the typed buckets (JSON operations and values,
 /// <see cref="RestDataTypes"/>), <c>GET/PUT /buckets/{bucket}/props</c>. Every call goes to <see cref="SiloApi"/>, as the
 /// gRPC service's do, so validation and limits are the same; the Host check and the API keys are the dashboard's
@@ -43,7 +44,6 @@ public sealed class RestFeature : ISiloFeature
     public const string Props = "/buckets/{bucket}/props";
     public const string TypedKeys = "/types/{bucket}/keys/{*key}";
 
-    private const string Octets = "application/octet-stream";
     private const string JsonType = "application/json; charset=utf-8";
 
     private SiloRuntime _silo = null!;
@@ -115,7 +115,7 @@ public sealed class RestFeature : ISiloFeature
         }
         if (siblings.Length == 1)
         {
-            http.Response.ContentType = Octets;
+            http.Response.ContentType = ContentTypeOf(siblings[0]);
             await http.Response.Body.WriteAsync(siblings[0].Value, ct);
             return;
         }
@@ -134,7 +134,7 @@ public sealed class RestFeature : ISiloFeature
             writer.WriteStartObject();
             if (PrintableText.Of(s.Value) is { } text) writer.WriteString("value", text);
             writer.WriteBase64String("value_base64", s.Value);
-            writer.WriteString("content_type", Octets);
+            writer.WriteString("content_type", ContentTypeOf(s));
             writer.WriteBoolean("deleted", s.Tombstone);
             writer.WriteNumber("timestamp_ms", s.TimestampMs);
             writer.WriteEndObject();
@@ -143,6 +143,13 @@ public sealed class RestFeature : ISiloFeature
         writer.WriteString("context", VersionCodec.EncodeContext(outcome.Context));
         writer.WriteEndObject();
     }
+
+    /// <summary>
+    /// The type a read answers for a sibling: the one its PUT gave (checked printable ASCII, so it is safe in a header), or
+    /// <c>application/octet-stream</c> for a value written without one (through the SDK or gRPC, or a PUT with no
+    /// <c>Content-Type</c>) and for a delete marker.
+    /// </summary>
+    private static string ContentTypeOf(Sibling sibling) => sibling.ContentType ?? ContentTypes.OctetStream;
 
     private static bool AcceptsMultipart(HttpRequest request) =>
         request.Headers.Accept.Any(a => a is not null && a.Contains("multipart/mixed", StringComparison.OrdinalIgnoreCase));
@@ -156,7 +163,7 @@ public sealed class RestFeature : ISiloFeature
         foreach (var s in siblings)
         {
             var head = new StringBuilder().Append("--").Append(boundary).Append("\r\n")
-                .Append("Content-Type: ").Append(Octets).Append("\r\n")
+                .Append("Content-Type: ").Append(ContentTypeOf(s)).Append("\r\n")
                 .Append(TimestampHeader).Append(": ").Append(s.TimestampMs.ToString(CultureInfo.InvariantCulture)).Append("\r\n");
             if (s.Tombstone) head.Append(DeletedHeader).Append(": true\r\n");
             await body.WriteAsync(Encoding.ASCII.GetBytes(head.Append("\r\n").ToString()), ct);
@@ -169,7 +176,10 @@ public sealed class RestFeature : ISiloFeature
     private async Task PutAsync(HttpContext http, string bucket, string key, CancellationToken ct)
     {
         var value = await ReadBodyAsync(http, ct);
-        var outcome = await _api.PutAsync(new PutCommand(bucket, key, value, RequestContext(http), false, Quorum(http, "w"), Quorum(http, "pw")), ct);
+        // The request's Content-Type is kept as sent; the coordinator refuses one that is not a media type (400, nothing written).
+        string? contentType = http.Request.ContentType is { Length: > 0 } sent ? sent : null;
+        var outcome = await _api.PutAsync(new PutCommand(bucket, key, value, RequestContext(http), false, Quorum(http, "w"), Quorum(http, "pw"),
+            ContentType: contentType), ct);
         SetContext(http, VersionCodec.EncodeContext(outcome.Context), outcome.Coordinator);
         http.Response.StatusCode = StatusCodes.Status204NoContent;
     }

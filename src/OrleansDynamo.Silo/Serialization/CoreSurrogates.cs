@@ -56,22 +56,25 @@ public sealed class DotConverter : IConverter<Dot, DotSurrogate>
     public DotSurrogate ConvertToSurrogate(in Dot value) => new(value.Node, value.Counter);
 }
 
+/// <summary>A sibling on its own (a get's answer); <see cref="ContentType"/> came later, under a new id (absent from an older silo: none).</summary>
 [GenerateSerializer, Immutable]
-public readonly struct SiblingSurrogate(Dot dot, byte[] value, bool tombstone, long timestampMs)
+public readonly struct SiblingSurrogate(Dot dot, byte[] value, bool tombstone, long timestampMs, string? contentType)
 {
     [Id(0)] public readonly Dot Dot = dot;
     [Id(1)] public readonly byte[] Value = value;
     [Id(2)] public readonly bool Tombstone = tombstone;
     [Id(3)] public readonly long TimestampMs = timestampMs;
+    [Id(4)] public readonly string? ContentType = contentType;
 }
 
 [RegisterConverter]
 public sealed class SiblingConverter : IConverter<Sibling, SiblingSurrogate>
 {
-    public Sibling ConvertFromSurrogate(in SiblingSurrogate surrogate) => new(surrogate.Dot, surrogate.Value, surrogate.Tombstone, surrogate.TimestampMs);
+    public Sibling ConvertFromSurrogate(in SiblingSurrogate surrogate) =>
+        new(surrogate.Dot, surrogate.Value, surrogate.Tombstone, surrogate.TimestampMs, surrogate.ContentType);
 
     public SiblingSurrogate ConvertToSurrogate(in Sibling value) =>
-        new(value.Dot, value.Value, value.Tombstone, value.TimestampMs);
+        new(value.Dot, value.Value, value.Tombstone, value.TimestampMs, value.ContentType);
 }
 
 /// <summary>A version vector or a sibling set in the core's binary format (<see cref="VersionCodec"/>).</summary>

@@ -143,10 +143,10 @@ public sealed class RestApiTests(RestClusterFixture fixture, ITestOutputHelper o
         var get = await Curl("GET", "/buckets/default/keys/fruit?r=2");
         Assert.Equal(200, get.Status);
         Assert.Equal("apple", get.Text);
-        Assert.Equal("application/octet-stream", get.Header("Content-Type"));
+        Assert.Equal("text/plain", get.Header("Content-Type"));
 
         // Two puts without a context: siblings, listed as 300 with one context for both.
-        Assert.Equal(204, (await Curl("PUT", "/buckets/default/keys/fruit", body: Bytes("pear"))).Status);
+        Assert.Equal(204, (await Curl("PUT", "/buckets/default/keys/fruit", ["-H", "Content-Type: text/plain"], body: Bytes("pear"))).Status);
         var siblings = await Curl("GET", "/buckets/default/keys/fruit");
         Assert.True(siblings.Status == 300, siblings.ToString());
         var listed = siblings.Json.GetProperty("siblings").EnumerateArray().ToList();
@@ -160,7 +160,7 @@ public sealed class RestApiTests(RestClusterFixture fixture, ITestOutputHelper o
         string boundary = multipart.Header("Content-Type").Split("boundary=")[1];
         var parts = multipart.Text.Split("--" + boundary).Skip(1).SkipLast(1).ToList();
         Assert.Equal(2, parts.Count);
-        Assert.All(parts, p => Assert.Contains("Content-Type: application/octet-stream", p, StringComparison.Ordinal));
+        Assert.All(parts, p => Assert.Contains("Content-Type: text/plain\r\n", p, StringComparison.Ordinal));
         Assert.Equal(["apple", "pear"], parts.Select(p => p.Split("\r\n\r\n", 2)[1].TrimEnd('\r', '\n')).Order());
 
         // A put with the 300's context resolves them; w=2 as a query parameter.
@@ -179,6 +179,53 @@ public sealed class RestApiTests(RestClusterFixture fixture, ITestOutputHelper o
         byte[] binary = [0, 1, 2, 255, 254, 10, 13];
         Assert.Equal(204, (await Curl("PUT", "/buckets/default/keys/binary", body: binary)).Status);
         Assert.Equal(binary, (await Curl("GET", "/buckets/default/keys/binary")).Body);
+    }
+
+    [Fact]
+    public async Task Curl_put_keeps_the_content_type_and_reads_answer_each_siblings_own()
+    {
+        var put = await Curl("PUT", "/buckets/default/keys/doc", ["-H", "Content-Type: application/json"], body: Bytes("""{"title": "Dynamo"}"""));
+        Assert.Equal(204, put.Status);
+        var get = await Curl("GET", "/buckets/default/keys/doc?r=2", silo: 1);
+        Assert.Equal((200, """{"title": "Dynamo"}"""), (get.Status, get.Text));
+        Assert.Equal("application/json", get.Header("Content-Type"));
+        // Both replicas (N=2, W=2) store it with the value, in the sibling set.
+        foreach (var silo in Cluster.Running)
+            Assert.Equal("application/json", Assert.Single((await Cluster.ReadStoreAsync(silo.Name, "default", "doc"))!.Siblings).ContentType);
+
+        // A concurrent put with another type: the 300 lists each sibling with its own, as does each multipart part.
+        var other = await Curl("PUT", "/buckets/default/keys/doc", ["-H", "Content-Type: text/plain; charset=utf-8"], body: Bytes("Dynamo, as text"));
+        Assert.Equal(204, other.Status);
+        var siblings = await Curl("GET", "/buckets/default/keys/doc");
+        Assert.True(siblings.Status == 300, siblings.ToString());
+        var listed = siblings.Json.GetProperty("siblings").EnumerateArray()
+            .ToDictionary(s => s.GetProperty("value").GetString()!, s => s.GetProperty("content_type").GetString());
+        Assert.Equal(new Dictionary<string, string?> { ["""{"title": "Dynamo"}"""] = "application/json", ["Dynamo, as text"] = "text/plain; charset=utf-8" }, listed);
+        var multipart = await Curl("GET", "/buckets/default/keys/doc", ["-H", "Accept: multipart/mixed"]);
+        Assert.Equal(300, multipart.Status);
+        string boundary = multipart.Header("Content-Type").Split("boundary=")[1];
+        var parts = multipart.Text.Split("--" + boundary).Skip(1).SkipLast(1)
+            .ToDictionary(p => p.Split("\r\n\r\n", 2)[1].TrimEnd('\r', '\n'), p => p.Split("\r\n").Single(h => h.StartsWith("Content-Type: ", StringComparison.Ordinal)));
+        Assert.Equal("Content-Type: application/json", parts["""{"title": "Dynamo"}"""]);
+        Assert.Equal("Content-Type: text/plain; charset=utf-8", parts["Dynamo, as text"]);
+
+        // The resolving put sets the type of what remains; a put with no Content-Type at all keeps none and reads as octets.
+        var resolved = await Curl("PUT", "/buckets/default/keys/doc", ["-H", "Content-Type: application/xml", "-H", "X-Dynamo-Context: " + siblings.Header("X-Dynamo-Context")],
+            body: Bytes("<title>Dynamo</title>"));
+        Assert.Equal(204, resolved.Status);
+        Assert.Equal("application/xml", (await Curl("GET", "/buckets/default/keys/doc")).Header("Content-Type"));
+        Assert.Equal(204, (await Curl("PUT", "/buckets/default/keys/untyped", ["-H", "Content-Type:"], body: Bytes("bytes"))).Status);
+        Assert.Equal("application/octet-stream", (await Curl("GET", "/buckets/default/keys/untyped")).Header("Content-Type"));
+        Assert.Null(Assert.Single((await Cluster.ReadStoreAsync(Cluster[0].Name, "default", "untyped"))!.Siblings).ContentType);
+
+        // A Content-Type that is not a media type is refused and nothing is written.
+        foreach (var bad in new[] { "json", "text/plain,text/html", "text/" + new string('x', 251) })
+        {
+            var refused = await Curl("PUT", "/buckets/default/keys/badly-typed", ["-H", "Content-Type: " + bad], body: Bytes("v"));
+            Assert.True((refused.Status, refused.Json.GetProperty("code").GetString()) == (400, "invalid_argument"), refused.ToString());
+            Assert.Contains("content type", refused.Json.GetProperty("error").GetString());
+        }
+        Assert.Equal(404, (await Curl("GET", "/buckets/default/keys/badly-typed")).Status);
     }
 
     [Fact]

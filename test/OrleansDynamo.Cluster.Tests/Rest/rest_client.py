@@ -34,24 +34,29 @@ status, headers, _ = call("PUT", f"/buckets/{kv}/keys/py-1", b"from python", {"C
 check(status == 204, f"put answers 204, got {status}")
 status, headers, body = call("GET", f"/buckets/{kv}/keys/py-1?r=2")
 check(status == 200 and body == b"from python", f"get answers the value, got {status} {body!r}")
+check(headers["Content-Type"] == "text/plain", f"get answers the put's content type, got {headers['Content-Type']}")
 context = headers["X-Dynamo-Context"]
 check(len(base64.b64decode(context)) > 0, "the context is base64")
-status, _, _ = call("PUT", f"/buckets/{kv}/keys/py-1?w=2", b"second", {"X-Dynamo-Context": context})
+status, _, _ = call("PUT", f"/buckets/{kv}/keys/py-1?w=2", b'"second"', {"X-Dynamo-Context": context, "Content-Type": "application/json"})
 check(status == 204, f"a put with the context answers 204, got {status}")
 status, headers, body = call("GET", f"/buckets/{kv}/keys/py-1")
-check(status == 200 and body == b"second", f"the put with the context replaced the value, got {status} {body!r}")
+check(status == 200 and body == b'"second"', f"the put with the context replaced the value, got {status} {body!r}")
+check(headers["Content-Type"] == "application/json", f"and its content type, got {headers['Content-Type']}")
 status, _, _ = call("DELETE", f"/buckets/{kv}/keys/py-1", headers={"X-Dynamo-Context": headers["X-Dynamo-Context"]})
 check(status == 204, f"delete answers 204, got {status}")
 status, _, body = call("GET", f"/buckets/{kv}/keys/py-1")
 check(status == 404 and json.loads(body)["code"] == "not_found", f"a deleted key answers 404 not_found, got {status} {body!r}")
 
-# siblings: two puts without a context
-call("PUT", f"/buckets/{kv}/keys/py-2", b"left")
+# siblings: two puts without a context, each listed with its own content type (urllib sends
+# application/x-www-form-urlencoded with a body unless told otherwise, and that is what is kept)
+call("PUT", f"/buckets/{kv}/keys/py-2", b"left", {"Content-Type": "text/plain; charset=utf-8"})
 call("PUT", f"/buckets/{kv}/keys/py-2", b"right")
 status, headers, body = call("GET", f"/buckets/{kv}/keys/py-2")
 answer = json.loads(body)
 check(status == 300, f"siblings answer 300, got {status}")
 check(sorted(s["value"] for s in answer["siblings"]) == ["left", "right"], f"300 lists both siblings: {answer}")
+types = {s["value"]: s["content_type"] for s in answer["siblings"]}
+check(types == {"left": "text/plain; charset=utf-8", "right": "application/x-www-form-urlencoded"}, f"each sibling's own content type: {types}")
 check(answer["context"] == headers["X-Dynamo-Context"], "the 300's body and header carry one context")
 
 # a typed bucket: a set

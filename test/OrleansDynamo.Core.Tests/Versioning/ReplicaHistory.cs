@@ -48,8 +48,8 @@ public enum ClientMode
     Session,
 }
 
-/// <summary>An acknowledged put: the dot it got, the context the client sent, and what it wrote.</summary>
-public sealed record WriteRecord(int Id, int Client, Dot Dot, VectorClock ClientContext, byte[] Value, bool Tombstone, long NowMs);
+/// <summary>An acknowledged put: the dot it got, the context the client sent, and what it wrote (its content type too).</summary>
+public sealed record WriteRecord(int Id, int Client, Dot Dot, VectorClock ClientContext, byte[] Value, bool Tombstone, long NowMs, string? ContentType);
 
 /// <summary>
 /// Interprets a <see cref="History"/> against real <see cref="SiblingSet"/>s and keeps the model the
@@ -122,12 +122,13 @@ public sealed class ReplicaWorld
         var context = blind ? VectorClock.Empty : _clientContexts[put.Client];
         int id = _writes.Count;
         var value = MakeValue(id, put.Padding);
+        string? contentType = ContentTypeOf(id, put.Tombstone);
         var before = _replicas[put.Replica];
-        var after = before.Update(context, ReplicaNames[put.Replica], value, put.Tombstone, put.NowMs);
+        var after = before.Update(context, ReplicaNames[put.Replica], value, put.Tombstone, put.NowMs, contentType);
         var added = after.Siblings.Where(s => !before.Siblings.Contains(s)).ToList();
         if (added.Count != 1)
             throw new InvalidOperationException($"put {put} added {added.Count} siblings: {before} -> {after}");
-        var record = new WriteRecord(id, put.Client, added[0].Dot, context, value, put.Tombstone, put.NowMs);
+        var record = new WriteRecord(id, put.Client, added[0].Dot, context, value, put.Tombstone, put.NowMs, contentType);
         if (!_byDot.TryAdd(record.Dot, record))
             throw new InvalidOperationException($"put {put} reused dot {record.Dot} of write {_byDot[record.Dot].Id}");
         _writes.Add(record);
@@ -139,6 +140,12 @@ public sealed class ReplicaWorld
             _sticky[put.Client] = put.Replica;
         }
     }
+
+    /// <summary>Content types the writes take in turn; null (none) for every fourth write and every delete.</summary>
+    public static readonly ImmutableArray<string?> ContentTypes = [null, "application/json", "text/plain; charset=\"utf-8\"", "image/png"];
+
+    /// <summary>The content type of write <paramref name="id"/>: a delete has none, so histories mix typed and untyped siblings.</summary>
+    public static string? ContentTypeOf(int id, bool tombstone) => tombstone ? null : ContentTypes[id % ContentTypes.Length];
 
     /// <summary>Unique value bytes: the write id, then <paramref name="padding"/> filler bytes.</summary>
     public static byte[] MakeValue(int id, int padding)
@@ -177,7 +184,7 @@ public sealed class ReplicaWorld
         foreach (var s in set.Siblings)
         {
             var w = _byDot[s.Dot];
-            if (!s.Value.AsSpan().SequenceEqual(w.Value) || s.Tombstone != w.Tombstone || s.TimestampMs != w.NowMs)
+            if (!s.Value.AsSpan().SequenceEqual(w.Value) || s.Tombstone != w.Tombstone || s.TimestampMs != w.NowMs || s.ContentType != w.ContentType)
                 throw new InvalidOperationException($"{where}: sibling {s.Dot} does not hold what write {w.Id} wrote");
         }
     }

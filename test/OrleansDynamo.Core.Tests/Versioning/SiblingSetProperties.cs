@@ -298,7 +298,43 @@ public class SiblingSetProperties
         Assert.Equal(new Dot("a", 2), Assert.Single(sameNode.ResolveLastWriteWins().Siblings).Dot);
     }
 
+    [Fact]
+    public void Last_write_wins_keeps_the_winners_content_type()
+    {
+        var older = SiblingSet.Empty.Update(VectorClock.Empty, "a", V1, false, 100, "application/json");
+        var newer = SiblingSet.Empty.Update(VectorClock.Empty, "b", V2, false, 200, "image/png");
+        var winner = Assert.Single(older.Merge(newer).ResolveLastWriteWins().Siblings);
+        Assert.Equal((new Dot("b", 1), "image/png"), (winner.Dot, winner.ContentType));
+        var untypedWins = older.Merge(SiblingSet.Empty.Update(VectorClock.Empty, "c", V3, false, 300));
+        Assert.Null(Assert.Single(untypedWins.ResolveLastWriteWins().Siblings).ContentType);
+    }
+
     // ---- scenarios ----
+
+    [Fact]
+    public void Siblings_keep_their_own_content_types_through_merges_and_a_covering_put_sets_its_own()
+    {
+        var a = SiblingSet.Empty.Update(VectorClock.Empty, "a", V1, false, 1, "application/json");
+        var b = SiblingSet.Empty.Update(VectorClock.Empty, "b", V2, false, 1, "text/plain");
+        var c = SiblingSet.Empty.Update(VectorClock.Empty, "c", V3, false, 1);
+        var merged = a.Merge(b).Merge(c);
+        Assert.Equal(merged, c.Merge(b).Merge(a));
+        Assert.Equal(["application/json", "text/plain", null], merged.Siblings.Select(s => s.ContentType));
+        var resolved = merged.Update(merged.Context, "a", [9], false, 2, "application/xml");
+        Assert.Equal("application/xml", Assert.Single(resolved.Siblings).ContentType);
+        Assert.Equal(resolved, resolved.Merge(a).Merge(b).Merge(c));
+        var deleted = resolved.Update(resolved.Context, "b", [], true, 3);
+        Assert.Null(Assert.Single(deleted.Siblings).ContentType);
+    }
+
+    [Fact]
+    public void Two_siblings_differing_only_in_content_type_are_not_equal()
+    {
+        var json = SiblingSet.Empty.Update(VectorClock.Empty, "a", V1, false, 1, "application/json");
+        var none = SiblingSet.Empty.Update(VectorClock.Empty, "a", V1, false, 1);
+        Assert.NotEqual(json, none);
+        Assert.NotEqual(json.Siblings[0], none.Siblings[0]);
+    }
 
     [Fact]
     public void Same_context_same_coordinator_puts_are_siblings()

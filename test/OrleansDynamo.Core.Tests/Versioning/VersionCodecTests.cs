@@ -1,3 +1,4 @@
+using System.Text;
 using FsCheck;
 using FsCheck.Xunit;
 using OrleansDynamo.Core.Versioning;
@@ -93,6 +94,81 @@ public class VersionCodecTests
         Assert.Equal(
             Convert.FromHexString("01" + "02" + "0161" + "01" + "01" + "0162" + "AC02" + "04"),
             VersionCodec.EncodeContextBytes(clock));
+    }
+
+    // ---- sibling set formats: v1 (no content types) and v2 ----
+
+    /// <summary>{a:2 @5, b:1 @-1}: "hi" at a:2 (ts 5), and a delete marker at b:1 (ts -1).</summary>
+    private const string TwoEntryClock = "02" + "0161" + "02" + "0A" + "0162" + "01" + "01";
+
+    /// <summary>The set <see cref="V1SetHex"/> holds, with <paramref name="type"/> on the value.</summary>
+    private static SiblingSet HiAndDeleted(string? type) => SiblingSet.Create(VectorClock.From([new("a", 2, 5), new("b", 1, -1)]),
+        [new Sibling(new Dot("a", 2), "hi"u8.ToArray(), false, 5, type), new Sibling(new Dot("b", 1), [], true, -1)]);
+
+    /// <summary>Bytes as the build before content types wrote them (format 1): they must decode for ever.</summary>
+    private const string V1SetHex = "01" + TwoEntryClock + "02" + "0161" + "02" + "00" + "0A" + "026869" + "0162" + "01" + "01" + "01" + "00";
+
+    [Fact]
+    public void Sibling_sets_stored_as_v1_still_decode_and_a_set_without_content_types_is_still_written_as_v1()
+    {
+        var decoded = VersionCodec.DecodeSiblingSet(Convert.FromHexString(V1SetHex));
+        Assert.Equal(HiAndDeleted(null), decoded);
+        Assert.Equal([(new Dot("a", 2), "hi", false, 5L, (string?)null), (new Dot("b", 1), "", true, -1L, null)],
+            decoded.Siblings.Select(s => (s.Dot, Encoding.UTF8.GetString(s.Value), s.Tombstone, s.TimestampMs, s.ContentType)));
+        Assert.Equal(V1SetHex, Convert.ToHexString(VersionCodec.EncodeSiblingSet(decoded)));
+        Assert.Equal(V1SetHex, Convert.ToHexString(VersionCodec.EncodeSiblingSet(HiAndDeleted(null))));
+    }
+
+    [Fact]
+    public void A_sibling_set_with_a_content_type_is_v2_with_flag_bit_1_and_the_type_after_the_value()
+    {
+        const string v2 = "02" + TwoEntryClock + "02" + "0161" + "02" + "02" + "0A" + "026869" + "0A" + "746578742F706C61696E" + "0162" + "01" + "01" + "01" + "00";
+        var set = HiAndDeleted("text/plain");
+        Assert.Equal(v2, Convert.ToHexString(VersionCodec.EncodeSiblingSet(set)));
+        var decoded = VersionCodec.DecodeSiblingSet(Convert.FromHexString(v2));
+        Assert.Equal(set, decoded);
+        Assert.Equal(["text/plain", null], decoded.Siblings.Select(s => s.ContentType));
+        Assert.NotEqual(HiAndDeleted(null), decoded);
+        Assert.NotEqual(HiAndDeleted("text/html"), decoded);
+    }
+
+    [Property]
+    public void A_sibling_set_is_v2_exactly_when_a_sibling_has_a_content_type(History history, NonNegativeInt i)
+    {
+        var set = Pick(history, i);
+        byte format = VersionCodec.EncodeSiblingSet(set)[0];
+        bool typed = set.Siblings.Any(s => s.ContentType is not null);
+        Assert.Equal(typed ? VersionCodec.SiblingSetFormatV2 : VersionCodec.SiblingSetFormatV1, format);
+        Assert.Equal(set.Siblings.Select(s => s.ContentType), VersionCodec.DecodeSiblingSet(VersionCodec.EncodeSiblingSet(set)).Siblings.Select(s => s.ContentType));
+    }
+
+    private const string OneSiblingV2 = "02" + OneEntryClock + "01" + "0161" + "01";   // then flags, timestamp, value, [type]
+
+    [Theory]
+    [InlineData("01" + OneEntryClock + "01" + "0161" + "01" + "02" + "00" + "00" + "0161", "unknown sibling flags")]   // a type flag in v1
+    [InlineData(OneSiblingV2 + "00" + "00" + "00", "format 2 but no sibling has a content type")]
+    [InlineData(OneSiblingV2 + "04" + "00" + "00", "unknown sibling flags")]
+    [InlineData(OneSiblingV2 + "03" + "00" + "00" + "0161", "a delete marker carries no content type")]
+    [InlineData(OneSiblingV2 + "02" + "00" + "00" + "00", "content type must not be empty")]
+    [InlineData(OneSiblingV2 + "02" + "00" + "00" + "0474657874", "not a media type")]                           // "text"
+    [InlineData(OneSiblingV2 + "02" + "00" + "00" + "03610D62", "not printable ASCII")]                          // "a\rb"
+    [InlineData(OneSiblingV2 + "02" + "00" + "00" + "04612FC3A9", "not printable ASCII")]                        // "a/é"
+    [InlineData(OneSiblingV2 + "02" + "00" + "00" + "8002" + "61", "past its end")]                              // 256 bytes declared
+    [InlineData(OneSiblingV2 + "02" + "00" + "00" + "03612F", "past its end")]
+    public void Malformed_v2_sibling_sets_name_the_problem(string hex, string why)
+    {
+        var e = Assert.Throws<VersionFormatException>(() => VersionCodec.DecodeSiblingSet(Convert.FromHexString(hex)));
+        Assert.Contains(why, e.Message);
+    }
+
+    [Fact]
+    public void A_content_type_of_the_longest_length_round_trips_and_one_byte_more_is_refused()
+    {
+        string longest = "application/" + new string('x', ContentTypes.MaxBytes - "application/".Length);
+        var set = SiblingSet.Empty.Update(VectorClock.Empty, "a", [1], false, 1, longest);
+        Assert.Equal(longest, Assert.Single(VersionCodec.DecodeSiblingSet(VersionCodec.EncodeSiblingSet(set)).Siblings).ContentType);
+        var e = Assert.Throws<ArgumentException>(() => SiblingSet.Empty.Update(VectorClock.Empty, "a", [1], false, 1, longest + "x"));
+        Assert.Contains("the limit is 255", e.Message);
     }
 
     // ---- strict decoding ----
@@ -191,7 +267,10 @@ public class VersionCodecTests
             var context = Assert.Throws<VersionFormatException>(() => VersionCodec.DecodeContextBytes([f, 0]));
             Assert.Equal($"context has unknown format {format}", context.Message);
             var set = Assert.Throws<VersionFormatException>(() => VersionCodec.DecodeSiblingSet([f, 0, 0]));
-            Assert.Equal($"sibling set has unknown format {format}", set.Message);
+            // Format 2 is known (content types); an empty v2 set is refused for holding no content type.
+            Assert.Equal(format == VersionCodec.SiblingSetFormatV2
+                ? "sibling set is format 2 but no sibling has a content type (such a set is written as format 1)"
+                : $"sibling set has unknown format {format}", set.Message);
             var viaBase64 = Assert.Throws<VersionFormatException>(() => VersionCodec.DecodeContext(Convert.ToBase64String([f, 0])));
             Assert.Contains("unknown format", viaBase64.Message);
         }
