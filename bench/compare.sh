@@ -11,7 +11,8 @@
 # Usage: bench/compare.sh [--seconds S] [--concurrency C] [--keys K] [--value-size B] [--warmup S]
 #                         [--no-preload] [--out DIR] [--keep]
 # The same settings can come from the environment: BENCH_SECONDS, BENCH_CONCURRENCY, BENCH_KEYS,
-# BENCH_VALUE_SIZE, BENCH_WARMUP, BENCH_PRELOAD=0, BENCH_OUT.
+# BENCH_VALUE_SIZE, BENCH_WARMUP, BENCH_PRELOAD=0, BENCH_OUT. BENCH_SILO_ARGS adds settings to every silo's command
+# line for an A/B run, e.g. BENCH_SILO_ARGS='--Silo:Dashboard:OrleansDashboard=false'.
 # Defaults: 20 s per run, 64 in flight, 100,000 keys, 1 KiB values, 3 s warm-up, preload on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -100,7 +101,7 @@ for i in 0 1 2; do
     --Silo:SiloPort="${orleans_silo[$i]}" --Silo:GatewayPort="${orleans_gateway[$i]}" \
     --Silo:Clustering:Mode=sqlite --Silo:Clustering:SqlitePath="$tmp/cluster.db" \
     --Silo:DataDirectory="$tmp/silo$n" --Silo:StorageEngine=sqlite --Silo:Durability=Normal \
-    --Silo:DefaultBucket:N=3 --Silo:DefaultBucket:R=2 --Silo:DefaultBucket:W=2 \
+    --Silo:DefaultBucket:N=3 --Silo:DefaultBucket:R=2 --Silo:DefaultBucket:W=2 ${BENCH_SILO_ARGS:-} \
     >"$tmp/silo$n.log" 2>&1 &
   pids+=($!)
   echo "$!" >"$tmp/silo$n.pid"

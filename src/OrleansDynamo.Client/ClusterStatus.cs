@@ -10,9 +10,11 @@ public sealed record TransferInfo(int Partition, string FromSilo, string ToSilo,
 /// One silo's part in the ring change under way: partitions and keys it has left to send (keys estimated), keys sent in this
 /// change, its rate over the last 10 s, the partitions it waits to receive, and its pace (the share of time its transfers
 /// may run: below 1 while its foreground p99 is high). <paramref name="Answered"/> false: it did not answer the status call.
+/// <paramref name="Membership"/>: a digest of the silo's membership history, equal on two silos that agree on the members
+/// (empty from a silo that does not report it).
 /// </summary>
 public sealed record SiloTransferSummary(string Silo, int PartitionsToSend, ulong KeysSent, ulong KeysLeft, double KeysPerSecond, int PartitionsToReceive,
-    double Pace, bool Answered)
+    double Pace, bool Answered, string Membership = "")
 {
     /// <summary>Seconds until the silo has sent what it has left at its current rate; null when it has nothing left or no rate yet.</summary>
     public double? EtaSeconds => KeysLeft > 0 && KeysPerSecond > 0 ? KeysLeft / KeysPerSecond : null;
@@ -67,6 +69,21 @@ public sealed class ClusterStatus
     /// False while any silo sends or waits, or did not answer.
     /// </summary>
     public bool TransfersComplete => TransferSummaries.Count > 0 && TransferSummaries.All(s => s.Idle) && Transfers.Count == 0;
+
+    /// <summary>
+    /// True when every silo that is up (as the answering silo sees them) reported the same membership: the ring change has
+    /// reached all of them, so none still counts a leaving silo as an owner or misses a joined one. A silo that has left
+    /// is not asked to agree (the others stop telling it about the cluster).
+    /// </summary>
+    public bool MembershipAgreed
+    {
+        get
+        {
+            var up = Silos.Where(s => s.Status == ClusterSilo.StatusUp).Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+            var reports = TransferSummaries.Where(s => up.Contains(s.Silo)).ToList();
+            return reports.Count == up.Count && reports.All(s => s.Answered) && reports.Select(s => s.Membership).Distinct(StringComparer.Ordinal).Count() == 1;
+        }
+    }
 
     /// <summary>Hinted writes waiting on the answering silo, by target silo.</summary>
     public IReadOnlyDictionary<string, ulong> HintsWaiting { get; }

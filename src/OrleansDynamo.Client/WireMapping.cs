@@ -104,7 +104,7 @@ internal static class WireMapping
         for (int i = 0; i < summaries.Length; i++)
         {
             var s = response.TransferSummaries[i];
-            summaries[i] = new SiloTransferSummary(s.Silo, (int)s.PartitionsToSend, s.KeysSent, s.KeysLeft, s.KeysPerSecond, (int)s.PartitionsToReceive, s.Pace, s.Answered);
+            summaries[i] = new SiloTransferSummary(s.Silo, (int)s.PartitionsToSend, s.KeysSent, s.KeysLeft, s.KeysPerSecond, (int)s.PartitionsToReceive, s.Pace, s.Answered, s.Membership);
         }
         var hints = new Dictionary<string, ulong>(response.HintsWaiting, StringComparer.Ordinal);
         var counters = new Dictionary<string, ulong>(response.Counters, StringComparer.Ordinal);

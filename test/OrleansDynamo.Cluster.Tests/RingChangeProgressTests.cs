@@ -89,6 +89,8 @@ public sealed class RingChangeProgressTests(ITestOutputHelper output)
         Assert.Empty(Transfer(fresh).InboundPending());
         Assert.True(streaming.Count == 0, $"still streaming after join --wait returned: {string.Join(", ", streaming)}");
         Assert.Equal(holdings.Expected, holdings.Held);
+        // --wait also waited for the join to reach every silo's membership.
+        foreach (var silo in cluster.Silos) Assert.Equal(MemberStatus.Up, silo.Runtime.Membership.State.Member(fresh.Name)?.Status);
         Assert.True(holdings.Expected > Keys / 4, $"silo3 is a new replica of only {holdings.Expected} keys");
 
         // silo0's status showed the other silos' transfers and their part in the change, with keys left and a rate.
@@ -110,6 +112,7 @@ public sealed class RingChangeProgressTests(ITestOutputHelper output)
         Assert.EndsWith($"{fresh.Name} is left: every partition has moved", leave.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1].Split(" (")[0]);
         Assert.Equal("left", status.Silos.Single(s => s.Name == fresh.Name).Status);
         Assert.True(status.TransfersComplete);
+        Assert.True(status.MembershipAgreed);
         Assert.Equal(0, left);
         foreach (var silo in cluster.Silos.Take(3)) Assert.Equal(MemberStatus.Left, silo.Runtime.Membership.State.Member(fresh.Name)?.Status);
         for (int i = 0; i < Keys; i++)

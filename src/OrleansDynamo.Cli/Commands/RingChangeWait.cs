@@ -9,7 +9,8 @@ namespace OrleansDynamo.Cli.Commands;
 /// <summary>
 /// <c>join --wait</c> and <c>leave --wait</c>: polls the status of one silo (which asks every active silo for its part
 /// in the ring change) until the change is complete: the silo named is up and no longer joining (a join) or has left (a
-/// leave), and every active silo answered with nothing left to send or receive. A terminal shows a progress bar of keys
+/// leave), every active silo answered with nothing left to send or receive, and every silo that is up reports the same
+/// membership (the change has reached them all). A terminal shows a progress bar of keys
 /// sent cluster-wide; a pipe gets a line every few seconds; <c>--json</c> prints one object at the end.
 /// </summary>
 internal static class RingChangeWait
@@ -104,7 +105,7 @@ internal static class RingChangeWait
 
     /// <summary>The silo has reached the goal in the answering silo's view and every silo answered idle.</summary>
     internal static bool Done(ClusterStatus status, string silo, string goal) =>
-        status.Silos.FirstOrDefault(s => s.Name == silo)?.Status == goal && status.TransfersComplete;
+        status.Silos.FirstOrDefault(s => s.Name == silo)?.Status == goal && status.TransfersComplete && status.MembershipAgreed;
 
     private static ulong Left(ClusterStatus status) => status.TransferSummaries.Aggregate(0UL, (sum, s) => sum + s.KeysLeft);
 

@@ -109,6 +109,7 @@ public sealed class WireApi(SiloApi api, ApiAuthorizer auth)
             {
                 Silo = s.Silo, PartitionsToSend = (uint)s.PartitionsToSend, KeysSent = Unsigned(s.KeysSent), KeysLeft = Unsigned(s.KeysLeft),
                 KeysPerSecond = s.KeysPerSecond, PartitionsToReceive = (uint)s.PartitionsToReceive, Pace = s.Pace, Answered = s.Answered,
+                Membership = s.Membership,
             });
         }
         if (status.Process is { } p)

@@ -31,7 +31,8 @@ public sealed record SiloTransfers(
     [property: Id(5)] double KeysPerSecond,
     [property: Id(6)] int PartitionsToReceive,
     [property: Id(7)] double Pace = 1,
-    [property: Id(8)] bool Answered = true)
+    [property: Id(8)] bool Answered = true,
+    [property: Id(9)] string Membership = "")
 {
     /// <summary>Seconds until this silo has sent what it has left at its current rate; null when idle or not sending yet.</summary>
     public double? EtaSeconds => KeysLeft > 0 && KeysPerSecond > 0 ? KeysLeft / KeysPerSecond : null;
