@@ -29,8 +29,12 @@ public sealed record MembershipEvent(long Lamport, string Origin, MembershipEven
 
     public (long, string) Id => (Lamport, Origin);
 
-    /// <summary>Largest Lamport time an event may carry: far beyond any real history, and safe to increment.</summary>
-    public const long MaxLamport = 1L << 53;
+    /// <summary>
+    /// Largest Lamport time an event may carry: far beyond any real history (one event per operator act), safe to
+    /// increment, and small enough that <see cref="ClusterState.Version"/> (up to 1,024 bucket definitions counted as
+    /// Lamport × 65536 + tiebreak) stays within a long.
+    /// </summary>
+    public const long MaxLamport = 1L << 36;
 
     /// <summary>Longest silo name or origin (the silo configuration allows 128 characters).</summary>
     public const int MaxNameLength = 128;
@@ -88,6 +92,27 @@ public sealed record MembershipEvent(long Lamport, string Origin, MembershipEven
         int colon = address.LastIndexOf(':');
         return address.Length <= 1024 && colon > 0 && int.TryParse(address.AsSpan(colon + 1), out int port) && port is >= 1 and <= 65535
             && Uri.CheckHostName(address[..colon].Trim('[', ']')) != UriHostNameType.Unknown;
+    }
+
+    /// <summary>
+    /// The order in which definitions of one bucket supersede each other: the later Lamport time wins; at equal times
+    /// (two silos defined the bucket concurrently) the larger <see cref="OriginTiebreak"/>, then the larger origin. The
+    /// tiebreak is part of the order so that <see cref="ClusterState.Version"/>, which counts a definition as
+    /// <c>Lamport × 65536 + tiebreak</c>, grows whenever a definition is replaced, ties included.
+    /// </summary>
+    public static int CompareDefinitions(MembershipEvent a, MembershipEvent b)
+    {
+        int c = a.Lamport.CompareTo(b.Lamport);
+        if (c == 0) c = OriginTiebreak(a.Origin).CompareTo(OriginTiebreak(b.Origin));
+        return c != 0 ? c : string.CompareOrdinal(a.Origin, b.Origin);
+    }
+
+    /// <summary>A stable 16-bit hash of an origin's name (FNV-1a over its UTF-16 code units, folded).</summary>
+    public static int OriginTiebreak(string origin)
+    {
+        uint h = 2166136261;
+        foreach (char ch in origin) h = (h ^ ch) * 16777619;
+        return (int)((h >> 16) ^ (h & 0xFFFF));
     }
 
     public int CompareTo(MembershipEvent? other)

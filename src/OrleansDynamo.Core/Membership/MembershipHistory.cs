@@ -106,7 +106,7 @@ public sealed class MembershipHistory
     }
 
     /// <summary>
-    /// Leaves out every bucket definition that a later definition of the same bucket supersedes: the history stays
+    /// Leaves out every bucket definition that a later one of the same bucket supersedes (<see cref="MembershipEvent.CompareDefinitions"/>): the history stays
     /// bounded however often a bucket is redefined (one event per bucket), and only the latest definition counts in
     /// the replay anyway. Compaction is a function of the set alone, so it commutes with union: silos that saw the
     /// same events hold the same compacted history, and a peer sending a superseded definition back adds nothing.
@@ -114,12 +114,19 @@ public sealed class MembershipHistory
     /// </summary>
     private static ImmutableSortedSet<MembershipEvent> Compact(ImmutableSortedSet<MembershipEvent> events)
     {
-        HashSet<string>? defined = null;
+        Dictionary<string, MembershipEvent>? latest = null;
         ImmutableSortedSet<MembershipEvent>.Builder? kept = null;
-        foreach (var e in events.Reverse())
+        foreach (var e in events)
         {
             if (e.Kind != MembershipEventKind.Bucket || e.Bucket is null) continue;
-            if (!(defined ??= new HashSet<string>(StringComparer.Ordinal)).Add(e.Bucket.Name)) (kept ??= events.ToBuilder()).Remove(e);
+            latest ??= new Dictionary<string, MembershipEvent>(StringComparer.Ordinal);
+            if (!latest.TryGetValue(e.Bucket.Name, out var other)) latest[e.Bucket.Name] = e;
+            else if (MembershipEvent.CompareDefinitions(e, other) > 0)
+            {
+                (kept ??= events.ToBuilder()).Remove(other);
+                latest[e.Bucket.Name] = e;
+            }
+            else (kept ??= events.ToBuilder()).Remove(e);
         }
         return kept?.ToImmutable() ?? events;
     }
@@ -169,7 +176,9 @@ public sealed class MembershipHistory
             Members = members.ToImmutable(),
             Ring = ring,
             Buckets = buckets.ToImmutable(),
-            Version = Events.Sum(e => e.Kind == MembershipEventKind.Bucket ? e.Lamport : 1),
+            // Grows with every change a merge makes: a new event adds to it, and a definition that replaces another of the
+            // same bucket is greater in CompareDefinitions, hence in Lamport × 65536 + tiebreak.
+            Version = Events.Sum(e => e.Kind == MembershipEventKind.Bucket ? e.Lamport * 65536 + MembershipEvent.OriginTiebreak(e.Origin) : 1),
         };
     }
 

@@ -22,7 +22,28 @@ public sealed class MembershipCompactionTests
             h = h.Add(MembershipEvent.DefineBucket(h.MaxLamport + 1, "s0", new BucketSettings("orders", 3, 1 + i % 2, 2, ConflictPolicy.Siblings)));
         Assert.Equal(2, h.Events.Count);
         Assert.Equal(2, h.State.Buckets["orders"].R); // i = 999: R = 2
-        Assert.Equal(1 + 1001, h.State.Version); // the join counts one, the definition its Lamport time 1001
+        // The join counts one, the definition its Lamport time 1001 (× 65536, plus its origin's tiebreak).
+        Assert.Equal(1 + 1001L * 65536 + MembershipEvent.OriginTiebreak("s0"), h.State.Version);
+    }
+
+    [Fact]
+    public void Two_definitions_of_a_bucket_at_one_Lamport_time_keep_one_on_every_silo_and_the_version_grows_on_the_side_that_loses_its_own()
+    {
+        // A clean CI run's property test found it: s2 and s4 defined b1 concurrently, both at Lamport time 26; the side
+        // holding s2's definition took s4's in a merge, and its version did not change (a definition counted its Lamport
+        // time alone), so a client or a transfer comparing versions could not tell the new state from the old.
+        var join = MembershipEvent.Join(1, "s0", Silo("s5"));
+        var fromS2 = MembershipEvent.DefineBucket(26, "s2", new BucketSettings("b1", 3, 1, 1, ConflictPolicy.Siblings));
+        var fromS4 = MembershipEvent.DefineBucket(26, "s4", new BucketSettings("b1", 3, 2, 2, ConflictPolicy.Siblings));
+        var a = Empty().Add(join).Add(fromS2);
+        var b = Empty().Add(join).Add(fromS4);
+        var ab = a.Merge(b);
+        var ba = b.Merge(a);
+        Assert.Equal(ab.Events.ToArray(), ba.Events.ToArray());
+        var kept = Assert.Single(ab.Events, e => e.Kind == MembershipEventKind.Bucket);
+        var lost = kept == fromS2 ? b : a; // the side whose own definition was replaced
+        Assert.True(ab.State.Version > lost.State.Version, $"{ab.State.Version} after the merge, {lost.State.Version} before");
+        Assert.Equal(ab.State.Version, ba.State.Version);
     }
 
     [Fact]
