@@ -86,7 +86,7 @@ public sealed class ApiKeyProcessTests(ITestOutputHelper output)
 
             // The admin action is in the silo's log with the key's name.
             await Eventually.UntilAsync("the admin action in the log", TimeSpan.FromSeconds(10),
-                () => Task.FromResult(silo.Output.Contains("Admin bucket create by ops: bucket 'orders'") ? null : "not logged yet"));
+                () => Task.FromResult(silo.Output.Contains("Admin bucket create by ops: bucket 'orders'") ? null : "not logged yet; the silo's last lines:\n" + silo.Tail(15)));
             output.WriteLine(silo.Tail(10));
         }
         finally
