@@ -126,7 +126,7 @@ public sealed class AdmissionControllerTests
 
     private static AdmissionOptions PaceOptions() => new()
     {
-        TargetP99Ms = 100, WindowMs = 5000, PaceWindowMs = 2000, MinSamples = 20, PaceTargetFactor = 1.5, PaceFloorMs = 5, MinPace = 0.05, PaceStep = 0.1,
+        TargetP99Ms = 100, WindowMs = 5000, PaceWindowMs = 2000, MinSamples = 20, PaceTargetFactor = 1.5, PaceFloorMs = 5, MinPace = 0.05, PaceStep = 0.1, StartPace = 0.25,
     };
 
     [Fact]
@@ -140,11 +140,15 @@ public sealed class AdmissionControllerTests
         Assert.Equal(15, c.Status().PaceTargetMs);
         Assert.Equal(1, c.Pace);
 
-        // A transfer runs (holding a slot): a p99 of 14 ms is within 1.5x, 20 ms is not (though far under the 100 ms slot target).
+        // A transfer runs (holding a slot): it starts at the start pace; a p99 of 14 ms is within 1.5x, so the pace grows
+        // by steps to 1; 20 ms is not within 1.5x (though far under the 100 ms slot target).
         using var transfer = await c.AcquireAsync(BackgroundWork.OwnershipTransfer, default);
+        Assert.Equal(0.25, c.Pace);
         time.Advance(TimeSpan.FromSeconds(3));
         Feed(c, 200, 14);
         c.Adjust();
+        Assert.Equal(0.35, c.Pace, 6);
+        for (int i = 0; i < 7; i++) c.Adjust();
         Assert.Equal(1, c.Pace);
         time.Advance(TimeSpan.FromSeconds(3));
         Feed(c, 200, 20);
@@ -166,6 +170,30 @@ public sealed class AdmissionControllerTests
         Assert.Equal(0.15, c.Pace, 6); // additive increase
         for (int i = 0; i < 20; i++) c.Adjust();
         Assert.Equal(1, c.Pace); // never above 1
+    }
+
+    [Fact]
+    public async Task Issue_20_a_transfer_after_a_quiet_window_starts_at_the_start_pace_and_one_soon_after_another_keeps_the_pace_it_reached()
+    {
+        var time = new ManualTime();
+        var c = new AdmissionController(PaceOptions(), time);
+        Feed(c, 200, 10);
+        c.Adjust();
+        Assert.Equal(1, c.Pace); // idle of paced work: full pace
+
+        c.NotePacedWork(); // a receiver's first page after a quiet stretch
+        Assert.Equal(0.25, c.Pace);
+        for (int i = 0; i < 10; i++) c.Adjust();
+        Assert.Equal(1, c.Pace);
+        time.Advance(TimeSpan.FromSeconds(1));
+        using (await c.AcquireAsync(BackgroundWork.OwnershipTransfer, default))
+            Assert.Equal(1, c.Pace); // 1 s after the last page: the same change going on, not a new start
+
+        time.Advance(TimeSpan.FromSeconds(6)); // a whole window (5 s) without paced work
+        using (await c.AcquireAsync(BackgroundWork.OwnershipTransfer, default))
+            Assert.Equal(0.25, c.Pace);
+        using (await c.AcquireAsync(BackgroundWork.AntiEntropyExchange, default))
+            Assert.Equal(0.25, c.Pace); // other background work does not pace
     }
 
     [Fact]
@@ -195,8 +223,8 @@ public sealed class AdmissionControllerTests
     [Fact]
     public void Invalid_settings_are_refused_naming_the_field()
     {
-        var pace = new AdmissionOptions { PaceTargetFactor = 0.5, MinPace = 0, PaceStep = 2, PaceWindowMs = 1, PaceFloorMs = 0 }.Validate();
-        foreach (var field in new[] { "PaceTargetFactor", "MinPace", "PaceStep", "PaceWindowMs", "PaceFloorMs" })
+        var pace = new AdmissionOptions { PaceTargetFactor = 0.5, MinPace = 0, PaceStep = 2, PaceWindowMs = 1, PaceFloorMs = 0, StartPace = 1.5 }.Validate();
+        foreach (var field in new[] { "PaceTargetFactor", "MinPace", "PaceStep", "PaceWindowMs", "PaceFloorMs", "StartPace" })
             Assert.Contains(pace, e => e.StartsWith("Silo:Admission:" + field, StringComparison.Ordinal));
         var errors = new AdmissionOptions { MinSlots = 0, MaxSlots = 0, TargetP99Ms = -1 }.Validate();
         Assert.Contains(errors, e => e.StartsWith("Silo:Admission:MinSlots", StringComparison.Ordinal));

@@ -33,6 +33,7 @@ public sealed record AdmissionStatus(
 /// <see cref="AdmissionOptions.PaceStep"/> (up to 1). The target is <see cref="AdmissionOptions.PaceTargetFactor"/> times
 /// the baseline p99 (a moving average of the window p99 at adjustments while no paced work ran here for a whole
 /// window), at least <see cref="AdmissionOptions.PaceFloorMs"/> and at most <see cref="AdmissionOptions.TargetP99Ms"/>.
+/// Paced work that begins after such a quiet window starts at <see cref="AdmissionOptions.StartPace"/> at most (slow start).
 /// </para>
 /// </summary>
 public sealed class AdmissionController : IBackgroundAdmission, IRequestObserver
@@ -81,11 +82,16 @@ public sealed class AdmissionController : IBackgroundAdmission, IRequestObserver
     public void NotePacedWork()
     {
         long now = _time.GetTimestamp();
-        lock (_lock)
-        {
-            _pacedWorkAt = now;
-            _pacedWorkSeen = true;
-        }
+        lock (_lock) BeginPacedWork(now);
+    }
+
+    /// <summary>Under the lock: paced work runs at <paramref name="now"/>; after a quiet window it starts at the start pace.</summary>
+    private void BeginPacedWork(long now)
+    {
+        if (!_pacedWorkSeen || _time.GetElapsedTime(_pacedWorkAt, now) > TimeSpan.FromMilliseconds(_options.WindowMs))
+            _pace = Math.Min(_pace, _options.StartPace);
+        _pacedWorkAt = now;
+        _pacedWorkSeen = true;
     }
 
     public void OnRequest(in RequestEvent e) => _latencies.Record(e.Elapsed);
@@ -177,11 +183,8 @@ public sealed class AdmissionController : IBackgroundAdmission, IRequestObserver
 
     private Slot Take(BackgroundWork work)
     {
-        if (work == BackgroundWork.OwnershipTransfer)
-        {
-            _pacedWorkAt = _time.GetTimestamp();
-            _pacedWorkSeen = true;
-        }
+        if (work == BackgroundWork.OwnershipTransfer && _inUseByKind[(int)work] == 0) BeginPacedWork(_time.GetTimestamp());
+        else if (work == BackgroundWork.OwnershipTransfer) _pacedWorkAt = _time.GetTimestamp();
         _inUse++;
         _inUseByKind[(int)work]++;
         return new Slot(this, work);

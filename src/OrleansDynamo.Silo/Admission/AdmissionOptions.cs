@@ -53,6 +53,13 @@ public sealed class AdmissionOptions
     /// <summary>What the pace gains at each adjustment under the target, up to 1 (full speed). Default 0.1.</summary>
     public double PaceStep { get; set; } = 0.1;
 
+    /// <summary>
+    /// The pace paced work starts at after a quiet stretch (none ran here for a whole <see cref="WindowMs"/>): a change
+    /// starts slowly and grows by <see cref="PaceStep"/> while the foreground keeps its target, instead of every sender's
+    /// first pages landing at full speed before the controller has measured anything. Default 0.25.
+    /// </summary>
+    public double StartPace { get; set; } = 0.25;
+
     /// <summary>Every problem, each naming its field; empty when valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -69,6 +76,7 @@ public sealed class AdmissionOptions
         if (PaceWindowMs < 100) errors.Add($"{Section}:PaceWindowMs must be at least 100, got {PaceWindowMs}");
         if (!(MinPace > 0) || MinPace > 1) errors.Add($"{Section}:MinPace must be above 0 and at most 1, got {MinPace}");
         if (!(PaceStep > 0) || PaceStep > 1) errors.Add($"{Section}:PaceStep must be above 0 and at most 1, got {PaceStep}");
+        if (!(StartPace >= MinPace) || StartPace > 1) errors.Add($"{Section}:StartPace must be between MinPace ({MinPace}) and 1, got {StartPace}");
         return errors;
     }
 }
