@@ -167,4 +167,49 @@ public sealed class HandoffTransferTests(ITestOutputHelper output)
         Assert.Equal("joining", senderView.Silos.Single(s => s.Name == joined.Name).Status);
         Assert.Equal("up", selfView.Silos.Single(s => s.Name == "silo0").Status);
     }
+
+    [Theory]
+    [InlineData(new[] { "s4", "a", "b" }, new[] { "a", "b", "c" }, new[] { "c" })] // a join: the displaced owner
+    [InlineData(new[] { "a", "b", "d" }, new[] { "a", "b", "leaver" }, new[] { "leaver" })] // a leave: the leaver
+    [InlineData(new[] { "s4", "s5", "a" }, new[] { "a", "b", "c" }, new[] { "b", "c" })] // two joined at once
+    [InlineData(new[] { "a", "b" }, new[] { "a" }, new string[0])] // nothing displaced (a second silo, N=2): every holder
+    [InlineData(new[] { "s4", "s5", "a" }, new[] { "a", "b" }, new string[0])] // N grew: fewer displaced than new owners
+    public void Read_through_asks_the_replaced_owners_alone_only_when_they_are_as_many_as_the_new_owners(string[] owners, string[] old, string[] expected) =>
+        Assert.Equal(expected, OwnershipTransferFeature.ReadFromOf(owners, old));
+
+    [Fact]
+    public async Task A_new_owner_reads_through_to_the_owner_it_replaces_only_one_message_per_read()
+    {
+        var options = Options(partitions: 8, keysPerSecond: 2, pageSize: 1);
+        options.Silos = 3;
+        await using var cluster = await TestCluster.StartAsync(options);
+        var keys = await WriteAsync(cluster, "one", 60);
+        var joined = await cluster.AddSiloAsync();
+        await cluster.WaitForConvergenceAsync(TimeSpan.FromSeconds(15));
+        await WaitUntilReceivingAsync(joined);
+
+        var state = joined.Runtime.Membership.State;
+        var transition = RingTransitionOf(joined);
+        int checkedKeys = 0;
+        foreach (var key in keys)
+        {
+            var k = new DynamoKey("default", key);
+            int partition = state.Ring!.PartitionOf(k);
+            if (!Transfer(joined).InboundPending().Contains(partition) || await cluster.ReadStoreAsync(joined.Name, "default", key) is not null) continue;
+            var old = transition.OldReplicas(partition);
+            var replaced = OwnershipTransferFeature.ReadFromOf(transition.Owners(partition), old);
+            Assert.Single(replaced); // one silo joined three with N=2: it takes one old owner's place
+            var servedBefore = old.ToDictionary(s => s, s => Transfer(cluster.Silo(s)).ReadThroughsServed);
+            var replica = await joined.Runtime.Coordinator.HandleReplicaReadAsync(new ReplicaRead(partition, k, "test"), CancellationToken.None);
+            Assert.Equal("v-" + key, Encoding.UTF8.GetString(Assert.Single(replica.Siblings!.Siblings).Value));
+            foreach (var s in old)
+                Assert.Equal(servedBefore[s] + (s == replaced[0] ? 1 : 0), Transfer(cluster.Silo(s)).ReadThroughsServed);
+            checkedKeys++;
+        }
+        output.WriteLine($"{checkedKeys} keys read through, each from the one owner replaced");
+        Assert.True(checkedKeys >= 5, $"only {checkedKeys} keys were still in flight");
+    }
+
+    private static RingTransition RingTransitionOf(TestSilo silo) =>
+        RingTransition.Of(silo.Runtime.Membership.History, 2) ?? throw new InvalidOperationException($"{silo.Name} has no ring transition");
 }

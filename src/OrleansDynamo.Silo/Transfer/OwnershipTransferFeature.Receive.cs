@@ -6,10 +6,13 @@ using OrleansDynamo.Core.Versioning;
 
 namespace OrleansDynamo.Silo.Transfer;
 
-/// <summary>This silo's partitions whose inbound transfer is not complete, each with the old owners still holding it.</summary>
-public sealed record InboundTransfers(ulong Ring, long LedgerRevision, IReadOnlyDictionary<int, string[]> Sources)
+/// <summary>
+/// This silo's partitions whose inbound transfer is not complete, each with the old owners still holding it
+/// (<paramref name="Sources"/>) and, of those, the ones read-through asks first (<paramref name="ReadFrom"/>).
+/// </summary>
+public sealed record InboundTransfers(ulong Ring, long LedgerRevision, IReadOnlyDictionary<int, string[]> Sources, IReadOnlyDictionary<int, string[]> ReadFrom)
 {
-    public static readonly InboundTransfers None = new(0, -1, new Dictionary<int, string[]>());
+    public static readonly InboundTransfers None = new(0, -1, new Dictionary<int, string[]>(), new Dictionary<int, string[]>());
 }
 
 public sealed partial class OwnershipTransferFeature : IReadThrough
@@ -61,19 +64,28 @@ public sealed partial class OwnershipTransferFeature : IReadThrough
     }
 
     /// <summary>An old owner's side of read-through: its own replica only, never read through again.</summary>
-    private async Task<TransferReadResult> HandleReadAsync(TransferRead request, CancellationToken ct) =>
-        new(await _silo.Replicas.Get(request.Partition).ReadAsync(request.Key, ct));
+    private async Task<TransferReadResult> HandleReadAsync(TransferRead request, CancellationToken ct)
+    {
+        Interlocked.Increment(ref _readThroughsServed);
+        return new(await _silo.Replicas.Get(request.Partition).ReadAsync(request.Key, ct));
+    }
 
     /// <summary>
     /// While <paramref name="partition"/>'s inbound transfer is not complete, reads the key from the old
     /// owners still holding it, stores what they hold here (merged) and answers the merge; otherwise
     /// answers <paramref name="local"/>. An old owner that does not answer in time is skipped.
+    /// <para>
+    /// Only the old owners this silo replaces are asked (<see cref="ReadFromOf"/>) while one of them is reachable, else
+    /// every holder: one message per read for a join or leave, not one per old replica.
+    /// </para>
     /// </summary>
     public async ValueTask<SiblingSet?> ReadThroughAsync(int partition, DynamoKey key, SiblingSet? local, CancellationToken ct)
     {
         await _ledger.EnsureLoadedAsync(ct);
-        if (!Inbound().Sources.TryGetValue(partition, out var sources)) return local;
-        var reachable = sources.Where(_silo.Detector.IsReachable).ToList();
+        var inbound = Inbound();
+        if (!inbound.Sources.TryGetValue(partition, out var sources)) return local;
+        var reachable = inbound.ReadFrom.TryGetValue(partition, out var first) ? first.Where(_silo.Detector.IsReachable).ToList() : [];
+        if (reachable.Count == 0) reachable = sources.Where(_silo.Detector.IsReachable).ToList();
         if (reachable.Count == 0) return local;
         Interlocked.Increment(ref _readThroughs);
         int ms = _options.ReadThroughTimeoutMs > 0 ? _options.ReadThroughTimeoutMs : Math.Max(1, _silo.Options.ReplicaTimeoutMs / 2);
@@ -111,6 +123,7 @@ public sealed partial class OwnershipTransferFeature : IReadThrough
         var state = _silo.Membership.State;
         var received = _ledger.Received(transition.Id);
         var sources = new Dictionary<int, string[]>();
+        var readFrom = new Dictionary<int, string[]>();
         for (int p = 0; p < transition.Current.PartitionCount; p++)
         {
             if (received.Contains(p)) continue;
@@ -119,10 +132,25 @@ public sealed partial class OwnershipTransferFeature : IReadThrough
             var old = transition.OldReplicas(p);
             if (old.Contains(_silo.Name)) continue;
             var holders = old.Where(s => s != _silo.Name && state.Member(s)?.Status is MemberStatus.Up or MemberStatus.Leaving).ToArray();
-            if (holders.Length > 0) sources[p] = holders;
+            if (holders.Length == 0) continue;
+            sources[p] = holders;
+            if (ReadFromOf(owners, old) is { Count: > 0 } replaced) readFrom[p] = holders.Where(replaced.Contains).ToArray();
         }
-        view = new InboundTransfers(transition.Id, revision, sources);
+        view = new InboundTransfers(transition.Id, revision, sources, readFrom);
         Volatile.Write(ref _inboundView, view);
         return view;
+    }
+
+    /// <summary>
+    /// The old owners a new owner's read-through may ask alone: those no longer owners (the ones the new owners replace),
+    /// when there are at least as many of them as new owners. A read quorum of the new owners, each new owner standing for
+    /// those it reads through, then holds at least as many old owners as it has members, so it meets every write quorum
+    /// the old owners acknowledged. With fewer (the replica count grew, or nothing was displaced) it is empty: every holder is asked.
+    /// </summary>
+    public static IReadOnlyList<string> ReadFromOf(IReadOnlyList<string> owners, IReadOnlyList<string> oldReplicas)
+    {
+        var replaced = oldReplicas.Where(s => !owners.Contains(s)).ToList();
+        int newcomers = owners.Count(s => !oldReplicas.Contains(s));
+        return replaced.Count >= newcomers ? replaced : [];
     }
 }

@@ -47,6 +47,7 @@ public sealed partial class OwnershipTransferFeature : ISiloFeature, ITransferRe
     private long _nextSendAt;
     private long _resumes;
     private long _readThroughs;
+    private long _readThroughsServed;
     private long _keysReceived;
     private long _passes;
     private CancellationToken _stopping;
@@ -156,6 +157,9 @@ public sealed partial class OwnershipTransferFeature : ISiloFeature, ITransferRe
 
     /// <summary>Reads of this silo's replica that also asked the old owners because the partition's inbound transfer was not complete.</summary>
     public long ReadThroughs => Interlocked.Read(ref _readThroughs);
+
+    /// <summary>Read-through requests this silo answered as an old owner.</summary>
+    public long ReadThroughsServed => Interlocked.Read(ref _readThroughsServed);
 
     /// <summary>
     /// True while <paramref name="partition"/> is on its way between this silo and <paramref name="peer"/> (or to this
