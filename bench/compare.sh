@@ -16,7 +16,7 @@
 # Defaults: 20 s per run, 64 in flight, 100,000 keys, 1 KiB values, 3 s warm-up, preload on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-repo=$(pwd)
+source bench/lib.sh
 
 seconds=${BENCH_SECONDS:-20}
 concurrency=${BENCH_CONCURRENCY:-64}
@@ -36,7 +36,7 @@ while [[ $# -gt 0 ]]; do
     --no-preload) preload=0; shift ;;
     --out) out=$2; shift 2 ;;
     --keep) keep=1; shift ;;
-    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "error: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -61,8 +61,7 @@ mkdir -p "$out"
 pids=()
 cleanup() {
   local status=$?
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  stop_all
   if [[ $keep -eq 0 ]]; then rm -rf "$tmp/silo1" "$tmp/silo2" "$tmp/silo3" "$tmp/etcd1" "$tmp/etcd2" "$tmp/etcd3" "$tmp/redis1" "$tmp/redis2" "$tmp/redis3"; fi
   exit "$status"
 }
@@ -70,13 +69,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # ---- free loopback ports: 3 silo gRPC ports, 3 client + 3 peer ports for etcd, 3 Orleans silo + 3 gateway ports, 3 Redis ----
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-ports=()
-candidate=$(( 20000 + (RANDOM % 2000) * 10 ))
-while [[ ${#ports[@]} -lt 18 ]]; do
-  candidate=$((candidate + 1))
-  if port_free "$candidate"; then ports+=("$candidate"); fi
-done
+read -r -a ports <<<"$(free_ports 18)"
 silo_ports=("${ports[@]:0:3}")
 etcd_client=("${ports[@]:3:3}")
 etcd_peer=("${ports[@]:6:3}")
@@ -84,11 +77,7 @@ orleans_silo=("${ports[@]:9:3}")
 orleans_gateway=("${ports[@]:12:3}")
 redis_ports=("${ports[@]:15:3}")
 
-echo "== building (Release)"
-dotnet build src/OrleansDynamo.Silo -c Release -v q -nologo >"$tmp/build-silo.log" 2>&1 || { cat "$tmp/build-silo.log" >&2; exit 1; }
-dotnet build src/OrleansDynamo.Cli -c Release -v q -nologo >"$tmp/build-cli.log" 2>&1 || { cat "$tmp/build-cli.log" >&2; exit 1; }
-silo_dll=$repo/src/OrleansDynamo.Silo/bin/Release/net10.0/OrleansDynamo.Silo.dll
-dynamo=(dotnet "$repo/src/OrleansDynamo.Cli/bin/Release/net10.0/dynamo.dll")
+build_release
 
 echo "== starting 3 silos on ports ${silo_ports[*]} (N=3 R=2 W=2, sqlite, Normal durability)"
 silo_endpoints=()
@@ -135,17 +124,6 @@ done
 silo_list=$(IFS=,; echo "${silo_endpoints[*]}")
 etcd_list=$(IFS=,; echo "${etcd_endpoints[*]}")
 
-wait_for() { # what, seconds, command...
-  local what=$1 limit=$2; shift 2
-  local deadline=$((SECONDS + limit))
-  until "$@" >/dev/null 2>&1; do
-    if [[ $SECONDS -ge $deadline ]]; then echo "error: $what not ready after ${limit}s (logs in $tmp)" >&2; exit 1; fi
-    for pid in "${pids[@]}"; do
-      kill -0 "$pid" 2>/dev/null || { echo "error: process $pid exited early while waiting for $what (logs in $tmp)" >&2; exit 1; }
-    done
-    sleep 0.5
-  done
-}
 ring_complete() {
   local endpoint
   for endpoint in "${silo_endpoints[@]}"; do

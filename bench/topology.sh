@@ -17,7 +17,7 @@
 # Q = 1024, each change given at most 900 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-repo=$(pwd)
+source bench/lib.sh
 
 keys=200000
 concurrency=16
@@ -41,7 +41,7 @@ while [[ $# -gt 0 ]]; do
     --timeout) change_timeout=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --keep) keep=1; shift ;;
-    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "error: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -55,30 +55,19 @@ mkdir -p "$out"
 pids=()
 cleanup() {
   local status=$?
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  stop_all
   if [[ $keep -eq 0 ]]; then rm -rf "$tmp"/silo?; fi
   exit "$status"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-ports=()
-candidate=$(( 20000 + (RANDOM % 2000) * 10 ))
-while [[ ${#ports[@]} -lt 12 ]]; do
-  candidate=$((candidate + 1))
-  if port_free "$candidate"; then ports+=("$candidate"); fi
-done
+read -r -a ports <<<"$(free_ports 12)"
 grpc=("${ports[@]:0:4}")
 orleans_silo=("${ports[@]:4:4}")
 orleans_gateway=("${ports[@]:8:4}")
 
-echo "== building (Release)"
-dotnet build src/OrleansDynamo.Silo -c Release -v q -nologo >"$tmp/build-silo.log" 2>&1 || { cat "$tmp/build-silo.log" >&2; exit 1; }
-dotnet build src/OrleansDynamo.Cli -c Release -v q -nologo >"$tmp/build-cli.log" 2>&1 || { cat "$tmp/build-cli.log" >&2; exit 1; }
-silo_dll=$repo/src/OrleansDynamo.Silo/bin/Release/net10.0/OrleansDynamo.Silo.dll
-dynamo=(dotnet "$repo/src/OrleansDynamo.Cli/bin/Release/net10.0/dynamo.dll")
+build_release
 
 endpoint() { echo "http://127.0.0.1:${grpc[$1]}"; }
 start_silo() { # index (0-based), extra silo arguments...
@@ -91,14 +80,6 @@ start_silo() { # index (0-based), extra silo arguments...
     --Silo:DefaultBucket:N=3 --Silo:DefaultBucket:R=2 --Silo:DefaultBucket:W=2 \
     >"$tmp/silo$n.log" 2>&1 &
   pids+=($!)
-}
-wait_for() { # what, seconds, command...
-  local what=$1 limit=$2; shift 2
-  local deadline=$((SECONDS + limit))
-  until "$@" >/dev/null 2>&1; do
-    if [[ $SECONDS -ge $deadline ]]; then echo "error: $what not done after ${limit}s (logs in $tmp)" >&2; exit 1; fi
-    sleep 1
-  done
 }
 status_of() { "${dynamo[@]}" status --json -e "$(endpoint "$1")"; }
 # Every silo answering (indices given) sees exactly these silos up and no transfer in progress.

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Flat with data size (issue 16): the same load over 10,000 keys and over 1,000,000, straight after the load and
+# after a restart of every silo, and the silos' memory at that size.
+#
+# Starts 3 silos (N=3, R=W=2, SQLite, Normal durability) on loopback, preloads the small key set and runs `dynamo bench`
+# workload A over it, then preloads the large key set (a second key prefix) and runs workload A over it, records each
+# silo's RSS, stops every silo (SIGTERM), starts them again on the same data, and runs workload A over the large set
+# once more. Prints ops/s and p50/p99/p99.9 of each run, the ratios to the small set's rate, and the largest silo RSS.
+# Stops everything it started (by PID). Installs nothing: it names the Debian packages it needs when missing.
+#
+# Usage: bench/datasize.sh [--small K] [--large K] [--seconds S] [--concurrency C] [--value-size B] [--out DIR] [--keep]
+# Defaults: 10,000 and 1,000,000 keys, 30 s per run, 64 in flight, 1 KiB values.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source bench/lib.sh
+
+small=10000
+large=1000000
+seconds=30
+concurrency=64
+value_size=1024
+out=""
+keep=0
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --small) small=$2; shift 2 ;;
+    --large) large=$2; shift 2 ;;
+    --seconds) seconds=$2; shift 2 ;;
+    --concurrency) concurrency=$2; shift 2 ;;
+    --value-size) value_size=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    --keep) keep=1; shift ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "error: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+for v in "$small" "$large" "$seconds" "$concurrency" "$value_size"; do
+  [[ $v =~ ^[1-9][0-9]*$ ]] || { echo "error: every option takes a positive integer, got '$v'" >&2; exit 2; }
+done
+(( large > small )) || { echo "error: --large ($large) must be more than --small ($small)" >&2; exit 2; }
+command -v jq >/dev/null || { echo "error: missing Debian package: jq (sudo apt-get install -y jq)" >&2; exit 2; }
+command -v dotnet >/dev/null || { echo "error: the .NET 10 SDK (dotnet) is not on PATH" >&2; exit 2; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/dynamo-datasize.XXXXXX")
+out=${out:-$tmp/results}
+mkdir -p "$out"
+pids=()
+cleanup() {
+  local status=$?
+  stop_all
+  if [[ $keep -eq 0 ]]; then rm -rf "$tmp"/silo?; fi
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+read -r -a ports <<<"$(free_ports 9)"
+
+build_release
+endpoints=()
+for i in 0 1 2; do endpoints+=("http://127.0.0.1:${ports[$i]}"); done
+list=$(IFS=,; echo "${endpoints[*]}")
+
+start_silos() {
+  local i n
+  for i in 0 1 2; do
+    n=$((i + 1))
+    dotnet "$silo_dll" --config silo-config/local-cluster/silo1.json \
+      --Silo:ClusterName=datasize --Silo:SiloName="silo$n" --Silo:GrpcPort="${ports[$i]}" --Silo:HttpPort=0 \
+      --Silo:SiloPort="${ports[$((3 + i))]}" --Silo:GatewayPort="${ports[$((6 + i))]}" \
+      --Silo:Clustering:Mode=sqlite --Silo:Clustering:SqlitePath="$tmp/cluster.db" \
+      --Silo:DataDirectory="$tmp/silo$n" --Silo:StorageEngine=sqlite --Silo:Durability=Normal \
+      --Silo:DefaultBucket:N=3 --Silo:DefaultBucket:R=2 --Silo:DefaultBucket:W=2 \
+      >>"$tmp/silo$n.log" 2>&1 &
+    pids+=($!)
+  done
+}
+ring_complete() {
+  local e
+  for e in "${endpoints[@]}"; do
+    [[ $("${dynamo[@]}" ring --json -e "$e" | jq '[.silos[] | select(.status == "up")] | length') == 3 ]] || return 1
+  done
+  "${dynamo[@]}" put -e "$list" datasize-probe ok && "${dynamo[@]}" get -e "$list" datasize-probe
+}
+max_rss_mib() {
+  local most=0 pid r
+  for pid in "${pids[@]}"; do
+    r=$(ps -o rss= -p "$pid" | tr -d ' ')
+    (( ${r:-0} > most )) && most=$r
+  done
+  echo $((most / 1024))
+}
+preload() { # name keys prefix
+  echo "   preloading $2 keys ($3)"
+  "${dynamo[@]}" bench --json --endpoint "$list" --workload a --keys "$2" --key-prefix "$3" --value-size "$value_size" --preload \
+    --seconds 1 --warmup 0 --concurrency 64 >"$out/preload-$1.json"
+  jq -r '"   \(.preload.keys) keys in \(.preload.seconds) s, \(.preload.errors) errors"' "$out/preload-$1.json"
+}
+run() { # name keys prefix
+  "${dynamo[@]}" bench --json --endpoint "$list" --workload a --keys "$2" --key-prefix "$3" --value-size "$value_size" \
+    --seconds "$seconds" --warmup 3 --concurrency "$concurrency" >"$out/$1.json"
+  jq -r --arg n "$1" '"   \($n): \(.opsPerSecond|floor) ops/s, \(.errors) errors"' "$out/$1.json"
+}
+
+echo "== starting 3 silos (N=3 R=2 W=2, sqlite, Normal durability)"
+start_silos
+wait_for "the ring" 180 ring_complete
+preload small "$small" small
+run small "$small" small
+preload large "$large" large
+run large "$large" large
+rss_loaded=$(max_rss_mib)
+echo "== restarting every silo"
+stop_all
+start_silos
+wait_for "the ring after the restart" 300 ring_complete
+run restarted "$large" large
+rss_restarted=$(max_rss_mib)
+
+echo
+echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); workload A, $concurrency in flight, ${seconds}s per run, $value_size-byte values"
+echo
+printf '| %-26s | %8s | %9s | %7s | %7s | %8s |\n' run "ops/s" "vs small" "p50 ms" "p99 ms" "p99.9 ms"
+printf '|%s|%s|%s|%s|%s|%s|\n' ---------------------------- ---------- ----------- --------- --------- ----------
+base=$(jq '.opsPerSecond' "$out/small.json")
+for r in small large restarted; do
+  case $r in small) label="$small keys" ;; large) label="$large keys" ;; restarted) label="$large keys, after a restart" ;; esac
+  jq -r --arg l "$label" --argjson b "$base" '"\($l)|\(.opsPerSecond)|\(.opsPerSecond / $b)|\(.operations[] | select(.op == "all") | "\(.latencyMs.p50)|\(.latencyMs.p99)|\(.latencyMs.p999)")"' "$out/$r.json" |
+    while IFS='|' read -r l o ratio a b d; do printf '| %-26s | %8.0f | %8.2fx | %7.2f | %7.2f | %8.2f |\n' "$l" "$o" "$ratio" "$a" "$b" "$d"; done
+done
+echo
+echo "largest silo RSS with $large + $small keys stored: $rss_loaded MiB after the load, $rss_restarted MiB after the restart and a run"
+echo "results: $out"

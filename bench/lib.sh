@@ -1,0 +1,46 @@
+# Shared by the bench scripts (sourced, not run): free loopback ports, bounded waits, the Release build.
+# A script that sources it keeps the PIDs it started in the array `pids` and its scratch folder in `tmp`.
+
+# True when nothing listens on 127.0.0.1:$1.
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Prints $1 free loopback ports, from a random start between 20000 and 40000.
+free_ports() {
+  local found=() candidate=$(( 20000 + (RANDOM % 2000) * 10 ))
+  while [[ ${#found[@]} -lt $1 ]]; do
+    candidate=$((candidate + 1))
+    if port_free "$candidate"; then found+=("$candidate"); fi
+  done
+  echo "${found[@]}"
+}
+
+# wait_for WHAT SECONDS COMMAND...: runs COMMAND each second until it succeeds; exits the script with an error naming
+# WHAT after SECONDS, or at once when a process in `pids` has exited.
+wait_for() {
+  local what=$1 limit=$2; shift 2
+  local deadline=$((SECONDS + limit)) pid
+  until "$@" >/dev/null 2>&1; do
+    if [[ $SECONDS -ge $deadline ]]; then echo "error: $what not done after ${limit}s (logs in $tmp)" >&2; exit 1; fi
+    for pid in "${pids[@]}"; do
+      kill -0 "$pid" 2>/dev/null || { echo "error: process $pid exited while waiting for $what (logs in $tmp)" >&2; exit 1; }
+    done
+    sleep 1
+  done
+}
+
+# Builds the silo and the CLI (Release) and sets `silo_dll` and the command array `dynamo`.
+build_release() {
+  echo "== building (Release)"
+  dotnet build src/OrleansDynamo.Silo -c Release -v q -nologo >"$tmp/build-silo.log" 2>&1 || { cat "$tmp/build-silo.log" >&2; exit 1; }
+  dotnet build src/OrleansDynamo.Cli -c Release -v q -nologo >"$tmp/build-cli.log" 2>&1 || { cat "$tmp/build-cli.log" >&2; exit 1; }
+  silo_dll=$PWD/src/OrleansDynamo.Silo/bin/Release/net10.0/OrleansDynamo.Silo.dll
+  dynamo=(dotnet "$PWD/src/OrleansDynamo.Cli/bin/Release/net10.0/dynamo.dll")
+}
+
+# Stops every process in `pids` (SIGTERM) and waits for each.
+stop_all() {
+  local pid
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  pids=()
+}
