@@ -5,11 +5,13 @@
 # Starts 3 silos (N=3, R=W=2, SQLite, Normal durability) on loopback, preloads the small key set and runs `dynamo bench`
 # workload A over it, then preloads the large key set (a second key prefix) and runs workload A over it, records each
 # silo's RSS, stops every silo (SIGTERM), starts them again on the same data, and runs workload A over the large set
-# once more. Prints ops/s and p50/p99/p99.9 of each run, the ratios to the small set's rate, and the largest silo RSS.
+# once more at once and again after S idle seconds (the silos rebuild their anti-entropy trees after a start). Prints
+# ops/s and p50/p99/p99.9 of each run, the ratios to the small set's rate, and the largest silo RSS.
 # Stops everything it started (by PID). Installs nothing: it names the Debian packages it needs when missing.
 #
-# Usage: bench/datasize.sh [--small K] [--large K] [--seconds S] [--concurrency C] [--value-size B] [--out DIR] [--keep]
-# Defaults: 10,000 and 1,000,000 keys, 30 s per run, 64 in flight, 1 KiB values.
+# Usage: bench/datasize.sh [--small K] [--large K] [--seconds S] [--concurrency C] [--value-size B] [--settle S]
+#                          [--out DIR] [--keep]
+# Defaults: 10,000 and 1,000,000 keys, 30 s per run, 64 in flight, 1 KiB values, 240 s idle before the last run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -19,6 +21,7 @@ large=1000000
 seconds=30
 concurrency=64
 value_size=1024
+settle=240
 out=""
 keep=0
 while [[ $# -gt 0 ]]; do
@@ -28,13 +31,14 @@ while [[ $# -gt 0 ]]; do
     --seconds) seconds=$2; shift 2 ;;
     --concurrency) concurrency=$2; shift 2 ;;
     --value-size) value_size=$2; shift 2 ;;
+    --settle) settle=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --keep) keep=1; shift ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "error: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
-for v in "$small" "$large" "$seconds" "$concurrency" "$value_size"; do
+for v in "$small" "$large" "$seconds" "$concurrency" "$value_size" "$settle"; do
   [[ $v =~ ^[1-9][0-9]*$ ]] || { echo "error: every option takes a positive integer, got '$v'" >&2; exit 2; }
 done
 (( large > small )) || { echo "error: --large ($large) must be more than --small ($small)" >&2; exit 2; }
@@ -115,19 +119,27 @@ stop_all
 start_silos
 wait_for "the ring after the restart" 300 ring_complete
 run restarted "$large" large
+echo "== idle for ${settle}s"
+sleep "$settle"
+run settled "$large" large
 rss_restarted=$(max_rss_mib)
 
 echo
 echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); workload A, $concurrency in flight, ${seconds}s per run, $value_size-byte values"
 echo
-printf '| %-26s | %8s | %9s | %7s | %7s | %8s |\n' run "ops/s" "vs small" "p50 ms" "p99 ms" "p99.9 ms"
-printf '|%s|%s|%s|%s|%s|%s|\n' ---------------------------- ---------- ----------- --------- --------- ----------
+printf '| %-30s | %8s | %9s | %7s | %7s | %8s |\n' run "ops/s" "vs small" "p50 ms" "p99 ms" "p99.9 ms"
+printf '|%s|%s|%s|%s|%s|%s|\n' -------------------------------- ---------- ----------- --------- --------- ----------
 base=$(jq '.opsPerSecond' "$out/small.json")
-for r in small large restarted; do
-  case $r in small) label="$small keys" ;; large) label="$large keys" ;; restarted) label="$large keys, after a restart" ;; esac
+for r in small large restarted settled; do
+  case $r in
+    small) label="$small keys" ;;
+    large) label="$large keys" ;;
+    restarted) label="$large keys, restarted" ;;
+    settled) label="$large keys, restarted + ${settle}s" ;;
+  esac
   jq -r --arg l "$label" --argjson b "$base" '"\($l)|\(.opsPerSecond)|\(.opsPerSecond / $b)|\(.operations[] | select(.op == "all") | "\(.latencyMs.p50)|\(.latencyMs.p99)|\(.latencyMs.p999)")"' "$out/$r.json" |
-    while IFS='|' read -r l o ratio a b d; do printf '| %-26s | %8.0f | %8.2fx | %7.2f | %7.2f | %8.2f |\n' "$l" "$o" "$ratio" "$a" "$b" "$d"; done
+    while IFS='|' read -r l o ratio a b d; do printf '| %-30s | %8.0f | %8.2fx | %7.2f | %7.2f | %8.2f |\n' "$l" "$o" "$ratio" "$a" "$b" "$d"; done
 done
 echo
-echo "largest silo RSS with $large + $small keys stored: $rss_loaded MiB after the load, $rss_restarted MiB after the restart and a run"
+echo "largest silo RSS with $large + $small keys stored: $rss_loaded MiB after the load, $rss_restarted MiB after the restart and two runs"
 echo "results: $out"
