@@ -162,4 +162,24 @@ public sealed class MembershipTests(ITestOutputHelper output)
         var client = await cluster.CreateClientAsync();
         await client.PutAsync("later", "k", "v", options: new PutOptions { W = 3 });
     }
+
+    [Fact]
+    public async Task A_silo_that_stopped_after_learning_the_history_but_before_its_join_was_recorded_joins_when_it_restarts()
+    {
+        await using var cluster = await TestCluster.StartAsync(new TestClusterOptions { Silos = 2 });
+        var fresh = await cluster.AddSiloAsync(o => o.AutoJoin = false);
+        // It learns the cluster's history and stores it, with no join of its own: where a silo that crashed between its
+        // first gossip with a seed and its join record stands (the simulation's seed 102 found it).
+        Assert.True(await fresh.Runtime.Membership.GossipWithAsync("silo0", CancellationToken.None));
+        Assert.Equal(2, fresh.Runtime.Membership.State.Members.Count);
+        Assert.Null(fresh.Runtime.Membership.State.Member(fresh.Name));
+
+        await cluster.StopSiloAsync(fresh.Name);
+        fresh.Options.AutoJoin = true;
+        await cluster.RestartSiloAsync(fresh.Name);
+        await TestCluster.WaitUntilAsync(() => Task.FromResult(cluster.Silos.All(s => s.Runtime.Membership.State.Member(fresh.Name)?.Status == MemberStatus.Up)),
+            TimeSpan.FromSeconds(15), $"{fresh.Name} to join after its restart");
+        await cluster.WaitForConvergenceAsync(TimeSpan.FromSeconds(15));
+        Assert.Equal(3, cluster[0].Runtime.Membership.State.Ring!.Members.Length);
+    }
 }

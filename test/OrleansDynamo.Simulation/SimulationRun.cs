@@ -58,7 +58,7 @@ public static class SimulationRun
             cluster.HealAll();
             scheduler.RunFor(TimeSpan.FromSeconds(10));
             if (!scheduler.RunUntil(() => cluster.MembershipConverged(), cluster.Time.GetUtcNow() + TimeSpan.FromSeconds(60)))
-                violations.Add(new Violation("membership", null, "membership did not converge after healing"));
+                violations.Add(new Violation("membership", null, "membership did not converge after healing: " + cluster.MembershipView()));
             else
             {
                 // Read every key at R=N through each of its primaries: read repair brings the replicas together.

@@ -119,17 +119,19 @@ public sealed class MembershipManager
     /// <summary>
     /// After <see cref="LoadAsync"/>: a fresh silo joins itself when <see cref="MembershipSettings.AutoJoin"/>, and a
     /// member restarted with other addresses (gRPC, HTTP or gateway) records them, so clients find it where it is now.
+    /// A silo whose stored history does not name it yet (it stopped after it had learned the history from a seed but
+    /// before its join was recorded) joins like a fresh one: otherwise it would run outside the cluster for good.
     /// </summary>
     public async Task RecordSelfAsync(CancellationToken cancellationToken)
     {
-        if (!_loadedFromDisk)
+        var me = State.Member(SiloName);
+        if (!_loadedFromDisk || me is null)
         {
             if (!_settings.AutoJoin) return;
             await LearnFromSeedsAsync(cancellationToken);
             await JoinSelfAsync(cancellationToken);
             return;
         }
-        var me = State.Member(SiloName);
         if (me is not null && me.Status == MemberStatus.Up && (me.Info.Address != _settings.Self.Address
             || me.Info.HttpAddress != _settings.Self.HttpAddress || me.Info.GatewayAddress != _settings.Self.GatewayAddress))
             await RecordNewAsync(lamport => MembershipEvent.Join(lamport, SiloName, _settings.Self), cancellationToken);

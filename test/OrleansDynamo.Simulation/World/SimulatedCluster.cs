@@ -196,6 +196,13 @@ public sealed class SimulatedCluster
     }
 
     /// <summary>True when every silo slot runs, all hold the same membership history, and each is a member of the ring.</summary>
+    /// <summary>Each active silo's part in <see cref="MembershipConverged"/>, for a violation's message.</summary>
+    public string MembershipView() => string.Join("; ", _silos.Where(s => !s.Retired).Select(s =>
+        !s.IsUp ? $"{s.Name}: down" :
+        !s.Runtime!.Started ? $"{s.Name}: not started" :
+        $"{s.Name}: {s.Runtime.Membership.History.Digest.Count} events #{s.Runtime.Membership.History.Digest.Hash:x16}, " +
+        string.Join(",", s.Runtime.Membership.State.Members.Values.OrderBy(m => m.Name, StringComparer.Ordinal).Select(m => $"{m.Name}={m.Status}"))));
+
     public bool MembershipConverged()
     {
         var active = _silos.Where(s => !s.Retired).ToList();
