@@ -55,18 +55,7 @@ if [[ ${#missing[@]} -gt 0 ]]; then
 fi
 command -v dotnet >/dev/null || { echo "error: the .NET 10 SDK (dotnet) is not on PATH" >&2; exit 2; }
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/dynamo-compare.XXXXXX")
-out=${out:-$tmp/results}
-mkdir -p "$out"
-pids=()
-cleanup() {
-  local status=$?
-  stop_all
-  if [[ $keep -eq 0 ]]; then rm -rf "$tmp/silo1" "$tmp/silo2" "$tmp/silo3" "$tmp/etcd1" "$tmp/etcd2" "$tmp/etcd3" "$tmp/redis1" "$tmp/redis2" "$tmp/redis3"; fi
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_scratch compare 'silo?' 'etcd?' 'redis?'
 
 # ---- free loopback ports: 3 silo gRPC ports, 3 client + 3 peer ports for etcd, 3 Orleans silo + 3 gateway ports, 3 Redis ----
 read -r -a ports <<<"$(free_ports 18)"

@@ -45,18 +45,7 @@ done
 command -v jq >/dev/null || { echo "error: missing Debian package: jq (sudo apt-get install -y jq)" >&2; exit 2; }
 command -v dotnet >/dev/null || { echo "error: the .NET 10 SDK (dotnet) is not on PATH" >&2; exit 2; }
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/dynamo-datasize.XXXXXX")
-out=${out:-$tmp/results}
-mkdir -p "$out"
-pids=()
-cleanup() {
-  local status=$?
-  stop_all
-  if [[ $keep -eq 0 ]]; then rm -rf "$tmp"/silo?; fi
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_scratch datasize 'silo?'
 
 read -r -a ports <<<"$(free_ports 9)"
 

@@ -44,3 +44,26 @@ stop_all() {
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   pids=()
 }
+
+# bench_scratch NAME DATA-GLOB...: makes the scratch folder `tmp` (and `out`, unless set), empties `pids`, and on exit
+# (also on Ctrl-C or an error) stops every process in `pids` and, unless `keep` is 1, removes the data folders matching
+# each DATA-GLOB under `tmp`; logs and results stay.
+bench_scratch() {
+  tmp=$(mktemp -d "${TMPDIR:-/tmp}/dynamo-$1.XXXXXX")
+  shift
+  scratch_data=("$@")
+  out=${out:-$tmp/results}
+  mkdir -p "$out"
+  pids=()
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT TERM
+}
+
+bench_cleanup() {
+  local status=$? glob
+  stop_all
+  if [[ ${keep:-0} -eq 0 ]]; then
+    for glob in "${scratch_data[@]}"; do rm -rf "$tmp"/$glob; done
+  fi
+  exit "$status"
+}
