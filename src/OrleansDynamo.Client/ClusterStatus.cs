@@ -85,6 +85,9 @@ public sealed class ClusterStatus
         }
     }
 
+    /// <summary>The ring change is over everywhere: every silo idle (<see cref="TransfersComplete"/>) and in agreement (<see cref="MembershipAgreed"/>).</summary>
+    public bool RingChangeComplete => TransfersComplete && MembershipAgreed;
+
     /// <summary>Hinted writes waiting on the answering silo, by target silo.</summary>
     public IReadOnlyDictionary<string, ulong> HintsWaiting { get; }
 

@@ -105,7 +105,7 @@ internal static class RingChangeWait
 
     /// <summary>The silo has reached the goal in the answering silo's view and every silo answered idle.</summary>
     internal static bool Done(ClusterStatus status, string silo, string goal) =>
-        status.Silos.FirstOrDefault(s => s.Name == silo)?.Status == goal && status.TransfersComplete && status.MembershipAgreed;
+        status.Silos.FirstOrDefault(s => s.Name == silo)?.Status == goal && status.RingChangeComplete;
 
     private static ulong Left(ClusterStatus status) => status.TransferSummaries.Aggregate(0UL, (sum, s) => sum + s.KeysLeft);
 

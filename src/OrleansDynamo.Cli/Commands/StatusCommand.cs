@@ -52,7 +52,7 @@ public static class StatusCommand
                         writer.WriteEndObject();
                     }
                     writer.WriteEndArray();
-                    writer.WriteBoolean("ringChangeComplete", status.TransfersComplete && status.MembershipAgreed);
+                    writer.WriteBoolean("ringChangeComplete", status.RingChangeComplete);
                     writer.WriteStartObject("hintsWaiting");
                     foreach (var (target, count) in status.HintsWaiting.OrderBy(h => h.Key, StringComparer.Ordinal)) writer.WriteNumber(target, count);
                     writer.WriteEndObject();

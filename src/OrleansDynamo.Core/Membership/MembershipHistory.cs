@@ -191,7 +191,11 @@ public sealed class MembershipHistory
 }
 
 /// <summary>Event count and an order-sensitive hash of event ids.</summary>
-public readonly record struct HistoryDigest(int Count, ulong Hash);
+public readonly record struct HistoryDigest(int Count, ulong Hash)
+{
+    /// <summary>"count:hash" (the hash in 16 hex digits): equal on two silos that hold the same history.</summary>
+    public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Count}:{Hash:x16}");
+}
 
 /// <summary>A membership event left out of a history, and why.</summary>
 public sealed record RefusedEvent(MembershipEvent Event, string Reason)

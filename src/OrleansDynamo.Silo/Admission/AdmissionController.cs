@@ -82,13 +82,16 @@ public sealed class AdmissionController : IBackgroundAdmission, IRequestObserver
     public void NotePacedWork()
     {
         long now = _time.GetTimestamp();
-        lock (_lock) BeginPacedWork(now);
+        lock (_lock) BeginPacedWork(now, mayStart: true);
     }
 
-    /// <summary>Under the lock: paced work runs at <paramref name="now"/>; after a quiet window it starts at the start pace.</summary>
-    private void BeginPacedWork(long now)
+    /// <summary>
+    /// Under the lock: paced work runs at <paramref name="now"/>; after a quiet window it starts at the start pace. A slot
+    /// taken while another transfer holds one (<paramref name="mayStart"/> false) continues that work, however long its page.
+    /// </summary>
+    private void BeginPacedWork(long now, bool mayStart)
     {
-        if (!_pacedWorkSeen || _time.GetElapsedTime(_pacedWorkAt, now) > TimeSpan.FromMilliseconds(_options.WindowMs))
+        if (mayStart && (!_pacedWorkSeen || _time.GetElapsedTime(_pacedWorkAt, now) > TimeSpan.FromMilliseconds(_options.WindowMs)))
             _pace = Math.Min(_pace, _options.StartPace);
         _pacedWorkAt = now;
         _pacedWorkSeen = true;
@@ -183,8 +186,7 @@ public sealed class AdmissionController : IBackgroundAdmission, IRequestObserver
 
     private Slot Take(BackgroundWork work)
     {
-        if (work == BackgroundWork.OwnershipTransfer && _inUseByKind[(int)work] == 0) BeginPacedWork(_time.GetTimestamp());
-        else if (work == BackgroundWork.OwnershipTransfer) _pacedWorkAt = _time.GetTimestamp();
+        if (work == BackgroundWork.OwnershipTransfer) BeginPacedWork(_time.GetTimestamp(), mayStart: _inUseByKind[(int)work] == 0);
         _inUse++;
         _inUseByKind[(int)work]++;
         return new Slot(this, work);

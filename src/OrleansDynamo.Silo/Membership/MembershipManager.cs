@@ -132,7 +132,7 @@ public sealed class MembershipManager
             await JoinSelfAsync(cancellationToken);
             return;
         }
-        if (me is not null && me.Status == MemberStatus.Up && (me.Info.Address != _settings.Self.Address
+        if (me.Status == MemberStatus.Up && (me.Info.Address != _settings.Self.Address
             || me.Info.HttpAddress != _settings.Self.HttpAddress || me.Info.GatewayAddress != _settings.Self.GatewayAddress))
             await RecordNewAsync(lamport => MembershipEvent.Join(lamport, SiloName, _settings.Self), cancellationToken);
     }

@@ -105,14 +105,7 @@ public sealed partial class OwnershipTransferFeature : ISiloFeature, ITransferRe
         }
         var started = Transfers().Select(t => t with { KeysTotal = _plannedKeys.GetValueOrDefault(t.Partition) }).ToList();
         return new SiloTransfers(_silo.Name, started, outbound.Count, Interlocked.Read(ref _keysSentInChange), left, Math.Round(_rate.PerSecond(), 1),
-            Inbound().Sources.Count, _silo.Admission.Pace, Membership: MembershipDigest());
-    }
-
-    /// <summary>This silo's membership history in one string: equal on two silos once they agree on the cluster's members.</summary>
-    private string MembershipDigest()
-    {
-        var digest = _silo.Membership.History.Digest;
-        return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{digest.Count}:{digest.Hash:x16}");
+            Inbound().Sources.Count, _silo.Admission.Pace, Membership: _silo.Membership.History.Digest.ToString());
     }
 
     /// <summary>

@@ -200,7 +200,7 @@ public sealed class SimulatedCluster
     public string MembershipView() => string.Join("; ", _silos.Where(s => !s.Retired).Select(s =>
         !s.IsUp ? $"{s.Name}: down" :
         !s.Runtime!.Started ? $"{s.Name}: not started" :
-        $"{s.Name}: {s.Runtime.Membership.History.Digest.Count} events #{s.Runtime.Membership.History.Digest.Hash:x16}, " +
+        $"{s.Name}: history {s.Runtime.Membership.History.Digest}, " +
         string.Join(",", s.Runtime.Membership.State.Members.Values.OrderBy(m => m.Name, StringComparer.Ordinal).Select(m => $"{m.Name}={m.Status}"))));
 
     public bool MembershipConverged()
