@@ -197,6 +197,32 @@ public sealed class AdmissionControllerTests
     }
 
     [Fact]
+    public async Task Issue_16_a_merkle_build_is_paced_work_it_starts_slow_after_a_quiet_window_and_no_baseline_is_taken_while_it_runs()
+    {
+        var time = new ManualTime();
+        var c = new AdmissionController(PaceOptions(), time);
+        Feed(c, 200, 10);
+        c.Adjust();
+        Assert.Equal(10, c.Status().BaselineP99Ms);
+
+        using (await c.AcquireAsync(BackgroundWork.MerkleBuild, default))
+        {
+            Assert.Equal(0.25, c.Pace); // slow start, as a transfer
+            time.Advance(TimeSpan.FromSeconds(6));
+            Feed(c, 200, 40); // the build's own cost: no baseline, and over 1.5 x 10 ms, so the pace halves
+            c.Adjust();
+            Assert.Equal(10, c.Status().BaselineP99Ms);
+            Assert.Equal(0.125, c.Pace, 6);
+        }
+        Assert.True(BackgroundWork.MerkleBuild.IsPaced());
+        Assert.False(BackgroundWork.AntiEntropyExchange.IsPaced());
+        Assert.False(BackgroundWork.HintDelivery.IsPaced());
+        Assert.Equal(TimeSpan.FromMilliseconds(70), BackgroundWorkKinds.RestAfter(TimeSpan.FromMilliseconds(10), 0.125));
+        Assert.Equal(TimeSpan.Zero, BackgroundWorkKinds.RestAfter(TimeSpan.FromMilliseconds(10), 1));
+        Assert.Equal(TimeSpan.FromSeconds(10), BackgroundWorkKinds.RestAfter(TimeSpan.FromSeconds(5), 0.05)); // at most 10 s
+    }
+
+    [Fact]
     public void Issue_20_the_baseline_moves_only_once_no_transfer_ran_for_a_whole_window_and_the_target_keeps_to_its_floor_and_ceiling()
     {
         var time = new ManualTime();

@@ -62,4 +62,35 @@ public sealed class AntiEntropyTreeBuildTests(ITestOutputHelper output)
         }
         Assert.True(silo1.Runtime.Counters.Get(AntiEntropyCounters.TreesBuilt) >= Q);
     }
+
+    [Fact]
+    public async Task Issue_16_a_tree_build_rests_between_pages_as_the_admission_pace_asks()
+    {
+        await using var cluster = await TestCluster.StartAsync(new TestClusterOptions
+        {
+            Silos = 3, PartitionCount = Q,
+            Configure = (_, o) =>
+            {
+                ShortSchedule(o, exchangeIntervalMs: 600_000); // no rate limit to speak of: only the pace holds a build back
+                o.AntiEntropy.BuildPageSize = 20;
+                o.Admission.StartPace = 0.05; // a build after a quiet window starts at 5 % of its time
+                o.Admission.MinPace = 0.05;
+                o.Admission.PaceStep = 0.01;
+            },
+        });
+        var silo0 = cluster.Silo("silo0").Runtime;
+        await PutAsync(silo0, Enumerable.Range(0, 1000).Select(i => $"k-{i}"), k => Value(k.Length, 64));
+        await cluster.KillSiloAsync("silo1"); // a crash: the trees are rebuilt from the store
+        await cluster.RestartSiloAsync("silo1");
+        await cluster.WaitForConvergenceAsync(TimeSpan.FromSeconds(20));
+        var silo1 = cluster.Silo("silo1");
+        Assert.Equal(0, silo1.Runtime.Counters.Get(AntiEntropyCounters.BuildRestedMs));
+
+        await silo1.AntiEntropy().RepairNowAsync(-1, TimeSpan.FromSeconds(60), CancellationToken.None);
+        await TestCluster.WaitUntilAsync(() => Task.FromResult(silo1.AntiEntropy().Status().TreesReady == Q), TimeSpan.FromSeconds(60), "every tree built");
+        long rested = silo1.Runtime.Counters.Get(AntiEntropyCounters.BuildRestedMs);
+        output.WriteLine($"{Q} trees built; the builds rested {rested} ms at pace {silo1.Runtime.Admission.Pace:0.00}");
+        Assert.True(silo1.Runtime.Counters.Get(AntiEntropyCounters.TreesBuilt) >= Q);
+        Assert.True(rested > 0, "the builds never rested: they ran at full speed under a pace of 5 %");
+    }
 }

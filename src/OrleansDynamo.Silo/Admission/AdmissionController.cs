@@ -26,7 +26,7 @@ public sealed record AdmissionStatus(
 /// (up to <see cref="AdmissionOptions.MaxSlots"/>). Holders of a slot keep it when the slots shrink;
 /// new work waits until fewer than the current slots are in use, first come first served.
 /// <para>
-/// Paced work (ownership transfer, which streams without pause once it has a slot) also follows a
+/// Paced work (ownership transfer and Merkle tree builds, which stream without pause once they have a slot) also follows a
 /// <see cref="Pace"/>, the share of its time it may run, set by additive increase and multiplicative decrease:
 /// at each adjustment a foreground p99 over <see cref="AdmissionOptions.PaceWindowMs"/> above the pace target halves
 /// it (down to <see cref="AdmissionOptions.MinPace"/>), one at or under the target (or an idle foreground) adds
@@ -139,7 +139,7 @@ public sealed class AdmissionController : IBackgroundAdmission, IRequestObserver
         {
             _lastP99 = p99;
             _lastSamples = samples;
-            bool quiet = _inUseByKind[(int)BackgroundWork.OwnershipTransfer] == 0
+            bool quiet = PacedInUse() == 0
                 && (!_pacedWorkSeen || _time.GetElapsedTime(_pacedWorkAt, now) > TimeSpan.FromMilliseconds(_options.WindowMs));
             if (quiet && samples >= _options.MinSamples && p99 is { } b) _baseline = _baseline is { } old ? 0.8 * old + 0.2 * b : b;
             if (recentSamples >= _options.MinSamples && recent > PaceTarget())
@@ -184,9 +184,12 @@ public sealed class AdmissionController : IBackgroundAdmission, IRequestObserver
     private double PaceTarget() =>
         _baseline is { } b ? Math.Min(_options.TargetP99Ms, Math.Max(_options.PaceFloorMs, _options.PaceTargetFactor * b)) : _options.TargetP99Ms;
 
+    /// <summary>Under the lock: slots held by paced work.</summary>
+    private int PacedInUse() => _inUseByKind[(int)BackgroundWork.OwnershipTransfer] + _inUseByKind[(int)BackgroundWork.MerkleBuild];
+
     private Slot Take(BackgroundWork work)
     {
-        if (work == BackgroundWork.OwnershipTransfer) BeginPacedWork(_time.GetTimestamp(), mayStart: _inUseByKind[(int)work] == 0);
+        if (work.IsPaced()) BeginPacedWork(_time.GetTimestamp(), mayStart: PacedInUse() == 0);
         _inUse++;
         _inUseByKind[(int)work]++;
         return new Slot(this, work);
@@ -197,7 +200,7 @@ public sealed class AdmissionController : IBackgroundAdmission, IRequestObserver
         List<(Waiter, Slot)> admitted;
         lock (_lock)
         {
-            if (work == BackgroundWork.OwnershipTransfer) _pacedWorkAt = _time.GetTimestamp();
+            if (work.IsPaced()) _pacedWorkAt = _time.GetTimestamp();
             _inUse--;
             _inUseByKind[(int)work]--;
             admitted = Pump();

@@ -18,14 +18,31 @@ public interface IBackgroundAdmission
     ValueTask<IDisposable> AcquireAsync(BackgroundWork work, CancellationToken cancellationToken);
 
     /// <summary>
-    /// The share of its time paced work (ownership transfer) may run, in (0, 1]: after a unit of work that took t,
-    /// it rests t × (1/Pace − 1). 1 means full speed.
+    /// The share of its time paced work (<see cref="BackgroundWorkKinds.IsPaced"/>: ownership transfer and Merkle tree
+    /// builds, which stream without pause once they hold a slot) may run, in (0, 1]: after a unit of work that took t, it
+    /// rests t × (1/Pace − 1) (<see cref="BackgroundWorkKinds.RestAfter"/>). 1 means full speed.
     /// </summary>
     double Pace => 1;
 
     /// <summary>Paced work ran here without a slot (a transfer page received): the foreground p99 meanwhile is no baseline.</summary>
     void NotePacedWork()
     {
+    }
+}
+
+public static class BackgroundWorkKinds
+{
+    /// <summary>
+    /// Work that streams page after page without pause once it holds a slot: a slot alone does not hold it back (one
+    /// slot kept busy is a whole core), so it also follows the pace.
+    /// </summary>
+    public static bool IsPaced(this BackgroundWork work) => work is BackgroundWork.OwnershipTransfer or BackgroundWork.MerkleBuild;
+
+    /// <summary>The rest after a unit of paced work that took <paramref name="worked"/>: <c>worked × (1/pace − 1)</c>, at most 10 s.</summary>
+    public static TimeSpan RestAfter(TimeSpan worked, double pace)
+    {
+        if (pace >= 1 || worked <= TimeSpan.Zero) return TimeSpan.Zero;
+        return TimeSpan.FromTicks((long)Math.Min(TimeSpan.FromSeconds(10).Ticks, worked.Ticks * (1 / Math.Max(pace, 0.001) - 1)));
     }
 }
 

@@ -92,6 +92,9 @@ public static class AntiEntropyCounters
     public const string TombstonesRemoved = "antientropy_tombstones_removed";
     public const string TreesBuilt = "antientropy_trees_built";
 
+    /// <summary>Milliseconds tree builds rested to follow the admission pace.</summary>
+    public const string BuildRestedMs = "antientropy_build_rested_ms";
+
     /// <summary>A gauge (goes up and down): builds running now.</summary>
     public const string TreesBuilding = "antientropy_trees_building";
 }

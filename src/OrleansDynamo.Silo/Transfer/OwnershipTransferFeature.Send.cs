@@ -313,8 +313,8 @@ public sealed partial class OwnershipTransferFeature
     /// </summary>
     private async Task RestAsync(TimeSpan worked, double pace, CancellationToken ct)
     {
-        if (pace >= 1 || worked <= TimeSpan.Zero) return;
-        var rest = TimeSpan.FromTicks((long)Math.Min(TimeSpan.FromSeconds(10).Ticks, worked.Ticks * (1 / Math.Max(pace, 0.001) - 1)));
+        var rest = BackgroundWorkKinds.RestAfter(worked, pace);
+        if (rest <= TimeSpan.Zero) return;
         _silo.Counters.Add(CounterNames.TransferRestedMs, (long)rest.TotalMilliseconds);
         await Task.Delay(rest, _silo.Time, ct);
     }
