@@ -176,7 +176,7 @@ public sealed class SiloRuntime : IAsyncDisposable
     }
 
     /// <summary>
-    /// Loads the persisted state (dot epoch, membership) and records no membership event. A silo process does this
+    /// Loads the persisted state (dot epoch, membership, the anti-entropy trees of a graceful stop) and records no membership event. A silo process does this
     /// before it listens anywhere, so no other silo's request (gossip above all) can reach it before its membership
     /// is loaded, and damaged state stops it before it has started anything.
     /// </summary>
@@ -185,6 +185,16 @@ public sealed class SiloRuntime : IAsyncDisposable
         // Normal durability may have lost this silo's last writes in a crash: a new dot epoch then.
         await Replicas.Epoch.LoadAsync(Store.Metadata, Options.Durability == Storage.DurabilityMode.Normal, cancellationToken);
         await Membership.LoadAsync(cancellationToken);
+        if (Feature<AntiEntropy.AntiEntropyService>() is { } antiEntropy) await antiEntropy.RestoreTreesAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// At a graceful stop, once the silo serves nothing and its background work has stopped: saves what the next start
+    /// may take up instead of rebuilding it (the anti-entropy trees).
+    /// </summary>
+    public async Task SaveAsync(CancellationToken cancellationToken)
+    {
+        if (Feature<AntiEntropy.AntiEntropyService>() is { } antiEntropy) await antiEntropy.SaveTreesAsync(cancellationToken);
     }
 
     /// <summary>

@@ -119,6 +119,21 @@ internal static class AntiEntropyTestKit
         return null;
     }
 
+    /// <summary>The root and key count of the tree of what <paramref name="silo"/> stores in <paramref name="partition"/> (every key: one bucket N).</summary>
+    public static async Task<(ulong Root, long Keys)> StoredTreeAsync(SiloRuntime silo, int partition)
+    {
+        var entries = new List<(Core.Keys.KeyHash, ulong)>();
+        Storage.ScanCursor? cursor = null;
+        do
+        {
+            var page = await silo.Store.ScanAsync(partition, cursor, 1000);
+            entries.AddRange(page.Entries.Select(e => (e.Hash, Core.AntiEntropy.VersionDigest.Of(e.Siblings))));
+            cursor = page.Next;
+        } while (cursor is not null);
+        var tree = Core.AntiEntropy.MerkleTree.Build(entries);
+        return (tree.Root, tree.KeyCount);
+    }
+
     public static long Sum(TestCluster cluster, string counter) => cluster.Running.Sum(s => s.Runtime.Counters.Get(counter));
 
     public static AntiEntropyService AntiEntropy(this TestSilo silo) => silo.Runtime.Feature<AntiEntropyService>()!;

@@ -8,13 +8,13 @@ using static OrleansDynamo.Cluster.Tests.AntiEntropyTestKit;
 
 namespace OrleansDynamo.Cluster.Tests;
 
-/// <summary>Issue 7: after a restart the trees are rebuilt lazily at a limited rate while writes go on, and lose none of them.</summary>
+/// <summary>Issue 7: after a crash the trees are rebuilt lazily at a limited rate while writes go on, and lose none of them.</summary>
 public sealed class AntiEntropyTreeBuildTests(ITestOutputHelper output)
 {
     private const int Q = 16;
 
     [Fact]
-    public async Task Trees_rebuilt_after_a_restart_while_writes_land_match_the_store_and_the_schedule_survives()
+    public async Task Trees_rebuilt_after_a_crash_while_writes_land_match_the_store_and_the_schedule_survives()
     {
         await using var cluster = await TestCluster.StartAsync(new TestClusterOptions
         {
@@ -29,9 +29,11 @@ public sealed class AntiEntropyTreeBuildTests(ITestOutputHelper output)
         var silo0 = cluster.Silo("silo0").Runtime;
         await PutAsync(silo0, Enumerable.Range(0, 2000).Select(i => $"old-{i}"), k => Value(k.Length, 64));
         await cluster.Silo("silo1").AntiEntropy().RepairNowAsync(-1, TimeSpan.FromSeconds(20), CancellationToken.None);
+        await cluster.KillSiloAsync("silo1"); // a crash: no tree is saved (a graceful stop saves them: AntiEntropyTreeRestoreTests)
         await cluster.RestartSiloAsync("silo1");
         await cluster.WaitForConvergenceAsync(TimeSpan.FromSeconds(20));
         var silo1 = cluster.Silo("silo1");
+        Assert.Equal(0, silo1.Runtime.Counters.Get(AntiEntropyCounters.TreesRestored));
         var schedule = AntiEntropySchedule.Decode((await silo1.Runtime.Store.Metadata.GetAsync(AntiEntropySchedule.MetadataKey))!);
         Assert.Equal(Q, schedule.Trees.Count); // the reminders survived the restart
 
@@ -47,18 +49,9 @@ public sealed class AntiEntropyTreeBuildTests(ITestOutputHelper output)
 
         for (int p = 0; p < Q; p++)
         {
-            var entries = new List<(Core.Keys.KeyHash, ulong)>();
-            ScanCursor? cursor = null;
-            do
-            {
-                var page = await silo1.Runtime.Store.ScanAsync(p, cursor, 1000);
-                entries.AddRange(page.Entries.Select(e => (e.Hash, VersionDigest.Of(e.Siblings))));
-                cursor = page.Next;
-            } while (cursor is not null);
-            var expected = MerkleTree.Build(entries);
             var actual = silo1.AntiEntropy().TreeRoot(new TreeId(p, 3));
             Assert.NotNull(actual);
-            Assert.Equal((expected.Root, expected.KeyCount), actual!.Value);
+            Assert.Equal(await StoredTreeAsync(silo1.Runtime, p), actual!.Value);
         }
         Assert.True(silo1.Runtime.Counters.Get(AntiEntropyCounters.TreesBuilt) >= Q);
     }

@@ -27,6 +27,13 @@ public sealed class AntiEntropyOptions
     /// <summary>Rate limit of a tree build after a restart: keys scanned per second, per build. Default 10,000.</summary>
     public int BuildKeysPerSecond { get; set; } = 10_000;
 
+    /// <summary>
+    /// A tree built (or restored from the snapshot of a graceful stop) longer ago than this is built again from the store
+    /// before its next exchange, so a value damaged at rest is found by a scan even on a silo that only restarts
+    /// gracefully. Default 604,800,000 (7 days).
+    /// </summary>
+    public long TreeMaxAgeMs { get; set; } = 7L * 24 * 3600 * 1000;
+
     /// <summary>Keys read per page of a tree build (one admission slot per page). Default 500.</summary>
     public int BuildPageSize { get; set; } = 500;
 
@@ -75,6 +82,7 @@ public sealed class AntiEntropyOptions
         if (TickIntervalMs < 10) errors.Add($"{Section}:TickIntervalMs must be at least 10, got {TickIntervalMs}");
         if (MaxConcurrentExchanges is < 1 or > 256) errors.Add($"{Section}:MaxConcurrentExchanges must be between 1 and 256, got {MaxConcurrentExchanges}");
         if (BuildKeysPerSecond < 1) errors.Add($"{Section}:BuildKeysPerSecond must be positive, got {BuildKeysPerSecond}");
+        if (TreeMaxAgeMs < 1) errors.Add($"{Section}:TreeMaxAgeMs must be positive, got {TreeMaxAgeMs}");
         if (BuildPageSize is < 1 or > 100_000) errors.Add($"{Section}:BuildPageSize must be between 1 and 100000, got {BuildPageSize}");
         try
         {

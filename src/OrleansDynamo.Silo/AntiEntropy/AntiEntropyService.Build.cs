@@ -54,7 +54,7 @@ public sealed partial class AntiEntropyService
                 if (wait > TimeSpan.Zero) await Task.Delay(wait, _silo.Time, ct);
             }
             if (tree.Dropped) return;
-            tree.MarkReady();
+            tree.MarkReady(NowMs);
             counters.Add(AntiEntropyCounters.TreesBuilt);
             _log.LogDebug("Built the Merkle tree {Tree}: {Keys} keys of {Scanned} scanned in {Ms:0} ms",
                 tree.Id, tree.KeyCount, scanned, _silo.Time.GetElapsedTime(start).TotalMilliseconds);

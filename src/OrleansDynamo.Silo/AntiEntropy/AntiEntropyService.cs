@@ -18,9 +18,10 @@ namespace OrleansDynamo.Silo.AntiEntropy;
 /// tree starts an exchange with one other replica of its preference list (round-robin): the two
 /// compare roots and descend only into differing subtrees, list the keys of the differing leaf
 /// segments, and exchange the sibling sets of the differing keys, each side merging with the
-/// versioning rules. Tombstones every replica holds are removed after a grace period. Trees are not
-/// persisted: after a restart each is rebuilt lazily, at its first exchange, by a rate-limited scan
-/// under admission control (see <see cref="ReplicaTree"/> for why writes during a build are not lost).
+/// versioning rules. Tombstones every replica holds are removed after a grace period. A graceful stop saves
+/// the built trees and the next start restores them (<see cref="TreeSnapshot"/>); otherwise (a crash, or a
+/// tree older than TreeMaxAgeMs) a tree is built lazily, at its first exchange, by a paced, rate-limited
+/// scan under admission control (see <see cref="ReplicaTree"/> for why writes during a build are not lost).
 /// </summary>
 public sealed partial class AntiEntropyService : ISiloFeature, IPartitionChangeObserver, IPartitionExchangeReporter
 {
@@ -142,10 +143,20 @@ public sealed partial class AntiEntropyService : ISiloFeature, IPartitionChangeO
     private ConflictPolicy PolicyOf(string bucket) =>
         _silo.Membership.State.Buckets.TryGetValue(bucket, out var b) ? b.Policy : ConflictPolicy.Siblings;
 
-    /// <summary>The tree, with its build started if it never was.</summary>
+    /// <summary>
+    /// The tree, with its build started if it never was; a ready tree older than <see cref="AntiEntropyOptions.TreeMaxAgeMs"/>
+    /// is replaced by a new build.
+    /// </summary>
     private ReplicaTree StartTree(TreeId id)
     {
         var tree = _trees.GetOrAdd(id, i => new ReplicaTree(i, _shape));
+        if (tree.IsReady && NowMs - tree.BuiltAtMs > _options.TreeMaxAgeMs
+            && _trees.TryUpdate(id, new ReplicaTree(id, _shape), tree))
+        {
+            tree.Dropped = true;
+            _log.LogDebug("The Merkle tree {Tree} was built {Age} ago: building it again", id, TimeSpan.FromMilliseconds(NowMs - tree.BuiltAtMs));
+            tree = _trees.GetOrAdd(id, i => new ReplicaTree(i, _shape));
+        }
         lock (tree.BuildLock) tree.Build ??= BuildAsync(tree);
         return tree;
     }

@@ -92,6 +92,9 @@ public static class AntiEntropyCounters
     public const string TombstonesRemoved = "antientropy_tombstones_removed";
     public const string TreesBuilt = "antientropy_trees_built";
 
+    /// <summary>Trees made ready at start from the snapshot saved at the last graceful stop, with no scan of the store.</summary>
+    public const string TreesRestored = "antientropy_trees_restored";
+
     /// <summary>Milliseconds tree builds rested to follow the admission pace.</summary>
     public const string BuildRestedMs = "antientropy_build_rested_ms";
 

@@ -99,13 +99,42 @@ internal sealed class ReplicaTree(TreeId id, MerkleShape shape)
         }
     }
 
-    public void MarkReady()
+    /// <summary>When the tree was built from the store (Unix ms); a restored tree keeps the time of its build.</summary>
+    public long BuiltAtMs { get; private set; }
+
+    public void MarkReady(long nowMs)
     {
         lock (_lock)
         {
             _touched = null;
             _ready = true;
+            BuiltAtMs = nowMs;
         }
+    }
+
+    /// <summary>Every key's digest and every all-tombstone key's newest timestamp, for a snapshot (ready trees only).</summary>
+    public (List<KeyValuePair<KeyHash, ulong>> Digests, List<KeyValuePair<KeyHash, long>> Tombstones) Export()
+    {
+        lock (_lock) return ([.. _digests], [.. _tombstones]);
+    }
+
+    /// <summary>
+    /// Fills a new tree from a snapshot saved at a graceful stop (<see cref="TreeSnapshot"/>) and makes it ready, with the
+    /// build time it had. Only before the tree is shared: nothing else may touch it meanwhile.
+    /// </summary>
+    public void Restore(IReadOnlyList<KeyValuePair<KeyHash, ulong>> digests, IReadOnlyList<KeyValuePair<KeyHash, long>> tombstones, long builtAtMs)
+    {
+        lock (_lock)
+        {
+            if (_ready || _digests.Count > 0) throw new InvalidOperationException($"the tree {Id} is not new");
+            foreach (var (key, digest) in digests)
+            {
+                _tree.Update(key, null, digest);
+                _digests[key] = digest;
+            }
+            foreach (var (key, timestamp) in tombstones) _tombstones[key] = timestamp;
+        }
+        MarkReady(builtAtMs);
     }
 
     public MerkleTree Snapshot()
