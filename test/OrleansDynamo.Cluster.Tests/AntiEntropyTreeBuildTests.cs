@@ -86,4 +86,38 @@ public sealed class AntiEntropyTreeBuildTests(ITestOutputHelper output)
         Assert.True(silo1.Runtime.Counters.Get(AntiEntropyCounters.TreesBuilt) >= Q);
         Assert.True(rested > 0, "the builds never rested: they ran at full speed under a pace of 5 %");
     }
+
+    [Fact]
+    public async Task Issue_20_a_joining_silo_builds_no_tree_of_a_partition_it_is_still_receiving()
+    {
+        await using var cluster = await TestCluster.StartAsync(new TestClusterOptions
+        {
+            Silos = 1, PartitionCount = 8, N = 2, R = 1, W = 1,
+            Configure = (_, o) =>
+            {
+                ShortSchedule(o, exchangeIntervalMs: 600_000);
+                o.Transfer.IntervalMs = 100;
+                o.Transfer.KeysPerSecond = 2; // 60 keys: the join stays under way for the whole test
+                o.Transfer.PageSize = 1;
+            },
+        });
+        await PutAsync(cluster[0].Runtime, Enumerable.Range(0, 60).Select(i => $"k-{i}"), k => Value(k.Length, 64));
+        var joined = await cluster.AddSiloAsync();
+        await cluster.WaitForConvergenceAsync(TimeSpan.FromSeconds(15));
+        var transfer = joined.Runtime.Feature<Silo.Transfer.OwnershipTransferFeature>()!;
+        await TestCluster.WaitUntilAsync(() => Task.FromResult(transfer.InboundPending().Count > 0), TimeSpan.FromSeconds(15), "the inbound transfers");
+
+        var report = await joined.AntiEntropy().RepairNowAsync(-1, TimeSpan.FromSeconds(10), CancellationToken.None);
+        var receiving = transfer.InboundPending();
+        Assert.NotEmpty(receiving);
+        var trees = joined.AntiEntropy().Status().Trees.ToDictionary(t => t.Tree);
+        foreach (int p in receiving)
+        {
+            var id = new TreeId(p, 2);
+            Assert.Equal("not built", trees.TryGetValue(id, out var t) ? t.State : "not built");
+            var result = Assert.Single(report.Finished, r => r.Tree == id);
+            Assert.Equal(ExchangeOutcome.Busy, result.Outcome);
+        }
+        output.WriteLine($"{receiving.Count} partitions still arriving: no tree built; {report.Describe().Split('\n')[0]}");
+    }
 }

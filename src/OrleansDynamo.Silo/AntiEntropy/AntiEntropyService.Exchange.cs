@@ -22,6 +22,13 @@ public sealed partial class AntiEntropyService
     /// </summary>
     public async Task<ExchangeResult> ExchangeAsync(TreeId id, CancellationToken ct)
     {
+        if (Receiving(id.Partition))
+        {
+            // Not even a build: it would scan a partition still arriving, and the transfer's pages change it throughout.
+            var busy = new ExchangeResult(id, null, ExchangeOutcome.Busy, 0, 0, 0, 0, TimeSpan.Zero, "the partition's inbound transfer is not complete");
+            Record(busy);
+            return busy;
+        }
         var tree = StartTree(id);
         await tree.ExchangeGate.WaitAsync(ct);
         try

@@ -84,12 +84,12 @@ public sealed partial class AntiEntropyService
         return new TombstoneGcResult(matched.ToImmutable());
     }
 
-    /// <summary>This silo's tree when it is built; otherwise null, and its build starts if this silo holds it.</summary>
+    /// <summary>This silo's tree when it is built; otherwise null, and its build starts if this silo holds it and is not receiving it.</summary>
     private ReplicaTree? ReadyTree(TreeId id)
     {
         if (!_options.Enabled) return null;
         if (_trees.TryGetValue(id, out var tree) && tree.IsReady) return tree;
-        if (Holds(id)) StartTree(id);
+        if (Holds(id) && !Receiving(id.Partition)) StartTree(id);
         return null;
     }
 

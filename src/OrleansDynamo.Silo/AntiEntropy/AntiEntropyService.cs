@@ -138,6 +138,9 @@ public sealed partial class AntiEntropyService : ISiloFeature, IPartitionChangeO
 
     private bool Holds(TreeId id) => HeldTrees().Contains(id);
 
+    /// <summary>Whether this silo is a new owner of <paramref name="partition"/> still receiving it: its tree is built once it has it.</summary>
+    private bool Receiving(int partition) => Transfer?.InTransit(partition, Self) == true;
+
     private int? NOf(string bucket) => _silo.Membership.State.Buckets.TryGetValue(bucket, out var b) ? b.N : null;
 
     private ConflictPolicy PolicyOf(string bucket) =>
