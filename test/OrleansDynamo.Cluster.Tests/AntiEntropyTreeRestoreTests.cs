@@ -106,15 +106,13 @@ public sealed class AntiEntropyTreeRestoreTests(ITestOutputHelper output)
     {
         var a = KeyHash.Of("default", "a");
         var b = KeyHash.Of("default", "b");
-        var snapshot = new TreeSnapshot(Core.AntiEntropy.MerkleShape.Default, new Dictionary<string, int> { ["default"] = 3, ["two"] = 2 },
+        var snapshot = new TreeSnapshot(
         [
             new TreeSnapshotEntry(new TreeId(5, 3), 1234, [new(a, 11UL), new(b, 12UL)], [new(b, 99L)]),
             new TreeSnapshotEntry(new TreeId(6, 2), 5678, [], []),
         ]);
         byte[] bytes = snapshot.Encode();
         var back = TreeSnapshot.Decode(bytes);
-        Assert.Equal(snapshot.Shape, back.Shape);
-        Assert.Equal(snapshot.BucketN.OrderBy(x => x.Key), back.BucketN.OrderBy(x => x.Key));
         Assert.Equal(2, back.Trees.Count);
         Assert.Equal((new TreeId(5, 3), 1234L), (back.Trees[0].Id, back.Trees[0].BuiltAtMs));
         Assert.Equal(snapshot.Trees[0].Digests, back.Trees[0].Digests);
@@ -123,9 +121,16 @@ public sealed class AntiEntropyTreeRestoreTests(ITestOutputHelper output)
         Assert.Contains("ends early", Assert.Throws<FormatException>(() => TreeSnapshot.Decode(bytes[..^4])).Message);
         Assert.Contains("trailing", Assert.Throws<FormatException>(() => TreeSnapshot.Decode([.. bytes, 0])).Message);
         Assert.Contains("unknown format", Assert.Throws<FormatException>(() => TreeSnapshot.Decode([9, .. bytes[1..]])).Message);
-        var orphan = new TreeSnapshot(snapshot.Shape, snapshot.BucketN, [new TreeSnapshotEntry(new TreeId(1, 3), 0, [new(a, 1UL)], [new(b, 2L)])]);
+        var orphan = new TreeSnapshot([new TreeSnapshotEntry(new TreeId(1, 3), 0, [new(a, 1UL)], [new(b, 2L)])]);
         Assert.Contains("without its digest", Assert.Throws<FormatException>(() => TreeSnapshot.Decode(orphan.Encode())).Message);
-        var twice = new TreeSnapshot(snapshot.Shape, snapshot.BucketN, [new TreeSnapshotEntry(new TreeId(1, 3), 0, [new(a, 1UL), new(a, 2UL)], [])]);
+        var twice = new TreeSnapshot([new TreeSnapshotEntry(new TreeId(1, 3), 0, [new(a, 1UL), new(a, 2UL)], [])]);
         Assert.Contains("twice", Assert.Throws<FormatException>(() => TreeSnapshot.Decode(twice.Encode())).Message);
+    }
+
+    [Fact]
+    public void A_tree_max_age_that_is_not_positive_is_refused_naming_the_field()
+    {
+        Assert.Contains(new AntiEntropyOptions { TreeMaxAgeMs = 0 }.Validate(), e => e.Contains("AntiEntropy:TreeMaxAgeMs must be positive, got 0"));
+        Assert.DoesNotContain(new AntiEntropyOptions().Validate(), e => e.Contains("TreeMaxAgeMs"));
     }
 }

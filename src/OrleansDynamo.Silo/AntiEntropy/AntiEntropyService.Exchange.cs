@@ -25,7 +25,7 @@ public sealed partial class AntiEntropyService
         if (Receiving(id.Partition))
         {
             // Not even a build: it would scan a partition still arriving, and the transfer's pages change it throughout.
-            var busy = new ExchangeResult(id, null, ExchangeOutcome.Busy, 0, 0, 0, 0, TimeSpan.Zero, "the partition's inbound transfer is not complete");
+            var busy = new ExchangeResult(id, null, ExchangeOutcome.Busy, 0, 0, 0, 0, TimeSpan.Zero, StillReceiving);
             Record(busy);
             return busy;
         }
@@ -70,8 +70,7 @@ public sealed partial class AntiEntropyService
             if (ring is null) return Done(ExchangeOutcome.NoPeer, "no ring yet");
             var primaries = ring.PreferenceListFor(id.Partition, id.N).Primaries;
             if (!primaries.Contains(Self)) return Done(ExchangeOutcome.Failed, $"{Self} is not a replica of {id} any more");
-            if (Transfer?.InTransit(id.Partition, Self) == true)
-                return Done(ExchangeOutcome.Busy, "the partition's inbound transfer is not complete");
+            if (Receiving(id.Partition)) return Done(ExchangeOutcome.Busy, StillReceiving); // the transfer began during the build
             peer = PickPeer(id, primaries);
             if (peer is null)
             {

@@ -6,9 +6,8 @@ public sealed partial class AntiEntropyService
 {
     /// <summary>
     /// At start, before the silo listens anywhere (so no write lands first): takes the trees saved at the last graceful
-    /// stop (<see cref="TreeSnapshot"/>) out of the metadata store and, when anti-entropy is on and the snapshot still
-    /// fits (same tree shape, every bucket it names still there with the same N), makes the ones this silo holds ready at
-    /// once. The snapshot is deleted whatever happens, before any write: it describes the store only until then.
+    /// stop (<see cref="TreeSnapshot"/>) out of the metadata store and, when anti-entropy is on and the snapshot decodes,
+    /// makes the ones this silo holds ready at once. The snapshot is deleted whatever happens, before any write: it describes the store only until then.
     /// </summary>
     public async Task RestoreTreesAsync(CancellationToken ct)
     {
@@ -24,11 +23,6 @@ public sealed partial class AntiEntropyService
         catch (FormatException e)
         {
             _log.LogWarning("The Merkle trees saved at the last stop are unreadable ({Error}); they are built from the store", e.Message);
-            return;
-        }
-        if (WhyNotUsable(snapshot) is { } why)
-        {
-            _log.LogInformation("The Merkle trees saved at the last stop do not fit ({Why}); they are built from the store", why);
             return;
         }
         var held = HeldTrees();
@@ -64,20 +58,7 @@ public sealed partial class AntiEntropyService
             keys += digests.Count;
         }
         if (entries.Count == 0) return;
-        var bucketN = _silo.Membership.State.Buckets.ToDictionary(b => b.Key, b => b.Value.N, StringComparer.Ordinal);
-        await _silo.Store.Metadata.SetAsync(TreeSnapshot.MetadataKey, new TreeSnapshot(_shape, bucketN, entries).Encode(), ct);
+        await _silo.Store.Metadata.SetAsync(TreeSnapshot.MetadataKey, new TreeSnapshot(entries).Encode(), ct);
         _log.LogInformation("Saved {Trees} Merkle trees ({Keys} keys) for the next start", entries.Count, keys);
-    }
-
-    private string? WhyNotUsable(TreeSnapshot snapshot)
-    {
-        if (snapshot.Shape != _shape) return $"tree shape {snapshot.Shape}, now {_shape}";
-        var buckets = _silo.Membership.State.Buckets;
-        foreach (var (name, n) in snapshot.BucketN)
-        {
-            if (!buckets.TryGetValue(name, out var now)) return $"bucket '{name}' is gone";
-            if (now.N != n) return $"bucket '{name}' had N={n}, now N={now.N}";
-        }
-        return null;
     }
 }

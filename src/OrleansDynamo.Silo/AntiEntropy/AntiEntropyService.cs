@@ -141,6 +141,8 @@ public sealed partial class AntiEntropyService : ISiloFeature, IPartitionChangeO
     /// <summary>Whether this silo is a new owner of <paramref name="partition"/> still receiving it: its tree is built once it has it.</summary>
     private bool Receiving(int partition) => Transfer?.InTransit(partition, Self) == true;
 
+    private const string StillReceiving = "the partition's inbound transfer is not complete";
+
     private int? NOf(string bucket) => _silo.Membership.State.Buckets.TryGetValue(bucket, out var b) ? b.N : null;
 
     private ConflictPolicy PolicyOf(string bucket) =>
@@ -153,12 +155,15 @@ public sealed partial class AntiEntropyService : ISiloFeature, IPartitionChangeO
     private ReplicaTree StartTree(TreeId id)
     {
         var tree = _trees.GetOrAdd(id, i => new ReplicaTree(i, _shape));
-        if (tree.IsReady && NowMs - tree.BuiltAtMs > _options.TreeMaxAgeMs
-            && _trees.TryUpdate(id, new ReplicaTree(id, _shape), tree))
+        if (tree.IsReady && NowMs - tree.BuiltAtMs > _options.TreeMaxAgeMs)
         {
-            tree.Dropped = true;
-            _log.LogDebug("The Merkle tree {Tree} was built {Age} ago: building it again", id, TimeSpan.FromMilliseconds(NowMs - tree.BuiltAtMs));
-            tree = _trees.GetOrAdd(id, i => new ReplicaTree(i, _shape));
+            var fresh = new ReplicaTree(id, _shape);
+            if (_trees.TryUpdate(id, fresh, tree))
+            {
+                tree.Dropped = true;
+                _log.LogDebug("The Merkle tree {Tree} was built {Age} ago: building it again", id, TimeSpan.FromMilliseconds(NowMs - tree.BuiltAtMs));
+            }
+            tree = _trees.GetOrAdd(id, fresh);
         }
         lock (tree.BuildLock) tree.Build ??= BuildAsync(tree);
         return tree;

@@ -1,5 +1,4 @@
 using System.Text;
-using OrleansDynamo.Core.AntiEntropy;
 using OrleansDynamo.Core.Keys;
 
 namespace OrleansDynamo.Silo.AntiEntropy;
@@ -14,14 +13,15 @@ internal sealed record TreeSnapshotEntry(TreeId Id, long BuiltAtMs, IReadOnlyLis
 /// metadata store under <see cref="MetadataKey"/>, in the same database as the keys, and deleted when read: a silo
 /// that starts uses it at most once, before it listens, so no write can land between the stop that saved it and the
 /// start that reads it (a crash after that start leaves no snapshot, and the trees are built from the store).
-/// The bucket → N map it was saved under must still hold, as it decides which tree holds a key.
+/// It holds each key's version digest, not the tree's hashes, so the trees are made in whatever shape the silo uses
+/// now; the membership it is read under is the one it was saved under (stored, and unchanged while the silo is down).
 /// <code>
-/// v1 := u8 1, u16 fanOut, u8 depth, i32 buckets, (string name, i32 n) * buckets, i32 trees,
+/// v1 := u8 1, i32 trees,
 ///       (i32 partition, i32 n, i64 builtAtMs, i32 keys, i32 tombstones,
 ///        (u8[16] keyHash, u64 digest) * keys, (u8[16] keyHash, i64 newestMs) * tombstones) * trees
 /// </code>
 /// </summary>
-internal sealed record TreeSnapshot(MerkleShape Shape, IReadOnlyDictionary<string, int> BucketN, IReadOnlyList<TreeSnapshotEntry> Trees)
+internal sealed record TreeSnapshot(IReadOnlyList<TreeSnapshotEntry> Trees)
 {
     public const string MetadataKey = "antientropy.trees";
 
@@ -34,14 +34,6 @@ internal sealed record TreeSnapshot(MerkleShape Shape, IReadOnlyDictionary<strin
         {
             Span<byte> hash = stackalloc byte[16];
             w.Write(FormatVersion);
-            w.Write((ushort)Shape.FanOut);
-            w.Write((byte)Shape.Depth);
-            w.Write(BucketN.Count);
-            foreach (var (name, n) in BucketN.OrderBy(b => b.Key, StringComparer.Ordinal))
-            {
-                w.Write(name);
-                w.Write(n);
-            }
             w.Write(Trees.Count);
             foreach (var tree in Trees)
             {
@@ -75,23 +67,6 @@ internal sealed record TreeSnapshot(MerkleShape Shape, IReadOnlyDictionary<strin
             using var r = new BinaryReader(new MemoryStream(bytes), Encoding.UTF8);
             byte version = r.ReadByte();
             if (version != FormatVersion) throw new FormatException($"tree snapshot has unknown format {version}");
-            MerkleShape shape;
-            int fanOut = r.ReadUInt16(), depth = r.ReadByte();
-            try
-            {
-                shape = new MerkleShape(fanOut, depth);
-            }
-            catch (ArgumentOutOfRangeException e)
-            {
-                throw new FormatException($"tree snapshot has an invalid shape {fanOut}^{depth}: {e.Message.Split('\n')[0]}");
-            }
-            int buckets = Count(r, bytes, "buckets");
-            var bucketN = new Dictionary<string, int>(StringComparer.Ordinal);
-            for (int i = 0; i < buckets; i++)
-            {
-                string name = r.ReadString();
-                if (!bucketN.TryAdd(name, r.ReadInt32())) throw new FormatException($"tree snapshot lists bucket '{name}' twice");
-            }
             int count = Count(r, bytes, "trees");
             var trees = new List<TreeSnapshotEntry>(count);
             var seen = new HashSet<TreeId>();
@@ -120,7 +95,7 @@ internal sealed record TreeSnapshot(MerkleShape Shape, IReadOnlyDictionary<strin
                 trees.Add(new TreeSnapshotEntry(id, builtAtMs, digests, newest));
             }
             if (r.BaseStream.Position != bytes.Length) throw new FormatException("tree snapshot has trailing bytes");
-            return new TreeSnapshot(shape, bucketN, trees);
+            return new TreeSnapshot(trees);
         }
         catch (Exception e) when (e is EndOfStreamException or ArgumentException)
         {
