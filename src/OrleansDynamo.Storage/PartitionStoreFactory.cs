@@ -1,3 +1,4 @@
+using OrleansDynamo.Storage.Log;
 using OrleansDynamo.Storage.Memory;
 using OrleansDynamo.Storage.Sqlite;
 
@@ -8,7 +9,8 @@ public static class PartitionStoreFactory
 {
     /// <summary>
     /// Validates <paramref name="options"/> and opens the store. For SQLite this checks the file
-    /// (<see cref="StorageCorruptedException"/> naming it when damaged) before returning.
+    /// (<see cref="StorageCorruptedException"/> naming it when damaged) before returning; the log engine replays its
+    /// data files (refusing, the same way, one that cannot be walked).
     /// </summary>
     public static IPartitionStore Open(StorageOptions options)
     {
@@ -17,6 +19,12 @@ public static class PartitionStoreFactory
         return options.Engine switch
         {
             StorageOptions.MemoryEngine => new InMemoryPartitionStore(new StoreLimits(MaxValueBytes: options.MaxValueBytes)),
+            StorageOptions.LogEngine => LogPartitionStore.Open(new LogStoreOptions
+            {
+                DataDirectory = options.DataDirectory,
+                Durability = options.Durability,
+                MaxValueBytes = options.MaxValueBytes,
+            }),
             _ => SqlitePartitionStore.Open(new SqliteStoreOptions
             {
                 DataDirectory = options.DataDirectory,

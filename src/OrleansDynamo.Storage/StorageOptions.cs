@@ -12,10 +12,16 @@ public sealed class StorageOptions
     /// <summary>The in-memory engine: no disk, data lost on stop.</summary>
     public const string MemoryEngine = "memory";
 
-    /// <summary><c>"sqlite"</c> (default) or <c>"memory"</c>.</summary>
+    /// <summary>
+    /// The log-structured engine (Bitcask-like): values appended once to data files under <c>values/</c>, a key
+    /// directory in memory, merges in the background; hints and metadata in <c>silo.db</c>.
+    /// </summary>
+    public const string LogEngine = "log";
+
+    /// <summary><c>"sqlite"</c> (default), <c>"memory"</c> or <c>"log"</c>.</summary>
     public string Engine { get; set; } = SqliteEngine;
 
-    /// <summary>Directory holding <c>silo.db</c>; created when missing. Default <c>./data</c>.</summary>
+    /// <summary>Directory holding <c>silo.db</c> (and <c>values/</c> for the log engine); created when missing. Default <c>./data</c>.</summary>
     public string DataDirectory { get; set; } = "./data";
 
     /// <summary>How hard writes are pushed to disk. Default <see cref="DurabilityMode.Full"/>.</summary>
@@ -27,10 +33,10 @@ public sealed class StorageOptions
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid field.</summary>
     public void Validate()
     {
-        if (Engine is not (SqliteEngine or MemoryEngine))
-            throw new ArgumentException($"Storage.Engine is '{Engine}'; expected '{SqliteEngine}' or '{MemoryEngine}'", nameof(Engine));
-        if (Engine == SqliteEngine && string.IsNullOrWhiteSpace(DataDirectory))
-            throw new ArgumentException("Storage.DataDirectory must be set for the sqlite engine", nameof(DataDirectory));
+        if (Engine is not (SqliteEngine or MemoryEngine or LogEngine))
+            throw new ArgumentException($"Storage.Engine is '{Engine}'; expected '{SqliteEngine}', '{MemoryEngine}' or '{LogEngine}'", nameof(Engine));
+        if (Engine is SqliteEngine or LogEngine && string.IsNullOrWhiteSpace(DataDirectory))
+            throw new ArgumentException($"Storage.DataDirectory must be set for the {Engine} engine", nameof(DataDirectory));
         if (!Enum.IsDefined(Durability))
             throw new ArgumentException($"Storage.Durability is {(int)Durability}; expected Full or Normal", nameof(Durability));
         if (MaxValueBytes <= 0)

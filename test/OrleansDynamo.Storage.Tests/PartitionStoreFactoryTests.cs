@@ -1,3 +1,4 @@
+using OrleansDynamo.Storage.Log;
 using OrleansDynamo.Storage.Memory;
 using OrleansDynamo.Storage.Sqlite;
 using Xunit;
@@ -25,9 +26,39 @@ public sealed class PartitionStoreFactoryTests
     }
 
     [Fact]
+    public async Task Opens_the_log_engine_with_its_values_beside_silo_db()
+    {
+        string dir = TempDirectory();
+        try
+        {
+            await using (var store = PartitionStoreFactory.Open(new StorageOptions { Engine = "log", DataDirectory = dir, Durability = DurabilityMode.Normal, MaxValueBytes = 10 }))
+            {
+                var log = Assert.IsType<LogPartitionStore>(store);
+                Assert.Equal(Path.Combine(Path.GetFullPath(dir), "values"), log.ValuesDirectory);
+                await store.WriteAsync(1, Key("k"), Value("v"));
+                await Assert.ThrowsAsync<StorageLimitException>(async () => await store.WriteAsync(1, Key("big"), Value(new byte[11])));
+            }
+            Assert.Single(Directory.GetFiles(Path.Combine(dir, "values"), "*.data"));
+            Assert.True(File.Exists(Path.Combine(dir, "silo.db")));
+        }
+        finally
+        {
+            DeleteDirectory(dir);
+        }
+    }
+
+    [Fact]
     public void Unknown_engine_is_refused_naming_the_field()
     {
         var error = Assert.Throws<ArgumentException>(() => PartitionStoreFactory.Open(new StorageOptions { Engine = "rocks" }));
         Assert.Contains("Storage.Engine", error.Message);
+        Assert.Contains("'sqlite', 'memory' or 'log'", error.Message);
+    }
+
+    [Fact]
+    public void The_log_engine_needs_a_data_directory()
+    {
+        var error = Assert.Throws<ArgumentException>(() => PartitionStoreFactory.Open(new StorageOptions { Engine = "log", DataDirectory = " " }));
+        Assert.Contains("Storage.DataDirectory", error.Message);
     }
 }

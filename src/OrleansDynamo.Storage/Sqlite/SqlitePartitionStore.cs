@@ -212,6 +212,18 @@ public sealed class SqlitePartitionStore : IPartitionStore
         return new ValueTask<QuarantinedValue?>(Writer.Enqueue(new QuarantineValueOp(value.Partition, value.Hash.ToBytes(), value.Key, quarantinedAtMs, _sizes)));
     }
 
+    /// <summary>
+    /// For the log engine, which keeps its values elsewhere and its quarantine here: inserts a quarantine row for a value
+    /// that is not in table kv, exactly as given, and returns it with its id. Committed (and synced in Full mode) on return.
+    /// </summary>
+    internal Task<QuarantinedValue> InsertQuarantinedValueAsync(int partition, DynamoKey key, KeyHash hash, byte[] blob, long crc, string reason, long quarantinedAtMs)
+    {
+        ArgumentNullException.ThrowIfNull(blob);
+        ArgumentNullException.ThrowIfNull(reason);
+        ThrowIfDisposed();
+        return Writer.Enqueue(new InsertQuarantinedValueOp(partition, hash.ToBytes(), key, blob, crc, reason, quarantinedAtMs));
+    }
+
     public ValueTask<IReadOnlyList<QuarantinedValue>> ListQuarantinedAsync(long afterId, int max, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);

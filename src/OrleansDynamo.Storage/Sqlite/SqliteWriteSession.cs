@@ -19,6 +19,7 @@ internal sealed class SqliteWriteSession : IDisposable
     public SqliteCommand SelectBytes { get; }
     public SqliteCommand SelectForQuarantine { get; }
     public SqliteCommand QuarantineValue { get; }
+    public SqliteCommand InsertQuarantinedValue { get; }
     public SqliteCommand DeleteKey { get; }
     public SqliteCommand DropPartition { get; }
     public SqliteCommand InsertHint { get; }
@@ -52,6 +53,10 @@ internal sealed class SqliteWriteSession : IDisposable
             "SELECT partition_id, key_hash, bucket, key_name, blob, bytes, crc, $reason, $at FROM kv " +
             "WHERE partition_id = $p AND key_hash = $h AND bucket = $b AND key_name = $k RETURNING id;",
             "$p", "$h", "$b", "$k", "$reason", "$at");
+        InsertQuarantinedValue = Prepare(
+            "INSERT INTO value_quarantine (partition_id, key_hash, bucket, key_name, blob, bytes, crc, reason, quarantined_at) " +
+            "VALUES ($p, $h, $b, $k, $v, $n, $c, $reason, $at) RETURNING id;",
+            "$p", "$h", "$b", "$k", "$v", "$n", "$c", "$reason", "$at");
         DeleteKey = Prepare(
             "DELETE FROM kv WHERE partition_id = $p AND key_hash = $h AND bucket = $b AND key_name = $k;",
             "$p", "$h", "$b", "$k");
@@ -80,7 +85,7 @@ internal sealed class SqliteWriteSession : IDisposable
 
     public void Dispose()
     {
-        foreach (var cmd in new[] { Begin, Commit, Rollback, Upsert, SelectForRemove, SelectBytes, SelectForQuarantine, QuarantineValue, DeleteKey, DropPartition, InsertHint, DeleteHint, QuarantineHint, UpsertMeta, DeleteMeta })
+        foreach (var cmd in new[] { Begin, Commit, Rollback, Upsert, SelectForRemove, SelectBytes, SelectForQuarantine, QuarantineValue, InsertQuarantinedValue, DeleteKey, DropPartition, InsertHint, DeleteHint, QuarantineHint, UpsertMeta, DeleteMeta })
             cmd.Dispose();
         Connection.Dispose();
     }

@@ -150,6 +150,28 @@ internal sealed class QuarantineValueOp(int partition, byte[] hash, DynamoKey ke
     }
 }
 
+/// <summary>
+/// Inserts a value_quarantine row for a value stored outside table kv (the log engine's data files), as it was found;
+/// the result is the row, with its id.
+/// </summary>
+internal sealed class InsertQuarantinedValueOp(int partition, byte[] hash, DynamoKey key, byte[] blob, long crc, string reason, long quarantinedAt)
+    : WriteOp<QuarantinedValue>
+{
+    public override void Apply(SqliteWriteSession s)
+    {
+        var insert = s.InsertQuarantinedValue;
+        SqliteRows.BindKey(insert, partition, hash, key.Bucket, key.Key);
+        var ps = insert.Parameters;
+        ps[4].Value = blob;
+        ps[5].Value = blob.Length;
+        ps[6].Value = crc;
+        ps[7].Value = reason;
+        ps[8].Value = quarantinedAt;
+        long id = (long)insert.ExecuteScalar()!;
+        Result = new QuarantinedValue(id, partition, key, blob, reason, quarantinedAt);
+    }
+}
+
 internal sealed class AppendHintOp(string target, int partition, string bucket, string key, byte[] blob, long createdAt, long crc) : WriteOp<long>
 {
     public override void Apply(SqliteWriteSession s)

@@ -1,0 +1,32 @@
+namespace OrleansDynamo.Storage.Log;
+
+/// <summary>
+/// One key in the key directory: 48 bytes plus its key's UTF-8 bytes. The key hash (two halves), the bucket as an
+/// interned id, where its newest record is (<see cref="Location"/>: file id and offset packed in one long), its
+/// sequence number, and the length of its value (the encoded sibling set).
+/// </summary>
+internal struct KeySlot
+{
+    /// <summary>Offsets take the low 40 bits (1 TiB per file), file ids the 23 above.</summary>
+    public const int OffsetBits = 40;
+    public const long MaxOffset = (1L << OffsetBits) - 1;
+    public const int MaxFileId = (1 << 23) - 1;
+
+    public ulong HashHigh;
+    public ulong HashLow;
+    public byte[] Key;
+    public long Location;
+    public long Seq;
+    public int ValueLength;
+    public int Bucket;
+
+    public readonly int FileId => (int)(Location >> OffsetBits);
+
+    public readonly long Offset => Location & MaxOffset;
+
+    public static long Pack(int fileId, long offset) => (long)fileId << OffsetBits | offset;
+
+    /// <summary>Bytes of the whole record (header, bucket, key, value).</summary>
+    public readonly long RecordLength(BucketNames buckets) =>
+        (long)LogRecord.FixedSize + buckets.Utf8Length(Bucket) + Key.Length + ValueLength;
+}
