@@ -11,6 +11,9 @@ public static class CrashPayload
     public const string Bucket = "crash";
     public const long Timestamp = 1_700_000_000_000;
 
+    /// <summary>Data file size of the log engine in the crash writer: small, so a run rolls over several times.</summary>
+    public const long LogFileSizeBytes = 64 * 1024;
+
     /// <summary>The value of a key: 100..1123 bytes derived from its name, so the checker can recompute it.</summary>
     public static byte[] ValueOf(string key)
     {
