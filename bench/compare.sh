@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # OrleansDynamo vs etcd and Redis, one tool, one workload, one machine.
 #
-# Starts 3 silos (N=3, R=W=2, SQLite, Normal durability), a 3-member etcd cluster (Raft) and a Redis primary with two
+# Starts 3 silos (N=3, R=W=2, SQLite unless --engine log, Normal durability), a 3-member etcd cluster (Raft) and a Redis primary with two
 # replicas (append-only file fsynced every second, each put followed by WAIT 1: the closest thing to W=2 on an
 # in-memory store) on loopback, runs `dynamo bench` workload A (50% get / 50% put, keys preloaded) and workload w
 # (100% put) against each for the same duration and concurrency, then both workloads again with one operation in
@@ -9,7 +9,7 @@
 # ours/etcd and ours/redis. Installs nothing: it names the Debian packages it needs when they are missing.
 #
 # Usage: bench/compare.sh [--seconds S] [--concurrency C] [--keys K] [--value-size B] [--warmup S]
-#                         [--no-preload] [--out DIR] [--keep]
+#                         [--no-preload] [--out DIR] [--keep] [--engine sqlite|log]
 # The same settings can come from the environment: BENCH_SECONDS, BENCH_CONCURRENCY, BENCH_KEYS,
 # BENCH_VALUE_SIZE, BENCH_WARMUP, BENCH_PRELOAD=0, BENCH_OUT. BENCH_SILO_ARGS adds settings to every silo's command
 # line for an A/B run, e.g. BENCH_SILO_ARGS='--Silo:Dashboard:OrleansDashboard=false'.
@@ -26,6 +26,7 @@ warmup=${BENCH_WARMUP:-3}
 preload=${BENCH_PRELOAD:-1}
 out=${BENCH_OUT:-}
 keep=0
+engine=${BENCH_ENGINE:-sqlite}
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --seconds) seconds=$2; shift 2 ;;
@@ -36,10 +37,12 @@ while [[ $# -gt 0 ]]; do
     --no-preload) preload=0; shift ;;
     --out) out=$2; shift 2 ;;
     --keep) keep=1; shift ;;
+    --engine) engine=$2; shift 2 ;;
     -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "error: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
+bench_check_engine "$engine"
 
 # ---- prerequisites: nothing is installed here ----
 missing=()
@@ -68,7 +71,7 @@ redis_ports=("${ports[@]:15:3}")
 
 build_release
 
-echo "== starting 3 silos on ports ${silo_ports[*]} (N=3 R=2 W=2, sqlite, Normal durability)"
+echo "== starting 3 silos on ports ${silo_ports[*]} (N=3 R=2 W=2, $engine engine, Normal durability)"
 silo_endpoints=()
 for i in 0 1 2; do silo_endpoints+=("http://127.0.0.1:${silo_ports[$i]}"); done
 for i in 0 1 2; do
@@ -78,7 +81,7 @@ for i in 0 1 2; do
     --Silo:ClusterName=bench --Silo:SiloName="silo$n" --Silo:GrpcPort="${silo_ports[$i]}" --Silo:HttpPort=0 \
     --Silo:SiloPort="${orleans_silo[$i]}" --Silo:GatewayPort="${orleans_gateway[$i]}" \
     --Silo:Clustering:Mode=sqlite --Silo:Clustering:SqlitePath="$tmp/cluster.db" \
-    --Silo:DataDirectory="$tmp/silo$n" --Silo:StorageEngine=sqlite --Silo:Durability=Normal \
+    --Silo:DataDirectory="$tmp/silo$n" --Silo:StorageEngine="$engine" --Silo:Durability=Normal \
     --Silo:DefaultBucket:N=3 --Silo:DefaultBucket:R=2 --Silo:DefaultBucket:W=2 ${BENCH_SILO_ARGS:-} \
     >"$tmp/silo$n.log" 2>&1 &
   pids+=($!)

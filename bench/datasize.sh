@@ -10,7 +10,7 @@
 # Stops everything it started (by PID). Installs nothing: it names the Debian packages it needs when missing.
 #
 # Usage: bench/datasize.sh [--small K] [--large K] [--seconds S] [--concurrency C] [--value-size B] [--settle S]
-#                          [--out DIR] [--keep]
+#                          [--out DIR] [--keep] [--engine sqlite|log]
 # Defaults: 10,000 and 1,000,000 keys, 30 s per run, 64 in flight, 1 KiB values, 240 s idle before the last run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +24,7 @@ value_size=1024
 settle=240
 out=""
 keep=0
+engine=${BENCH_ENGINE:-sqlite}
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --small) small=$2; shift 2 ;;
@@ -34,10 +35,12 @@ while [[ $# -gt 0 ]]; do
     --settle) settle=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --keep) keep=1; shift ;;
+    --engine) engine=$2; shift 2 ;;
     -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "error: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
+bench_check_engine "$engine"
 for v in "$small" "$large" "$seconds" "$concurrency" "$value_size" "$settle"; do
   [[ $v =~ ^[1-9][0-9]*$ ]] || { echo "error: every option takes a positive integer, got '$v'" >&2; exit 2; }
 done
@@ -62,7 +65,7 @@ start_silos() {
       --Silo:ClusterName=datasize --Silo:SiloName="silo$n" --Silo:GrpcPort="${ports[$i]}" --Silo:HttpPort=0 \
       --Silo:SiloPort="${ports[$((3 + i))]}" --Silo:GatewayPort="${ports[$((6 + i))]}" \
       --Silo:Clustering:Mode=sqlite --Silo:Clustering:SqlitePath="$tmp/cluster.db" \
-      --Silo:DataDirectory="$tmp/silo$n" --Silo:StorageEngine=sqlite --Silo:Durability=Normal \
+      --Silo:DataDirectory="$tmp/silo$n" --Silo:StorageEngine="$engine" --Silo:Durability=Normal \
       --Silo:DefaultBucket:N=3 --Silo:DefaultBucket:R=2 --Silo:DefaultBucket:W=2 \
       >>"$tmp/silo$n.log" 2>&1 &
     pids+=($!)
@@ -95,7 +98,7 @@ run() { # name keys prefix
   jq -r --arg n "$1" '"   \($n): \(.opsPerSecond|floor) ops/s, \(.errors) errors"' "$out/$1.json"
 }
 
-echo "== starting 3 silos (N=3 R=2 W=2, sqlite, Normal durability)"
+echo "== starting 3 silos (N=3 R=2 W=2, $engine engine, Normal durability)"
 start_silos
 wait_for "the ring" 180 ring_complete
 preload small "$small" small

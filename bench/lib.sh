@@ -67,3 +67,9 @@ bench_cleanup() {
   fi
   exit "$status"
 }
+
+# The silos' storage engine (--engine / BENCH_ENGINE): sqlite (the default) or log; memory is refused, as every script
+# here restarts silos or measures what a durable store costs.
+bench_check_engine() {
+  [[ $1 == sqlite || $1 == log ]] || { echo "error: --engine must be sqlite or log, got '$1'" >&2; exit 2; }
+}

@@ -12,7 +12,7 @@
 # puts). Before each run it also measures the silos' CPU use with no load (10 s), the fixed cost of running more of
 # them. Stops everything it started (by PID). Installs nothing: it names the Debian packages it needs when missing.
 #
-# Usage: bench/scale.sh [--silos "3 5"] [--seconds S] [--concurrency C] [--keys K] [--value-size B] [--out DIR] [--keep]
+# Usage: bench/scale.sh [--silos "3 5"] [--seconds S] [--concurrency C] [--keys K] [--value-size B] [--out DIR] [--keep] [--engine sqlite|log]
 # Defaults: silos "3 5", 30 s per run, 64 in flight, 100,000 keys, 1 KiB values.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +25,7 @@ keys=100000
 value_size=1024
 out=""
 keep=0
+engine=${BENCH_ENGINE:-sqlite}
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --silos) counts=$2; shift 2 ;;
@@ -34,10 +35,12 @@ while [[ $# -gt 0 ]]; do
     --value-size) value_size=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --keep) keep=1; shift ;;
+    --engine) engine=$2; shift 2 ;;
     -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "error: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
+bench_check_engine "$engine"
 for c in $counts; do
   [[ $c =~ ^[0-9]+$ && $c -ge 3 && $c -le 9 ]] || { echo "error: --silos takes counts from 3 to 9 (N=3), got '$c'" >&2; exit 2; }
 done
@@ -77,7 +80,7 @@ for c in $counts; do
   mkdir -p "$run"
   read -r -a ports <<<"$(free_ports $((3 * c)))"
   endpoints=()
-  echo "== $c silos: starting (N=3 R=2 W=2, sqlite, Normal durability)"
+  echo "== $c silos: starting (N=3 R=2 W=2, $engine engine, Normal durability)"
   for ((i = 0; i < c; i++)); do
     n=$((i + 1))
     endpoints+=("http://127.0.0.1:${ports[$i]}")
@@ -85,7 +88,7 @@ for c in $counts; do
       --Silo:ClusterName="scale$c" --Silo:SiloName="silo$n" --Silo:GrpcPort="${ports[$i]}" --Silo:HttpPort=0 \
       --Silo:SiloPort="${ports[$((c + i))]}" --Silo:GatewayPort="${ports[$((2 * c + i))]}" \
       --Silo:Clustering:Mode=sqlite --Silo:Clustering:SqlitePath="$run/cluster.db" \
-      --Silo:DataDirectory="$run/silo$n" --Silo:StorageEngine=sqlite --Silo:Durability=Normal \
+      --Silo:DataDirectory="$run/silo$n" --Silo:StorageEngine="$engine" --Silo:Durability=Normal \
       --Silo:DefaultBucket:N=3 --Silo:DefaultBucket:R=2 --Silo:DefaultBucket:W=2 \
       >"$run/silo$n.log" 2>&1 &
     pids+=($!)

@@ -12,7 +12,7 @@
 # Installs nothing: it names the Debian packages it needs when they are missing.
 #
 # Usage: bench/topology.sh [--keys K] [--concurrency C] [--slice S] [--baseline S] [--settle S] [--value-size B]
-#                          [--partitions Q] [--timeout S] [--out DIR] [--keep]
+#                          [--partitions Q] [--timeout S] [--out DIR] [--keep] [--engine sqlite|log]
 # Defaults: 200,000 keys, 16 in flight, 10 s slices, 30 s baseline, 20 s settle after each change, 1 KiB values,
 # Q = 1024, each change given at most 900 s.
 set -euo pipefail
@@ -29,6 +29,7 @@ partitions=1024
 change_timeout=900
 out=""
 keep=0
+engine=${BENCH_ENGINE:-sqlite}
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --keys) keys=$2; shift 2 ;;
@@ -41,10 +42,12 @@ while [[ $# -gt 0 ]]; do
     --timeout) change_timeout=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --keep) keep=1; shift ;;
+    --engine) engine=$2; shift 2 ;;
     -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "error: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
+bench_check_engine "$engine"
 
 command -v jq >/dev/null || { echo "error: missing Debian package: jq (sudo apt-get install -y jq)" >&2; exit 2; }
 command -v dotnet >/dev/null || { echo "error: the .NET 10 SDK (dotnet) is not on PATH" >&2; exit 2; }
@@ -65,7 +68,7 @@ start_silo() { # index (0-based), extra silo arguments...
     --Silo:ClusterName=topology --Silo:SiloName="silo$n" --Silo:GrpcPort="${grpc[$i]}" --Silo:HttpPort=0 \
     --Silo:SiloPort="${orleans_silo[$i]}" --Silo:GatewayPort="${orleans_gateway[$i]}" \
     --Silo:Clustering:Mode=sqlite --Silo:Clustering:SqlitePath="$tmp/cluster.db" --Silo:PartitionCount="$partitions" \
-    --Silo:DataDirectory="$tmp/silo$n" --Silo:StorageEngine=sqlite --Silo:Durability=Normal \
+    --Silo:DataDirectory="$tmp/silo$n" --Silo:StorageEngine="$engine" --Silo:Durability=Normal \
     --Silo:DefaultBucket:N=3 --Silo:DefaultBucket:R=2 --Silo:DefaultBucket:W=2 \
     >"$tmp/silo$n.log" 2>&1 &
   pids+=($!)
@@ -91,7 +94,7 @@ keys_sent() { # the cluster-wide sum of transfer_keys_sent over the silos given
   echo "$total"
 }
 
-echo "== starting 3 silos (N=3 R=2 W=2, sqlite, Normal durability, Q=$partitions)"
+echo "== starting 3 silos (N=3 R=2 W=2, $engine engine, Normal durability, Q=$partitions)"
 for i in 0 1 2; do start_silo "$i"; done
 three=$(IFS=,; echo "$(endpoint 0),$(endpoint 1),$(endpoint 2)")
 wait_for "the 3-silo ring" 180 settled 3 0 1 2

@@ -18,7 +18,7 @@ public sealed class TestClusterOptions
 
     public int W { get; set; } = 2;
 
-    /// <summary>sqlite (in a temp directory, Normal durability) or memory.</summary>
+    /// <summary>sqlite or log (in a temp directory, Normal durability), or memory.</summary>
     public string StorageEngine { get; set; } = "sqlite";
 
     /// <summary>Serve the dashboard and JSON API on an HTTP port.</summary>
