@@ -32,6 +32,7 @@ internal sealed class MergeRun(DataFiles files, KeyDirectory keys, long fileSize
     private int _batchLength;
     private DataFile? _output;
     private long _bytesRead;
+    private long _pacedAt;
     private long _bytesWritten;
     private long _copied;
     private long _started;
@@ -63,7 +64,6 @@ internal sealed class MergeRun(DataFiles files, KeyDirectory keys, long fileSize
     private void Copy(DataFile input)
     {
         var reader = new RecordReader(input, DataFileHeader.Size, input.Length, PageBytes);
-        long paced = 0;
         while (true)
         {
             cancellation.ThrowIfCancellationRequested();
@@ -82,15 +82,14 @@ internal sealed class MergeRun(DataFiles files, KeyDirectory keys, long fileSize
                 }
             }
             reader.Advance();
-            if (reader.BytesRead - paced >= PageBytes)
+            if (_bytesRead + reader.BytesRead - _pacedAt >= PageBytes)
             {
-                _bytesRead += reader.BytesRead - paced;
-                paced = reader.BytesRead;
+                _pacedAt = _bytesRead + reader.BytesRead;
                 WriteBatch();
-                Pace();
+                Pace(_pacedAt);
             }
         }
-        _bytesRead += reader.BytesRead - paced;
+        _bytesRead += reader.BytesRead;
     }
 
     /// <summary>Adds a record to the page being built, starting a new output when the current one is full.</summary>
@@ -142,10 +141,10 @@ internal sealed class MergeRun(DataFiles files, KeyDirectory keys, long fileSize
     }
 
     /// <summary>Rests as long as <see cref="LogStoreOptions.MergeBytesPerSecond"/> asks for the bytes read so far.</summary>
-    private void Pace()
+    private void Pace(long bytesRead)
     {
         if (bytesPerSecond <= 0) return;
-        var due = TimeSpan.FromSeconds((double)_bytesRead / bytesPerSecond);
+        var due = TimeSpan.FromSeconds((double)bytesRead / bytesPerSecond);
         var rest = due - Stopwatch.GetElapsedTime(_started);
         if (rest > TimeSpan.Zero) cancellation.WaitHandle.WaitOne(rest);
     }
