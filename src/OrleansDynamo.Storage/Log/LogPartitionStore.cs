@@ -343,6 +343,9 @@ public sealed class LogPartitionStore : IPartitionStore
         return Task.Run(() => _merger.Merge(cancellationToken), cancellationToken);
     }
 
+    /// <summary>The group commit (for tests that hold a sync).</summary>
+    internal LogSyncer Syncer => _writer.Syncer;
+
     /// <summary>Whether the closed files hold enough dead bytes for a background merge to start.</summary>
     internal bool MergeDue => _merger.ShouldMerge();
 
@@ -354,6 +357,15 @@ public sealed class LogPartitionStore : IPartitionStore
         byte[] bytes = System.Text.Encoding.UTF8.GetBytes(key.Key);
         if (!keys.TryGet(KeyProbe.Of(key.Hash, _keys.Buckets.Find(key.Bucket), key.Bucket, bytes), out var slot)) return null;
         return (_files.Get(slot.FileId)!.Path, slot.Offset, slot.RecordLength(_keys.Buckets));
+    }
+
+    /// <summary>The sequence number of a key's record, 0 when absent (for tests).</summary>
+    internal long SequenceOf(int partition, DynamoKey key)
+    {
+        var keys = _keys.Find(partition);
+        int bucket = _keys.Buckets.Find(key.Bucket);
+        if (keys is null || bucket < 0) return 0;
+        return keys.TryGet(KeyProbe.Of(key.Hash, bucket, key.Bucket, System.Text.Encoding.UTF8.GetBytes(key.Key)), out var slot) ? slot.Seq : 0;
     }
 
     /// <summary>The probe of the key in a record built by <see cref="LogRecord.Encode"/> with no value.</summary>

@@ -50,6 +50,9 @@ internal sealed class LogSyncer
     /// <summary>Fsyncs done by the thread (rollovers and dispose sync on their own).</summary>
     public long Syncs => Interlocked.Read(ref _syncs);
 
+    /// <summary>For tests: runs on the sync thread before each fsync it makes (holding it holds the round).</summary>
+    internal Action? BeforeSync { get; set; }
+
     /// <summary>Why the store takes no more writes: an fsync failed.</summary>
     public Exception? Failure => Volatile.Read(ref _failure);
 
@@ -117,6 +120,7 @@ internal sealed class LogSyncer
                     {
                         try
                         {
+                            BeforeSync?.Invoke();
                             RandomAccess.FlushToDisk(file.Handle);
                             Interlocked.Increment(ref _syncs);
                         }
