@@ -163,6 +163,29 @@ public sealed class LogMergeTests : IDisposable
         }
     }
 
+    /// <summary>The merge reads its inputs through a 1 MiB buffer: records that straddle its end are copied and swapped too.</summary>
+    [Fact]
+    public async Task A_merge_of_files_larger_than_its_page_copies_and_swaps_records_straddling_pages()
+    {
+        var contents = new LogStoreContents();
+        var random = new Random(5);
+        await using (var store = LogPartitionStore.Open(Options(o => o.FileSizeBytes = 3 * 1024 * 1024)))
+        {
+            for (int i = 0; i < 6000; i++)
+            {
+                var value = new byte[1000 + random.Next(3000)];
+                random.NextBytes(value);
+                await contents.WriteAsync(store, i % 3, Key("k" + random.Next(2500)), Value(value));
+            }
+            Assert.True(store.Stats.SealedBytes > 4 * 1024 * 1024);
+            var result = await store.MergeAsync();
+            Assert.True(result.BytesRead > 2 * 1024 * 1024);
+            await contents.AssertHeldBy(store, [0, 1, 2]);
+            Assert.Equal(0, store.Stats.SealedDeadBytes);
+        }
+        await using (var reopened = LogPartitionStore.Open(Options())) await contents.AssertHeldBy(reopened, [0, 1, 2]);
+    }
+
     [Fact]
     public async Task A_background_merge_starts_once_dead_bytes_pass_both_the_share_and_the_floor()
     {

@@ -73,11 +73,12 @@ internal sealed class MergeRun(DataFiles files, KeyDirectory keys, long fileSize
             var header = reader.Header;
             if (header.Kind == LogRecordKind.Put && keys.Find(header.Partition) is { } partition)
             {
+                // Load the whole record first: loading may move the buffer, and the probe's key is a span into it.
+                if (!reader.LoadRecord()) throw LogErrors.Corrupted(input.Path, reader.Offset, "a merge found the file shorter than its records");
                 var probe = KeyProbe.OfRecord(keys.Buckets, reader.Bucket, reader.Key);
                 long from = KeySlot.Pack(input.Id, reader.Offset);
                 if (partition.PointsAt(probe, from))
                 {
-                    if (!reader.LoadRecord()) throw LogErrors.Corrupted(input.Path, reader.Offset, "a merge found the file shorter than its records");
                     Add(reader.Record, new Swap(header.Partition, probe.HashHigh, probe.HashLow, probe.Bucket, probe.Key.ToArray(), from, 0, (int)header.TotalLength));
                 }
             }

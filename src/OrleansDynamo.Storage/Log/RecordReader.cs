@@ -21,7 +21,9 @@ internal enum RecordStep
 
 /// <summary>
 /// Walks the records of a data file in order through one buffer (1 MiB, grown for a bigger record): recovery replays
-/// with it, a merge copies with it. Spans it returns are valid until the next call.
+/// with it, a merge copies with it. Spans it returns (<see cref="Bucket"/>, <see cref="Key"/>, <see cref="Record"/>) point
+/// into the buffer and are valid until the next call of any method, <see cref="LoadRecord"/> included: loading may move
+/// the buffer.
 /// </summary>
 internal sealed class RecordReader(DataFile file, long start, long end, int bufferBytes = RecordReader.DefaultBufferBytes)
 {
