@@ -18,9 +18,11 @@ namespace OrleansDynamo.Storage.Log;
 /// the old record (a key written, removed or dropped meanwhile keeps its newer state, and its copy is dead). Then the
 /// outputs are synced, the commit record written (<see cref="MergeCommit"/>: the merge's one atomic step), the outputs
 /// renamed to <c>.data</c>, and the inputs retired (their handles close once no read holds them) and deleted.</para>
-/// <para><b>Failure</b> (a full disk, damage found in an input, the store closing): nothing is deleted. Keys already
-/// swapped read their copies from the uncommitted outputs, which stay open as closed files until a later merge takes them
-/// in; at the next open they are deleted and the inputs, still complete, are replayed.</para>
+/// <para>Before it commits, the merge checks that no key still points into its inputs (a scan of the directory, some
+/// milliseconds a million keys): a key it failed to move would be left pointing at a deleted file.</para>
+/// <para><b>Failure</b> (a full disk, damage found in an input, a key left behind, the store closing): nothing is
+/// deleted. Keys already swapped read their copies from the uncommitted outputs, which stay open as closed files until a
+/// later merge takes them in; at the next open they are deleted and the inputs, still complete, are replayed.</para>
 /// </summary>
 internal sealed class MergeRun(DataFiles files, KeyDirectory keys, long fileSizeBytes, long bytesPerSecond, CancellationToken cancellation)
 {
@@ -47,6 +49,7 @@ internal sealed class MergeRun(DataFiles files, KeyDirectory keys, long fileSize
         {
             foreach (var input in inputs) Copy(input);
             WriteBatch();
+            CheckNothingLeftIn(inputs);
             foreach (var output in _outputs) RandomAccess.FlushToDisk(output.Handle);
         }
         catch
@@ -139,6 +142,18 @@ internal sealed class MergeRun(DataFiles files, KeyDirectory keys, long fileSize
         }
         _swaps.Clear();
         _batchLength = 0;
+    }
+
+    /// <summary>
+    /// Every key the directory pointed into the inputs was copied and swapped, or has moved on since (nothing points a key
+    /// at a closed file but a merge). A key still there would be left pointing at a deleted file: the merge does not commit.
+    /// </summary>
+    private void CheckNothingLeftIn(List<DataFile> inputs)
+    {
+        var ids = inputs.Select(f => f.Id).ToHashSet();
+        int left = keys.All.Sum(p => p.Keys.CountIn(ids));
+        if (left > 0)
+            throw new InvalidOperationException($"a merge left {left} keys pointing into its inputs; it does not commit, and the inputs are kept");
     }
 
     /// <summary>Rests as long as <see cref="LogStoreOptions.MergeBytesPerSecond"/> asks for the bytes read so far.</summary>

@@ -156,6 +156,23 @@ internal sealed class PartitionKeys(BucketNames buckets)
         }
     }
 
+    /// <summary>How many keys have their record in one of <paramref name="fileIds"/>.</summary>
+    public int CountIn(IReadOnlySet<int> fileIds)
+    {
+        lock (_lock)
+        {
+            int n = 0;
+            foreach (var chunk in _chunks)
+            {
+                for (int i = 0; i < chunk.Count; i++)
+                {
+                    if (fileIds.Contains(chunk.Items[i].FileId)) n++;
+                }
+            }
+            return n;
+        }
+    }
+
     /// <summary>Calls <paramref name="visit"/> for every key, in order, under the lock (recovery's accounting).</summary>
     public void ForEach(Action<KeySlot> visit)
     {
