@@ -278,6 +278,30 @@ public sealed class LogCorruptionTests : IDisposable
         Assert.Contains(Path.GetFullPath(file), notADirectory.Message);
     }
 
+    [Fact]
+    public async Task A_second_store_on_the_same_directory_is_refused_while_the_first_is_open()
+    {
+        await using (var first = LogPartitionStore.Open(Options()))
+        {
+            await first.WriteAsync(1, Key("k"), Value("v"));
+            var error = Assert.Throws<StorageUnavailableException>(() => LogPartitionStore.Open(Options()));
+            Assert.Contains($"data directory '{Values}'", error.Message);
+            Assert.Contains("another store has it open", error.Message);
+            Assert.Equal(Value("v"), await first.ReadAsync(1, Key("k")));
+        }
+        await using var second = LogPartitionStore.Open(Options());
+        Assert.Equal(Value("v"), await second.ReadAsync(1, Key("k")));
+    }
+
+    [Fact]
+    public async Task A_data_file_id_beyond_what_the_key_directory_holds_is_refused()
+    {
+        await WriteSample(keys: 1);
+        string file = Path.Combine(Values, $"{KeySlot.MaxFileId + 1}.data");
+        File.Copy(LogTestFiles.DataFiles(_dir)[0], file);
+        AssertRefused(file, "its id is above the highest a data file can have");
+    }
+
     [Theory]
     [InlineData(nameof(LogStoreOptions.DataDirectory))]
     [InlineData(nameof(LogStoreOptions.FileSizeBytes))]

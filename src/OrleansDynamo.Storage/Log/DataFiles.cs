@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using Microsoft.Win32.SafeHandles;
 
 namespace OrleansDynamo.Storage.Log;
 
@@ -24,6 +25,12 @@ internal sealed class DataFiles
 
     public string Directory { get; }
 
+    /// <summary>
+    /// <c>values/LOCK</c>, held open exclusively (an advisory lock) while the store is open, so a second store on the same
+    /// directory, in this process or another, is refused instead of appending to the same files.
+    /// </summary>
+    public SafeFileHandle? DirectoryLock { get; set; }
+
     public string PathOf(int id, string extension) =>
         System.IO.Path.Combine(Directory, id.ToString("D6", CultureInfo.InvariantCulture) + extension);
 
@@ -37,7 +44,17 @@ internal sealed class DataFiles
     }
 
     /// <summary>An id no file has had (a merge names its commit record with one).</summary>
-    public int AllocateId() => Interlocked.Increment(ref _lastId);
+    /// <exception cref="StorageUnavailableException">every id a key directory slot can hold was handed out.</exception>
+    public int AllocateId()
+    {
+        int id = Interlocked.Increment(ref _lastId);
+        if (id > KeySlot.MaxFileId)
+        {
+            throw LogErrors.Unavailable(Directory,
+                $"data file ids are used up (the last possible is {KeySlot.MaxFileId}); start the silo on an empty data directory and let anti-entropy refill it");
+        }
+        return id;
+    }
 
     public DataFile? Get(int id) => _files.GetValueOrDefault(id);
 
@@ -69,9 +86,11 @@ internal sealed class DataFiles
         file.Retire();
     }
 
-    public void RetireAll()
+    /// <summary>Retires every file and lets go of the directory lock (the store is closing).</summary>
+    public void Close()
     {
         foreach (var file in _files.Values) Retire(file);
+        DirectoryLock?.Dispose();
     }
 
     /// <summary>

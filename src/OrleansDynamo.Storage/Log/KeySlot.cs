@@ -7,10 +7,13 @@ namespace OrleansDynamo.Storage.Log;
 /// </summary>
 internal struct KeySlot
 {
-    /// <summary>Offsets take the low 40 bits (1 TiB per file), file ids the 23 above.</summary>
-    public const int OffsetBits = 40;
+    /// <summary>
+    /// Offsets take the low 36 bits (64 GiB: a file is cut at most at 32 GiB and a record is under 2 GiB), file ids the 27
+    /// above (134 million: ids are never reused, and a merge every two minutes of a 1 GiB store uses them up in 25 years).
+    /// </summary>
+    public const int OffsetBits = 36;
     public const long MaxOffset = (1L << OffsetBits) - 1;
-    public const int MaxFileId = (1 << 23) - 1;
+    public const int MaxFileId = (1 << 27) - 1;
 
     public ulong HashHigh;
     public ulong HashLow;

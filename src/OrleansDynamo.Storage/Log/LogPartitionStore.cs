@@ -411,7 +411,7 @@ public sealed class LogPartitionStore : IPartitionStore
         _merger.Dispose();
         _writer.Close();
         _writer.Syncer.Stop();
-        _files.RetireAll();
+        _files.Close();
         await _side.DisposeAsync().ConfigureAwait(false);
     }
 }

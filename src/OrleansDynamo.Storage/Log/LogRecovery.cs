@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text;
+using Microsoft.Win32.SafeHandles;
 
 namespace OrleansDynamo.Storage.Log;
 
@@ -30,6 +32,7 @@ public sealed record LogRecoveryReport(int Files, long Records, string? TornFile
 internal sealed class LogRecovery
 {
     private const string MarkerSuffix = ".created";
+    private const string LockFile = "LOCK";
 
     private readonly DataFiles _files;
     private readonly KeyDirectory _keys;
@@ -52,6 +55,33 @@ internal sealed class LogRecovery
     public static Result Open(string directory, Action<string> warn)
     {
         Directory.CreateDirectory(directory);
+        var directoryLock = Lock(directory);
+        try
+        {
+            return Open(directory, directoryLock, warn);
+        }
+        catch
+        {
+            directoryLock.Dispose();
+            throw;
+        }
+    }
+
+    private static SafeFileHandle Lock(string directory)
+    {
+        string path = Path.Combine(directory, LockFile);
+        try
+        {
+            return File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException)
+        {
+            throw LogErrors.Unavailable(directory, $"another store has it open ('{path}' is locked): {e.Message}", e);
+        }
+    }
+
+    private static Result Open(string directory, SafeFileHandle directoryLock, Action<string> warn)
+    {
         int merges = MergeCommit.Complete(directory, warn);
         var ids = new List<int>();
         foreach (string path in Directory.GetFiles(directory, "*" + DataFiles.DataExtension))
@@ -60,16 +90,20 @@ internal sealed class LogRecovery
         }
         ids.Sort();
         CheckNotLost(directory, ids.Count);
+        if (ids.Count > 0 && ids[^1] > KeySlot.MaxFileId)
+            throw LogErrors.Corrupted(PathOfId(directory, ids[^1]), $"its id is above the highest a data file can have ({KeySlot.MaxFileId})");
         var files = new DataFiles(directory, Math.Max(ids.Count > 0 ? ids[^1] : 0, MergeCommit.HighestId(directory)));
         var keys = new KeyDirectory();
         var recovery = new LogRecovery(files, keys, warn);
         try
         {
-            return recovery.Replay(ids, merges);
+            var result = recovery.Replay(ids, merges);
+            files.DirectoryLock = directoryLock;
+            return result;
         }
         catch
         {
-            files.RetireAll();
+            files.Close();
             throw;
         }
     }
@@ -228,6 +262,9 @@ internal sealed class LogRecovery
         f.Flush(flushToDisk: true);
         DirectorySync.Flush(Path.GetDirectoryName(marker)!);
     }
+
+    private static string PathOfId(string directory, int id) =>
+        Path.Combine(directory, id.ToString("D6", CultureInfo.InvariantCulture) + DataFiles.DataExtension);
 
     /// <summary>The file recording that <paramref name="directory"/> held a store: <c>values.created</c> beside it.</summary>
     public static string MarkerPath(string directory) => directory.TrimEnd(Path.DirectorySeparatorChar) + MarkerSuffix;

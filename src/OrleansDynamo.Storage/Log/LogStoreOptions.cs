@@ -7,7 +7,7 @@ public sealed class LogStoreOptions
     public const string ValuesFolder = "values";
 
     private const long MinFileBytes = 4L * 1024;
-    private const long MaxFileBytes = 1L << 40;
+    private const long MaxFileBytes = 32L * 1024 * 1024 * 1024;
 
     /// <summary>Directory holding <c>values/</c> and <c>silo.db</c> (hints, metadata, value quarantine); created when missing.</summary>
     public string DataDirectory { get; set; } = "./data";
@@ -25,7 +25,7 @@ public sealed class LogStoreOptions
 
     /// <summary>
     /// A write file is closed and a new one started once it holds this many bytes (a record is never split, so a file
-    /// can end past it by one record); merge outputs are cut at the same size. Default 64 MiB; 4 KiB..1 TiB.
+    /// can end past it by one record); merge outputs are cut at the same size. Default 64 MiB; 4 KiB..32 GiB.
     /// </summary>
     public long FileSizeBytes { get; set; } = 64L * 1024 * 1024;
 
