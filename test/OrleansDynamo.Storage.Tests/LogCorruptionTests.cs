@@ -247,6 +247,24 @@ public sealed class LogCorruptionTests : IDisposable
     }
 
     [Fact]
+    public async Task A_file_shorter_than_its_header_older_than_the_newest_write_file_is_damage()
+    {
+        await WriteSample(keys: 200, fileSizeBytes: 4096);
+        string first = LogTestFiles.DataFiles(_dir)[0];
+        File.WriteAllBytes(first, new byte[7]);
+        AssertRefused(first, "shorter than its 32-byte header");
+    }
+
+    [Fact]
+    public async Task A_merge_commit_naming_a_missing_output_is_refused()
+    {
+        await WriteSample(keys: 1);
+        MergeCommit.Write(Values, 42, [77], [1]);
+        AssertRefused(MergeCommit.PathOf(Values, 42), "merge output 000077.data it names is missing");
+        Assert.Single(LogTestFiles.DataFiles(_dir));
+    }
+
+    [Fact]
     public async Task A_data_directory_of_the_sqlite_engine_holding_values_is_refused()
     {
         await using (var sqlite = SqlitePartitionStore.Open(new SqliteStoreOptions { DataDirectory = _dir }))

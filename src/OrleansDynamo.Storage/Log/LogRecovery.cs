@@ -111,9 +111,20 @@ internal sealed class LogRecovery
     private Result Replay(List<int> ids, int merges)
     {
         var opened = new List<(DataFile File, DataFileHeader Header)>();
+        var headerless = new List<(int Id, string Path, long Length, string Problem)>();
         foreach (int id in ids)
         {
-            if (Open(id, isLast: id == ids[^1]) is { } found) opened.Add(found);
+            if (Open(id) is { } found) opened.Add(found);
+            else headerless.Add(Headerless(id));
+        }
+        int newestWriteId = opened.Where(f => f.File.Kind == DataFileKind.Write).Select(f => f.File.Id).DefaultIfEmpty(0).Max();
+        foreach (var (id, path, length, problem) in headerless)
+        {
+            // A file created after the newest write file and shorter than a header is a rollover the crash came in the
+            // middle of (its header was not synced yet): it never held a record. Anything else is damage.
+            if (id < newestWriteId || length > DataFileHeader.Size) throw LogErrors.Corrupted(path, 0, problem);
+            File.Delete(path);
+            _warn($"deleted data file {path}: a crash came while it was being created ({length} bytes, {problem})");
         }
         DataFile? newest = opened.LastOrDefault(f => f.File.Kind == DataFileKind.Write).File;
         string? tornFile = null;
@@ -141,29 +152,31 @@ internal sealed class LogRecovery
         return new Result(_files, _keys, active, lastSeq, report);
     }
 
-    /// <summary>Opens one file and reads its header; null for a torn creation (the last file, shorter than its header), which is deleted.</summary>
-    private (DataFile, DataFileHeader)? Open(int id, bool isLast)
+    /// <summary>Opens one file and reads its header; null (the file closed again) when it has no good header.</summary>
+    private (DataFile, DataFileHeader)? Open(int id)
     {
         string path = _files.PathOf(id, DataFiles.DataExtension);
         var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
-        long length = RandomAccess.GetLength(handle);
         var bytes = new byte[DataFileHeader.Size];
         int n = RandomAccess.Read(handle, bytes, 0);
-        if (DataFileHeader.TryDecode(bytes.AsSpan(0, n), out var header, out string problem))
+        if (!DataFileHeader.TryDecode(bytes.AsSpan(0, n), out var header, out _))
         {
-            var file = new DataFile(id, header.Kind, path, handle, length);
-            _files.Add(file);
-            return (file, header);
-        }
-        handle.Dispose();
-        if (isLast && length <= DataFileHeader.Size)
-        {
-            // Created, but the crash came before its header was synced: it never held a record.
-            File.Delete(path);
-            _warn($"deleted data file {path}: a crash came while it was being created ({length} bytes, {problem})");
+            handle.Dispose();
             return null;
         }
-        throw LogErrors.Corrupted(path, 0, problem);
+        var file = new DataFile(id, header.Kind, path, handle, RandomAccess.GetLength(handle));
+        _files.Add(file);
+        return (file, header);
+    }
+
+    private (int Id, string Path, long Length, string Problem) Headerless(int id)
+    {
+        string path = _files.PathOf(id, DataFiles.DataExtension);
+        using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        var bytes = new byte[DataFileHeader.Size];
+        int n = f.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false);
+        DataFileHeader.TryDecode(bytes.AsSpan(0, n), out _, out string problem);
+        return (id, path, f.Length, problem);
     }
 
     /// <summary>Replays a file's records; returns where its good records end (its length unless a torn tail was found).</summary>

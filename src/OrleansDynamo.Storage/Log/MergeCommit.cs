@@ -57,7 +57,9 @@ internal static class MergeCommit
             foreach (int id in outputs)
             {
                 string merge = Path.Combine(directory, id.ToString("D6", CultureInfo.InvariantCulture) + DataFiles.MergeExtension);
-                if (File.Exists(merge)) File.Move(merge, Path.ChangeExtension(merge, DataFiles.DataExtension));
+                string data = Path.ChangeExtension(merge, DataFiles.DataExtension);
+                if (File.Exists(merge)) File.Move(merge, data);
+                else if (!File.Exists(data)) throw LogErrors.Corrupted(path, $"merge output {Path.GetFileName(data)} it names is missing");
             }
             foreach (int id in inputs) File.Delete(Path.Combine(directory, id.ToString("D6", CultureInfo.InvariantCulture) + DataFiles.DataExtension));
             DirectorySync.Flush(directory);
