@@ -7,7 +7,8 @@ namespace OrleansDynamo.Storage;
 /// The one door to a silo's data (Dynamo §5: pluggable local persistence). All partitions of a silo
 /// live behind one store. Callers serialize access per key (the partition grain does) and pass
 /// sibling sets already merged with the core's versioning rules; the store only persists them.
-/// Implementations: <c>SqlitePartitionStore</c> (durable, default) and <c>InMemoryPartitionStore</c>.
+/// Implementations: <c>SqlitePartitionStore</c> (durable, default), <c>LogPartitionStore</c> (durable, log-structured)
+/// and <c>InMemoryPartitionStore</c>.
 /// </summary>
 public interface IPartitionStore : IAsyncDisposable
 {
@@ -68,7 +69,10 @@ public enum DurabilityMode
 {
     /// <summary>fsync before the write returns (group commit shares one fsync among concurrent writes).</summary>
     Full = 0,
-    /// <summary>the WAL is synced at checkpoints only; a power loss may lose the latest writes.</summary>
+    /// <summary>
+    /// no fsync per write: SQLite syncs its WAL at checkpoints only, the log engine its data file every second; a power
+    /// loss may lose the latest writes (a crash of the process alone loses none).
+    /// </summary>
     Normal = 1,
 }
 
