@@ -24,6 +24,7 @@ public static class PartitionStoreFactory
                 DataDirectory = options.DataDirectory,
                 Durability = options.Durability,
                 MaxValueBytes = options.MaxValueBytes,
+                Warning = options.Warning,
             }),
             _ => SqlitePartitionStore.Open(new SqliteStoreOptions
             {

@@ -30,6 +30,12 @@ public sealed class StorageOptions
     /// <summary>Largest sibling value accepted, in bytes. Default 1 MiB.</summary>
     public int MaxValueBytes { get; set; } = StoreLimits.DefaultMaxValueBytes;
 
+    /// <summary>
+    /// Receives what a durable engine repaired by itself or failed at in the background (the log engine: a torn last
+    /// record cut off at open, a merge that failed), for the host's log. Default: standard error. Not bound from config.
+    /// </summary>
+    public Action<string>? Warning { get; set; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid field.</summary>
     public void Validate()
     {

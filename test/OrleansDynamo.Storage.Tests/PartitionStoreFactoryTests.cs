@@ -40,6 +40,13 @@ public sealed class PartitionStoreFactoryTests
             }
             Assert.Single(Directory.GetFiles(Path.Combine(dir, "values"), "*.data"));
             Assert.True(File.Exists(Path.Combine(dir, "silo.db")));
+
+            // The host's warning sink reaches the engine: a torn tail cut at open is reported there.
+            string data = Directory.GetFiles(Path.Combine(dir, "values"), "*.data").Single();
+            File.AppendAllText(data, "torn");
+            var warnings = new List<string>();
+            await using (PartitionStoreFactory.Open(new StorageOptions { Engine = "log", DataDirectory = dir, Warning = warnings.Add }))
+                Assert.Contains(warnings, w => w.Contains(data, StringComparison.Ordinal));
         }
         finally
         {

@@ -10,8 +10,8 @@ namespace OrleansDynamo.Storage.Log;
 /// </summary>
 internal sealed class KeyDirectory
 {
-    /// <summary>Keys up to this many UTF-8 bytes are encoded on the stack for a lookup.</summary>
-    public const int StackKeyBytes = 1024;
+    /// <summary>Keys up to this many UTF-8 bytes (at most, by their length) are encoded on the stack for a lookup.</summary>
+    public const int StackKeyBytes = 4096;
 
     private readonly ConcurrentDictionary<int, PartitionKeys> _partitions = new();
 
