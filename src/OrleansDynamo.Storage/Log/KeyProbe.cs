@@ -34,8 +34,8 @@ internal readonly ref struct KeyProbe(ulong hashHigh, ulong hashLow, int bucket,
         return Of(hash, id, buckets.Name(id), key);
     }
 
-    /// <summary>The order of <paramref name="slot"/> against <paramref name="probe"/>.</summary>
-    public static int Compare(in KeySlot slot, in KeyProbe probe, BucketNames buckets)
+    /// <summary>The order of <paramref name="slot"/> (whose key bytes are <paramref name="slotKey"/>) against <paramref name="probe"/>.</summary>
+    public static int Compare(in KeySlot slot, ReadOnlySpan<byte> slotKey, in KeyProbe probe, BucketNames buckets)
     {
         int c = slot.HashHigh.CompareTo(probe.HashHigh);
         if (c != 0) return c;
@@ -46,6 +46,6 @@ internal readonly ref struct KeyProbe(ulong hashHigh, ulong hashLow, int bucket,
             c = EntryOrder.CompareCodePoints(buckets.Name(slot.Bucket), probe.BucketName);
             if (c != 0) return c;
         }
-        return slot.Key.AsSpan().SequenceCompareTo(probe.Key);
+        return slotKey.SequenceCompareTo(probe.Key);
     }
 }

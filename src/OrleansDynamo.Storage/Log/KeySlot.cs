@@ -1,9 +1,10 @@
 namespace OrleansDynamo.Storage.Log;
 
 /// <summary>
-/// One key in the key directory: 48 bytes plus its key's UTF-8 bytes. The key hash (two halves), the bucket as an
-/// interned id, where its newest record is (<see cref="Location"/>: file id and offset packed in one long), its
-/// sequence number, and the length of its value (the encoded sibling set).
+/// One key in the key directory, 48 bytes with no references (so the GC never scans the directory): the key hash (two
+/// halves), the bucket as an interned id, where its newest record is (<see cref="Location"/>: file id and offset packed in
+/// one long), its sequence number, the length of its value (the encoded sibling set), and where its UTF-8 bytes are in
+/// its chunk's key arena (see <see cref="PartitionKeys"/>).
 /// </summary>
 internal struct KeySlot
 {
@@ -15,13 +16,17 @@ internal struct KeySlot
     public const long MaxOffset = (1L << OffsetBits) - 1;
     public const int MaxFileId = (1 << 27) - 1;
 
+    /// <summary>Longest key the directory holds, in UTF-8 bytes.</summary>
+    public const int MaxKeyBytes = ushort.MaxValue;
+
     public ulong HashHigh;
     public ulong HashLow;
-    public byte[] Key;
     public long Location;
     public long Seq;
     public int ValueLength;
     public int Bucket;
+    public int KeyOffset;
+    public ushort KeyLength;
 
     public readonly int FileId => (int)(Location >> OffsetBits);
 
@@ -31,5 +36,5 @@ internal struct KeySlot
 
     /// <summary>Bytes of the whole record (header, bucket, key, value).</summary>
     public readonly long RecordLength(BucketNames buckets) =>
-        (long)LogRecord.FixedSize + buckets.Utf8Length(Bucket) + Key.Length + ValueLength;
+        (long)LogRecord.FixedSize + buckets.Utf8Length(Bucket) + KeyLength + ValueLength;
 }

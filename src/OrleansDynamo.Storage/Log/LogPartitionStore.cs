@@ -229,7 +229,7 @@ public sealed class LogPartitionStore : IPartitionStore
         Enter(cancellationToken);
         var keys = _keys.Find(partition);
         if (keys is null) return new ValueTask<PartitionPage>(new PartitionPage([], null));
-        var rows = new List<(KeySlot Slot, DataFile File)>(Math.Min(pageSize, 1024));
+        var rows = new List<(KeySlot Slot, string Key, DataFile File)>(Math.Min(pageSize, 1024));
         bool more;
         if (after is { } cursor)
         {
@@ -246,9 +246,9 @@ public sealed class LogPartitionStore : IPartitionStore
         long newest = 0;
         try
         {
-            foreach (var (slot, file) in rows)
+            foreach (var (slot, name, file) in rows)
             {
-                var key = new DynamoKey(_keys.Buckets.Name(slot.Bucket), System.Text.Encoding.UTF8.GetString(slot.Key));
+                var key = new DynamoKey(_keys.Buckets.Name(slot.Bucket), name);
                 var hash = new KeyHash(new UInt128(slot.HashHigh, slot.HashLow));
                 var read = StoredRecord.Read(file, slot, _keys.Buckets);
                 if (read.Set is { } set) entries.Add(new StoredEntry(key, hash, set));
@@ -258,13 +258,13 @@ public sealed class LogPartitionStore : IPartitionStore
         }
         finally
         {
-            foreach (var (_, file) in rows) file.Release();
+            foreach (var (_, _, file) in rows) file.Release();
         }
         ScanCursor? next = null;
         if (more)
         {
-            var last = rows[^1].Slot;
-            next = new ScanCursor(new KeyHash(new UInt128(last.HashHigh, last.HashLow)), _keys.Buckets.Name(last.Bucket), System.Text.Encoding.UTF8.GetString(last.Key));
+            var (last, lastKey, _) = rows[^1];
+            next = new ScanCursor(new KeyHash(new UInt128(last.HashHigh, last.HashLow)), _keys.Buckets.Name(last.Bucket), lastKey);
         }
         var page = new PartitionPage(entries, next);
         if (undecodable is not null) page = page with { Undecodable = undecodable };

@@ -51,7 +51,7 @@ internal static class LogRecord
     public const byte FormatVersion = 1;
 
     /// <summary>Largest bucket and key accepted when a header is read back (anything larger is damage, not data).</summary>
-    public const int MaxBucketBytes = 64 * 1024, MaxKeyBytes = 1024 * 1024;
+    public const int MaxBucketBytes = 64 * 1024, MaxKeyBytes = KeySlot.MaxKeyBytes;
 
     /// <summary>Largest record (it is read into one array).</summary>
     public const int MaxRecordBytes = int.MaxValue - 1024;

@@ -9,7 +9,8 @@ internal readonly record struct StoredRead(SiblingSet? Set, byte[] Raw, string R
 
 /// <summary>
 /// Reads the record a key directory slot names with one positional read and checks it: the header checksum, that it is
-/// the record the slot names (kind, sequence number, lengths, key), the value checksum, then the decoder. Never throws
+/// the record the slot names (kind, sequence number, lengths: a sequence number is handed out once, and a merge's copy
+/// is the same bytes), the value checksum, then the decoder. Never throws
 /// for the bytes: what fails is returned with its reason, for a read to refuse and the quarantine to take.
 /// </summary>
 internal static class StoredRecord
@@ -50,7 +51,7 @@ internal static class StoredRecord
                 return Bad(value, "the record header's checksum does not match");
             }
             if (header.Kind != LogRecordKind.Put || header.Seq != slot.Seq || header.ValueLength != slot.ValueLength
-                || !record[(headerLength - slot.Key.Length)..headerLength].SequenceEqual(slot.Key))
+                || header.KeyLength != slot.KeyLength)
             {
                 return Bad(value, "the record there is not the one the key directory names");
             }
