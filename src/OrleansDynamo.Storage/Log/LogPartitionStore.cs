@@ -21,8 +21,9 @@ namespace OrleansDynamo.Storage.Log;
 /// them are refused (<see cref="UndecodableValueException"/>, with the bytes as found), reported by scans, and moved by
 /// <see cref="QuarantineAsync"/>: it writes the quarantine row first, then a tombstone record, so a crash in between can
 /// at worst quarantine a value twice, never lose it.</para>
-/// <para>Memory: the directory costs about 48 bytes a key over a 70 % chunk fill plus the key's UTF-8 bytes and array
-/// header (about 110–130 bytes a key for 10–30-byte keys); bucket names are interned.</para>
+/// <para>Memory: the directory costs a 48-byte slot a key over a chunk fill of about 90 %, plus the key's UTF-8 bytes in
+/// its chunk's arena: about 70 bytes a key for 14-byte keys (67 MiB at a million); bucket names are interned
+/// (<see cref="PartitionKeys"/>).</para>
 /// </summary>
 public sealed class LogPartitionStore : IPartitionStore
 {
