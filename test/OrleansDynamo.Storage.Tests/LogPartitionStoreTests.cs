@@ -21,6 +21,35 @@ public sealed class LogPartitionStoreTests : PartitionStoreConformance
 
     protected override async Task PlantValueAsync(int partition, DynamoKey key, byte[] blob) =>
         await ((LogPartitionStore)Store).WriteRawAsync(partition, key, blob);
+
+    [Fact]
+    public async Task Every_call_after_dispose_throws_ObjectDisposedException()
+    {
+        var store = (LogPartitionStore)Store;
+        await store.WriteAsync(1, Key("k"), Value("v"));
+        var bad = new UndecodableValue(1, Key("k"), Key("k").Hash, [], "test");
+        await store.DisposeAsync();
+        await store.DisposeAsync();
+        Func<Task>[] calls =
+        [
+            async () => await store.ReadAsync(1, Key("k")),
+            async () => await store.WriteAsync(1, Key("k"), Value("v")),
+            async () => await store.RemoveAsync(1, Key("k")),
+            async () => await store.ScanAsync(1, null, 10),
+            async () => await store.QuarantineAsync(bad, Now),
+            async () => await store.ListQuarantinedAsync(0, 10),
+            async () => await store.DropPartitionAsync(1),
+            async () => await store.SummarizeAsync(1),
+            async () => await store.SummarizeAllAsync(),
+            async () => await store.MergeAsync(),
+            async () => await store.Hints.AppendAsync(new Hint("silo-b", 1, Key("k"), Value("h"), Now)),
+            async () => await store.Hints.CountByTargetAsync(),
+            async () => await store.Metadata.GetAsync("ring"),
+            async () => await store.Metadata.SetAsync("ring", [1]),
+        ];
+        foreach (var call in calls) await Assert.ThrowsAsync<ObjectDisposedException>(call);
+        Assert.Equal(1, store.Stats.DurableSequence);
+    }
 }
 
 /// <summary>
