@@ -26,12 +26,28 @@ public static class PartitionStoreFactory
                 MaxValueBytes = options.MaxValueBytes,
                 Warning = options.Warning,
             }),
-            _ => SqlitePartitionStore.Open(new SqliteStoreOptions
-            {
-                DataDirectory = options.DataDirectory,
-                Durability = options.Durability,
-                MaxValueBytes = options.MaxValueBytes,
-            }),
+            _ => OpenSqlite(options),
         };
+    }
+
+    /// <summary>
+    /// The SQLite engine, unless the directory holds the log engine's values: SQLite would open it and serve none of
+    /// them (the log engine's <c>silo.db</c> holds only hints and metadata), so a wrong engine setting is refused.
+    /// </summary>
+    private static SqlitePartitionStore OpenSqlite(StorageOptions options)
+    {
+        string logValues = new LogStoreOptions { DataDirectory = options.DataDirectory }.ValuesDirectory;
+        if (File.Exists(LogRecovery.MarkerPath(logValues)))
+        {
+            throw new StorageCorruptedException(
+                $"'{Path.GetFullPath(options.DataDirectory)}' holds the log engine's values (in '{logValues}'), which the sqlite engine does not read; " +
+                $"open it with Storage.Engine '{StorageOptions.LogEngine}' (a silo's Silo:StorageEngine)");
+        }
+        return SqlitePartitionStore.Open(new SqliteStoreOptions
+        {
+            DataDirectory = options.DataDirectory,
+            Durability = options.Durability,
+            MaxValueBytes = options.MaxValueBytes,
+        });
     }
 }

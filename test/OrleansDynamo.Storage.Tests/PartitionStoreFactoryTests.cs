@@ -55,6 +55,31 @@ public sealed class PartitionStoreFactoryTests
     }
 
     [Fact]
+    public async Task A_directory_of_the_log_engine_is_refused_by_the_sqlite_engine_and_one_of_the_sqlite_engine_by_the_log_engine()
+    {
+        string logDir = TempDirectory(), sqliteDir = TempDirectory();
+        try
+        {
+            await using (var log = PartitionStoreFactory.Open(new StorageOptions { Engine = "log", DataDirectory = logDir, Durability = DurabilityMode.Normal }))
+                await log.WriteAsync(1, Key("k"), Value("v"));
+            var wrong = Assert.Throws<StorageCorruptedException>(() => PartitionStoreFactory.Open(new StorageOptions { Engine = "sqlite", DataDirectory = logDir }));
+            Assert.Contains("holds the log engine's values", wrong.Message);
+            Assert.Contains("'log'", wrong.Message);
+            await using (var log = PartitionStoreFactory.Open(new StorageOptions { Engine = "log", DataDirectory = logDir, Durability = DurabilityMode.Normal }))
+                Assert.Equal(Value("v"), await log.ReadAsync(1, Key("k"))); // refusing wrote nothing
+
+            await using (var sqlite = PartitionStoreFactory.Open(new StorageOptions { Engine = "sqlite", DataDirectory = sqliteDir, Durability = DurabilityMode.Normal }))
+                await sqlite.WriteAsync(1, Key("k"), Value("v"));
+            Assert.Throws<StorageCorruptedException>(() => PartitionStoreFactory.Open(new StorageOptions { Engine = "log", DataDirectory = sqliteDir }));
+        }
+        finally
+        {
+            DeleteDirectory(logDir);
+            DeleteDirectory(sqliteDir);
+        }
+    }
+
+    [Fact]
     public void Unknown_engine_is_refused_naming_the_field()
     {
         var error = Assert.Throws<ArgumentException>(() => PartitionStoreFactory.Open(new StorageOptions { Engine = "rocks" }));

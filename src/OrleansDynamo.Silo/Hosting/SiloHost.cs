@@ -181,7 +181,8 @@ public static class SiloHost
     /// </summary>
     private static SiloRuntime CreateRuntime(SiloOptions options, IServiceProvider services, SiloHostHooks? hooks)
     {
-        var store = FaultInjection.PlantedFaultStore.Wrap(OpenStore(options), options.FaultInjection);
+        var storeLog = services.GetRequiredService<ILoggerFactory>().CreateLogger("OrleansDynamo.Storage");
+        var store = FaultInjection.PlantedFaultStore.Wrap(OpenStore(options, message => storeLog.LogWarning("{Message}", message)), options.FaultInjection);
         if (hooks?.WrapStore is { } wrapStore) store = wrapStore(store);
         SiloRuntime? runtime = null;
         var membership = services.GetRequiredService<IClusterMembershipService>();
@@ -196,9 +197,11 @@ public static class SiloHost
         return runtime;
     }
 
-    public static IPartitionStore OpenStore(SiloOptions options) =>
+    /// <summary>Opens the silo's store; <paramref name="warning"/> hears what the engine repaired (a torn tail cut at open, a failed merge).</summary>
+    public static IPartitionStore OpenStore(SiloOptions options, Action<string>? warning = null) =>
         PartitionStoreFactory.Open(new StorageOptions
         {
+            Warning = warning,
             Engine = options.StorageEngine,
             DataDirectory = options.DataDirectory,
             Durability = options.Durability,
