@@ -167,7 +167,7 @@ done
 # ---- the table ----
 echo
 echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(lscpu | sed -n 's/^Model name: *//p' | head -1)"
-echo "Settings: ${seconds}s per run, $concurrency in flight, $keys keys, $value_size-byte values, preload=$preload; silos N=3 R=2 W=2 sqlite Normal${BENCH_SILO_ARGS:+ then $BENCH_SILO_ARGS}; etcd $(etcd --version | head -1 | awk '{print $3}') 3 members, linearizable gets; redis $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p') primary + 2 replicas, AOF everysec, WAIT 1 per put, gets from the primary"
+echo "Settings: ${seconds}s per run, $concurrency in flight, $keys keys, $value_size-byte values, preload=$preload; silos N=3 R=2 W=2 $engine Normal${BENCH_SILO_ARGS:+ then $BENCH_SILO_ARGS}; etcd $(etcd --version | head -1 | awk '{print $3}') 3 members, linearizable gets; redis $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p') primary + 2 replicas, AOF everysec, WAIT 1 per put, gets from the primary"
 echo
 printf '| %-8s | %-8s | %13s | %10s | %9s | %10s | %10s |\n' "Workload" "Figure" "OrleansDynamo" "etcd" "ours/etcd" "redis" "ours/redis"
 printf '|%s|%s|%s|%s|%s|%s|%s|\n' "----------" "----------" "---------------" "------------" "-----------" "------------" "------------"

@@ -28,12 +28,20 @@ wait_for() {
   done
 }
 
-# Builds the silo and the CLI (Release) and sets `silo_dll` and the command array `dynamo`.
+# Publishes the silo as a deployment would (Release, ReadyToRun: docs/operations.md, "Deploying a silo"), builds the CLI
+# (Release), and sets `silo_dll` and the command array `dynamo`.
 build_release() {
-  echo "== building (Release)"
-  dotnet build src/OrleansDynamo.Silo -c Release -v q -nologo >"$tmp/build-silo.log" 2>&1 || { cat "$tmp/build-silo.log" >&2; exit 1; }
+  local rid
+  case "$(uname -m)" in
+    x86_64) rid=linux-x64 ;;
+    aarch64) rid=linux-arm64 ;;
+    *) echo "error: no .NET runtime identifier known for $(uname -m)" >&2; exit 2 ;;
+  esac
+  echo "== publishing the silo (Release, ReadyToRun, $rid) and building the CLI"
+  dotnet publish src/OrleansDynamo.Silo -c Release -r "$rid" --self-contained false -p:PublishReadyToRun=true -v q -nologo \
+    >"$tmp/build-silo.log" 2>&1 || { cat "$tmp/build-silo.log" >&2; exit 1; }
   dotnet build src/OrleansDynamo.Cli -c Release -v q -nologo >"$tmp/build-cli.log" 2>&1 || { cat "$tmp/build-cli.log" >&2; exit 1; }
-  silo_dll=$PWD/src/OrleansDynamo.Silo/bin/Release/net10.0/OrleansDynamo.Silo.dll
+  silo_dll=$PWD/src/OrleansDynamo.Silo/bin/Release/net10.0/$rid/publish/OrleansDynamo.Silo.dll
   dynamo=(dotnet "$PWD/src/OrleansDynamo.Cli/bin/Release/net10.0/dynamo.dll")
 }
 

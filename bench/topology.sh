@@ -14,7 +14,8 @@
 # Usage: bench/topology.sh [--keys K] [--concurrency C] [--slice S] [--baseline S] [--settle S] [--value-size B]
 #                          [--partitions Q] [--timeout S] [--out DIR] [--keep] [--engine sqlite|log]
 # Defaults: 200,000 keys, 16 in flight, 10 s slices, 30 s baseline, 20 s settle after each change, 1 KiB values,
-# Q = 1024, each change given at most 900 s.
+# Q = 1024, each change given at most 900 s. BENCH_SILO_ARGS adds settings to every silo's command line for an A/B run,
+# e.g. BENCH_SILO_ARGS='--Silo:Admission:PaceTargetFactor=1.25'.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -43,7 +44,7 @@ while [[ $# -gt 0 ]]; do
     --out) out=$2; shift 2 ;;
     --keep) keep=1; shift ;;
     --engine) engine=$2; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "error: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -69,7 +70,7 @@ start_silo() { # index (0-based), extra silo arguments...
     --Silo:SiloPort="${orleans_silo[$i]}" --Silo:GatewayPort="${orleans_gateway[$i]}" \
     --Silo:Clustering:Mode=sqlite --Silo:Clustering:SqlitePath="$tmp/cluster.db" --Silo:PartitionCount="$partitions" \
     --Silo:DataDirectory="$tmp/silo$n" --Silo:StorageEngine="$engine" --Silo:Durability=Normal \
-    --Silo:DefaultBucket:N=3 --Silo:DefaultBucket:R=2 --Silo:DefaultBucket:W=2 \
+    --Silo:DefaultBucket:N=3 --Silo:DefaultBucket:R=2 --Silo:DefaultBucket:W=2 ${BENCH_SILO_ARGS:-} \
     >"$tmp/silo$n.log" 2>&1 &
   pids+=($!)
 }
