@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Reflection;
 using OrleansDynamo.Core.Keys;
 using OrleansDynamo.Storage.CrashWriter;
 using OrleansDynamo.Storage.Log;
@@ -16,10 +14,6 @@ namespace OrleansDynamo.Storage.Tests;
 /// </summary>
 public sealed class LogCrashTests(ITestOutputHelper output)
 {
-    private static string CrashWriterPath =>
-        typeof(LogCrashTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-            .Single(a => a.Key == "CrashWriterPath").Value!;
-
     [Theory]
     [InlineData(300)]
     [InlineData(1500)]
@@ -28,7 +22,7 @@ public sealed class LogCrashTests(ITestOutputHelper output)
         string dir = TempDirectory();
         try
         {
-            var acked = await RunAndKill(dir, writers: 16, killAfterAcks);
+            var acked = await CrashWriterProcess.RunAndKillAsync(dir, StorageOptions.LogEngine, writers: 16, killAfterAcks);
             Assert.True(acked.Count >= killAfterAcks, $"only {acked.Count} acks");
             var names = Directory.GetFiles(Path.Combine(dir, LogStoreOptions.ValuesFolder)).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
             int files = LogTestFiles.DataFiles(dir).Length;
@@ -52,36 +46,5 @@ public sealed class LogCrashTests(ITestOutputHelper output)
         {
             DeleteDirectory(dir);
         }
-    }
-
-    private async Task<HashSet<string>> RunAndKill(string dir, int writers, int killAfterAcks)
-    {
-        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
-        var psi = new ProcessStartInfo(dotnet)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in new[] { "exec", CrashWriterPath, dir, writers.ToString(System.Globalization.CultureInfo.InvariantCulture), "30", StorageOptions.LogEngine })
-            psi.ArgumentList.Add(arg);
-
-        using var process = Process.Start(psi)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var acked = new HashSet<string>(StringComparer.Ordinal);
-        bool killed = false;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
-        {
-            if (CrashPayload.TryParseAck(line, out var key)) acked.Add(key);
-            if (!killed && acked.Count >= killAfterAcks)
-            {
-                process.Kill(entireProcessTree: true); // SIGKILL: no flush, no dispose
-                killed = true;
-            }
-        }
-        await process.WaitForExitAsync(timeout.Token);
-        Assert.True(killed, $"the writer exited on its own (code {process.ExitCode}): {await stderr}");
-        return acked;
     }
 }

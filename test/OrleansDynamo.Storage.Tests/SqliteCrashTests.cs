@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Reflection;
 using OrleansDynamo.Core.Keys;
 using OrleansDynamo.Storage.CrashWriter;
 using OrleansDynamo.Storage.Sqlite;
@@ -16,10 +14,6 @@ namespace OrleansDynamo.Storage.Tests;
 /// </summary>
 public sealed class SqliteCrashTests(ITestOutputHelper output)
 {
-    private static string CrashWriterPath =>
-        typeof(SqliteCrashTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-            .Single(a => a.Key == "CrashWriterPath").Value!;
-
     [Theory]
     [InlineData(300)]
     [InlineData(900)]
@@ -28,7 +22,7 @@ public sealed class SqliteCrashTests(ITestOutputHelper output)
         string dir = TempDirectory();
         try
         {
-            var acked = await RunAndKill(dir, writers: 16, killAfterAcks);
+            var acked = await CrashWriterProcess.RunAndKillAsync(dir, StorageOptions.SqliteEngine, writers: 16, killAfterAcks);
             Assert.True(acked.Count >= killAfterAcks, $"only {acked.Count} acks");
             Assert.True(File.Exists(Path.Combine(dir, "silo.db-wal")), "the killed process left its WAL behind (recovery is exercised)");
 
@@ -47,36 +41,5 @@ public sealed class SqliteCrashTests(ITestOutputHelper output)
         {
             DeleteDirectory(dir);
         }
-    }
-
-    private async Task<HashSet<string>> RunAndKill(string dir, int writers, int killAfterAcks)
-    {
-        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
-        var psi = new ProcessStartInfo(dotnet)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in new[] { "exec", CrashWriterPath, dir, writers.ToString(System.Globalization.CultureInfo.InvariantCulture), "30" })
-            psi.ArgumentList.Add(arg);
-
-        using var process = Process.Start(psi)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var acked = new HashSet<string>(StringComparer.Ordinal);
-        bool killed = false;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
-        {
-            if (CrashPayload.TryParseAck(line, out var key)) acked.Add(key);
-            if (!killed && acked.Count >= killAfterAcks)
-            {
-                process.Kill(entireProcessTree: true); // SIGKILL: no flush, no dispose, no checkpoint
-                killed = true;
-            }
-        }
-        await process.WaitForExitAsync(timeout.Token);
-        Assert.True(killed, $"the writer exited on its own (code {process.ExitCode}): {await stderr}");
-        return acked;
     }
 }
