@@ -169,6 +169,13 @@ public sealed class StorageFullException(string message, Exception? inner = null
 public class StorageCorruptedException(string message, Exception? inner = null) : IOException(message, inner);
 
 /// <summary>
+/// The data directory holds the values of another storage engine (a silo whose <c>StorageEngine</c> setting changed):
+/// the engine refuses to open rather than start empty beside data it cannot read. The message names the directory or
+/// file and the engine to use. Nothing is damaged.
+/// </summary>
+public sealed class StorageEngineMismatchException(string message) : StorageCorruptedException(message);
+
+/// <summary>
 /// The data directory or file cannot be created, read or written (a path that is a file, no permission, a read-only
 /// file system); the store does not open. The message names the path and the reason.
 /// </summary>

@@ -39,7 +39,7 @@ public static class PartitionStoreFactory
         string logValues = new LogStoreOptions { DataDirectory = options.DataDirectory }.ValuesDirectory;
         if (File.Exists(LogRecovery.MarkerPath(logValues)))
         {
-            throw new StorageCorruptedException(
+            throw new StorageEngineMismatchException(
                 $"'{Path.GetFullPath(options.DataDirectory)}' holds the log engine's values (in '{logValues}'), which the sqlite engine does not read; " +
                 $"open it with Storage.Engine '{StorageOptions.LogEngine}' (a silo's Silo:StorageEngine)");
         }

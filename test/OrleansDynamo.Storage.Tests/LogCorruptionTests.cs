@@ -269,7 +269,10 @@ public sealed class LogCorruptionTests : IDisposable
     {
         await using (var sqlite = SqlitePartitionStore.Open(new SqliteStoreOptions { DataDirectory = _dir }))
             await sqlite.WriteAsync(1, Key("k"), Value("v"));
-        AssertRefused(Path.Combine(Path.GetFullPath(_dir), "silo.db"), "holds 1 values of the sqlite engine");
+        var error = Assert.Throws<StorageEngineMismatchException>(() => LogPartitionStore.Open(Options()));
+        Assert.Contains(Path.Combine(Path.GetFullPath(_dir), "silo.db"), error.Message);
+        Assert.Contains("holds 1 values of the sqlite engine", error.Message);
+        Assert.Contains("'sqlite'", error.Message);
         Assert.False(Directory.Exists(Values));
     }
 

@@ -62,7 +62,7 @@ public sealed class PartitionStoreFactoryTests
         {
             await using (var log = PartitionStoreFactory.Open(new StorageOptions { Engine = "log", DataDirectory = logDir, Durability = DurabilityMode.Normal }))
                 await log.WriteAsync(1, Key("k"), Value("v"));
-            var wrong = Assert.Throws<StorageCorruptedException>(() => PartitionStoreFactory.Open(new StorageOptions { Engine = "sqlite", DataDirectory = logDir }));
+            var wrong = Assert.Throws<StorageEngineMismatchException>(() => PartitionStoreFactory.Open(new StorageOptions { Engine = "sqlite", DataDirectory = logDir }));
             Assert.Contains("holds the log engine's values", wrong.Message);
             Assert.Contains("'log'", wrong.Message);
             await using (var log = PartitionStoreFactory.Open(new StorageOptions { Engine = "log", DataDirectory = logDir, Durability = DurabilityMode.Normal }))
@@ -70,7 +70,7 @@ public sealed class PartitionStoreFactoryTests
 
             await using (var sqlite = PartitionStoreFactory.Open(new StorageOptions { Engine = "sqlite", DataDirectory = sqliteDir, Durability = DurabilityMode.Normal }))
                 await sqlite.WriteAsync(1, Key("k"), Value("v"));
-            Assert.Throws<StorageCorruptedException>(() => PartitionStoreFactory.Open(new StorageOptions { Engine = "log", DataDirectory = sqliteDir }));
+            Assert.Throws<StorageEngineMismatchException>(() => PartitionStoreFactory.Open(new StorageOptions { Engine = "log", DataDirectory = sqliteDir }));
         }
         finally
         {

@@ -6,7 +6,7 @@ namespace OrleansDynamo.Silo.Hosting;
 /// <summary>
 /// Why a silo process could not start, as the one line it prints and the exit code it returns: 2 for settings and
 /// listening (a bad value, malformed config JSON, a port in use, an address not of this machine), 3 for its data
-/// (damaged, missing where it was, of the wrong type, or a data directory it cannot read or write). Anything else
+/// (damaged, missing where it was, of the wrong type, of another storage engine, or a data directory it cannot read or write). Anything else
 /// is not a known start-up failure, and keeps its stack trace.
 /// </summary>
 public sealed record StartupFailure(int ExitCode, string Message)
@@ -20,6 +20,8 @@ public sealed record StartupFailure(int ExitCode, string Message)
             {
                 case SiloConfigurationException:
                     return new StartupFailure(2, e.Message);
+                case StorageEngineMismatchException:
+                    return new StartupFailure(3, "the silo's data directory was written by another storage engine and it will not start: " + e.Message);
                 case StorageCorruptedException:
                     return new StartupFailure(3, "the silo's data is damaged and it will not start: " + e.Message);
                 case StorageUnavailableException:

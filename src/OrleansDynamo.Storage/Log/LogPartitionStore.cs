@@ -134,9 +134,9 @@ public sealed class LogPartitionStore : IPartitionStore
     {
         var held = side.SummarizeAllAsync().AsTask().GetAwaiter().GetResult();
         if (held.Count == 0) return;
-        throw LogErrors.Corrupted(side.DatabasePath,
-            $"it holds {held.Sum(s => s.KeyCount)} values of the sqlite engine (table kv), which the log engine does not read; " +
-            "open this data directory with the sqlite engine");
+        throw new StorageEngineMismatchException(
+            $"storage file '{side.DatabasePath}' holds {held.Sum(s => s.KeyCount)} values of the sqlite engine (table kv), which the log engine " +
+            $"does not read; open this data directory with Storage.Engine '{StorageOptions.SqliteEngine}' (a silo's Silo:StorageEngine)");
     }
 
     public ValueTask<SiblingSet?> ReadAsync(int partition, DynamoKey key, CancellationToken cancellationToken = default)

@@ -114,6 +114,19 @@ public sealed class StartupFailureTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task A_data_directory_of_the_other_storage_engine_is_refused_naming_the_engine_to_use()
+    {
+        var key = new Core.Keys.DynamoKey("default", "k");
+        var log = new SiloOptions { DataDirectory = Data, StorageEngine = "log" };
+        await using (var store = SiloHost.OpenStore(log))
+            await store.WriteAsync(1, key, Core.Versioning.SiblingSet.Empty);
+        await AssertRefused(3, Args(), "written by another storage engine", $"'{Path.GetFullPath(Data)}' holds the log engine's values", "Storage.Engine 'log'");
+        // The refused start changed nothing: the log engine still finds the value.
+        await using (var store = SiloHost.OpenStore(log))
+            Assert.NotNull(await store.ReadAsync(1, key));
+    }
+
+    [Fact]
     public async Task A_data_file_emptied_where_the_silo_had_data_is_refused_naming_it()
     {
         await using (var store = SiloHost.OpenStore(new SiloOptions { DataDirectory = Data }))
