@@ -256,23 +256,10 @@ public sealed class LogMergeTests : IDisposable
     [Fact]
     public async Task A_merge_committed_but_interrupted_before_deleting_its_inputs_is_completed_at_open()
     {
-        var contents = new LogStoreContents();
         string values = Path.Combine(_dir, LogStoreOptions.ValuesFolder);
-        string backup = Path.Combine(_dir, "backup");
-        string[] inputs;
-        string[] outputs;
-        await using (var store = LogPartitionStore.Open(Options()))
-        {
-            await LogReopenTests.Churn(store, contents, rounds: 800);
-            inputs = LogTestFiles.DataFiles(_dir).SkipLast(1).ToArray();
-            Directory.CreateDirectory(backup);
-            foreach (var f in inputs) File.Copy(f, Path.Combine(backup, Path.GetFileName(f)));
-            await store.MergeAsync();
-            outputs = LogTestFiles.DataFiles(_dir).Where(f => IdOf(f) > inputs.Max(IdOf) + 1).ToArray();
-            Assert.NotEmpty(outputs);
-        }
+        var (contents, inputs, outputs) = await MergeKeepingInputsAsync();
+        Assert.NotEmpty(outputs);
         // The crash came after the commit record was written and the outputs renamed, before any input was deleted.
-        foreach (var f in inputs) File.Copy(Path.Combine(backup, Path.GetFileName(f)), f);
         MergeCommit.Write(values, 999_999, outputs.Select(IdOf), inputs.Select(IdOf));
         var warnings = new List<string>();
         await using (var reopened = LogPartitionStore.Open(Options(o => o.Warning = warnings.Add)))
@@ -288,10 +275,27 @@ public sealed class LogMergeTests : IDisposable
     [Fact]
     public async Task The_outputs_of_a_merge_that_did_not_commit_are_deleted_at_open_and_its_inputs_replayed()
     {
-        var contents = new LogStoreContents();
         string values = Path.Combine(_dir, LogStoreOptions.ValuesFolder);
+        var (contents, _, outputs) = await MergeKeepingInputsAsync();
+        // The crash came before the commit record: the outputs are still .merge files and every input is there.
+        foreach (var f in outputs) File.Move(f, Path.ChangeExtension(f, ".merge"));
+        await using (var reopened = LogPartitionStore.Open(Options()))
+        {
+            Assert.Empty(Directory.GetFiles(values, "*.merge"));
+            Assert.Equal(0, reopened.Recovery.MergesCompleted);
+            await contents.AssertHeldBy(reopened, Partitions);
+        }
+    }
+
+    /// <summary>
+    /// Churns a store, merges it, and puts the merge's inputs back as they were before it (copies taken first): the disk
+    /// of a crash in the middle of the merge, for the test to finish (a commit record, or outputs not yet renamed).
+    /// </summary>
+    private async Task<(LogStoreContents Contents, string[] Inputs, string[] Outputs)> MergeKeepingInputsAsync()
+    {
+        var contents = new LogStoreContents();
         string backup = Path.Combine(_dir, "backup");
-        string[] inputs;
+        string[] inputs, outputs;
         await using (var store = LogPartitionStore.Open(Options()))
         {
             await LogReopenTests.Churn(store, contents, rounds: 800);
@@ -299,16 +303,10 @@ public sealed class LogMergeTests : IDisposable
             Directory.CreateDirectory(backup);
             foreach (var f in inputs) File.Copy(f, Path.Combine(backup, Path.GetFileName(f)));
             await store.MergeAsync();
+            outputs = LogTestFiles.DataFiles(_dir).Where(f => IdOf(f) > inputs.Max(IdOf) + 1).ToArray();
         }
-        // The crash came before the commit record: the outputs are still .merge files and every input is there.
-        foreach (var f in LogTestFiles.DataFiles(_dir).Where(f => IdOf(f) > inputs.Max(IdOf) + 1)) File.Move(f, Path.ChangeExtension(f, ".merge"));
         foreach (var f in inputs) File.Copy(Path.Combine(backup, Path.GetFileName(f)), f);
-        await using (var reopened = LogPartitionStore.Open(Options()))
-        {
-            Assert.Empty(Directory.GetFiles(values, "*.merge"));
-            Assert.Equal(0, reopened.Recovery.MergesCompleted);
-            await contents.AssertHeldBy(reopened, Partitions);
-        }
+        return (contents, inputs, outputs);
     }
 
     private int ActiveFileId() => LogTestFiles.DataFiles(_dir).Where(f => LogFileKind(f) == 1).Max(IdOf);

@@ -59,7 +59,7 @@ public static class OrleansSilo
         // Listen on the configured address only (never on every interface).
         silo.ConfigureEndpoints(address, options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: false);
         // A durable silo's generation never goes backwards, whatever its clock did (MonotonicSiloDetails).
-        if (options.StorageEngine != "memory")
+        if (options.StorageEngine != Storage.StorageOptions.MemoryEngine)
         {
             silo.Services.AddSingleton<ILocalSiloDetails>(new MonotonicSiloDetails(options.EffectiveSiloName, options.ClusterName,
                 new IPEndPoint(address, options.SiloPort), options.GatewayPort > 0 ? new IPEndPoint(address, options.GatewayPort) : null,

@@ -32,7 +32,7 @@ public sealed class SiloOptions
     /// sqlite (default), log (values in append-only files with an in-memory key directory, Bitcask-like; see
     /// docs/storage.md) or memory (no disk).
     /// </summary>
-    public string StorageEngine { get; set; } = "sqlite";
+    public string StorageEngine { get; set; } = StorageOptions.SqliteEngine;
 
     public DurabilityMode Durability { get; set; } = DurabilityMode.Full;
 
@@ -164,7 +164,8 @@ public sealed class SiloOptions
             errors.Add($"Silo:SiloName '{SiloName}' must be 1-128 characters without spaces");
         if (!(Weight > 0 && Weight <= 1000)) errors.Add($"Silo:Weight must be in (0, 1000], got {Weight}");
         if (string.IsNullOrWhiteSpace(DataDirectory)) errors.Add("Silo:DataDirectory must not be empty");
-        if (StorageEngine is not ("sqlite" or "log" or "memory")) errors.Add($"Silo:StorageEngine must be 'sqlite', 'log' or 'memory', got '{StorageEngine}'");
+        if (StorageEngine is not (StorageOptions.SqliteEngine or StorageOptions.LogEngine or StorageOptions.MemoryEngine))
+            errors.Add($"Silo:StorageEngine must be '{StorageOptions.SqliteEngine}', '{StorageOptions.LogEngine}' or '{StorageOptions.MemoryEngine}', got '{StorageEngine}'");
         if (!Enum.IsDefined(Durability)) errors.Add($"Silo:Durability must be Full or Normal, got '{Durability}'");
         if (GrpcPort is < 0 or > 65535) errors.Add($"Silo:GrpcPort must be 0-65535, got {GrpcPort}");
         if (HttpPort is < 0 or > 65535) errors.Add($"Silo:HttpPort must be 0-65535, got {HttpPort}");
