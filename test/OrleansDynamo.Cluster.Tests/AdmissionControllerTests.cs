@@ -247,6 +247,50 @@ public sealed class AdmissionControllerTests
     }
 
     [Fact]
+    public void Issue_20_a_silo_with_no_baseline_of_its_own_paces_against_its_senders_until_it_has_one()
+    {
+        var time = new ManualTime();
+        var c = new AdmissionController(PaceOptions(), time);
+        Assert.Null(c.BaselineP99Ms);
+        c.NotePacedWork(); // a new silo's first page, from a sender without a baseline either: no target but the slot target
+        Feed(c, 200, 30);
+        c.Adjust();
+        Assert.Equal(100, c.Status().PaceTargetMs);
+        Assert.Equal(0.35, c.Pace, 6); // 30 ms is under 100 ms: the start pace grows
+
+        c.NotePacedWork(senderBaselineMs: 8); // a page from a sender whose foreground p99 is 8 ms when quiet
+        Assert.Equal(8, c.BaselineP99Ms);
+        Assert.Equal(12, c.Status().PaceTargetMs); // 1.5 x the sender's 8 ms
+        Feed(c, 200, 30);
+        c.Adjust();
+        Assert.Equal(0.175, c.Pace, 6); // 30 ms is over 12 ms: the receiver asks its senders to slow down
+        c.NotePacedWork(senderBaselineMs: 10); // the latest sender's baseline counts
+        Assert.Equal(15, c.Status().PaceTargetMs);
+
+        time.Advance(TimeSpan.FromSeconds(6)); // quiet for a whole window: the silo's own baseline replaces the borrowed one
+        Feed(c, 200, 4);
+        c.Adjust();
+        Assert.Equal(4, c.BaselineP99Ms);
+        c.NotePacedWork(senderBaselineMs: 20);
+        Assert.Equal(4, c.BaselineP99Ms);
+        Assert.Equal(6, c.Status().PaceTargetMs);
+    }
+
+    [Fact]
+    public void Issue_20_only_requests_this_silo_coordinated_count_not_its_replica_work()
+    {
+        var c = new AdmissionController(PaceOptions(), new ManualTime());
+        for (int i = 0; i < 500; i++) c.OnRequest(new RequestEvent("get", RequestSide.Replica, TimeSpan.FromMilliseconds(300), null, 1, 7));
+        c.Adjust();
+        Assert.Null(c.Status().ForegroundP99Ms); // a replica's reads (here read-throughs) are no foreground sample
+        Assert.Equal(0, c.Status().Samples);
+        Feed(c, 200, 4);
+        c.Adjust();
+        Assert.Equal(4, c.Status().ForegroundP99Ms);
+        Assert.Equal(4, c.BaselineP99Ms);
+    }
+
+    [Fact]
     public void Invalid_settings_are_refused_naming_the_field()
     {
         var pace = new AdmissionOptions { PaceTargetFactor = 0.5, MinPace = 0, PaceStep = 2, PaceWindowMs = 1, PaceFloorMs = 0, StartPace = 1.5 }.Validate();

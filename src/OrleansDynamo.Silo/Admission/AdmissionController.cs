@@ -19,7 +19,7 @@ public sealed record AdmissionStatus(
     long PaceCuts = 0);
 
 /// <summary>
-/// Background admission after Dynamo §6.5: watches every foreground request this silo finishes
+/// Background admission after Dynamo §6.5: watches every foreground request this silo coordinates
 /// (as an <see cref="IRequestObserver"/>) and, at each <see cref="Adjust"/>, compares the p99 over
 /// the trailing window with the target: over it, the slots for background work halve (down to
 /// <see cref="AdmissionOptions.MinSlots"/>); under it (or with an idle foreground) they grow by one
@@ -34,6 +34,8 @@ public sealed record AdmissionStatus(
 /// the baseline p99 (a moving average of the window p99 at adjustments while no paced work ran here for a whole
 /// window), at least <see cref="AdmissionOptions.PaceFloorMs"/> and at most <see cref="AdmissionOptions.TargetP99Ms"/>.
 /// Paced work that begins after such a quiet window starts at <see cref="AdmissionOptions.StartPace"/> at most (slow start).
+/// A silo with no baseline of its own (a new silo: its foreground was never quiet, as transfer pages arrived from the start
+/// of its join) takes the latest baseline of a silo sending to it (<see cref="NotePacedWork"/>) until it has one.
 /// </para>
 /// </summary>
 public sealed class AdmissionController : IBackgroundAdmission, IRequestObserver
@@ -51,6 +53,7 @@ public sealed class AdmissionController : IBackgroundAdmission, IRequestObserver
     private readonly TimeProvider _time;
     private double _pace = 1;
     private double? _baseline;
+    private double? _borrowedBaseline;
     private long _pacedWorkAt;
     private bool _pacedWorkSeen;
     private long _paceCuts;
@@ -79,10 +82,20 @@ public sealed class AdmissionController : IBackgroundAdmission, IRequestObserver
         get { lock (_lock) return _pace; }
     }
 
-    public void NotePacedWork()
+    /// <summary>The baseline p99 the pace target follows: this silo's own, else the latest a sender lent it; null before either.</summary>
+    public double? BaselineP99Ms
+    {
+        get { lock (_lock) return _baseline ?? _borrowedBaseline; }
+    }
+
+    public void NotePacedWork(double? senderBaselineMs = null)
     {
         long now = _time.GetTimestamp();
-        lock (_lock) BeginPacedWork(now, mayStart: true);
+        lock (_lock)
+        {
+            BeginPacedWork(now, mayStart: true);
+            if (senderBaselineMs is > 0 and < double.PositiveInfinity) _borrowedBaseline = senderBaselineMs;
+        }
     }
 
     /// <summary>
@@ -97,7 +110,15 @@ public sealed class AdmissionController : IBackgroundAdmission, IRequestObserver
         _pacedWorkSeen = true;
     }
 
-    public void OnRequest(in RequestEvent e) => _latencies.Record(e.Elapsed);
+    /// <summary>
+    /// Records a request this silo coordinated: the latency a client waits for. A replica's part (one local read or write,
+    /// or a read-through of a partition still arriving) is not what a client feels, and mixed in it would pace a silo by
+    /// its own replica work: a joining silo, its p99 made of read-throughs, would hold every transfer to it at the slowest pace.
+    /// </summary>
+    public void OnRequest(in RequestEvent e)
+    {
+        if (e.Side == RequestSide.Coordinator) _latencies.Record(e.Elapsed);
+    }
 
     public ValueTask<IDisposable> AcquireAsync(BackgroundWork work, CancellationToken cancellationToken)
     {
@@ -176,13 +197,13 @@ public sealed class AdmissionController : IBackgroundAdmission, IRequestObserver
                 if (_inUseByKind[(int)kind] > 0) byKind[kind] = _inUseByKind[(int)kind];
             }
             return new AdmissionStatus(_slots, _options.MaxSlots, _inUse, _waiters.Count, _lastP99, _lastSamples, _options.TargetP99Ms, _shrinks, byKind,
-                _pace, _baseline, PaceTarget(), _paceCuts);
+                _pace, _baseline ?? _borrowedBaseline, PaceTarget(), _paceCuts);
         }
     }
 
     /// <summary>Under the lock: the foreground p99 paced work keeps under.</summary>
     private double PaceTarget() =>
-        _baseline is { } b ? Math.Min(_options.TargetP99Ms, Math.Max(_options.PaceFloorMs, _options.PaceTargetFactor * b)) : _options.TargetP99Ms;
+        (_baseline ?? _borrowedBaseline) is { } b ? Math.Min(_options.TargetP99Ms, Math.Max(_options.PaceFloorMs, _options.PaceTargetFactor * b)) : _options.TargetP99Ms;
 
     /// <summary>Under the lock: slots held by paced work.</summary>
     private int PacedInUse() => _inUseByKind[(int)BackgroundWork.OwnershipTransfer] + _inUseByKind[(int)BackgroundWork.MerkleBuild];

@@ -24,8 +24,18 @@ public interface IBackgroundAdmission
     /// </summary>
     double Pace => 1;
 
-    /// <summary>Paced work ran here without a slot (a transfer page received): the foreground p99 meanwhile is no baseline.</summary>
-    void NotePacedWork()
+    /// <summary>
+    /// The foreground p99 (ms) this silo's pace is judged against, or null while it has none: its own baseline, else one
+    /// borrowed from a sender (<see cref="NotePacedWork"/>). A transfer carries it to its receivers.
+    /// </summary>
+    double? BaselineP99Ms => null;
+
+    /// <summary>
+    /// Paced work ran here without a slot (a transfer page received): the foreground p99 meanwhile is no baseline.
+    /// <paramref name="senderBaselineMs"/> is the sender's <see cref="BaselineP99Ms"/>: a silo that has none of its own
+    /// (a new silo, never quiet since its join began) paces against it instead of against no target at all.
+    /// </summary>
+    void NotePacedWork(double? senderBaselineMs = null)
     {
     }
 }

@@ -43,7 +43,7 @@ public sealed partial class OwnershipTransferFeature : IReadThrough
             if (item.Key.Hash.Partition(q) != batch.Partition)
                 throw DynamoException.Invalid($"key {item.Key} does not belong to partition {batch.Partition}");
         }
-        _silo.Admission.NotePacedWork();
+        _silo.Admission.NotePacedWork(batch.SenderBaselineP99Ms);
         var grain = _silo.Replicas.Get(batch.Partition);
         await Task.WhenAll(batch.Items.Select(i => grain.MergeAsync(i.Key, i.Siblings, PolicyOf(state, i.Key.Bucket), ct)));
         _inbound[batch.Partition] = _silo.Time.GetTimestamp();

@@ -326,7 +326,7 @@ public sealed partial class OwnershipTransferFeature
     /// <summary>Sends one batch to every target (all must acknowledge); returns the slowest pace they asked for.</summary>
     private async Task<double> SendAsync(int partition, List<string> targets, IReadOnlyList<TransferItem> items, bool last, ulong ring, CancellationToken ct)
     {
-        var batch = new TransferBatch(partition, _silo.Name, items, _silo.Membership.History.Digest, last, ring);
+        var batch = new TransferBatch(partition, _silo.Name, items, _silo.Membership.History.Digest, last, ring, _silo.Admission.BaselineP99Ms);
         var timeout = TimeSpan.FromMilliseconds(Math.Max(5000, 3L * _silo.Options.ReplicaTimeoutMs));
         var paces = await Task.WhenAll(targets.Select(async target =>
         {

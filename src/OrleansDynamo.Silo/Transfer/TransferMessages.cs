@@ -19,9 +19,12 @@ public sealed record TransferItem([property: Id(0)] DynamoKey Key, [property: Id
 /// <paramref name="Ring"/> (<see cref="RingTransition.Id"/>) names the ring the sender transfers under:
 /// an empty last page carries no data and is accepted without equal memberships, counting for that
 /// ring once the receiver has it (so a new cluster's empty partitions complete at once).
+/// <paramref name="SenderBaselineP99Ms"/> is the sender's admission baseline (<see cref="Admission.IBackgroundAdmission.BaselineP99Ms"/>):
+/// a receiver without one of its own paces against it.
 /// </summary>
 [GenerateSerializer, Immutable]
-public sealed record TransferBatch([property: Id(0)] int Partition, [property: Id(1)] string FromSilo, [property: Id(2)] IReadOnlyList<TransferItem> Items, [property: Id(3)] HistoryDigest Membership, [property: Id(4)] bool Last = false, [property: Id(5)] ulong Ring = 0)
+public sealed record TransferBatch([property: Id(0)] int Partition, [property: Id(1)] string FromSilo, [property: Id(2)] IReadOnlyList<TransferItem> Items, [property: Id(3)] HistoryDigest Membership, [property: Id(4)] bool Last = false, [property: Id(5)] ulong Ring = 0,
+    [property: Id(6)] double? SenderBaselineP99Ms = null)
     : ISiloRequest<TransferBatchResult>;
 
 /// <summary>
