@@ -18,6 +18,12 @@ public sealed record ClusterSilo(string Name, string Address, string HttpAddress
     /// <summary>The status of a silo other silos cannot reach.</summary>
     public const string StatusUnreachable = "unreachable";
 
+    /// <summary>The status of a new owner still receiving its partitions from their old owners.</summary>
+    public const string StatusJoining = "joining";
+
+    /// <summary>True while the silo still receives its partitions (it answers, reading through to their old owners).</summary>
+    public bool IsJoining => string.Equals(Status, StatusJoining, StringComparison.OrdinalIgnoreCase);
+
     /// <summary>True unless the cluster judges the silo unreachable.</summary>
     public bool IsReachable => !string.Equals(Status, StatusUnreachable, StringComparison.OrdinalIgnoreCase);
 

@@ -20,6 +20,8 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
 {
     // A routing miss refreshes the ring at most this often (the periodic refresh is RingRefreshInterval).
     private static readonly TimeSpan MinRefreshSpacing = TimeSpan.FromSeconds(1);
+    // A silo that finished joining coordinates a share of the requests it heads growing from 0 to all over this long.
+    private static readonly TimeSpan CoordinatorRampUp = TimeSpan.FromSeconds(30);
 
     private readonly TimeProvider _time;
     private readonly ConnectionSettings _connection;
@@ -33,6 +35,7 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
     private readonly string? _apiKey;
     private readonly long _markDownTicks;
     private readonly long _minRefreshTicks;
+    private readonly long _rampTicks;
     private readonly CancellationTokenSource _disposing = new();
     private readonly object _refreshLock = new();
     private readonly ITimer? _timer;
@@ -70,6 +73,7 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
         _timeout = options.RequestTimeout == Timeout.InfiniteTimeSpan ? null : options.RequestTimeout;
         _markDownTicks = ToTimestampTicks(options.MarkDownDuration);
         _minRefreshTicks = ToTimestampTicks(MinRefreshSpacing);
+        _rampTicks = ToTimestampTicks(CoordinatorRampUp);
         // The Orleans client's own response timeout only backs up the request timeout (a cancelled call).
         var responseTimeout = options.RequestTimeout == Timeout.InfiniteTimeSpan ? TimeSpan.FromDays(1) : options.RequestTimeout + TimeSpan.FromSeconds(1);
         _connection = new ConnectionSettings(responseTimeout, options.ConnectTimeout == Timeout.InfiniteTimeSpan ? TimeSpan.FromMinutes(1) : options.ConnectTimeout,
@@ -315,13 +319,16 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
             endpoints[i] = EndpointFor(ring.Silos[i].Address);
             endpoints[i].SetGateway(ring.Silos[i].GatewayAddress, ring.ClusterName);
         }
-        var next = new RoutingState(ring, endpoints);
+        var next = new RoutingState(ring, endpoints, _rampTicks);
         while (true)
         {
             var current = _state;
             if (current?.Ring is { } cached && cached.Version > ring.Version) return current;
-            if (Interlocked.CompareExchange(ref _state, next, current) == current) return next;
+            if (Interlocked.CompareExchange(ref _state, next, current) == current) break;
         }
+        long now = _time.GetTimestamp();
+        for (int i = 0; i < endpoints.Length; i++) endpoints[i].NoteJoining(ring.Silos[i].IsJoining, now);
+        return next;
     }
 
     private SiloEndpoint EndpointFor(string address)

@@ -125,6 +125,31 @@ public sealed class HandoffTransferTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Issue_20_a_client_does_not_pick_a_joining_silo_as_coordinator_while_it_receives_its_partitions()
+    {
+        await using var cluster = await TestCluster.StartAsync(Options(partitions: 8, keysPerSecond: 2, pageSize: 1));
+        var keys = await WriteAsync(cluster, "coordinate", 40);
+        var joined = await cluster.AddSiloAsync();
+        await cluster.WaitForConvergenceAsync(TimeSpan.FromSeconds(15));
+        await WaitUntilReceivingAsync(joined);
+
+        var client = await cluster.CreateClientAsync();
+        var ring = await client.RefreshRingAsync();
+        Assert.True(ring.Silos.Single(s => s.Name == joined.Name).IsJoining, $"{joined.Name} is not shown joining");
+        // Keys whose preference list the new silo heads: with every silo up the client would send them there.
+        var led = keys.Where(k => ring.PreferenceList("default", k)[0].Name == joined.Name).ToList();
+        Assert.True(led.Count > 0, "no key has the joining silo first in its preference list");
+        foreach (var key in led)
+        {
+            var got = await client.GetAsync(key);
+            Assert.True(got.Found, $"{key} not found");
+            Assert.Equal("silo0", got.Coordinator);
+        }
+        Assert.NotEmpty(Transfer(joined).InboundPending()); // all of it while the join was still under way
+        output.WriteLine($"{led.Count} keys led by {joined.Name} coordinated by silo0 while {Transfer(joined).InboundPending().Count} partitions were still inbound");
+    }
+
+    [Fact]
     public async Task While_its_inbound_transfer_runs_a_new_owner_reads_through_to_the_old_owner_and_shows_joining()
     {
         await using var cluster = await TestCluster.StartAsync(Options(partitions: 8, keysPerSecond: 2, pageSize: 1));

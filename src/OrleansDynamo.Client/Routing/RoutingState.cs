@@ -7,14 +7,23 @@ namespace OrleansDynamo.Client.Routing;
 internal sealed class RoutingState
 {
     private readonly bool[] _reachable;
+    private readonly bool[] _joining;
 
-    public RoutingState(ClusterRing? ring, SiloEndpoint[] endpoints)
+    private readonly long _rampTicks;
+
+    /// <param name="rampTicks">How long (timestamp ticks) a silo that finished joining takes to reach its full share as coordinator.</param>
+    public RoutingState(ClusterRing? ring, SiloEndpoint[] endpoints, long rampTicks = 0)
     {
+        _rampTicks = rampTicks;
         Ring = ring;
         Endpoints = endpoints;
         _reachable = new bool[endpoints.Length];
+        _joining = new bool[endpoints.Length];
         for (int i = 0; i < endpoints.Length; i++)
+        {
             _reachable[i] = ring is null || ring.Silos[i].IsReachable;
+            _joining[i] = ring is not null && ring.Silos[i].IsJoining;
+        }
     }
 
     public ClusterRing? Ring { get; }
@@ -27,7 +36,9 @@ internal sealed class RoutingState
     /// <summary>
     /// The next silo to try, or -1 when every silo was tried. In order: the key's preference list
     /// (the first <paramref name="n"/> silos clockwise from <paramref name="partition"/>) skipping silos
-    /// marked down or reported unreachable; then every other usable silo starting at
+    /// marked down or reported unreachable, joining silos last (one still receiving its partitions reads through to
+    /// their old owners, one message more, and its request paths are cold) and one that has just joined only for its
+    /// growing share of requests (<see cref="SiloEndpoint.CoordinatorShare"/>); then every other usable silo starting at
     /// <paramref name="start"/> (any silo accepts a request and forwards it); then, as a last resort,
     /// the silos skipped so far. <paramref name="tried"/> (null before the first failure) marks silos already tried.
     /// <paramref name="preferred"/> (a silo index, -1 for none) goes first when it is in the preference list and usable.
@@ -39,6 +50,10 @@ internal sealed class RoutingState
         ReadOnlySpan<int> preference = n > 0 && Ring is not null ? Ring.PreferenceIndices(partition, n) : default;
         if ((uint)preferred < (uint)count && preference.Contains(preferred) && !WasTried(tried, preferred) && IsUsable(preferred, now)) return preferred;
 
+        foreach (int index in preference)
+        {
+            if (!WasTried(tried, index) && IsUsable(index, now) && !_joining[index] && TakesItsShare(index, now)) return index;
+        }
         foreach (int index in preference)
         {
             if (!WasTried(tried, index) && IsUsable(index, now)) return index;
@@ -61,6 +76,12 @@ internal sealed class RoutingState
             if (!WasTried(tried, index) && !preference.Contains(index)) return index;
         }
         return -1;
+    }
+
+    private bool TakesItsShare(int index, long now)
+    {
+        double share = Endpoints[index].CoordinatorShare(now, _rampTicks);
+        return share >= 1 || Random.Shared.NextDouble() < share;
     }
 
     private bool IsUsable(int index, long now) => _reachable[index] && !Endpoints[index].IsDown(now);

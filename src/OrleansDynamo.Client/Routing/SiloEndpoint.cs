@@ -16,6 +16,8 @@ internal sealed class SiloEndpoint(string address, ConnectionSettings settings) 
     private readonly object _lock = new();
     // TimeProvider timestamp until which the silo is skipped; 0 when it is not marked down.
     private long _downUntil;
+    private bool _joining;
+    private long _rampStart;
     private (string Gateway, string ClusterId)? _gateway;
     private Task<GatewayConnection>? _connection;
     private GrpcChannel? _channel;
@@ -94,6 +96,40 @@ internal sealed class SiloEndpoint(string address, ConnectionSettings settings) 
     }
 
     public void MarkDown(long until) => Volatile.Write(ref _downUntil, until);
+
+    /// <summary>
+    /// Notes the silo's status in a newly installed ring (at <paramref name="now"/>): a silo seen joining and then up
+    /// starts ramping up as a coordinator from now (<see cref="CoordinatorShare"/>).
+    /// </summary>
+    public void NoteJoining(bool joining, long now)
+    {
+        lock (_lock)
+        {
+            if (joining)
+            {
+                _joining = true;
+                _rampStart = 0;
+            }
+            else if (_joining)
+            {
+                _joining = false;
+                _rampStart = now;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The share of the requests whose preference list it heads that this silo coordinates: 1, or, in the
+    /// <paramref name="rampTicks"/> after it finished joining, a share growing from 0 to 1 (a slow start, as load
+    /// balancers give a new server: its request paths are cold, and a quarter of the traffic at once is a latency spike).
+    /// </summary>
+    public double CoordinatorShare(long now, long rampTicks)
+    {
+        long start = Volatile.Read(ref _rampStart);
+        if (start == 0 || rampTicks <= 0) return 1;
+        long elapsed = now - start;
+        return elapsed >= rampTicks ? 1 : Math.Max(0, (double)elapsed / rampTicks);
+    }
 
     public void MarkUp()
     {
