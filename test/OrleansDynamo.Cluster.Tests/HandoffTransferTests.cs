@@ -53,6 +53,28 @@ public sealed class HandoffTransferTests(ITestOutputHelper output)
         await TestCluster.WaitUntilAsync(() => Task.FromResult(Transfer(joined).InboundPending().Count > 0),
             TimeSpan.FromSeconds(15), $"{joined.Name} to see its inbound transfers");
 
+    /// <summary>
+    /// One silo holding 40 keys, then a second joining that receives them at 2 keys a second (most of its partitions
+    /// still inbound for a while); returns once the new silo is receiving. The caller disposes the cluster.
+    /// </summary>
+    private static async Task<(TestCluster Cluster, List<string> Keys, TestSilo Joined)> JoinSlowlyAsync(string prefix)
+    {
+        var cluster = await TestCluster.StartAsync(Options(partitions: 8, keysPerSecond: 2, pageSize: 1));
+        try
+        {
+            var keys = await WriteAsync(cluster, prefix, 40);
+            var joined = await cluster.AddSiloAsync();
+            await cluster.WaitForConvergenceAsync(TimeSpan.FromSeconds(15));
+            await WaitUntilReceivingAsync(joined);
+            return (cluster, keys, joined);
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
     [Fact]
     public async Task The_keys_per_second_setting_bounds_the_transfer_rate()
     {
@@ -127,11 +149,8 @@ public sealed class HandoffTransferTests(ITestOutputHelper output)
     [Fact]
     public async Task Issue_20_a_client_does_not_pick_a_joining_silo_as_coordinator_while_it_receives_its_partitions()
     {
-        await using var cluster = await TestCluster.StartAsync(Options(partitions: 8, keysPerSecond: 2, pageSize: 1));
-        var keys = await WriteAsync(cluster, "coordinate", 40);
-        var joined = await cluster.AddSiloAsync();
-        await cluster.WaitForConvergenceAsync(TimeSpan.FromSeconds(15));
-        await WaitUntilReceivingAsync(joined);
+        var (cluster, keys, joined) = await JoinSlowlyAsync("coordinate");
+        await using var _ = cluster;
 
         var client = await cluster.CreateClientAsync();
         var ring = await client.RefreshRingAsync();
@@ -152,11 +171,8 @@ public sealed class HandoffTransferTests(ITestOutputHelper output)
     [Fact]
     public async Task While_its_inbound_transfer_runs_a_new_owner_reads_through_to_the_old_owner_and_shows_joining()
     {
-        await using var cluster = await TestCluster.StartAsync(Options(partitions: 8, keysPerSecond: 2, pageSize: 1));
-        var keys = await WriteAsync(cluster, "through", 40);
-        var joined = await cluster.AddSiloAsync();
-        await cluster.WaitForConvergenceAsync(TimeSpan.FromSeconds(15));
-        await WaitUntilReceivingAsync(joined);
+        var (cluster, keys, joined) = await JoinSlowlyAsync("through");
+        await using var _ = cluster;
 
         var ring = joined.Runtime.Membership.State.Ring!;
         int checkedKeys = 0;

@@ -85,7 +85,7 @@ public sealed class AdmissionController : IBackgroundAdmission, IRequestObserver
     /// <summary>The baseline p99 the pace target follows: this silo's own, else the latest a sender lent it; null before either.</summary>
     public double? BaselineP99Ms
     {
-        get { lock (_lock) return _baseline ?? _borrowedBaseline; }
+        get { lock (_lock) return Baseline; }
     }
 
     public void NotePacedWork(double? senderBaselineMs = null)
@@ -197,13 +197,16 @@ public sealed class AdmissionController : IBackgroundAdmission, IRequestObserver
                 if (_inUseByKind[(int)kind] > 0) byKind[kind] = _inUseByKind[(int)kind];
             }
             return new AdmissionStatus(_slots, _options.MaxSlots, _inUse, _waiters.Count, _lastP99, _lastSamples, _options.TargetP99Ms, _shrinks, byKind,
-                _pace, _baseline ?? _borrowedBaseline, PaceTarget(), _paceCuts);
+                _pace, Baseline, PaceTarget(), _paceCuts);
         }
     }
 
+    /// <summary>Under the lock: this silo's baseline, else the one a sender lent it.</summary>
+    private double? Baseline => _baseline ?? _borrowedBaseline;
+
     /// <summary>Under the lock: the foreground p99 paced work keeps under.</summary>
     private double PaceTarget() =>
-        (_baseline ?? _borrowedBaseline) is { } b ? Math.Min(_options.TargetP99Ms, Math.Max(_options.PaceFloorMs, _options.PaceTargetFactor * b)) : _options.TargetP99Ms;
+        Baseline is { } b ? Math.Min(_options.TargetP99Ms, Math.Max(_options.PaceFloorMs, _options.PaceTargetFactor * b)) : _options.TargetP99Ms;
 
     /// <summary>Under the lock: slots held by paced work.</summary>
     private int PacedInUse() => _inUseByKind[(int)BackgroundWork.OwnershipTransfer] + _inUseByKind[(int)BackgroundWork.MerkleBuild];
