@@ -48,6 +48,10 @@ public sealed class GrainMessageSerializationTests
         Assert.Equal(ConflictPolicy.LastWriteWins, back.Policy);
         Assert.Equal("silo3", back.HintFor);
         Assert.Equal("silo0", back.FromSilo);
+        Assert.False(back.AckOnly);
+        Assert.True(RoundTrip(write with { AckOnly = true }).AckOnly);
+        Assert.Null(RoundTrip(new ReplicaWriteResult(null)).Stored);
+        Assert.Equal(set, RoundTrip(new ReplicaWriteResult(set)).Stored);
     }
 
     [Fact]

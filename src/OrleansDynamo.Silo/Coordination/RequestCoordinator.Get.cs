@@ -99,7 +99,7 @@ public sealed partial class RequestCoordinator
             {
                 counters.Add(CounterNames.ReadRepairs);
                 if (repair.Replica == self) await grains.Get(partition).MergeAsync(key, repair.ToSend, policy, CancellationToken.None);
-                else await transport.SendAsync(repair.Replica, new ReplicaWrite(partition, key, repair.ToSend, policy, null, self), settings.ReplicaTimeout, CancellationToken.None);
+                else await transport.SendAsync(repair.Replica, new ReplicaWrite(partition, key, repair.ToSend, policy, null, self, AckOnly: true), settings.ReplicaTimeout, CancellationToken.None);
             }
         }
         catch (Exception e)

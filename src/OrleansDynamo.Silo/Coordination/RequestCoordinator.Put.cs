@@ -159,7 +159,7 @@ public sealed partial class RequestCoordinator
         string? failure = null;
         try
         {
-            await transport.SendAsync(target.Silo, new ReplicaWrite(partition, key, set, policy, target.HintFor, self), settings.ReplicaTimeout, CancellationToken.None);
+            await transport.SendAsync(target.Silo, new ReplicaWrite(partition, key, set, policy, target.HintFor, self, AckOnly: true), settings.ReplicaTimeout, CancellationToken.None);
             detector.ReportSuccess(target.Silo);
         }
         catch (Exception e)
@@ -194,7 +194,7 @@ public sealed partial class RequestCoordinator
             var stored = await grains.Get(request.Partition).MergeAsync(request.Key, request.Siblings, request.Policy, ct);
             if (request.HintFor is { } intended && intended != self)
                 await StoreHintAsync(intended, request.Partition, request.Key, stored, ct);
-            return new ReplicaWriteResult(stored);
+            return new ReplicaWriteResult(request.AckOnly ? null : stored);
         }
         catch (Exception e)
         {
