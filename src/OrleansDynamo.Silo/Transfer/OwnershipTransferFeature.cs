@@ -58,6 +58,9 @@ public sealed partial class OwnershipTransferFeature : ISiloFeature, ITransferRe
     private ulong _reportRing;
     private long _keysSentInChange;
     private (MembershipHistory History, RingTransition? Transition)? _transition;
+    private static readonly TimeSpan ReceivingRefresh = TimeSpan.FromSeconds(1);
+    private readonly ConcurrentDictionary<string, (ulong Ring, bool Receiving, bool Final, long AskedAt)> _receiving = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _receivingAsks = new(StringComparer.Ordinal);
 
     public void Install(SiloRuntime silo)
     {
@@ -185,7 +188,44 @@ public sealed partial class OwnershipTransferFeature : ISiloFeature, ITransferRe
         var state = _silo.Membership.State;
         if (state.Member(silo)?.Status != MemberStatus.Up) return false;
         if (Transition() is not { } t || !t.IsNewMember(silo)) return false;
-        return silo == _silo.Name ? Inbound().Sources.Count > 0 : Volatile.Read(ref _outbound).Values.Any(targets => targets.Contains(silo));
+        if (silo == _silo.Name) return Inbound().Sources.Count > 0;
+        if (Volatile.Read(ref _outbound).Values.Any(targets => targets.Contains(silo))) return true;
+        // This silo sends it nothing (any more), but other old owners may still be: only the new silo knows when it has
+        // received everything, so its own last answer decides (clients ramp it up as a coordinator once it is done).
+        return StillReceiving(silo, t.Id);
+    }
+
+    /// <summary>
+    /// What <paramref name="silo"/>, new in ring change <paramref name="ring"/>, last said about its inbound transfers: asked
+    /// at most once a second (in the background; the last answer stands meanwhile, and "receiving" until the first). An
+    /// answer of done from a silo on the same membership is final for that ring change.
+    /// </summary>
+    private bool StillReceiving(string silo, ulong ring)
+    {
+        long now = _silo.Time.GetTimestamp();
+        bool current = _receiving.TryGetValue(silo, out var known) && known.Ring == ring;
+        if (current && (known.Final || _silo.Time.GetElapsedTime(known.AskedAt, now) < ReceivingRefresh)) return known.Receiving;
+        if (_receivingAsks.TryAdd(silo, 0)) _ = AskReceivingAsync(silo, ring, now);
+        return current ? known.Receiving : true;
+    }
+
+    private async Task AskReceivingAsync(string silo, ulong ring, long askedAt)
+    {
+        try
+        {
+            var report = await _silo.Transport.SendAsync(silo, new TransferReportRequest(), TimeSpan.FromSeconds(2), _stopping);
+            bool receiving = report.PartitionsToReceive > 0;
+            bool final = !receiving && report.Membership == _silo.Membership.History.Digest.ToString();
+            _receiving[silo] = (ring, receiving, final, askedAt);
+        }
+        catch (Exception e) when (e is DynamoException or OperationCanceledException)
+        {
+            // Unanswered: the last answer stands and the next status asks again (an unreachable silo is not shown joining).
+        }
+        finally
+        {
+            _receivingAsks.TryRemove(silo, out _);
+        }
     }
 
     public void OnChanged(int partition, DynamoKey key, SiblingSet? before, SiblingSet? after)
