@@ -13,13 +13,13 @@ namespace OrleansDynamo.Cluster.Tests;
 /// Issue 5: an ownership transfer is rate-limited, resumes from its persisted cursor after the sender
 /// restarts, and while it runs the new owner reads through to the old one (and shows as joining).
 /// Each test starts one silo holding every key (N=2, R=W=1) and joins a second, which is then a new
-/// owner of every partition, streamed from the first.
+/// owner of every partition, streamed from the first; the joining-status test starts two, so that two old owners send.
 /// </summary>
 public sealed class HandoffTransferTests(ITestOutputHelper output)
 {
-    private static TestClusterOptions Options(int partitions, int keysPerSecond, int pageSize) => new()
+    private static TestClusterOptions Options(int partitions, int keysPerSecond, int pageSize, int silos = 1) => new()
     {
-        Silos = 1,
+        Silos = silos,
         PartitionCount = partitions,
         N = 2,
         R = 1,
@@ -249,6 +249,45 @@ public sealed class HandoffTransferTests(ITestOutputHelper output)
         }
         output.WriteLine($"{checkedKeys} keys read through, each from the one owner replaced");
         Assert.True(checkedKeys >= 5, $"only {checkedKeys} keys were still in flight");
+    }
+
+    /// <summary>
+    /// Issue 20: a silo shows a new member "joining" until that member has received every partition, from every sender,
+    /// not only until this silo has sent its own share. Clients read the ring from any silo and start a silo's
+    /// coordinator ramp when it stops showing joining, so a sender that finished first must not end the join for them.
+    /// </summary>
+    [Fact]
+    public async Task A_sender_that_finished_first_shows_the_new_silo_joining_until_it_has_received_from_every_sender()
+    {
+        await using var cluster = await TestCluster.StartAsync(Options(partitions: 8, keysPerSecond: 1, pageSize: 1, silos: 2));
+        await WriteAsync(cluster, "joining", 80);
+        var joined = await cluster.AddSiloAsync();
+        await cluster.WaitForConvergenceAsync(TimeSpan.FromSeconds(15));
+        await WaitUntilReceivingAsync(joined);
+
+        // The sender with less to send finishes at once; the other keeps sending at a key a second.
+        async Task<int> ToSendAsync(TestSilo silo) => (await Transfer(silo).ReportAsync(CancellationToken.None)).PartitionsToSend;
+        var (fast, slow) = await ToSendAsync(cluster[0]) <= await ToSendAsync(cluster[1]) ? (cluster[0], cluster[1]) : (cluster[1], cluster[0]);
+        Assert.True(await ToSendAsync(slow) > 0, $"{slow.Name} has nothing to send to {joined.Name}");
+        fast.Runtime.Options.Transfer.KeysPerSecond = 100_000;
+        fast.Runtime.Options.Transfer.PageSize = 100;
+        await TestCluster.WaitUntilAsync(async () => await ToSendAsync(fast) == 0, TimeSpan.FromSeconds(15), $"{fast.Name} to finish sending");
+
+        string StatusSeenBy(TestSilo viewer) => viewer.Runtime.StatusOf(viewer.Runtime.Membership.State.Member(joined.Name)!, showJoining: true);
+        // Asked twice over more than a second: the second answer comes from what the new silo itself said.
+        Assert.Equal("joining", StatusSeenBy(fast));
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        int pending = Transfer(joined).InboundPending().Count;
+        Assert.True(pending > 0, $"{slow.Name} finished before the check; the test needs it still sending");
+        Assert.Equal("joining", StatusSeenBy(fast));
+        output.WriteLine($"{fast.Name} had sent everything and still showed {joined.Name} joining, {pending} partitions still inbound from {slow.Name}");
+
+        slow.Runtime.Options.Transfer.KeysPerSecond = 100_000;
+        slow.Runtime.Options.Transfer.PageSize = 100;
+        await TestCluster.WaitUntilAsync(() => Task.FromResult(Transfer(joined).InboundPending().Count == 0), TimeSpan.FromSeconds(30),
+            $"{joined.Name} to receive every partition");
+        await TestCluster.WaitUntilAsync(() => Task.FromResult(StatusSeenBy(fast) == "up" && StatusSeenBy(slow) == "up" && StatusSeenBy(joined) == "up"),
+            TimeSpan.FromSeconds(15), $"every silo to show {joined.Name} up");
     }
 
     private static RingTransition RingTransitionOf(TestSilo silo) =>

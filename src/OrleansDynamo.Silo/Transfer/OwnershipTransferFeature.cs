@@ -218,9 +218,10 @@ public sealed partial class OwnershipTransferFeature : ISiloFeature, ITransferRe
             bool final = !receiving && report.Membership == _silo.Membership.History.Digest.ToString();
             _receiving[silo] = (ring, receiving, final, askedAt);
         }
-        catch (Exception e) when (e is DynamoException or OperationCanceledException)
+        catch (Exception e)
         {
             // Unanswered: the last answer stands and the next status asks again (an unreachable silo is not shown joining).
+            _log.LogDebug("{Silo} did not say whether it is still receiving: {Reason}", silo, Coordination.RequestCoordinator.Describe(e));
         }
         finally
         {
