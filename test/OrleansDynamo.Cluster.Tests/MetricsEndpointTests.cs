@@ -109,16 +109,18 @@ public sealed class MetricsEndpointTests
     }
 
     /// <summary>
-    /// Silo:Metrics:PerPartition gives the key and byte gauges one series per partition; Silo:Metrics:OtlpEndpoint pushes
+    /// Silo:Metrics:PerPartition gives the key and byte gauges one series per partition, every partition even past the
+    /// series cap of other instruments (<see cref="SiloTelemetry.SeriesPerInstrument"/>); Silo:Metrics:OtlpEndpoint pushes
     /// the same metrics over OTLP (http/protobuf here, to a listener of this test).
     /// </summary>
     [Fact]
     public async Task Per_partition_series_and_the_otlp_exporter_are_switched_on_in_config()
     {
         using var otlp = new OtlpReceiver();
+        const int keyCount = 1500;
         await using var cluster = await TestCluster.StartAsync(new TestClusterOptions
         {
-            Silos = 1, N = 1, R = 1, W = 1,
+            Silos = 1, N = 1, R = 1, W = 1, PartitionCount = 1024,
             Configure = (_, o) =>
             {
                 o.Metrics.PerPartition = true;
@@ -128,16 +130,19 @@ public sealed class MetricsEndpointTests
             },
         });
         var client = await cluster.CreateClientAsync();
-        for (int i = 0; i < 20; i++) await client.PutAsync("default", "p" + i, "v");
+        for (int batch = 0; batch < keyCount; batch += 100)
+            await Task.WhenAll(Enumerable.Range(batch, 100).Select(i => client.PutAsync("default", "p" + i, "v")));
+        int partitionsHoldingKeys = Enumerable.Range(0, keyCount).Select(i => new Core.Keys.DynamoKey("default", "p" + i).Hash.Partition(1024)).Distinct().Count();
+        Assert.True(partitionsHoldingKeys > SiloTelemetry.SeriesPerInstrument, $"{partitionsHoldingKeys} partitions hold keys");
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         IReadOnlyList<PrometheusSample> keys = [];
         await TestCluster.WaitUntilAsync(async () =>
         {
             keys = [.. (await ScrapeAsync(http, cluster[0])).Samples.Where(s => s.Name == "orleansdynamo_partition_keys")];
-            return keys.Sum(s => s.Value) == 20;
-        }, TimeSpan.FromSeconds(20), "the 20 keys in the per-partition gauges");
-        Assert.True(keys.Count > 1, "one series per partition holding keys");
-        Assert.All(keys, s => Assert.InRange(int.Parse(s.Labels["partition"], System.Globalization.CultureInfo.InvariantCulture), 0, 63));
+            return keys.Sum(s => s.Value) == keyCount;
+        }, TimeSpan.FromSeconds(20), $"the {keyCount} keys in the per-partition gauges");
+        Assert.Equal(partitionsHoldingKeys, keys.Count);
+        Assert.All(keys, s => Assert.InRange(int.Parse(s.Labels["partition"], System.Globalization.CultureInfo.InvariantCulture), 0, 1023));
         Assert.Equal(keys.Count, keys.Select(s => s.Labels["partition"]).Distinct().Count());
 
         await TestCluster.WaitUntilAsync(() => Task.FromResult(otlp.Received(MetricsFeature.MeterName)), TimeSpan.FromSeconds(20),

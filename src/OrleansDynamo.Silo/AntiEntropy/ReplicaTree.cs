@@ -21,7 +21,7 @@ internal sealed class ReplicaTree(TreeId id, MerkleShape shape)
 {
     private readonly object _lock = new();
     private readonly MerkleTree _tree = new(shape);
-    private readonly Dictionary<KeyHash, ulong> _digests = new();
+    private readonly KeyDigestMap _digests = new();
     private readonly Dictionary<KeyHash, long> _tombstones = new();
     private HashSet<KeyHash>? _touched = new();
     private volatile bool _ready;
@@ -115,7 +115,7 @@ internal sealed class ReplicaTree(TreeId id, MerkleShape shape)
     /// <summary>Every key's digest and every all-tombstone key's newest timestamp, for a snapshot (ready trees only).</summary>
     public (List<KeyValuePair<KeyHash, ulong>> Digests, List<KeyValuePair<KeyHash, long>> Tombstones) Export()
     {
-        lock (_lock) return ([.. _digests], [.. _tombstones]);
+        lock (_lock) return ([.. _digests.Entries()], [.. _tombstones]);
     }
 
     /// <summary>
@@ -127,10 +127,11 @@ internal sealed class ReplicaTree(TreeId id, MerkleShape shape)
         lock (_lock)
         {
             if (_ready || _digests.Count > 0) throw new InvalidOperationException($"the tree {Id} is not new");
+            _digests.EnsureCapacity(digests.Count);
             foreach (var (key, digest) in digests)
             {
                 _tree.Update(key, null, digest);
-                _digests[key] = digest;
+                _digests.Set(key, digest);
             }
             foreach (var (key, timestamp) in tombstones) _tombstones[key] = timestamp;
         }
@@ -155,7 +156,7 @@ internal sealed class ReplicaTree(TreeId id, MerkleShape shape)
         var result = new List<(KeyHash, ulong)>();
         lock (_lock)
         {
-            foreach (var (key, digest) in _digests)
+            foreach (var (key, digest) in _digests.Entries())
             {
                 if (wanted.Contains(_tree.SegmentOf(key))) result.Add((key, digest));
             }
@@ -172,7 +173,7 @@ internal sealed class ReplicaTree(TreeId id, MerkleShape shape)
             foreach (var (key, timestamp) in _tombstones)
             {
                 if (nowMs - timestamp < graceMs) continue;
-                result.Add((key, _digests[key]));
+                result.Add((key, _digests.TryGetValue(key, out ulong digest) ? digest : throw new InvalidOperationException($"the tombstone {key} of tree {Id} has no digest")));
                 if (result.Count == max) break;
             }
         }
@@ -188,7 +189,7 @@ internal sealed class ReplicaTree(TreeId id, MerkleShape shape)
     {
         ulong? old = _digests.TryGetValue(key, out ulong d) ? d : null;
         _tree.Update(key, old, digest);
-        if (digest is ulong now) _digests[key] = now;
+        if (digest is ulong now) _digests.Set(key, now);
         else _digests.Remove(key);
         if (set is not null && set.IsDeleted) _tombstones[key] = set.Siblings.IsEmpty ? 0 : set.Siblings.Max(s => s.TimestampMs);
         else _tombstones.Remove(key);

@@ -161,9 +161,9 @@ public sealed class MetricsFeature : ISiloFeature, IRequestObserver, IDisposable
             .Select(kv => new Measurement<long>(kv.Value, new KeyValuePair<string, object?>("target", kv.Key))), "{hint}", "Hints waiting for delivery, by target silo.");
         _meter.CreateObservableGauge("orleansdynamo.transfers.active", () => _silo.TransferReporters.SelectMany(r => r.Transfers())
             .Count(t => !string.Equals(t.State, "done", StringComparison.OrdinalIgnoreCase)), "{transfer}", "Ownership transfers in progress.");
-        _meter.CreateObservableGauge("orleansdynamo.partition.keys", () => ByPartition(perPartition, p => p.KeyCount), "{key}",
+        _meter.CreateObservableGauge(PartitionKeysInstrument, () => ByPartition(perPartition, p => p.KeyCount), "{key}",
             perPartition ? "Keys stored on this silo, by partition." : "Keys stored on this silo (every partition replica it holds).");
-        _meter.CreateObservableGauge("orleansdynamo.partition.size", () => ByPartition(perPartition, p => p.Bytes), "By",
+        _meter.CreateObservableGauge(PartitionSizeInstrument, () => ByPartition(perPartition, p => p.Bytes), "By",
             perPartition ? "Bytes stored on this silo, by partition." : "Bytes stored on this silo (every partition replica it holds).");
         _meter.CreateObservableGauge("dynamo.peer.up", PeersUp, unit: null,
             "1 while this silo's failure detector sees the peer up, 0 while it sees it unreachable; by peer (every other member not leaving or left).");
@@ -177,6 +177,12 @@ public sealed class MetricsFeature : ISiloFeature, IRequestObserver, IDisposable
         _meter.CreateObservableGauge("orleansdynamo.admission.in_use", () => _silo.Admission is Admission.AdmissionController a ? a.InUse : 0, "{slot}",
             "Background work running now under the admission controller.");
     }
+
+    private const string PartitionKeysInstrument = "orleansdynamo.partition.keys";
+    private const string PartitionSizeInstrument = "orleansdynamo.partition.size";
+
+    /// <summary>True for the gauges that carry a series per partition when <see cref="MetricsOptions.PerPartition"/> is set.</summary>
+    public static bool IsPerPartition(string instrument) => instrument is PartitionKeysInstrument or PartitionSizeInstrument;
 
     /// <summary>One measurement per partition, or one for the whole silo: Q series per gauge are too many to export by default.</summary>
     private IEnumerable<Measurement<long>> ByPartition(bool perPartition, Func<PartitionSummary, long> value)

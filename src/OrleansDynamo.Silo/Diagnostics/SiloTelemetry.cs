@@ -38,7 +38,8 @@ public static class SiloTelemetry
                     .AddRuntimeInstrumentation()
                     .AddProcessInstrumentation()
                     .AddPrometheusExporter(o => o.ScrapeEndpointPath = ScrapePath);
-                ((IDeferredMeterProviderBuilder)b).Configure((services, builder) => builder.AddView(OwnMetersOnly(services.GetRequiredService<IMeterFactory>())));
+                ((IDeferredMeterProviderBuilder)b).Configure((services, builder) =>
+                    builder.AddView(OwnMetersOnly(services.GetRequiredService<IMeterFactory>(), PerPartitionSeries(options))));
                 if (metrics.Otlp is { } endpoint)
                 {
                     b.AddOtlpExporter((exporter, reader) =>
@@ -52,11 +53,25 @@ public static class SiloTelemetry
     }
 
     /// <summary>
+    /// Series kept per instrument (distinct tag sets), besides the per-partition gauges. OpenTelemetry allocates every
+    /// instrument's points up front at this limit, and its default (2,000) cost a silo 41 MB over the ~230 instruments of
+    /// Orleans, the runtime and this store (docs/performance.md, memory at a million keys). No instrument here has more:
+    /// their tags are operations, sides, error kinds, peers, grain types and counter names. One that reached it would
+    /// fold further tag sets into one series tagged <c>otel.metric.overflow</c>.
+    /// </summary>
+    public const int SeriesPerInstrument = 512;
+
+    /// <summary>The per-partition gauges need a series per partition (and one for the untagged total).</summary>
+    private static int PerPartitionSeries(SiloOptions options) => options.Metrics.PerPartition ? Math.Max(SeriesPerInstrument, options.PartitionCount + 1) : SeriesPerInstrument;
+
+    /// <summary>
     /// OpenTelemetry listens to meters by name, process-wide: a meter another host's factory made (another silo in the same
     /// test process) is dropped. Meters made without a factory (the runtime's, the process's) belong to the whole process.
+    /// Every stream kept is capped at <see cref="SeriesPerInstrument"/> series, the per-partition gauges at a series a partition.
     /// </summary>
-    private static Func<Instrument, MetricStreamConfiguration?> OwnMetersOnly(IMeterFactory own) => instrument =>
-        instrument.Meter.Scope is { } scope && !ReferenceEquals(scope, own) ? MetricStreamConfiguration.Drop : null;
+    private static Func<Instrument, MetricStreamConfiguration?> OwnMetersOnly(IMeterFactory own, int perPartitionSeries) => instrument =>
+        instrument.Meter.Scope is { } scope && !ReferenceEquals(scope, own) ? MetricStreamConfiguration.Drop
+        : new MetricStreamConfiguration { CardinalityLimit = MetricsFeature.IsPerPartition(instrument.Name) ? perPartitionSeries : SeriesPerInstrument };
 
     /// <summary>Serves the Prometheus text at <see cref="ScrapePath"/>: counts only, no key or value, so it needs no API key (docs/security.md).</summary>
     public static void MapSiloMetrics(this IEndpointRouteBuilder endpoints) => endpoints.MapPrometheusScrapingEndpoint(ScrapePath);
