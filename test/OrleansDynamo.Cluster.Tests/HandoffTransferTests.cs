@@ -147,7 +147,7 @@ public sealed class HandoffTransferTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Issue_20_a_client_does_not_pick_a_joining_silo_as_coordinator_while_it_receives_its_partitions()
+    public async Task Issue_20_a_client_gives_a_joining_silo_only_a_small_share_of_coordination_while_it_receives_its_partitions()
     {
         var (cluster, keys, joined) = await JoinSlowlyAsync("coordinate");
         await using var _ = cluster;
@@ -158,14 +158,24 @@ public sealed class HandoffTransferTests(ITestOutputHelper output)
         // Keys whose preference list the new silo heads: with every silo up the client would send them there.
         var led = keys.Where(k => ring.PreferenceList("default", k)[0].Name == joined.Name).ToList();
         Assert.True(led.Count > 0, "no key has the joining silo first in its preference list");
-        foreach (var key in led)
+        const int rounds = 10;
+        int byJoined = 0;
+        for (int round = 0; round < rounds; round++)
         {
-            var got = await client.GetAsync(key);
-            Assert.True(got.Found, $"{key} not found");
-            Assert.Equal("silo0", got.Coordinator);
+            foreach (var key in led)
+            {
+                var got = await client.GetAsync(key);
+                Assert.True(got.Found, $"{key} not found (coordinated by {got.Coordinator})");
+                Assert.Contains(got.Coordinator, new[] { "silo0", joined.Name });
+                if (got.Coordinator == joined.Name) byJoined++;
+            }
         }
+        // SiloEndpoint.JoiningShare (2 %) of the gets, far under the all it would take once up; a bound at 15 % stays
+        // clear of chance even for a handful of keys (10 rounds).
+        int gets = rounds * led.Count;
+        Assert.True(byJoined <= Math.Max(5, gets * 15 / 100), $"{joined.Name} coordinated {byJoined} of {gets} gets while joining");
         Assert.NotEmpty(Transfer(joined).InboundPending()); // all of it while the join was still under way
-        output.WriteLine($"{led.Count} keys led by {joined.Name} coordinated by silo0 while {Transfer(joined).InboundPending().Count} partitions were still inbound");
+        output.WriteLine($"{led.Count} keys led by {joined.Name}: {byJoined} of {gets} gets coordinated by it, the rest by silo0, while {Transfer(joined).InboundPending().Count} partitions were still inbound");
     }
 
     [Fact]

@@ -36,9 +36,10 @@ internal sealed class RoutingState
     /// <summary>
     /// The next silo to try, or -1 when every silo was tried. In order: the key's preference list
     /// (the first <paramref name="n"/> silos clockwise from <paramref name="partition"/>) skipping silos
-    /// marked down or reported unreachable, joining silos last (one still receiving its partitions reads through to
-    /// their old owners, one message more, and its request paths are cold) and one that has just joined only for its
-    /// growing share of requests (<see cref="SiloEndpoint.CoordinatorShare"/>); then every other usable silo starting at
+    /// marked down or reported unreachable, a joining silo but for a small share of requests (one still receiving its
+    /// partitions reads through to their old owners, one message more; <see cref="SiloEndpoint.JoiningShare"/> warms its
+    /// request paths meanwhile) and one that has just joined but for its growing share
+    /// (<see cref="SiloEndpoint.CoordinatorShare"/>); then every other usable silo starting at
     /// <paramref name="start"/> (any silo accepts a request and forwards it); then, as a last resort,
     /// the silos skipped so far. <paramref name="tried"/> (null before the first failure) marks silos already tried.
     /// <paramref name="preferred"/> (a silo index, -1 for none) goes first when it is in the preference list and usable.
@@ -52,7 +53,7 @@ internal sealed class RoutingState
 
         foreach (int index in preference)
         {
-            if (!WasTried(tried, index) && IsUsable(index, now) && !_joining[index] && TakesItsShare(index, now)) return index;
+            if (!WasTried(tried, index) && IsUsable(index, now) && TakesItsShare(index, now)) return index;
         }
         foreach (int index in preference)
         {
@@ -80,7 +81,7 @@ internal sealed class RoutingState
 
     private bool TakesItsShare(int index, long now)
     {
-        double share = Endpoints[index].CoordinatorShare(now, _rampTicks);
+        double share = _joining[index] ? SiloEndpoint.JoiningShare : Endpoints[index].CoordinatorShare(now, _rampTicks);
         return share >= 1 || Random.Shared.NextDouble() < share;
     }
 
