@@ -277,6 +277,30 @@ public sealed class AdmissionControllerTests
     }
 
     [Fact]
+    public void Issue_20_a_joining_silo_samples_none_of_the_requests_it_coordinates_so_its_warm_up_share_does_not_slow_its_senders()
+    {
+        var time = new ManualTime();
+        bool joining = true;
+        var c = new AdmissionController(PaceOptions(), time) { Joining = () => joining };
+        c.NotePacedWork(senderBaselineMs: 8); // pages arrive: pace target 12 ms
+        c.Adjust();
+        Feed(c, 200, 30); // its warm-up share, read through to the senders: 30 ms, over the target
+        c.Adjust();
+        Assert.Equal(0, c.Status().Samples);
+        Assert.Equal(0, c.Status().PaceCuts);
+        Assert.Equal(0.45, c.Pace, 6); // the slow start grows as with an idle foreground: its senders' pace alone decides
+
+        joining = false; // every partition received: from the next adjustment on, its requests count
+        c.Adjust();
+        double before = c.Pace;
+        Feed(c, 200, 30);
+        c.Adjust();
+        Assert.Equal(200, c.Status().Samples);
+        Assert.Equal(1, c.Status().PaceCuts);
+        Assert.Equal(before / 2, c.Pace, 6);
+    }
+
+    [Fact]
     public void Issue_20_only_requests_this_silo_coordinated_count_not_its_replica_work()
     {
         var c = new AdmissionController(PaceOptions(), new ManualTime());

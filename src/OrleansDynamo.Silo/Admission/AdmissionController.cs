@@ -37,6 +37,12 @@ public sealed record AdmissionStatus(
 /// A silo with no baseline of its own (a new silo: its foreground was never quiet, as transfer pages arrived from the start
 /// of its join) takes the latest baseline of a silo sending to it (<see cref="NotePacedWork"/>) until it has one.
 /// </para>
+/// <para>
+/// While the silo is joining (<see cref="Joining"/>, checked at each adjustment) the requests it coordinates are not
+/// sampled: clients send it only a small share to warm it up, most of them read through to the old owners, and the
+/// senders' own controllers watch that path. Sampling them cut the receiver's pace and made a million-key join take
+/// 318 s instead of 112–173 s (docs/performance.md).
+/// </para>
 /// </summary>
 public sealed class AdmissionController : IBackgroundAdmission, IRequestObserver
 {
@@ -115,9 +121,14 @@ public sealed class AdmissionController : IBackgroundAdmission, IRequestObserver
     /// or a read-through of a partition still arriving) is not what a client feels, and mixed in it would pace a silo by
     /// its own replica work: a joining silo, its p99 made of read-throughs, would hold every transfer to it at the slowest pace.
     /// </summary>
+    /// <summary>True while this silo is joining (still receiving its partitions); null for a silo that never joins.</summary>
+    public Func<bool>? Joining { get; set; }
+
+    private volatile bool _joining;
+
     public void OnRequest(in RequestEvent e)
     {
-        if (e.Side == RequestSide.Coordinator) _latencies.Record(e.Elapsed);
+        if (e.Side == RequestSide.Coordinator && !_joining) _latencies.Record(e.Elapsed);
     }
 
     public ValueTask<IDisposable> AcquireAsync(BackgroundWork work, CancellationToken cancellationToken)
@@ -152,6 +163,7 @@ public sealed class AdmissionController : IBackgroundAdmission, IRequestObserver
     /// <summary>Measures the foreground p99 and resizes the slots; the silo calls it every AdjustIntervalMs.</summary>
     public void Adjust()
     {
+        _joining = Joining?.Invoke() ?? false;
         var (p99, samples) = _latencies.Quantile(0.99, TimeSpan.FromMilliseconds(_options.WindowMs));
         var (recent, recentSamples) = _latencies.Quantile(0.99, TimeSpan.FromMilliseconds(_options.PaceWindowMs));
         long now = _time.GetTimestamp();

@@ -17,7 +17,10 @@ public sealed class AdmissionFeature : ISiloFeature
     {
         var options = silo.Options.Admission;
         if (!options.Enabled) return;
-        var controller = new AdmissionController(options, silo.Time);
+        var controller = new AdmissionController(options, silo.Time)
+        {
+            Joining = () => silo.TransferReporters.Any(r => r.IsJoining(silo.Name)),
+        };
         silo.Coordinator.AddObserver(controller);
         silo.Admission = controller;
         silo.AddLoop("admission", TimeSpan.FromMilliseconds(options.AdjustIntervalMs), _ =>
