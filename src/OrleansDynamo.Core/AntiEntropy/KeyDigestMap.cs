@@ -6,8 +6,9 @@ namespace OrleansDynamo.Core.AntiEntropy;
 /// Key hash → version digest, the index behind a replica's Merkle tree (the digest each key last gave the tree, so a
 /// change can take it out again). A silo holds one entry per key it stores, so this is sized for memory: an open-addressing
 /// table of 24-byte slots (the hash's two halves and the digest, no per-entry links or cached hash codes), linear probing
-/// over a power-of-two capacity kept at most three-quarters full, and deletion by shifting the following run back (no
-/// tombstones, so lookups never slow down after removals). About 40 bytes a key on average against
+/// over a capacity kept at most three-quarters full and grown by half (not doubled: a table just grown is two-thirds
+/// empty rather than five-eighths, and a silo holds a thousand of them), and deletion by shifting the following run back
+/// (no tombstones, so lookups never slow down after removals). About 40 bytes a key on average against
 /// <see cref="Dictionary{TKey,TValue}"/>'s 48-byte entries plus buckets and slack (measured: 101 bytes a key at a million
 /// keys, docs/performance.md).
 /// <para>The all-zero hash marks an empty slot; the one key whose MD5 is all zeros (if ever) is kept beside the table.</para>
@@ -42,7 +43,7 @@ public sealed class KeyDigestMap
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         int capacity = _slots.Length;
-        while (count * 4L > capacity * 3L) capacity *= 2;
+        while (count * 4L > capacity * 3L) capacity += capacity / 2;
         if (capacity == _slots.Length) return;
         var old = _slots;
         _slots = new Slot[capacity];
@@ -77,8 +78,8 @@ public sealed class KeyDigestMap
             _zeroDigest = digest;
             return;
         }
-        int mask = _slots.Length - 1;
-        for (int i = Home(high, low, mask); ; i = (i + 1) & mask)
+        int capacity = _slots.Length;
+        for (int i = Home(high, low, capacity); ; i = Next(i, capacity))
         {
             ref var slot = ref _slots[i];
             if (slot.IsEmpty)
@@ -116,12 +117,12 @@ public sealed class KeyDigestMap
         }
         int hole = Find(_slots, high, low);
         if (hole < 0) return false;
-        int mask = _slots.Length - 1;
+        int capacity = _slots.Length;
         // Backward-shift deletion: every slot of the run after the hole moves into it unless its home lies
         // cyclically in (hole, j], where a lookup starting at its home would never pass the hole.
-        for (int j = (hole + 1) & mask; !_slots[j].IsEmpty; j = (j + 1) & mask)
+        for (int j = Next(hole, capacity); !_slots[j].IsEmpty; j = Next(j, capacity))
         {
-            int home = Home(_slots[j].High, _slots[j].Low, mask);
+            int home = Home(_slots[j].High, _slots[j].Low, capacity);
             bool stays = hole <= j ? hole < home && home <= j : hole < home || home <= j;
             if (stays) continue;
             _slots[hole] = _slots[j];
@@ -147,16 +148,16 @@ public sealed class KeyDigestMap
 
     private static void Insert(Slot[] slots, ulong high, ulong low, ulong digest)
     {
-        int mask = slots.Length - 1;
-        int i = Home(high, low, mask);
-        while (!slots[i].IsEmpty) i = (i + 1) & mask;
+        int capacity = slots.Length;
+        int i = Home(high, low, capacity);
+        while (!slots[i].IsEmpty) i = Next(i, capacity);
         slots[i] = new Slot { High = high, Low = low, Digest = digest };
     }
 
     private static int Find(Slot[] slots, ulong high, ulong low)
     {
-        int mask = slots.Length - 1;
-        for (int i = Home(high, low, mask); ; i = (i + 1) & mask)
+        int capacity = slots.Length;
+        for (int i = Home(high, low, capacity); ; i = Next(i, capacity))
         {
             ref readonly var slot = ref slots[i];
             if (slot.IsEmpty) return -1;
@@ -168,7 +169,11 @@ public sealed class KeyDigestMap
 
     /// <summary>
     /// A key's home slot. Keys of one partition share the hash's top bits, so both halves are mixed (Fibonacci hashing)
-    /// rather than trusting any one range of bits.
+    /// rather than trusting any one range of bits; the mixed 32 bits are scaled onto the capacity (a multiply and a shift,
+    /// as the capacity need not be a power of two).
     /// </summary>
-    private static int Home(ulong high, ulong low, int mask) => (int)(((high ^ (low * 0x9E3779B97F4A7C15UL)) * 0x9E3779B97F4A7C15UL) >> 32) & mask;
+    private static int Home(ulong high, ulong low, int capacity) =>
+        (int)(((((high ^ (low * 0x9E3779B97F4A7C15UL)) * 0x9E3779B97F4A7C15UL) >> 32) * (ulong)capacity) >> 32);
+
+    private static int Next(int i, int capacity) => ++i == capacity ? 0 : i;
 }
