@@ -6,9 +6,9 @@ namespace OrleansDynamo.Core.AntiEntropy;
 /// Key hash → version digest, the index behind a replica's Merkle tree (the digest each key last gave the tree, so a
 /// change can take it out again). A silo holds one entry per key it stores, so this is sized for memory: an open-addressing
 /// table of 24-byte slots (the hash's two halves and the digest, no per-entry links or cached hash codes), linear probing
-/// over a capacity kept at most three-quarters full and grown by half (not doubled: a table just grown is two-thirds
-/// empty rather than five-eighths, and a silo holds a thousand of them), and deletion by shifting the following run back
-/// (no tombstones, so lookups never slow down after removals). About 40 bytes a key on average against
+/// over a capacity kept at most three-quarters full and grown by half (not doubled: a table just grown is half empty
+/// rather than five-eighths, and a silo holds a thousand of them), and deletion by shifting the following run back
+/// (no tombstones, so lookups never slow down after removals). About 38 bytes a key on average against
 /// <see cref="Dictionary{TKey,TValue}"/>'s 48-byte entries plus buckets and slack (measured: 101 bytes a key at a million
 /// keys, docs/performance.md).
 /// <para>The all-zero hash marks an empty slot; the one key whose MD5 is all zeros (if ever) is kept beside the table.</para>

@@ -116,16 +116,18 @@ public sealed class AdmissionController : IBackgroundAdmission, IRequestObserver
         _pacedWorkSeen = true;
     }
 
-    /// <summary>
-    /// Records a request this silo coordinated: the latency a client waits for. A replica's part (one local read or write,
-    /// or a read-through of a partition still arriving) is not what a client feels, and mixed in it would pace a silo by
-    /// its own replica work: a joining silo, its p99 made of read-throughs, would hold every transfer to it at the slowest pace.
-    /// </summary>
     /// <summary>True while this silo is joining (still receiving its partitions); null for a silo that never joins.</summary>
     public Func<bool>? Joining { get; set; }
 
+    // Joining's answer at the last adjustment: read on every request, so not asked there.
     private volatile bool _joining;
 
+    /// <summary>
+    /// Records a request this silo coordinated: the latency a client waits for, unless the silo is joining (see the class).
+    /// A replica's part (one local read or write, or a read-through of a partition still arriving) is not what a client
+    /// feels, and mixed in it would pace a silo by its own replica work: a joining silo, its p99 made of read-throughs,
+    /// would hold every transfer to it at the slowest pace.
+    /// </summary>
     public void OnRequest(in RequestEvent e)
     {
         if (e.Side == RequestSide.Coordinator && !_joining) _latencies.Record(e.Elapsed);
