@@ -48,6 +48,35 @@ public sealed class BenchCommandTests
     }
 
     [Fact]
+    public async Task A_run_that_writes_keys_an_earlier_run_wrote_reads_their_context_first_and_adds_no_sibling()
+    {
+        await using var cluster = await TestCluster.StartAsync(new TestClusterOptions { Silos = 3 });
+        string endpoints = string.Join(",", cluster.Silos.Select(s => s.GrpcAddress));
+        // One worker: two writes of a key never race, so a sibling can only come from a put without the key's context.
+        // Many keys for a short run: most keys the second run writes, it writes once (a second put of a key carries the
+        // context of the first, which would hide the sibling the first one made).
+        const int keys = 1000;
+        string[] common = ["--endpoint", endpoints, "--workload", "w", "--warmup", "0", "--concurrency", "1", "--keys", $"{keys}", "--value-size", "16"];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var first = await BenchCommand.RunAsync(BenchCommand.ParseSettings([.. common, "--preload", "--seconds", "0.5"]), live: false, timeout.Token);
+        Assert.Equal(keys, first.PreloadedKeys);
+
+        // A second run, as a second process would be: it has seen none of the keys the first one wrote.
+        var settings = BenchCommand.ParseSettings([.. common, "--seconds", "0.5"]);
+        var second = await BenchCommand.RunAsync(settings, live: false, timeout.Token);
+        Assert.True(second.Ops >= 20, $"the second run wrote only {second.Ops} times");
+        Assert.Equal(0, second.Errors);
+
+        var client = await cluster.CreateClientAsync();
+        for (long i = 0; i < keys; i++)
+        {
+            var got = await client.GetAsync(settings.Bucket, settings.KeyOf(i));
+            Assert.True(got.Found, $"{settings.KeyOf(i)} is missing");
+            Assert.Single(got.Siblings);
+        }
+    }
+
+    [Fact]
     public void The_latency_histogram_reports_percentiles_within_one_percent_and_the_exact_maximum()
     {
         var histogram = new LatencyHistogram();

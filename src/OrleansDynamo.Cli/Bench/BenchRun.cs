@@ -161,7 +161,7 @@ public sealed class BenchRun
             if (index >= _settings.Keys) return;
             try
             {
-                await _target.PutAsync(worker, index, _settings.KeyOf(index), _value, cancellationToken).ConfigureAwait(false);
+                await _target.PreloadAsync(worker, index, _settings.KeyOf(index), _value, cancellationToken).ConfigureAwait(false);
                 Interlocked.Increment(ref _preloaded);
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)

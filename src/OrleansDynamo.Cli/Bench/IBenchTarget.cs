@@ -24,6 +24,10 @@ public interface IBenchTarget : IAsyncDisposable
     /// <summary>Writes a key.</summary>
     Task PutAsync(int worker, long keyIndex, string key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken);
 
+    /// <summary>Writes a key of the preload, which the bench takes to be new; by default as <see cref="PutAsync"/>.</summary>
+    Task PreloadAsync(int worker, long keyIndex, string key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken) =>
+        PutAsync(worker, keyIndex, key, value, cancellationToken);
+
     /// <summary>The kind of a failed operation's exception, for the errors table (e.g. <c>Timeout</c>).</summary>
     string ErrorKindOf(Exception exception);
 }
