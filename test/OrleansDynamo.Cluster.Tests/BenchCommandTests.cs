@@ -48,7 +48,7 @@ public sealed class BenchCommandTests
     }
 
     [Fact]
-    public async Task A_run_that_writes_keys_an_earlier_run_wrote_reads_their_context_first_and_adds_no_sibling()
+    public async Task A_run_with_read_unseen_that_writes_keys_an_earlier_run_wrote_reads_their_context_first_and_adds_no_sibling()
     {
         await using var cluster = await TestCluster.StartAsync(new TestClusterOptions { Silos = 3 });
         string endpoints = string.Join(",", cluster.Silos.Select(s => s.GrpcAddress));
@@ -62,7 +62,7 @@ public sealed class BenchCommandTests
         Assert.Equal(keys, first.PreloadedKeys);
 
         // A second run, as a second process would be: it has seen none of the keys the first one wrote.
-        var settings = BenchCommand.ParseSettings([.. common, "--seconds", "0.5"]);
+        var settings = BenchCommand.ParseSettings([.. common, "--seconds", "0.5", "--read-unseen"]);
         var second = await BenchCommand.RunAsync(settings, live: false, timeout.Token);
         Assert.True(second.Ops >= 20, $"the second run wrote only {second.Ops} times");
         Assert.Equal(0, second.Errors);
@@ -107,6 +107,8 @@ public sealed class BenchCommandTests
         Assert.Contains("--workload", e.Message);
         e = Assert.Throws<ArgumentException>(() => BenchCommand.ParseSettings("--target", "etcd", "--r", "2"));
         Assert.Contains("--r", e.Message);
+        e = Assert.Throws<ArgumentException>(() => BenchCommand.ParseSettings("--target", "redis", "--read-unseen"));
+        Assert.Contains("--read-unseen", e.Message);
         e = Assert.Throws<ArgumentException>(() => BenchCommand.ParseSettings("--concurrency", "0"));
         Assert.Contains("--concurrency", e.Message);
     }

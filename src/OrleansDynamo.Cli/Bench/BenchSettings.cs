@@ -66,6 +66,14 @@ public sealed class BenchSettings
     /// <summary>Write every key once before measuring. Default false.</summary>
     public bool Preload { get; set; }
 
+    /// <summary>
+    /// Dynamo: a put of a key this run has neither read nor written reads the key first and writes with its context
+    /// (the read is timed with the put). For keys an earlier process wrote (a preload run apart, a run before a
+    /// restart): without it the first put of each such key adds a sibling beside the stored version, so each run leaves
+    /// more versions than the last. Off by default: for keys that are new (a fresh --key-prefix) the read finds nothing.
+    /// </summary>
+    public bool ReadUnseen { get; set; }
+
     /// <summary>Per-request read quorum; null keeps the bucket's R. Dynamo only.</summary>
     public uint? R { get; set; }
 
@@ -132,6 +140,8 @@ public sealed class BenchSettings
         if (RequestTimeout <= TimeSpan.Zero) throw new ArgumentException($"--timeout-ms: must be positive, got {RequestTimeout.TotalMilliseconds}");
         if (Target != BenchTargetKind.Dynamo && (R is not null || W is not null))
             throw new ArgumentException("--r/--w: apply to --target dynamo only");
+        if (Target != BenchTargetKind.Dynamo && ReadUnseen)
+            throw new ArgumentException("--read-unseen: applies to --target dynamo only");
         if (Target != BenchTargetKind.Dynamo && Coordination != BenchCoordination.Client)
             throw new ArgumentException("--coordination: applies to --target dynamo only");
         if (RedisReplicas is < 0 or > 16) throw new ArgumentException($"--redis-wait: must be 0..16, got {RedisReplicas}");

@@ -5,10 +5,10 @@ namespace OrleansDynamo.Cli.Bench;
 /// <summary>
 /// Drives an OrleansDynamo cluster through the client SDK. A put carries the context this bench last saw for
 /// the key (from its get or its previous put), as an application that reads before it writes would, so
-/// versions diverge only when writes are truly concurrent; gets report how many siblings came back. A put of a key
-/// this process has neither read nor written yet reads it first (timed with the put): the key may hold versions an
-/// earlier process wrote (a preload run apart, a run before a restart), and a put without their context would add a
-/// sibling beside them, so that each run would leave more data than the last. The preload writes blind: its keys are new.
+/// versions diverge only when writes are truly concurrent; gets report how many siblings came back. With
+/// <see cref="BenchSettings.ReadUnseen"/> a put of a key this process has neither read nor written yet reads it first
+/// (timed with the put): the key may hold versions an earlier process wrote, and a put without their context would
+/// add a sibling beside them. The preload always writes blind: its keys are taken to be new.
 /// With <see cref="BenchCoordination.Both"/> even workers use a client-coordinated SDK instance and odd
 /// workers a server-coordinated one, so both are measured under the same load.
 /// </summary>
@@ -67,7 +67,7 @@ public sealed class DynamoBenchTarget : IBenchTarget
 
     public async Task PutAsync(int worker, long keyIndex, string key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken)
     {
-        if (keyIndex < _contexts.Length && _contexts[keyIndex].IsEmpty)
+        if (_settings.ReadUnseen && keyIndex < _contexts.Length && _contexts[keyIndex].IsEmpty)
             await GetAsync(worker, keyIndex, key, cancellationToken).ConfigureAwait(false);
         await WriteAsync(worker, keyIndex, key, value, cancellationToken).ConfigureAwait(false);
     }

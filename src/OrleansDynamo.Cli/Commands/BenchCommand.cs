@@ -9,7 +9,7 @@ namespace OrleansDynamo.Cli.Commands;
 /// <summary>
 /// <c>dynamo bench [--target dynamo|etcd|redis] [--endpoint A,B,C] [--workload a|b|c|w] [--seconds S] [--concurrency C]
 /// [--keys K] [--value-size B] [--distribution uniform|zipfian] [--preload] [--r R] [--w W]
-/// [--coordination client|server|both]</c>: a closed-loop YCSB-style load generator reporting ops/s, latency
+/// [--coordination client|server|both] [--read-unseen]</c>: a closed-loop YCSB-style load generator reporting ops/s, latency
 /// percentiles per operation, errors by kind and versions per get.
 /// </summary>
 public static class BenchCommand
@@ -115,6 +115,11 @@ public static class BenchCommand
         };
         public readonly Option<string> Distribution = new("--distribution") { Description = "Key choice: uniform or zipfian", DefaultValueFactory = _ => "uniform" };
         public readonly Option<bool> Preload = new("--preload") { Description = "Write every key once before measuring" };
+        public readonly Option<bool> ReadUnseen = new("--read-unseen")
+        {
+            Description = "Dynamo: a put of a key this run has not seen yet reads it first and writes with its context " +
+                "(for keys another process wrote: without it each such first put adds a sibling)",
+        };
         public readonly Option<string> Coordination = new("--coordination")
         {
             Description = "Dynamo: client (SDK routes to the preference list), server (random silo forwards), or both in one run",
@@ -135,7 +140,7 @@ public static class BenchCommand
         {
             foreach (Option option in new Option[]
             {
-                Seconds, SliceSeconds, Warmup, Concurrency, Keys, ValueSize, Workload, Distribution, Preload, R, W, Coordination, Target,
+                Seconds, SliceSeconds, Warmup, Concurrency, Keys, ValueSize, Workload, Distribution, Preload, ReadUnseen, R, W, Coordination, Target,
                 Bucket, KeyPrefix, EtcdSerializable, RedisWait, TimeoutMs, Seed,
             })
             {
@@ -165,6 +170,7 @@ public static class BenchCommand
                     ?? throw new ArgumentException($"--workload: expected a, b, c or w, got '{parseResult.GetValue(Workload)}'"),
                 Distribution = Parse<KeyDistribution>(parseResult.GetValue(Distribution), "--distribution", "uniform or zipfian"),
                 Preload = parseResult.GetValue(Preload),
+                ReadUnseen = parseResult.GetValue(ReadUnseen),
                 R = parseResult.GetValue(R),
                 W = parseResult.GetValue(W),
                 Coordination = Parse<BenchCoordination>(parseResult.GetValue(Coordination), "--coordination", "client, server or both"),
