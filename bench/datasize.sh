@@ -93,9 +93,7 @@ preload() { # name keys prefix
   jq -r '"   \(.preload.keys) keys in \(.preload.seconds) s, \(.preload.errors) errors"' "$out/preload-$1.json"
 }
 run() { # name keys prefix
-  # --read-unseen: the keys were written by the preload's process (and before a restart, by the runs before); a put
-  # without their context would add a sibling to each key it writes first, and each run would find more than the last.
-  "${dynamo[@]}" bench --json --endpoint "$list" --workload a --keys "$2" --key-prefix "$3" --value-size "$value_size" --read-unseen \
+  "${dynamo[@]}" bench --json --endpoint "$list" --workload a --keys "$2" --key-prefix "$3" --value-size "$value_size" \
     --seconds "$seconds" --warmup 3 --concurrency "$concurrency" >"$out/$1.json"
   jq -r --arg n "$1" '"   \($n): \(.opsPerSecond|floor) ops/s, \(.errors) errors"' "$out/$1.json"
 }

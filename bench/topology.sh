@@ -105,9 +105,8 @@ echo "== preloading $keys keys of $value_size bytes"
 jq -r '"   \(.preload.keys) keys in \(.preload.seconds) s, \(.preload.errors) errors"' "$out/preload.json"
 
 # The foreground load runs until it is stopped (SIGTERM: it then reports what it measured) after the leave has settled.
-# --read-unseen: the preload's process wrote the keys; a put without their context would add a sibling to each.
 echo "== foreground: workload A, $concurrency in flight, ${slice}s slices"
-"${dynamo[@]}" bench --json --endpoint "$three" --workload a --keys "$keys" --value-size "$value_size" --read-unseen \
+"${dynamo[@]}" bench --json --endpoint "$three" --workload a --keys "$keys" --value-size "$value_size" \
   --seconds 86400 --warmup 0 --slice-seconds "$slice" --concurrency "$concurrency" >"$out/foreground.json" 2>"$tmp/foreground.err" &
 bench_pid=$!
 pids+=($bench_pid)
