@@ -9,10 +9,12 @@
 # ours/etcd and ours/redis. Installs nothing: it names the Debian packages it needs when they are missing.
 #
 # Usage: bench/compare.sh [--seconds S] [--concurrency C] [--keys K] [--value-size B] [--warmup S]
-#                         [--no-preload] [--out DIR] [--keep] [--engine sqlite|log]
+#                         [--no-preload] [--out DIR] [--keep] [--engine sqlite|log] [--coordination MODE]
 # The same settings can come from the environment: BENCH_SECONDS, BENCH_CONCURRENCY, BENCH_KEYS,
 # BENCH_VALUE_SIZE, BENCH_WARMUP, BENCH_PRELOAD=0, BENCH_OUT. BENCH_SILO_ARGS adds settings to every silo's command
 # line for an A/B run, e.g. BENCH_SILO_ARGS='--Silo:Dashboard:OrleansDashboard=false'.
+# --coordination is the SDK's mode for our runs (client, server or client-reads; BENCH_COORDINATION): client-reads,
+# where the client asks the replicas itself and a get takes one round trip.
 # Defaults: 20 s per run, 64 in flight, 100,000 keys, 1 KiB values, 3 s warm-up, preload on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +29,7 @@ preload=${BENCH_PRELOAD:-1}
 out=${BENCH_OUT:-}
 keep=0
 engine=${BENCH_ENGINE:-sqlite}
+coordination=${BENCH_COORDINATION:-client-reads}
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --seconds) seconds=$2; shift 2 ;;
@@ -38,11 +41,16 @@ while [[ $# -gt 0 ]]; do
     --out) out=$2; shift 2 ;;
     --keep) keep=1; shift ;;
     --engine) engine=$2; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --coordination) coordination=$2; shift 2 ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "error: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
 bench_check_engine "$engine"
+case "$coordination" in
+  client|server|client-reads) ;;
+  *) echo "error: --coordination must be client, server or client-reads, not '$coordination'" >&2; exit 2 ;;
+esac
 
 # ---- prerequisites: nothing is installed here ----
 missing=()
@@ -143,18 +151,18 @@ preload_arg=()
 [[ $preload -eq 1 ]] && preload_arg=(--preload)
 # Workload A reads preloaded keys; workload w writes a fresh key range, so that its first write to a key
 # is an insert and later ones carry the context the bench saw (no blind-write siblings).
-run dynamo-a dynamo "$silo_list" a "${preload_arg[@]}"
+run dynamo-a dynamo "$silo_list" a "${preload_arg[@]}" --coordination "$coordination"
 run etcd-a etcd "$etcd_list" a "${preload_arg[@]}"
 run redis-a redis "$redis_endpoint" a "${preload_arg[@]}"
-run dynamo-w dynamo "$silo_list" w --key-prefix w
+run dynamo-w dynamo "$silo_list" w --key-prefix w --coordination "$coordination"
 run etcd-w etcd "$etcd_list" w --key-prefix w
 run redis-w redis "$redis_endpoint" w --key-prefix w
 # Latency with one operation in flight (the issue's concurrency-1 target), over the keys written above.
 single_seconds=$(( seconds < 10 ? seconds : 10 ))
-RUN_CONCURRENCY=1 RUN_SECONDS=$single_seconds run dynamo-a1 dynamo "$silo_list" a
+RUN_CONCURRENCY=1 RUN_SECONDS=$single_seconds run dynamo-a1 dynamo "$silo_list" a --coordination "$coordination"
 RUN_CONCURRENCY=1 RUN_SECONDS=$single_seconds run etcd-a1 etcd "$etcd_list" a
 RUN_CONCURRENCY=1 RUN_SECONDS=$single_seconds run redis-a1 redis "$redis_endpoint" a
-RUN_CONCURRENCY=1 RUN_SECONDS=$single_seconds run dynamo-w1 dynamo "$silo_list" w --key-prefix w
+RUN_CONCURRENCY=1 RUN_SECONDS=$single_seconds run dynamo-w1 dynamo "$silo_list" w --key-prefix w --coordination "$coordination"
 RUN_CONCURRENCY=1 RUN_SECONDS=$single_seconds run etcd-w1 etcd "$etcd_list" w --key-prefix w
 RUN_CONCURRENCY=1 RUN_SECONDS=$single_seconds run redis-w1 redis "$redis_endpoint" w --key-prefix w
 
@@ -167,7 +175,7 @@ done
 # ---- the table ----
 echo
 echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(lscpu | sed -n 's/^Model name: *//p' | head -1)"
-echo "Settings: ${seconds}s per run, $concurrency in flight, $keys keys, $value_size-byte values, preload=$preload; silos N=3 R=2 W=2 $engine Normal${BENCH_SILO_ARGS:+ then $BENCH_SILO_ARGS}; etcd $(etcd --version | head -1 | awk '{print $3}') 3 members, linearizable gets; redis $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p') primary + 2 replicas, AOF everysec, WAIT 1 per put, gets from the primary"
+echo "Settings: ${seconds}s per run, $concurrency in flight, $keys keys, $value_size-byte values, preload=$preload; silos N=3 R=2 W=2 $engine Normal, $coordination-coordinated${BENCH_SILO_ARGS:+ then $BENCH_SILO_ARGS}; etcd $(etcd --version | head -1 | awk '{print $3}') 3 members, linearizable gets; redis $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p') primary + 2 replicas, AOF everysec, WAIT 1 per put, gets from the primary"
 echo
 printf '| %-8s | %-8s | %13s | %10s | %9s | %10s | %10s |\n' "Workload" "Figure" "OrleansDynamo" "etcd" "ours/etcd" "redis" "ours/redis"
 printf '|%s|%s|%s|%s|%s|%s|%s|\n' "----------" "----------" "---------------" "------------" "-----------" "------------" "------------"

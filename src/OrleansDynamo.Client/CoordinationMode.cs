@@ -11,4 +11,13 @@ public enum CoordinationMode
 
     /// <summary>The client sends each request to a random silo, which forwards it to a coordinator.</summary>
     Server = 1,
+
+    /// <summary>
+    /// As <see cref="Client"/> for writes; a get is coordinated by the client itself: it asks the key's N primaries
+    /// for their own replicas at once and answers after R, merging their versions as a silo would. One round trip
+    /// instead of two. When the replicas that answered disagree, a get through a silo follows in the background and
+    /// repairs them; when too few answer (a silo down, a ring that moved), the get goes through a silo instead.
+    /// <see cref="GetResult.Coordinator"/> is empty for a get the client coordinated.
+    /// </summary>
+    ClientReads = 2,
 }

@@ -25,6 +25,11 @@ public sealed partial class DynamoClient
             if (options.R is { } r) request.R = CheckQuorum(r, "R");
             if (options.PR is { } pr) request.Pr = pr;
         }
+        if (_coordination == CoordinationMode.ClientReads && _state is { Ring: { } ring } state
+            && await TryReadReplicasAsync(state, ring, bucket, key, options, cancellationToken).ConfigureAwait(false) is { } read)
+        {
+            return WireMapping.ToResult(read);
+        }
         return WireMapping.ToResult(await SendToKeyAsync(bucket, key, s_get, request, static r => r.Coordinator, cancellationToken).ConfigureAwait(false));
     }
 
@@ -165,7 +170,7 @@ public sealed partial class DynamoClient
 
     /// <summary>With <see cref="DynamoClientOptions.PreferFastestReplicaForWrites"/>: the silo index that answered the context's get first, else -1.</summary>
     private int PreferredWriter(Routing.RoutingState state, DynamoContext? context) =>
-        _preferFastestForWrites && _coordination == CoordinationMode.Client && context?.FastestReplica is { } fastest && state.Ring is { } ring
+        _preferFastestForWrites && _coordination != CoordinationMode.Server && context?.FastestReplica is { } fastest && state.Ring is { } ring
             ? ring.IndexOf(fastest)
             : -1;
 
@@ -197,7 +202,7 @@ public sealed partial class DynamoClient
     /// </summary>
     private void NoteCoordinator(string coordinator, string silo)
     {
-        if (_coordination == CoordinationMode.Client && coordinator.Length != 0 && !string.Equals(coordinator, silo, StringComparison.Ordinal))
+        if (_coordination != CoordinationMode.Server && coordinator.Length != 0 && !string.Equals(coordinator, silo, StringComparison.Ordinal))
             RequestRefresh();
     }
 }

@@ -9,7 +9,8 @@ namespace OrleansDynamo.Client;
 /// <summary>
 /// The client of an OrleansDynamo cluster, on Microsoft.Orleans.Client. Thread-safe; share one per process. It
 /// caches the ring and, in <see cref="CoordinationMode.Client"/> mode, sends each request straight to the first live
-/// silo of the key's preference list (Dynamo §6.4), which coordinates it; a silo that cannot be reached is skipped for
+/// silo of the key's preference list (Dynamo §6.4), which coordinates it (in <see cref="CoordinationMode.ClientReads"/>
+/// mode it coordinates gets itself, asking the replicas directly); a silo that cannot be reached is skipped for
 /// a while and the next one tried. The ring is refreshed in the background and after a routing miss. Every request
 /// is a call of the silo's <see cref="IDynamoApiGrain"/> through an Orleans client connected to that silo's gateway
 /// (one per silo). Silos are named by their gRPC address, as the ring and the CLI name them: a silo whose gateway is
@@ -360,7 +361,7 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
     /// </summary>
     private void Route(RoutingState state, string bucket, string key, out int partition, out int n, out int start)
     {
-        if (_coordination == CoordinationMode.Client && state.Ring is { } ring)
+        if (_coordination != CoordinationMode.Server && state.Ring is { } ring)
         {
             partition = ring.PartitionOf(bucket, key);
             n = ring.ReplicationFactor(bucket);

@@ -62,7 +62,7 @@ public sealed class GetResult
     /// <summary>How many replicas answered before the coordinator replied.</summary>
     public int ReplicasAnswered { get; }
 
-    /// <summary>The name of the silo that coordinated the get.</summary>
+    /// <summary>The name of the silo that coordinated the get; empty when the client did (<see cref="CoordinationMode.ClientReads"/>).</summary>
     public string Coordinator { get; }
 
     /// <summary>True when there are concurrent versions to reconcile.</summary>

@@ -92,6 +92,9 @@ public sealed class ApiKeyClusterTests(ApiKeyClusterFixture fixture) : IClassFix
             var put = await Assert.ThrowsAsync<RpcException>(async () =>
                 await grpc.PutAsync(new PutRequest { Key = "secret", Value = ByteString.CopyFromUtf8("overwritten") }, WithKey(key)));
             Assert.Equal(StatusCode.Unauthenticated, put.StatusCode);
+            var replica = await Assert.ThrowsAsync<RpcException>(async () =>
+                await grpc.ReadReplicaAsync(new ReadReplicaRequest { Key = "secret" }, WithKey(key)));
+            Assert.Equal(StatusCode.Unauthenticated, replica.StatusCode);
         }
 
         // A plain Orleans client straight to a gateway: the grain call carries no key and is refused.
@@ -109,10 +112,15 @@ public sealed class ApiKeyClusterTests(ApiKeyClusterFixture fixture) : IClassFix
             var api = orleans.Services.GetRequiredService<IClusterClient>().GetGrain<IDynamoApiGrain>(IDynamoApiGrain.Key);
             await Refused(DynamoErrorKind.Unauthenticated, () => api.Put(new PutRequest { Key = "secret", Value = ByteString.CopyFromUtf8("overwritten") }, deadline.Token));
             await Refused(DynamoErrorKind.Unauthenticated, () => api.Get(new GetRequest { Key = "secret" }, deadline.Token));
+            await Refused(DynamoErrorKind.Unauthenticated, () => api.ReadReplica(new ReadReplicaRequest { Key = "secret" }, deadline.Token));
             await orleans.StopAsync(deadline.Token);
 
             await using var owner = await Cluster.CreateClientAsync(o => o.ApiKey = fixture.DataKey);
             Assert.Equal("v", Assert.Single((await owner.GetAsync("secret")).Siblings).ValueAsString);
+            // A data key reads the replicas directly too.
+            await using var reader = await Cluster.CreateClientAsync(o => (o.ApiKey, o.Coordination) = (fixture.DataKey, CoordinationMode.ClientReads));
+            var direct = await reader.GetAsync("secret");
+            Assert.Equal(("v", ""), (Assert.Single(direct.Siblings).ValueAsString, direct.Coordinator));
         }
         finally
         {

@@ -48,6 +48,26 @@ public sealed class BenchCommandTests
     }
 
     [Fact]
+    public async Task A_run_whose_client_coordinates_its_gets_completes_and_says_so()
+    {
+        await using var cluster = await TestCluster.StartAsync(new TestClusterOptions { Silos = 3 });
+        string endpoints = string.Join(",", cluster.Silos.Select(s => s.GrpcAddress));
+        var settings = BenchCommand.ParseSettings(
+            "--endpoint", endpoints, "--workload", "a", "--seconds", "1", "--warmup", "0", "--concurrency", "4",
+            "--keys", "100", "--value-size", "64", "--preload", "--coordination", "client-reads");
+        Assert.Equal(BenchCoordination.ClientReads, settings.Coordination);
+        var bad = Assert.Throws<ArgumentException>(() => BenchCommand.ParseSettings("--endpoint", endpoints, "--coordination", "client-writes"));
+        Assert.Contains("client, server, both or client-reads", bad.Message);
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var report = await BenchCommand.RunAsync(settings, live: false, timeout.Token);
+        Assert.Equal("client-reads", report.Coordination);
+        Assert.Equal(0, report.Errors);
+        Assert.Contains(report.Operations, o => o is { Op: "get" } && o.Count > 0);
+        Assert.All(report.Versions, v => Assert.Equal(0, v.NotFound));
+    }
+
+    [Fact]
     public async Task A_run_with_read_unseen_that_writes_keys_an_earlier_run_wrote_reads_their_context_first_and_adds_no_sibling()
     {
         await using var cluster = await TestCluster.StartAsync(new TestClusterOptions { Silos = 3 });

@@ -9,7 +9,7 @@ namespace OrleansDynamo.Cluster.Tests;
 public sealed class ReadRepairTests
 {
     // Anti-entropy off and hints held back, so only read repair can bring the stale replica up to date.
-    private static TestClusterOptions NoOtherRepair() => Options(3, (_, o) =>
+    internal static TestClusterOptions NoOtherRepair() => Options(3, (_, o) =>
     {
         o.AntiEntropy.Enabled = false;
         o.Hints.DeliveryIntervalMs = 600_000;

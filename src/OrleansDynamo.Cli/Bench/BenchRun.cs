@@ -288,7 +288,7 @@ public sealed class BenchRun
             Endpoints = _settings.Endpoints,
             Workload = _settings.Workload.Name,
             Distribution = _settings.Distribution.ToString().ToLowerInvariant(),
-            Coordination = _settings.Target == BenchTargetKind.Dynamo ? _settings.Coordination.ToString().ToLowerInvariant() : "",
+            Coordination = _settings.Target == BenchTargetKind.Dynamo ? BenchSettings.CoordinationName(_settings.Coordination) : "",
             Concurrency = _settings.Concurrency,
             Keys = _settings.Keys,
             ValueSize = _settings.ValueSize,

@@ -22,6 +22,8 @@ public enum BenchCoordination
     Server = 1,
     /// <summary>Half the workers use each mode, in the same run; figures are reported per mode.</summary>
     Both = 2,
+    /// <summary>As <see cref="Client"/>, but the SDK coordinates each get itself, asking the replicas directly.</summary>
+    ClientReads = 3,
 }
 
 /// <summary>The settings of one <c>dynamo bench</c> run, with documented defaults.</summary>
@@ -82,6 +84,10 @@ public sealed class BenchSettings
 
     /// <summary>Who coordinates Dynamo requests. Default client-driven.</summary>
     public BenchCoordination Coordination { get; set; } = BenchCoordination.Client;
+
+    /// <summary>A coordination mode as <c>--coordination</c> and the report spell it.</summary>
+    public static string CoordinationName(BenchCoordination mode) =>
+        mode == BenchCoordination.ClientReads ? "client-reads" : mode.ToString().ToLowerInvariant();
 
     /// <summary>The Dynamo bucket loaded. Default <c>default</c>.</summary>
     public string Bucket { get; set; } = "default";

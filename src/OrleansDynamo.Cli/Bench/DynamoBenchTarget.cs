@@ -29,6 +29,7 @@ public sealed class DynamoBenchTarget : IBenchTarget
         {
             BenchCoordination.Server => new[] { CoordinationMode.Server },
             BenchCoordination.Both => new[] { CoordinationMode.Client, CoordinationMode.Server },
+            BenchCoordination.ClientReads => new[] { CoordinationMode.ClientReads },
             _ => new[] { CoordinationMode.Client },
         };
         _clients = modes.Select(mode => new DynamoClient(new DynamoClientOptions

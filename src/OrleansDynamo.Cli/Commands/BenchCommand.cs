@@ -9,7 +9,7 @@ namespace OrleansDynamo.Cli.Commands;
 /// <summary>
 /// <c>dynamo bench [--target dynamo|etcd|redis] [--endpoint A,B,C] [--workload a|b|c|w] [--seconds S] [--concurrency C]
 /// [--keys K] [--value-size B] [--distribution uniform|zipfian] [--preload] [--r R] [--w W]
-/// [--coordination client|server|both] [--read-unseen]</c>: a closed-loop YCSB-style load generator reporting ops/s, latency
+/// [--coordination client|server|both|client-reads] [--read-unseen]</c>: a closed-loop YCSB-style load generator reporting ops/s, latency
 /// percentiles per operation, errors by kind and versions per get.
 /// </summary>
 public static class BenchCommand
@@ -122,7 +122,8 @@ public static class BenchCommand
         };
         public readonly Option<string> Coordination = new("--coordination")
         {
-            Description = "Dynamo: client (SDK routes to the preference list), server (random silo forwards), or both in one run",
+            Description = "Dynamo: client (SDK routes to the preference list), server (random silo forwards), both in one run, " +
+                "or client-reads (as client, but the SDK coordinates gets itself, asking the replicas directly)",
             DefaultValueFactory = _ => "client",
         };
         public readonly Option<string> Target = new("--target") { Description = "dynamo, etcd or redis", DefaultValueFactory = _ => "dynamo" };
@@ -173,7 +174,7 @@ public static class BenchCommand
                 ReadUnseen = parseResult.GetValue(ReadUnseen),
                 R = parseResult.GetValue(R),
                 W = parseResult.GetValue(W),
-                Coordination = Parse<BenchCoordination>(parseResult.GetValue(Coordination), "--coordination", "client, server or both"),
+                Coordination = ParseCoordination(parseResult.GetValue(Coordination)),
                 Bucket = parseResult.GetValue(Bucket) ?? "default",
                 KeyPrefix = parseResult.GetValue(KeyPrefix) ?? "user",
                 EtcdSerializable = parseResult.GetValue(EtcdSerializable),
@@ -206,6 +207,11 @@ public static class BenchCommand
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{option}: expected {(allowZero ? "0" : "more than 0")} to 86400 seconds, got {seconds}"));
         return TimeSpan.FromSeconds(seconds);
     }
+
+    private static BenchCoordination ParseCoordination(string? text) =>
+        string.Equals(text?.Trim(), BenchSettings.CoordinationName(BenchCoordination.ClientReads), StringComparison.OrdinalIgnoreCase)
+            ? BenchCoordination.ClientReads
+            : Parse<BenchCoordination>(text, "--coordination", "client, server, both or client-reads");
 
     private static T Parse<T>(string? text, string option, string expected) where T : struct, Enum =>
         Enum.TryParse<T>(text?.Trim(), ignoreCase: true, out var value) && Enum.IsDefined(value) && !int.TryParse(text, out _)

@@ -21,6 +21,9 @@ internal sealed class GatewayConnection : IAsyncDisposable
         Api = host.Services.GetRequiredService<IClusterClient>().GetGrain<IDynamoApiGrain>(IDynamoApiGrain.Key);
     }
 
+    // Beyond the connect timeout, how long an open may take before it is given up.
+    private static readonly TimeSpan StartMargin = TimeSpan.FromSeconds(1);
+
     /// <summary>The silo's client API.</summary>
     public IDynamoApiGrain Api { get; }
 
@@ -56,7 +59,9 @@ internal sealed class GatewayConnection : IAsyncDisposable
             .Build();
         try
         {
-            await host.StartAsync(cancellationToken).ConfigureAwait(false);
+            // Bounded here too: against a gateway whose host vanished without closing its sockets, Orleans' own start
+            // was seen waiting about three minutes despite its connect timeout.
+            await host.StartAsync(cancellationToken).WaitAsync(settings.ConnectTimeout + StartMargin, cancellationToken).ConfigureAwait(false);
             return new GatewayConnection(host);
         }
         catch
@@ -81,8 +86,29 @@ internal sealed class GatewayConnection : IAsyncDisposable
 
     public ValueTask DisposeAsync() => CloseAsync(_host);
 
-    /// <summary>Stops the Orleans client (bounded) and disposes it asynchronously, as its services need.</summary>
+    // How long closing waits for the Orleans client to stop and be disposed before leaving it to finish in the background.
+    private static readonly TimeSpan CloseWait = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Stops the Orleans client and disposes it asynchronously, as its services need, waiting at most
+    /// <see cref="CloseWait"/>: on a half-open connection (a gateway's host that vanished without closing it, a cut
+    /// link) closing was measured taking about three minutes, which would hold up the caller's own dispose; it
+    /// finishes in the background instead.
+    /// </summary>
     private static async ValueTask CloseAsync(IHost host)
+    {
+        var closing = StopAndDisposeAsync(host);
+        try
+        {
+            await closing.WaitAsync(CloseWait).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            _ = closing.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        }
+    }
+
+    private static async Task StopAndDisposeAsync(IHost host)
     {
         try
         {

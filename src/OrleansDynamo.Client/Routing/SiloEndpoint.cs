@@ -155,7 +155,12 @@ internal sealed class SiloEndpoint(string address, ConnectionSettings settings) 
             (connection, _connection, channel, _channel) = (_connection, null, _channel, null);
         }
         channel?.Dispose();
-        if (connection is not null)
+        if (connection is { IsCompleted: false })
+        {
+            // Still opening (a gateway that accepts but never answers can keep it so for minutes): close it once it opens.
+            Close(connection);
+        }
+        else if (connection is not null)
         {
             try
             {

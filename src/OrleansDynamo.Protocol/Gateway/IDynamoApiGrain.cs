@@ -37,6 +37,8 @@ public interface IDynamoApiGrain : IGrainWithIntegerKey
     [Alias("update")] Task<UpdateResponse> Update(UpdateRequest request, CancellationToken cancellationToken);
 
     [Alias("fetch")] Task<FetchResponse> Fetch(FetchRequest request, CancellationToken cancellationToken);
+
+    [Alias("read-replica")] Task<ReadReplicaResponse> ReadReplica(ReadReplicaRequest request, CancellationToken cancellationToken);
 }
 
 /// <summary>Orleans settings a silo and the client SDK must agree on.</summary>

@@ -85,4 +85,6 @@ public abstract class ProtobufMessageCodec<T> : IFieldCodec<T>, IDeepCopier<T> w
 [RegisterSerializer, RegisterCopier] public sealed class UpdateResponseCodec : ProtobufMessageCodec<UpdateResponse>;
 [RegisterSerializer, RegisterCopier] public sealed class FetchRequestCodec : ProtobufMessageCodec<FetchRequest>;
 [RegisterSerializer, RegisterCopier] public sealed class FetchResponseCodec : ProtobufMessageCodec<FetchResponse>;
+[RegisterSerializer, RegisterCopier] public sealed class ReadReplicaRequestCodec : ProtobufMessageCodec<ReadReplicaRequest>;
+[RegisterSerializer, RegisterCopier] public sealed class ReadReplicaResponseCodec : ProtobufMessageCodec<ReadReplicaResponse>;
 #pragma warning restore CS1591

@@ -35,5 +35,8 @@ public sealed class DynamoGrpcService(WireApi api) : Dynamo.DynamoBase
 
     public override Task<FetchResponse> Fetch(FetchRequest request, ServerCallContext context) => api.Fetch(request, Key(context), context.CancellationToken);
 
+    public override Task<ReadReplicaResponse> ReadReplica(ReadReplicaRequest request, ServerCallContext context) =>
+        api.ReadReplica(request, Key(context), context.CancellationToken);
+
     private static string? Key(ServerCallContext context) => ApiKeys.FromBearer(context.RequestHeaders.GetValue(ApiKeys.Header));
 }

@@ -21,6 +21,10 @@ public sealed class SiloApi(SiloRuntime silo)
     /// <summary>A get, coordinated here or forwarded once to a silo of the key's preference list.</summary>
     public Task<GetOutcome> GetAsync(GetCommand command, CancellationToken ct) => silo.Coordinator.GetAsync(command, ct);
 
+    /// <summary>This silo's own replica of a key, for a client that coordinates its get; null when it holds none.</summary>
+    public Task<Core.Versioning.SiblingSet?> ReadReplicaAsync(string? bucket, string key, CancellationToken ct) =>
+        silo.Coordinator.ReadReplicaForClientAsync(bucket, key, ct);
+
     /// <summary>A put or delete (<see cref="PutCommand.Delete"/>), coordinated here or forwarded once.</summary>
     public Task<PutOutcome> PutAsync(PutCommand command, CancellationToken ct) => silo.Coordinator.PutAsync(command, ct);
 

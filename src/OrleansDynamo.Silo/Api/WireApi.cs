@@ -38,6 +38,17 @@ public sealed class WireApi(SiloApi api, ApiAuthorizer auth)
         return response;
     }
 
+    public async Task<ReadReplicaResponse> ReadReplica(ReadReplicaRequest request, string? apiKey, CancellationToken ct)
+    {
+        auth.Authorize(apiKey, ApiVerb.Get);
+        var versions = await api.ReadReplicaAsync(request.Bucket, request.Key, ct);
+        return new ReadReplicaResponse
+        {
+            Versions = versions is null ? ByteString.Empty : UnsafeByteOperations.UnsafeWrap(VersionCodec.EncodeSiblingSet(versions)),
+            Silo = api.SiloName,
+        };
+    }
+
     public async Task<PutResponse> Put(PutRequest request, string? apiKey, CancellationToken ct)
     {
         auth.Authorize(apiKey, ApiVerb.Put);

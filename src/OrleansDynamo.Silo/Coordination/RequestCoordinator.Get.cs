@@ -41,6 +41,24 @@ public sealed partial class RequestCoordinator
         return new GetOutcome(result.Found, result.Siblings, result.Context, replies, self, fastest);
     }
 
+    /// <summary>
+    /// This silo's own replica of a key, for a client that coordinates its get (Dynamo §6.4): checked at the edge as a
+    /// get is, refused unless this silo is one of the key's N primaries in its ring (the client's ring is stale
+    /// otherwise), read as a coordinator's replica read is (read-through while the partition is still arriving).
+    /// Null when the replica holds nothing for the key.
+    /// </summary>
+    public async Task<SiblingSet?> ReadReplicaForClientAsync(string? bucketName, string key, CancellationToken ct)
+    {
+        var state = membership.State;
+        var (bucket, dynamoKey) = Resolve(state, bucketName, key);
+        RefuseTyped(bucket, "get");
+        var plan = Plan(state, dynamoKey, bucket.N);
+        if (!plan.Primaries.Contains(self))
+            throw new DynamoException(DynamoErrorKind.FailedPrecondition,
+                $"{self} is not one of the {bucket.N} replicas of this key in ring version {state.Ring!.Version}; the client's ring is stale");
+        return (await HandleReplicaReadAsync(new ReplicaRead(plan.Partition, dynamoKey, self), ct)).Siblings;
+    }
+
     /// <summary>Asks the key's replicas and waits for R replies (and PR primaries); read repair follows in the background.</summary>
     private async Task<(GetResult Result, int Replies, string? Fastest)> ReadQuorumAsync(Core.Buckets.BucketSettings bucket, DynamoKey key, ReplicaPlan plan, int r, int pr,
         CancellationToken ct)

@@ -51,6 +51,9 @@ internal sealed class DynamoApiGrain(WireApi api, SiloRuntime silo, ILogger<Dyna
 
     public Task<FetchResponse> Fetch(FetchRequest request, CancellationToken cancellationToken) => Run(request, api.Fetch, cancellationToken, "fetch");
 
+    public Task<ReadReplicaResponse> ReadReplica(ReadReplicaRequest request, CancellationToken cancellationToken) =>
+        Run(request, api.ReadReplica, cancellationToken, "read-replica");
+
     private static string? TakeKey()
     {
         var key = RequestContext.Get(ApiKeys.RequestContextKey) as string;
