@@ -1,13 +1,15 @@
 using Google.Protobuf;
 using OrleansDynamo.Client.Routing;
 using OrleansDynamo.Core.Coordination;
+using OrleansDynamo.Core.DataTypes;
+using OrleansDynamo.Protocol.DataTypes;
 using OrleansDynamo.Core.Versioning;
 using OrleansDynamo.Protocol.Grpc;
 using WireSibling = OrleansDynamo.Protocol.Grpc.Sibling;
 
 namespace OrleansDynamo.Client;
 
-/// <summary>Gets coordinated by the client itself (<see cref="CoordinationMode.ClientReads"/>, Dynamo §6.4).</summary>
+/// <summary>Gets and fetches coordinated by the client itself (<see cref="CoordinationMode.ClientReads"/>, Dynamo §6.4).</summary>
 public sealed partial class DynamoClient
 {
     private static readonly Method<ReadReplicaRequest, ReadReplicaResponse> s_readReplica = static (a, r, c) => a.ReadReplica(r, c);
@@ -24,7 +26,55 @@ public sealed partial class DynamoClient
     private async Task<GetResponse?> TryReadReplicasAsync(RoutingState state, ClusterRing ring, string bucket, string key, GetOptions? options,
         CancellationToken cancellationToken)
     {
-        if (ring.FindBucket(bucket) is not { DataType: null } settings) return null;
+        if (ring.FindBucket(bucket) is not { DataType: null } || await ReadReplicasAsync(state, ring, bucket, key, options, cancellationToken).ConfigureAwait(false)
+            is not { } read)
+        {
+            return null;
+        }
+        var response = new GetResponse
+        {
+            Found = read.Result.Found,
+            Context = VersionCodec.EncodeContext(read.Result.Context),
+            ReplicasAnswered = (uint)read.Replies,
+            FastestReplica = read.Fastest,
+        };
+        foreach (var s in read.Result.Siblings)
+        {
+            response.Siblings.Add(new WireSibling
+            {
+                Value = UnsafeByteOperations.UnsafeWrap(s.Value), TimestampMs = s.TimestampMs, ContentType = s.ContentType ?? "",
+            });
+        }
+        return response;
+    }
+
+    /// <summary>
+    /// A typed bucket's fetch coordinated here, as <see cref="TryReadReplicasAsync"/> does a get: the replicas' states
+    /// merged by the bucket's type. Null when the client cannot decide it alone.
+    /// </summary>
+    private async Task<FetchResponse?> TryFetchReplicasAsync(RoutingState state, ClusterRing ring, string bucket, string key, GetOptions? options,
+        CancellationToken cancellationToken)
+    {
+        if (ring.FindBucket(bucket)?.DataType is not { } kind || await ReadReplicasAsync(state, ring, bucket, key, options, cancellationToken).ConfigureAwait(false)
+            is not { } read)
+        {
+            return null;
+        }
+        var value = TypedValue.Unwrap(read.Result.Merged, kind);
+        return new FetchResponse
+        {
+            Found = TypedValue.HasValue(value),
+            Value = DataTypeWire.ToWire(value),
+            Context = DataTypeCodec.EncodeContext(value.Context),
+            ReplicasAnswered = (uint)read.Replies,
+        };
+    }
+
+    /// <summary>The merged answers of R replicas (and PR primaries) of a key, or null when too few answered.</summary>
+    private async Task<ClientRead?> ReadReplicasAsync(RoutingState state, ClusterRing ring, string bucket, string key, GetOptions? options,
+        CancellationToken cancellationToken)
+    {
+        var settings = ring.FindBucket(bucket)!;
         int n = settings.N;
         int r = options?.R is { } requestedR ? (int)Math.Min(requestedR, int.MaxValue) : settings.R;
         int pr = options?.PR is { } requestedPR ? (int)Math.Min(requestedPR, int.MaxValue) : settings.PR;
@@ -41,12 +91,12 @@ public sealed partial class DynamoClient
         {
             var endpoint = state.Endpoints[replicas[i]];
             if (endpoint.IsDown(now) || !ring.Silos[replicas[i]].IsReachable) round.OnFailure(names[i], "marked down", timedOut: false);
-            else _ = ReadOneReplicaAsync(endpoint, names[i], request, round, bucket, key, cancellationToken);
+            else _ = ReadOneReplicaAsync(endpoint, names[i], request, round, bucket, key, settings.DataType is not null, cancellationToken);
         }
 
         var decided = await round.Decided.WaitAsync(cancellationToken).ConfigureAwait(false);
         if (decided.Refusal is { } refusal) throw refusal;
-        if (decided.Response is { } response) return response;
+        if (decided.Read is { } read) return read;
         // Too few replicas answered. After a timeout the caller's deadline is spent: say so rather than start again.
         if (decided.TimedOut) throw new DynamoException(DynamoErrorKind.Timeout, $"read quorum not reached in time: {decided.Reason}");
         RequestRefresh();
@@ -54,7 +104,7 @@ public sealed partial class DynamoClient
     }
 
     private async Task ReadOneReplicaAsync(SiloEndpoint endpoint, string silo, ReadReplicaRequest request, ClientReadRound round,
-        string bucket, string key, CancellationToken cancellationToken)
+        string bucket, string key, bool typed, CancellationToken cancellationToken)
     {
         try
         {
@@ -75,17 +125,21 @@ public sealed partial class DynamoClient
             if (CallErrors.IsRefusal(failure.Error)) round.Refuse(failure.Error);
             else round.OnFailure(silo, failure.Error.Message, timedOut: failure.Error.Kind == DynamoErrorKind.Timeout);
         }
-        if (round.TakeRepairNeed()) _ = RepairByGetAsync(bucket, key);
+        if (round.TakeRepairNeed()) _ = RepairThroughSiloAsync(bucket, key, typed);
     }
 
-    /// <summary>The replicas disagreed: a plain get, whose coordinator reads them all and repairs the stale ones.</summary>
-    private async Task RepairByGetAsync(string bucket, string key)
+    /// <summary>
+    /// The replicas disagreed: a plain get (a fetch for a typed bucket), whose coordinator reads them all and repairs the
+    /// stale ones.
+    /// </summary>
+    private async Task RepairThroughSiloAsync(string bucket, string key, bool typed)
     {
         try
         {
             var state = _state ?? _seedState;
             Route(state, bucket, key, out int partition, out int n, out int start);
-            await SendAsync(state, partition, n, start, s_get, new GetRequest { Bucket = bucket, Key = key }, _disposing.Token).ConfigureAwait(false);
+            if (typed) await SendAsync(state, partition, n, start, s_fetch, new FetchRequest { Bucket = bucket, Key = key }, _disposing.Token).ConfigureAwait(false);
+            else await SendAsync(state, partition, n, start, s_get, new GetRequest { Bucket = bucket, Key = key }, _disposing.Token).ConfigureAwait(false);
         }
         catch (Exception)
         {
@@ -93,10 +147,13 @@ public sealed partial class DynamoClient
         }
     }
 
-    /// <summary>What a client-coordinated get came to: an answer, a refusal to throw, or a failed quorum.</summary>
-    private readonly record struct ClientReadDecision(GetResponse? Response, DynamoException? Refusal, bool TimedOut, string? Reason);
+    /// <summary>The merge of the replicas that answered a client-coordinated read, how many did, and which was first.</summary>
+    private sealed record ClientRead(Core.Coordination.GetResult Result, int Replies, string Fastest);
 
-    /// <summary>One client-coordinated get: the replies as they come, under one lock.</summary>
+    /// <summary>What a client-coordinated read came to: an answer, a refusal to throw, or a failed quorum.</summary>
+    private readonly record struct ClientReadDecision(ClientRead? Read, DynamoException? Refusal, bool TimedOut, string? Reason);
+
+    /// <summary>One client-coordinated read: the replies as they come, under one lock.</summary>
     private sealed class ClientReadRound(GetCore core)
     {
         private readonly TaskCompletionSource<ClientReadDecision> _decided = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -148,22 +205,7 @@ public sealed partial class DynamoClient
             }
             else if (core.Decision == QuorumDecision.Succeeded)
             {
-                var result = core.Result;
-                var response = new GetResponse
-                {
-                    Found = result.Found,
-                    Context = VersionCodec.EncodeContext(result.Context),
-                    ReplicasAnswered = (uint)core.Replies,
-                    FastestReplica = _fastest ?? "",
-                };
-                foreach (var s in result.Siblings)
-                {
-                    response.Siblings.Add(new WireSibling
-                    {
-                        Value = UnsafeByteOperations.UnsafeWrap(s.Value), TimestampMs = s.TimestampMs, ContentType = s.ContentType ?? "",
-                    });
-                }
-                _decided.TrySetResult(new ClientReadDecision(response, null, false, null));
+                _decided.TrySetResult(new ClientReadDecision(new ClientRead(core.Result, core.Replies, _fastest ?? ""), null, false, null));
             }
         }
     }

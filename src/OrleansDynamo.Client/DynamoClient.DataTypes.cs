@@ -48,7 +48,10 @@ public sealed partial class DynamoClient
             if (options.R is { } r) request.R = CheckQuorum(r, "R");
             if (options.PR is { } pr) request.Pr = pr;
         }
-        var response = await SendToKeyAsync(bucket, key, s_fetch, request, static r => r.Coordinator, cancellationToken).ConfigureAwait(false);
+        var response = _coordination == CoordinationMode.ClientReads && _state is { Ring: { } ring } state
+            && await TryFetchReplicasAsync(state, ring, bucket, key, options, cancellationToken).ConfigureAwait(false) is { } read
+            ? read
+            : await SendToKeyAsync(bucket, key, s_fetch, request, static r => r.Coordinator, cancellationToken).ConfigureAwait(false);
         return new DataTypeResult(response.Found, DataValue.FromWire(response.Value), DynamoContext.FromWire(response.Context), response.Coordinator,
             (int)response.ReplicasAnswered);
     }

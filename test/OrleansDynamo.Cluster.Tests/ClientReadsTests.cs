@@ -129,7 +129,7 @@ public sealed class ClientReadsTests
     }
 
     [Fact]
-    public async Task A_silo_answers_a_replica_read_only_for_a_key_it_holds_and_checks_it_as_a_get()
+    public async Task A_silo_answers_a_replica_read_only_for_a_key_it_holds_and_checks_the_key_as_a_get_does()
     {
         await using var cluster = await TestCluster.StartAsync(Options(3));
         await cluster.WaitForTransfersAsync(Bound);
@@ -161,15 +161,41 @@ public sealed class ClientReadsTests
             await grpc.ReadReplicaAsync(new ReadReplicaRequest { Bucket = "nope", Key = "k" }));
         Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
         Assert.Contains("unknown bucket 'nope'", unknown.Status.Detail);
-        var typed = await Assert.ThrowsAsync<RpcException>(async () =>
-            await grpc.ReadReplicaAsync(new ReadReplicaRequest { Bucket = "likes", Key = "k" }));
-        Assert.Equal(StatusCode.FailedPrecondition, typed.StatusCode);
-        Assert.Contains("a key-value get does not apply", typed.Status.Detail);
 
-        // The SDK in client-reads mode reads the one replica; a typed bucket's get is refused as before.
+        // The SDK in client-reads mode reads the one replica; a typed bucket's key-value get is refused as before.
         var reader = await cluster.CreateClientAsync(o => o.Coordination = CoordinationMode.ClientReads);
         Assert.Equal("v", Assert.Single((await reader.GetAsync("single", "only-one")).Siblings).ValueAsString);
         var refused = await Assert.ThrowsAsync<DynamoException>(() => reader.GetAsync("likes", "k"));
         Assert.Equal(DynamoErrorKind.FailedPrecondition, refused.Kind);
+        Assert.Contains("a key-value get does not apply", refused.Message);
+    }
+
+    [Fact]
+    public async Task A_typed_buckets_fetch_is_answered_from_the_replicas_and_merged_by_its_type()
+    {
+        await using var cluster = await TestCluster.StartAsync(Options(3));
+        await cluster.WaitForTransfersAsync(Bound);
+        var writer = await cluster.CreateClientAsync();
+        await writer.CreateBucketAsync(new BucketSettings("likes", Policy: ConflictPolicy.Counter));
+        await TestCluster.WaitUntilAsync(() => Task.FromResult(cluster.Running.All(s => s.Runtime.Membership.State.Buckets.ContainsKey("likes"))),
+            Bound, "every silo to know the counter bucket");
+        var reader = await cluster.CreateClientAsync(o => o.Coordination = CoordinationMode.ClientReads);
+        await TestCluster.WaitUntilAsync(async () => (await reader.RefreshRingAsync()).FindBucket("likes") is not null, Bound, "the client's ring to list it");
+
+        var all = new PutOptions { W = 3 };
+        await writer.Counters("likes").IncrementAsync("post-1", 5, all);
+        await writer.Counters("likes").IncrementAsync("post-1", -2, all);
+        long before = CoordinatedGets(cluster);
+        var read = await reader.Counters("likes").GetAsync("post-1");
+        Assert.True(read.Found);
+        Assert.Equal((Int128)3, read.Counter);
+        Assert.Equal("", read.Coordinator);
+        Assert.False((await reader.Counters("likes").GetAsync("post-never")).Found);
+        Assert.Equal(before, CoordinatedGets(cluster));
+
+        // A replica read of a typed key answers its stored state; the client merges it by the bucket's type.
+        using var channel = GrpcChannel.ForAddress(cluster[0].GrpcAddress);
+        var replica = await new Dynamo.DynamoClient(channel).ReadReplicaAsync(new ReadReplicaRequest { Bucket = "likes", Key = "post-1" });
+        Assert.False(replica.Versions.IsEmpty);
     }
 }

@@ -42,16 +42,15 @@ public sealed partial class RequestCoordinator
     }
 
     /// <summary>
-    /// This silo's own replica of a key, for a client that coordinates its get (Dynamo §6.4): checked at the edge as a
-    /// get is, refused unless this silo is one of the key's N primaries in its ring (the client's ring is stale
-    /// otherwise), read as a coordinator's replica read is (read-through while the partition is still arriving).
-    /// Null when the replica holds nothing for the key.
+    /// This silo's own replica of a key, for a client that coordinates its get or its typed bucket's fetch (Dynamo §6.4):
+    /// the key checked at the edge as a get's is, refused unless this silo is one of the key's N primaries in its ring
+    /// (the client's ring is stale otherwise), read as a coordinator's replica read is (read-through while the partition
+    /// is still arriving). Null when the replica holds nothing for the key.
     /// </summary>
     public async Task<SiblingSet?> ReadReplicaForClientAsync(string? bucketName, string key, CancellationToken ct)
     {
         var state = membership.State;
         var (bucket, dynamoKey) = Resolve(state, bucketName, key);
-        RefuseTyped(bucket, "get");
         var plan = Plan(state, dynamoKey, bucket.N);
         if (!plan.Primaries.Contains(self))
             throw new DynamoException(DynamoErrorKind.FailedPrecondition,
