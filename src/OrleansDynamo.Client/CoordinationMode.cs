@@ -15,8 +15,7 @@ public enum CoordinationMode
     /// <summary>
     /// As <see cref="Client"/> for writes; a get (and a typed bucket's fetch) is coordinated by the client itself: it
     /// asks the key's N primaries for their own replicas at once and answers after R, merging their versions as a silo
-    /// would. One round trip
-    /// instead of two. When the replicas that answered disagree, a get through a silo follows in the background and
+    /// would. One round trip instead of two. When the replicas that answered disagree, a get through a silo follows in the background and
     /// repairs them; when too few answer (a silo down, a ring that moved), the get goes through a silo instead.
     /// <see cref="GetResult.Coordinator"/> (and a fetch's coordinator) is empty for a read the client coordinated.
     /// </summary>

@@ -26,8 +26,8 @@ public sealed partial class DynamoClient
     private async Task<GetResponse?> TryReadReplicasAsync(RoutingState state, ClusterRing ring, string bucket, string key, GetOptions? options,
         CancellationToken cancellationToken)
     {
-        if (ring.FindBucket(bucket) is not { DataType: null } || await ReadReplicasAsync(state, ring, bucket, key, options, cancellationToken).ConfigureAwait(false)
-            is not { } read)
+        if (ring.FindBucket(bucket) is not { DataType: null } settings
+            || await ReadReplicasAsync(state, ring, settings, key, options, cancellationToken).ConfigureAwait(false) is not { } read)
         {
             return null;
         }
@@ -55,8 +55,8 @@ public sealed partial class DynamoClient
     private async Task<FetchResponse?> TryFetchReplicasAsync(RoutingState state, ClusterRing ring, string bucket, string key, GetOptions? options,
         CancellationToken cancellationToken)
     {
-        if (ring.FindBucket(bucket)?.DataType is not { } kind || await ReadReplicasAsync(state, ring, bucket, key, options, cancellationToken).ConfigureAwait(false)
-            is not { } read)
+        if (ring.FindBucket(bucket) is not { DataType: { } kind } settings
+            || await ReadReplicasAsync(state, ring, settings, key, options, cancellationToken).ConfigureAwait(false) is not { } read)
         {
             return null;
         }
@@ -71,10 +71,10 @@ public sealed partial class DynamoClient
     }
 
     /// <summary>The merged answers of R replicas (and PR primaries) of a key, or null when too few answered.</summary>
-    private async Task<ClientRead?> ReadReplicasAsync(RoutingState state, ClusterRing ring, string bucket, string key, GetOptions? options,
-        CancellationToken cancellationToken)
+    private async Task<ClientRead?> ReadReplicasAsync(RoutingState state, ClusterRing ring, Core.Buckets.BucketSettings settings, string key,
+        GetOptions? options, CancellationToken cancellationToken)
     {
-        var settings = ring.FindBucket(bucket)!;
+        string bucket = settings.Name;
         int n = settings.N;
         int r = options?.R is { } requestedR ? (int)Math.Min(requestedR, int.MaxValue) : settings.R;
         int pr = options?.PR is { } requestedPR ? (int)Math.Min(requestedPR, int.MaxValue) : settings.PR;
@@ -83,8 +83,9 @@ public sealed partial class DynamoClient
         var replicas = ring.PreferenceIndices(ring.PartitionOf(bucket, key), n).ToArray();
         var names = new string[replicas.Length];
         for (int i = 0; i < replicas.Length; i++) names[i] = ring.Silos[replicas[i]].Name;
+        // Every replica asked is a primary; the set is needed only to count them against PR.
         var round = new ClientReadRound(new GetCore(n, Math.Min(r, names.Length), names, settings.Policy, Math.Min(pr, names.Length),
-            new HashSet<string>(names, StringComparer.Ordinal)));
+            pr > 0 ? new HashSet<string>(names, StringComparer.Ordinal) : null));
         var request = new ReadReplicaRequest { Bucket = bucket, Key = key };
         long now = _time.GetTimestamp();
         for (int i = 0; i < replicas.Length; i++)

@@ -48,8 +48,8 @@ public sealed class DynamoClientOptions
     public TimeSpan ConnectTimeout { get; set; } = DefaultConnectTimeout;
 
     /// <summary>
-    /// In <see cref="CoordinationMode.Client"/> and <see cref="CoordinationMode.ClientReads"/> mode, send a put or delete first to the replica that answered
-    /// fastest to the get whose context it carries (Dynamo §6: the write coordinator is the fastest reader),
+    /// In <see cref="CoordinationMode.Client"/> and <see cref="CoordinationMode.ClientReads"/> mode, send a put or delete
+    /// first to the replica that answered fastest to the get whose context it carries (Dynamo §6: the write coordinator is the fastest reader),
     /// when that silo is in the key's preference list and usable. Default false: measured on a loopback
     /// cluster it did not lower put latency (the get's coordinator reads itself first, so it is the same silo).
     /// </summary>

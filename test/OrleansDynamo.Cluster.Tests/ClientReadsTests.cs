@@ -67,17 +67,8 @@ public sealed class ClientReadsTests
     public async Task Replicas_that_disagree_are_repaired_after_a_client_coordinated_get()
     {
         await using var cluster = await TestCluster.StartAsync(ReadRepairTests.NoOtherRepair());
-        await cluster.WaitForTransfersAsync(Bound);
         const string key = "client-read-stale";
-        var pl = cluster.PreferenceList("default", key, 3);
-        var writer = await cluster.CreateClientAsync();
-        var first = await writer.PutAsync("default", key, "v1", options: new PutOptions { W = 3 });
-
-        string stale = pl[2];
-        cluster.Cut(pl[0], stale);
-        await writer.PutAsync("default", key, "v2", first, new PutOptions { W = 2 });
-        cluster.HealAll();
-        Assert.True(await StoreHoldsAsync(cluster, stale, key, "v1"), $"{stale} missed v2");
+        string stale = await ReadRepairTests.LeaveOneReplicaStaleAsync(cluster, await cluster.CreateClientAsync(), key);
         long repairsBefore = cluster.Silos.Sum(s => s.Runtime.Counters.Get("read_repairs"));
 
         var reader = await cluster.CreateClientAsync(o => o.Coordination = CoordinationMode.ClientReads);

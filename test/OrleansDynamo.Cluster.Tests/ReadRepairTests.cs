@@ -21,18 +21,9 @@ public sealed class ReadRepairTests
     public async Task A_replica_with_a_stale_version_is_repaired_by_a_get(int r)
     {
         await using var cluster = await TestCluster.StartAsync(NoOtherRepair());
-        // Until start-up transfers settle, a replica reads through to old owners and would repair itself.
-        await cluster.WaitForTransfersAsync(Bound);
         string key = "cart-erin-r" + r;
-        var pl = cluster.PreferenceList("default", key, 3);
         var client = await cluster.CreateClientAsync();
-        var first = await client.PutAsync("default", key, "v1", options: new PutOptions { W = 3 });
-
-        string stale = pl[2];
-        cluster.Cut(pl[0], stale);
-        await client.PutAsync("default", key, "v2", first, new PutOptions { W = 2 });
-        cluster.HealAll();
-        Assert.True(await StoreHoldsAsync(cluster, stale, key, "v1"), $"{stale} missed v2");
+        string stale = await LeaveOneReplicaStaleAsync(cluster, client, key);
         long repairsBefore = cluster.Silos.Sum(s => s.Runtime.Counters.Get("read_repairs"));
 
         // With R=1 the coordinator answers after the first reply: the stale replica's late reply is repaired too.
@@ -41,6 +32,24 @@ public sealed class ReadRepairTests
         await TestCluster.WaitUntilAsync(() => StoreHoldsAsync(cluster, stale, key, "v2"), Bound, $"read repair of {stale}");
         Assert.True(cluster.Silos.Sum(s => s.Runtime.Counters.Get("read_repairs")) > repairsBefore);
         Assert.Equal(0, cluster.Silos.Sum(s => s.Runtime.Counters.Get("hints_delivered:" + stale)));
+    }
+
+    /// <summary>
+    /// Writes v1 to all three replicas of <paramref name="key"/>, then v2 with the link from its first replica to its
+    /// third cut, and heals: returns the third, which holds only v1 (anti-entropy and hints off: <see cref="NoOtherRepair"/>).
+    /// </summary>
+    internal static async Task<string> LeaveOneReplicaStaleAsync(TestCluster cluster, DynamoClient client, string key)
+    {
+        // Until start-up transfers settle, a replica reads through to old owners and would repair itself.
+        await cluster.WaitForTransfersAsync(Bound);
+        var pl = cluster.PreferenceList("default", key, 3);
+        var first = await client.PutAsync("default", key, "v1", options: new PutOptions { W = 3 });
+        string stale = pl[2];
+        cluster.Cut(pl[0], stale);
+        await client.PutAsync("default", key, "v2", first, new PutOptions { W = 2 });
+        cluster.HealAll();
+        Assert.True(await StoreHoldsAsync(cluster, stale, key, "v1"), $"{stale} missed v2");
+        return stale;
     }
 
     [Fact]

@@ -85,9 +85,9 @@ public sealed class BenchSettings
     /// <summary>Who coordinates Dynamo requests. Default client-driven.</summary>
     public BenchCoordination Coordination { get; set; } = BenchCoordination.Client;
 
-    /// <summary>A coordination mode as <c>--coordination</c> and the report spell it.</summary>
+    /// <summary>A coordination mode as <c>--coordination</c> and the report spell it: lower case, words joined by dashes.</summary>
     public static string CoordinationName(BenchCoordination mode) =>
-        mode == BenchCoordination.ClientReads ? "client-reads" : mode.ToString().ToLowerInvariant();
+        string.Concat(mode.ToString().Select((c, i) => char.IsUpper(c) && i > 0 ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 
     /// <summary>The Dynamo bucket loaded. Default <c>default</c>.</summary>
     public string Bucket { get; set; } = "default";

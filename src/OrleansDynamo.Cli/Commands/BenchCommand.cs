@@ -174,7 +174,7 @@ public static class BenchCommand
                 ReadUnseen = parseResult.GetValue(ReadUnseen),
                 R = parseResult.GetValue(R),
                 W = parseResult.GetValue(W),
-                Coordination = ParseCoordination(parseResult.GetValue(Coordination)),
+                Coordination = Parse<BenchCoordination>(parseResult.GetValue(Coordination), "--coordination", "client, server, both or client-reads"),
                 Bucket = parseResult.GetValue(Bucket) ?? "default",
                 KeyPrefix = parseResult.GetValue(KeyPrefix) ?? "user",
                 EtcdSerializable = parseResult.GetValue(EtcdSerializable),
@@ -208,13 +208,12 @@ public static class BenchCommand
         return TimeSpan.FromSeconds(seconds);
     }
 
-    private static BenchCoordination ParseCoordination(string? text) =>
-        string.Equals(text?.Trim(), BenchSettings.CoordinationName(BenchCoordination.ClientReads), StringComparison.OrdinalIgnoreCase)
-            ? BenchCoordination.ClientReads
-            : Parse<BenchCoordination>(text, "--coordination", "client, server, both or client-reads");
-
-    private static T Parse<T>(string? text, string option, string expected) where T : struct, Enum =>
-        Enum.TryParse<T>(text?.Trim(), ignoreCase: true, out var value) && Enum.IsDefined(value) && !int.TryParse(text, out _)
+    /// <summary>An enum value by its name, case-insensitive; a name of several words may be written with dashes (client-reads).</summary>
+    private static T Parse<T>(string? text, string option, string expected) where T : struct, Enum
+    {
+        string name = text?.Trim().Replace("-", "") ?? "";
+        return Enum.TryParse<T>(name, ignoreCase: true, out var value) && Enum.IsDefined(value) && !int.TryParse(name, out _) && !int.TryParse(text, out _)
             ? value
             : throw new ArgumentException($"{option}: expected {expected}, got '{text}'");
+    }
 }
