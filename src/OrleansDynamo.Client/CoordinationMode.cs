@@ -14,8 +14,10 @@ public enum CoordinationMode
 
     /// <summary>
     /// As <see cref="Client"/> for writes; a get (and a typed bucket's fetch) is coordinated by the client itself: it
-    /// asks the key's N primaries for their own replicas at once and answers after R, merging their versions as a silo
-    /// would. One round trip instead of two. When the replicas that answered disagree, a get through a silo follows in the background and
+    /// asks the key's primaries for their own replicas and answers after R, merging their versions as a silo would. One
+    /// round trip instead of two. A read alone in flight asks all N; under load a read asks R and the others only when
+    /// one fails or is slow (<see cref="DynamoClientOptions.AllReplicaReadsBelow"/>,
+    /// <see cref="DynamoClientOptions.ReadSpeculationDelay"/>). When the replicas that answered disagree, a get through a silo follows in the background and
     /// repairs them; when too few answer (a silo down, a ring that moved), the get goes through a silo instead.
     /// <see cref="GetResult.Coordinator"/> (and a fetch's coordinator) is empty for a read the client coordinated.
     /// </summary>

@@ -14,6 +14,10 @@ public sealed partial class DynamoClient
 {
     private static readonly Method<ReadReplicaRequest, ReadReplicaResponse> s_readReplica = static (a, r, c) => a.ReadReplica(r, c);
 
+    private readonly LatencyWindow _readLatency = new();
+    private int _clientReadsInFlight;
+    private int _readTurn;
+
     /// <summary>
     /// A get coordinated here: asks each of the key's N primaries (by the cached ring) for its own replica, each over
     /// that silo's gateway connection, and answers once R have (and PR, when set), with their versions merged as a
@@ -70,7 +74,11 @@ public sealed partial class DynamoClient
         };
     }
 
-    /// <summary>The merged answers of R replicas (and PR primaries) of a key, or null when too few answered.</summary>
+    /// <summary>
+    /// The merged answers of R replicas (and PR primaries) of a key, or null when too few answered. Asks every replica
+    /// while few reads are in flight here; otherwise R of them in turn, the next one when one fails, and the rest when
+    /// none has decided the read after the speculation delay.
+    /// </summary>
     private async Task<ClientRead?> ReadReplicasAsync(RoutingState state, ClusterRing ring, Core.Buckets.BucketSettings settings, string key,
         GetOptions? options, CancellationToken cancellationToken)
     {
@@ -84,49 +92,79 @@ public sealed partial class DynamoClient
         var names = new string[replicas.Length];
         for (int i = 0; i < replicas.Length; i++) names[i] = ring.Silos[replicas[i]].Name;
         // Every replica asked is a primary; the set is needed only to count them against PR.
-        var round = new ClientReadRound(new GetCore(n, Math.Min(r, names.Length), names, settings.Policy, Math.Min(pr, names.Length),
-            pr > 0 ? new HashSet<string>(names, StringComparer.Ordinal) : null));
-        var request = new ReadReplicaRequest { Bucket = bucket, Key = key };
-        long now = _time.GetTimestamp();
-        for (int i = 0; i < replicas.Length; i++)
+        var core = new GetCore(n, Math.Min(r, names.Length), names, settings.Policy, Math.Min(pr, names.Length),
+            pr > 0 ? new HashSet<string>(names, StringComparer.Ordinal) : null);
+        var round = new ClientReadRound(this, core, new ReadReplicaRequest { Bucket = bucket, Key = key }, settings.DataType is not null, cancellationToken);
+        long started = _time.GetTimestamp();
+        // The replicas that can be asked, starting at a turn that moves with every read so that asking R spreads evenly.
+        var usable = new List<ReplicaTarget>(replicas.Length);
+        int turn = (int)((uint)Interlocked.Increment(ref _readTurn) % (uint)replicas.Length);
+        for (int j = 0; j < replicas.Length; j++)
         {
+            int i = (turn + j) % replicas.Length;
             var endpoint = state.Endpoints[replicas[i]];
-            if (endpoint.IsDown(now) || !ring.Silos[replicas[i]].IsReachable) round.OnFailure(names[i], "marked down", timedOut: false);
-            else _ = ReadOneReplicaAsync(endpoint, names[i], request, round, bucket, key, settings.DataType is not null, cancellationToken);
+            if (endpoint.IsDown(started) || !ring.Silos[replicas[i]].IsReachable) round.OnFailure(names[i], "marked down", timedOut: false);
+            else usable.Add(new ReplicaTarget(endpoint, names[i]));
         }
 
-        var decided = await round.Decided.WaitAsync(cancellationToken).ConfigureAwait(false);
-        if (decided.Refusal is { } refusal) throw refusal;
-        if (decided.Read is { } read) return read;
-        // Too few replicas answered. After a timeout the caller's deadline is spent: say so rather than start again.
-        if (decided.TimedOut) throw new DynamoException(DynamoErrorKind.Timeout, $"read quorum not reached in time: {decided.Reason}");
-        RequestRefresh();
-        return null;
-    }
-
-    private async Task ReadOneReplicaAsync(SiloEndpoint endpoint, string silo, ReadReplicaRequest request, ClientReadRound round,
-        string bucket, string key, bool typed, CancellationToken cancellationToken)
-    {
+        int inFlight = Interlocked.Increment(ref _clientReadsInFlight);
         try
         {
-            var reply = await CallAsync(endpoint, s_readReplica, request, cancellationToken).ConfigureAwait(false);
+            var speculateAfter = inFlight < _allReplicaReadsBelow ? null : _readSpeculationDelay ?? _readLatency.P99;
+            round.Ask(usable, first: speculateAfter is null ? usable.Count : Math.Max(r, pr));
+            var decidedTask = round.Decided;
+            if (speculateAfter is { } delay && delay != Timeout.InfiniteTimeSpan && !decidedTask.IsCompleted && round.HasUnasked)
+            {
+                try
+                {
+                    await decidedTask.WaitAsync(delay, _time, cancellationToken).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    round.AskRest();
+                }
+            }
+            var decided = await decidedTask.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (decided.Refusal is { } refusal) throw refusal;
+            if (decided.Read is { } read)
+            {
+                _readLatency.Record(_time.GetElapsedTime(started));
+                return read;
+            }
+            // Too few replicas answered. After a timeout the caller's deadline is spent: say so rather than start again.
+            if (decided.TimedOut) throw new DynamoException(DynamoErrorKind.Timeout, $"read quorum not reached in time: {decided.Reason}");
+            RequestRefresh();
+            return null;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _clientReadsInFlight);
+        }
+    }
+
+    private async Task ReadOneReplicaAsync(ReplicaTarget target, ClientReadRound round)
+    {
+        var endpoint = target.Endpoint;
+        try
+        {
+            var reply = await CallAsync(endpoint, s_readReplica, round.Request, round.CancellationToken).ConfigureAwait(false);
             endpoint.MarkUp();
-            round.OnReply(silo, reply.Versions.IsEmpty ? null : VersionCodec.DecodeSiblingSet(reply.Versions.Span));
+            round.OnReply(target.Silo, reply.Versions.IsEmpty ? null : VersionCodec.DecodeSiblingSet(reply.Versions.Span));
         }
         catch (Exception e)
         {
-            if (e is OperationCanceledException && cancellationToken.IsCancellationRequested)
+            if (e is OperationCanceledException && round.CancellationToken.IsCancellationRequested)
             {
-                round.OnFailure(silo, "the caller cancelled", timedOut: false);
+                round.OnFailure(target.Silo, "the caller cancelled", timedOut: false);
                 return;
             }
             var failure = CallErrors.Classify(e, endpoint.Address);
             if (failure.MarkDown) MarkDown(endpoint);
             if (failure.Action == FailureAction.MarkDownAndRetry) endpoint.Disconnect();
             if (CallErrors.IsRefusal(failure.Error)) round.Refuse(failure.Error);
-            else round.OnFailure(silo, failure.Error.Message, timedOut: failure.Error.Kind == DynamoErrorKind.Timeout);
+            else round.OnFailure(target.Silo, failure.Error.Message, timedOut: failure.Error.Kind == DynamoErrorKind.Timeout);
         }
-        if (round.TakeRepairNeed()) _ = RepairThroughSiloAsync(bucket, key, typed);
+        if (round.TakeRepairNeed()) _ = RepairThroughSiloAsync(round.Request.Bucket, round.Request.Key, round.Typed);
     }
 
     /// <summary>
@@ -154,20 +192,55 @@ public sealed partial class DynamoClient
     /// <summary>What a client-coordinated read came to: an answer, a refusal to throw, or a failed quorum.</summary>
     private readonly record struct ClientReadDecision(ClientRead? Read, DynamoException? Refusal, bool TimedOut, string? Reason);
 
-    /// <summary>One client-coordinated read: the replies as they come, under one lock.</summary>
-    private sealed class ClientReadRound(GetCore core)
+    /// <summary>A replica a client-coordinated read can ask: its silo's endpoint and name.</summary>
+    private readonly record struct ReplicaTarget(SiloEndpoint Endpoint, string Silo);
+
+    /// <summary>
+    /// One client-coordinated read: which replicas it asked and has yet to ask, and their replies as they come, under one
+    /// lock. A replica that fails is replaced by the next one not yet asked, while the read is undecided.
+    /// </summary>
+    private sealed class ClientReadRound(DynamoClient client, GetCore core, ReadReplicaRequest request, bool typed, CancellationToken cancellationToken)
     {
         private readonly TaskCompletionSource<ClientReadDecision> _decided = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private List<ReplicaTarget> _targets = [];
+        private int _asked;
+        private int _pending;
         private string? _fastest;
         private bool _timedOut;
         private bool _repairTaken;
 
+        public ReadReplicaRequest Request => request;
+
+        public bool Typed => typed;
+
+        public CancellationToken CancellationToken => cancellationToken;
+
         public Task<ClientReadDecision> Decided => _decided.Task;
+
+        public bool HasUnasked
+        {
+            get { lock (this) return _asked < _targets.Count; }
+        }
+
+        /// <summary>Asks the first <paramref name="first"/> of <paramref name="targets"/>; the rest wait their turn.</summary>
+        public void Ask(List<ReplicaTarget> targets, int first)
+        {
+            lock (this)
+            {
+                _targets = targets;
+                if (targets.Count == 0) Decide();
+            }
+            AskMore(first);
+        }
+
+        /// <summary>Asks every replica not yet asked, unless the read is decided.</summary>
+        public void AskRest() => AskMore(int.MaxValue);
 
         public void OnReply(string silo, SiblingSet? versions)
         {
             lock (this)
             {
+                _pending--;
                 _fastest ??= silo;
                 core.OnReply(silo, versions);
                 Decide();
@@ -176,25 +249,51 @@ public sealed partial class DynamoClient
 
         public void OnFailure(string silo, string reason, bool timedOut)
         {
+            bool replace;
             lock (this)
             {
+                // A replica skipped before it was asked is not pending.
+                replace = _targets.Exists(t => t.Silo == silo);
+                if (replace) _pending--;
                 _timedOut |= timedOut;
                 core.OnFailure(silo, reason);
                 Decide();
             }
+            if (replace) AskMore(1);
         }
 
-        public void Refuse(DynamoException refusal) => _decided.TrySetResult(new ClientReadDecision(null, refusal, false, null));
+        public void Refuse(DynamoException refusal)
+        {
+            lock (this) _pending--;
+            _decided.TrySetResult(new ClientReadDecision(null, refusal, false, null));
+        }
 
-        /// <summary>True once, when every replica has answered or failed and the ones that answered disagree.</summary>
+        /// <summary>
+        /// True once, when the read succeeded, every replica asked has answered or failed, and the ones that answered
+        /// disagree. Replicas never asked are left to anti-entropy.
+        /// </summary>
         public bool TakeRepairNeed()
         {
             lock (this)
             {
-                if (_repairTaken || !core.IsComplete || core.Decision != QuorumDecision.Succeeded) return false;
+                if (_repairTaken || _pending > 0 || core.Decision != QuorumDecision.Succeeded) return false;
                 _repairTaken = true;
                 return core.RepairPlan().Repairs.Length > 0;
             }
+        }
+
+        private void AskMore(int count)
+        {
+            int from, to;
+            lock (this)
+            {
+                if (_decided.Task.IsCompleted) return;
+                from = _asked;
+                to = (int)Math.Min((long)from + count, _targets.Count);
+                _asked = to;
+                _pending += to - from;
+            }
+            for (int i = from; i < to; i++) _ = client.ReadOneReplicaAsync(_targets[i], this);
         }
 
         private void Decide()

@@ -32,6 +32,8 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
     private readonly string[] _seeds;
     private readonly CoordinationMode _coordination;
     private readonly bool _preferFastestForWrites;
+    private readonly int _allReplicaReadsBelow;
+    private readonly TimeSpan? _readSpeculationDelay;
     private readonly TimeSpan? _timeout;
     private readonly string? _apiKey;
     private readonly long _markDownTicks;
@@ -47,7 +49,7 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Creates a client without calling any silo: the ring is fetched on first use.
-    /// <paramref name="timeProvider"/> drives mark-downs and the periodic refresh (default: the system clock); request
+    /// <paramref name="timeProvider"/> drives mark-downs, the periodic refresh and read speculation (default: the system clock); request
     /// timeouts are cancellations on the system clock.
     /// </summary>
     /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
@@ -70,6 +72,8 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
         _time = timeProvider ?? TimeProvider.System;
         _coordination = options.Coordination;
         _preferFastestForWrites = options.PreferFastestReplicaForWrites;
+        _allReplicaReadsBelow = options.AllReplicaReadsBelow;
+        _readSpeculationDelay = options.ReadSpeculationDelay;
         _apiKey = options.ApiKey;
         _timeout = options.RequestTimeout == Timeout.InfiniteTimeSpan ? null : options.RequestTimeout;
         _markDownTicks = ToTimestampTicks(options.MarkDownDuration);

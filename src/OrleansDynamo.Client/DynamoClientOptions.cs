@@ -56,6 +56,30 @@ public sealed class DynamoClientOptions
     public bool PreferFastestReplicaForWrites { get; set; }
 
     /// <summary>
+    /// The default for <see cref="AllReplicaReadsBelow"/>: 2, so a read asks every replica only while it is the only
+    /// client-coordinated read in flight.
+    /// </summary>
+    public const int DefaultAllReplicaReadsBelow = 2;
+
+    /// <summary>
+    /// In <see cref="CoordinationMode.ClientReads"/> mode: while fewer client-coordinated reads than this are in flight
+    /// in this client, a read asks all N replicas and takes the first R to answer (the lowest latency while the silos
+    /// are idle). From this many on, a read asks R of them (PR, when higher), taking turns among the replicas, and asks
+    /// the others only when one fails or when none has decided the read after <see cref="ReadSpeculationDelay"/>: under
+    /// load each get then costs two replica messages instead of three. 0 always asks R; <see cref="int.MaxValue"/> always
+    /// asks all N. Default 2.
+    /// </summary>
+    public int AllReplicaReadsBelow { get; set; } = DefaultAllReplicaReadsBelow;
+
+    /// <summary>
+    /// In <see cref="CoordinationMode.ClientReads"/> mode, for a read that asked only R replicas: how long it waits for
+    /// them before asking the rest too (Cassandra's speculative retry). Null (the default): the p99 of this client's
+    /// last 512 client-coordinated reads; until 128 have been measured every read asks all N replicas.
+    /// <see cref="Timeout.InfiniteTimeSpan"/>: never; the rest are asked only when a replica fails.
+    /// </summary>
+    public TimeSpan? ReadSpeculationDelay { get; set; }
+
+    /// <summary>
     /// For a cluster with TLS on: this client's certificate (with its private key), issued by the cluster's authority,
     /// presented to every silo (Orleans gateways and the gRPC API). Set together with <see cref="Authority"/>.
     /// </summary>
@@ -101,6 +125,10 @@ public sealed class DynamoClientOptions
             throw new ArgumentException($"{nameof(ClientCertificate)}: the certificate's private key is missing", nameof(ClientCertificate));
         if (ApiKey is not null && OrleansDynamo.Protocol.Security.ApiKeys.Check(ApiKey) is { } badKey)
             throw new ArgumentException($"{nameof(ApiKey)}: {badKey}", nameof(ApiKey));
+        if (AllReplicaReadsBelow < 0)
+            throw new ArgumentException($"{nameof(AllReplicaReadsBelow)}: must not be negative, got {AllReplicaReadsBelow}", nameof(AllReplicaReadsBelow));
+        if (ReadSpeculationDelay is { } delay && delay <= TimeSpan.Zero && delay != Timeout.InfiniteTimeSpan)
+            throw new ArgumentException($"{nameof(ReadSpeculationDelay)}: must be positive or infinite, got {delay}", nameof(ReadSpeculationDelay));
         if (!Enum.IsDefined(Coordination))
             throw new ArgumentException($"{nameof(Coordination)}: unknown mode {(int)Coordination}", nameof(Coordination));
     }

@@ -20,6 +20,104 @@ public sealed class ClientReadsTests
 {
     private static long CoordinatedGets(TestCluster cluster) => cluster.Running.Sum(s => s.Runtime.Counters.Get(CounterNames.Gets));
 
+    private static long ReplicaReads(TestSilo silo) => silo.Runtime.Counters.Get(CounterNames.ClientReplicaReads);
+
+    /// <summary>A disk whose key reads wait at a gate (writes pass): a replica that is slow to read, or stuck.</summary>
+    private sealed class GatedReads(Storage.IPartitionStore inner, StoreGate gate) : Storage.DelegatingPartitionStore(inner)
+    {
+        public override async ValueTask<Core.Versioning.SiblingSet?> ReadAsync(int partition, Core.Keys.DynamoKey key, CancellationToken cancellationToken = default)
+        {
+            await gate.PassAsync(cancellationToken);
+            return await Inner.ReadAsync(partition, key, cancellationToken);
+        }
+    }
+
+    [Fact]
+    public async Task Under_load_a_read_asks_R_replicas_in_turn_and_alone_it_asks_all()
+    {
+        await using var cluster = await TestCluster.StartAsync(Options(3));
+        await cluster.WaitForTransfersAsync(Bound);
+        var writer = await cluster.CreateClientAsync();
+        var keys = Enumerable.Range(0, 30).Select(i => $"client-read-r-{i}").ToList();
+        foreach (var k in keys) await writer.PutAsync(k, "v-" + k, options: new PutOptions { W = 3 });
+
+        // As under load (0: every read asks R), and no speculation: exactly R replica reads a get.
+        var quorum = await cluster.CreateClientAsync(o => (o.Coordination, o.AllReplicaReadsBelow, o.ReadSpeculationDelay) =
+            (CoordinationMode.ClientReads, 0, Timeout.InfiniteTimeSpan));
+        var before = cluster.Running.Select(ReplicaReads).ToArray();
+        foreach (var k in keys)
+        {
+            var got = await quorum.GetAsync(k);
+            Assert.Equal("v-" + k, Assert.Single(got.Siblings).ValueAsString);
+            Assert.Equal(2, got.ReplicasAnswered);
+        }
+        var asked = cluster.Running.Select((s, i) => ReplicaReads(s) - before[i]).ToArray();
+        Assert.Equal(2 * keys.Count, asked.Sum());
+        // The reads took turns: every replica was asked (each silo holds every key with N=3 on 3 silos).
+        Assert.All(asked, a => Assert.InRange(a, 1, keys.Count));
+        // PR above R asks that many primaries.
+        var strict = await quorum.GetAsync(keys[0], new GetOptions { PR = 3 });
+        Assert.Equal(3, strict.ReplicasAnswered);
+
+        // Alone in flight (the default), a read asks every replica.
+        var alone = await cluster.CreateClientAsync(o => o.Coordination = CoordinationMode.ClientReads);
+        long all = cluster.Running.Sum(ReplicaReads);
+        foreach (var k in keys.Take(10)) await alone.GetAsync(k);
+        await TestCluster.WaitUntilAsync(() => Task.FromResult(cluster.Running.Sum(ReplicaReads) == all + 30), Bound,
+            "every replica to have been asked for each of 10 gets");
+    }
+
+    [Fact]
+    public async Task A_replica_stuck_on_its_disk_is_passed_over_by_speculation_or_after_its_timeout()
+    {
+        var gate = new StoreGate();
+        var options = Options(3);
+        // The silos wait on the stuck disk far beyond the test's bound, so only the client moves a read past it.
+        options.RequestTimeoutMs = 300_000;
+        options.ReplicaTimeoutMs = 300_000;
+        const string stuckName = "silo2";
+        options.WrapStore = (silo, store) => silo == stuckName ? new GatedReads(store, gate) : store;
+        await using var cluster = await TestCluster.StartAsync(options);
+        await cluster.WaitForTransfersAsync(Bound);
+        var stuck = cluster.Silo(stuckName);
+        var writer = await cluster.CreateClientAsync();
+        var keys = Enumerable.Range(0, 12).Select(i => $"client-read-stuck-{i}").ToList();
+        foreach (var k in keys) await writer.PutAsync(k, "v-" + k, options: new PutOptions { W = 3 });
+        gate.Close();
+        try
+        {
+            // Speculation: after 100 ms without a quorum the read asks the third replica. The request timeout is far
+            // beyond the test's bound, so a get waiting on the stuck replica would fail the test.
+            var speculating = await cluster.CreateClientAsync(o => (o.Coordination, o.AllReplicaReadsBelow, o.ReadSpeculationDelay, o.RequestTimeout) =
+                (CoordinationMode.ClientReads, 0, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(5)));
+            long stuckAsked = ReplicaReads(stuck);
+            foreach (var k in keys)
+            {
+                var got = await speculating.GetAsync(k).WaitAsync(Bound);
+                Assert.Equal("v-" + k, Assert.Single(got.Siblings).ValueAsString);
+                Assert.NotEqual(stuckName, got.Context.FastestReplica);
+            }
+            // The stuck replica was asked (two of three reads ask it) and holds those reads still.
+            Assert.True(ReplicaReads(stuck) > stuckAsked, "no read asked the stuck replica: speculation was not exercised");
+            Assert.True(gate.Waiting > 0, "the stuck replica holds none of the reads it was asked");
+
+            // No speculation: a read that asked the stuck replica asks the next one once that call times out.
+            var waiting = await cluster.CreateClientAsync(o => (o.Coordination, o.AllReplicaReadsBelow, o.ReadSpeculationDelay, o.RequestTimeout, o.MarkDownDuration) =
+                (CoordinationMode.ClientReads, 0, Timeout.InfiniteTimeSpan, TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(1)));
+            stuckAsked = ReplicaReads(stuck);
+            foreach (var k in keys.Take(4))
+            {
+                var got = await waiting.GetAsync(k).WaitAsync(Bound);
+                Assert.Equal("v-" + k, Assert.Single(got.Siblings).ValueAsString);
+            }
+            Assert.True(ReplicaReads(stuck) > stuckAsked, "no read asked the stuck replica: the timeout path was not exercised");
+        }
+        finally
+        {
+            gate.Open();
+        }
+    }
+
     [Fact]
     public async Task A_get_is_answered_from_the_replicas_without_a_silo_coordinating_it()
     {

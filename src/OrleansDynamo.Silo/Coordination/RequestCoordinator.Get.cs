@@ -55,6 +55,7 @@ public sealed partial class RequestCoordinator
         if (!plan.Primaries.Contains(self))
             throw new DynamoException(DynamoErrorKind.FailedPrecondition,
                 $"{self} is not one of the {bucket.N} replicas of this key in ring version {state.Ring!.Version}; the client's ring is stale");
+        counters.Add(CounterNames.ClientReplicaReads);
         return (await HandleReplicaReadAsync(new ReplicaRead(plan.Partition, dynamoKey, self), ct)).Siblings;
     }
 

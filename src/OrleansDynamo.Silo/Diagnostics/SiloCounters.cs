@@ -35,6 +35,8 @@ public sealed class SiloCounters
 public static class CounterNames
 {
     public const string Gets = "gets";
+    /// <summary>Replica reads a client asked this silo for (<c>ReadReplica</c>), each a read of this silo's own replica.</summary>
+    public const string ClientReplicaReads = "client_replica_reads";
     public const string Puts = "puts";
     public const string Deletes = "deletes";
     public const string Forwarded = "forwarded";
