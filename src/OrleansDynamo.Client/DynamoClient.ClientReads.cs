@@ -14,7 +14,7 @@ public sealed partial class DynamoClient
 {
     private static readonly Method<ReadReplicaRequest, ReadReplicaResponse> s_readReplica = static (a, r, c) => a.ReadReplica(r, c);
 
-    private readonly LatencyWindow _readLatency = new();
+    private readonly RecentP99 _readLatency = new();
     private int _clientReadsInFlight;
     private int _readTurn;
 

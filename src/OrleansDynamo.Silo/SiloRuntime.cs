@@ -52,7 +52,8 @@ public sealed class SiloRuntime : IAsyncDisposable
             Counters, loggers.CreateLogger("OrleansDynamo.Replicas"));
         Coordinator = new RequestCoordinator(Name, Membership, Detector, Replicas, transport, store, time, Counters,
             new CoordinatorSettings(TimeSpan.FromMilliseconds(options.RequestTimeoutMs), TimeSpan.FromMilliseconds(options.ReplicaTimeoutMs), options.Limits.MaxValueBytes,
-                options.FaultInjection.ReadRepair),
+                options.FaultInjection.ReadRepair, options.AllReplicaReadsBelow,
+                options.ReadSpeculationDelayMs switch { 0 => null, -1 => Timeout.InfiniteTimeSpan, var ms => TimeSpan.FromMilliseconds(ms) }),
             loggers.CreateLogger("OrleansDynamo.Coordinator"));
 
         Dispatcher.Register<ReplicaRead, ReplicaReadResult>(Coordinator.HandleReplicaReadAsync);

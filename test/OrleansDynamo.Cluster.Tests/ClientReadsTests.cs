@@ -23,10 +23,16 @@ public sealed class ClientReadsTests
     private static long ReplicaReads(TestSilo silo) => silo.Runtime.Counters.Get(CounterNames.ClientReplicaReads);
 
     /// <summary>A disk whose key reads wait at a gate (writes pass): a replica that is slow to read, or stuck.</summary>
-    private sealed class GatedReads(Storage.IPartitionStore inner, StoreGate gate) : Storage.DelegatingPartitionStore(inner)
+    internal sealed class GatedReads(Storage.IPartitionStore inner, StoreGate gate) : Storage.DelegatingPartitionStore(inner)
     {
+        private long _held;
+
+        /// <summary>Reads that found the gate closed.</summary>
+        public long Held => Interlocked.Read(ref _held);
+
         public override async ValueTask<Core.Versioning.SiblingSet?> ReadAsync(int partition, Core.Keys.DynamoKey key, CancellationToken cancellationToken = default)
         {
+            if (gate.IsClosed) Interlocked.Increment(ref _held);
             await gate.PassAsync(cancellationToken);
             return await Inner.ReadAsync(partition, key, cancellationToken);
         }

@@ -12,6 +12,12 @@ public sealed class StoreGate
     private TaskCompletionSource? _closed;
     private int _waiting;
 
+    /// <summary>True while the gate holds its callers.</summary>
+    public bool IsClosed
+    {
+        get { lock (_lock) return _closed is not null; }
+    }
+
     /// <summary>Callers held at the gate now.</summary>
     public int Waiting => Volatile.Read(ref _waiting);
 

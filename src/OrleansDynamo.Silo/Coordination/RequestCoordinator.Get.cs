@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using OrleansDynamo.Core.Coordination;
 using OrleansDynamo.Core.Keys;
@@ -8,6 +10,10 @@ namespace OrleansDynamo.Silo.Coordination;
 
 public sealed partial class RequestCoordinator
 {
+    private readonly RecentP99 _getLatency = new();
+    private int _getsInFlight;
+    private int _getTurn;
+
     /// <summary>
     /// A get: asks the key's N replicas, answers after R replies with every causally unrelated version
     /// and one merged context; then repairs stale replicas in the background (Dynamo §5, read repair).
@@ -59,29 +65,96 @@ public sealed partial class RequestCoordinator
         return (await HandleReplicaReadAsync(new ReplicaRead(plan.Partition, dynamoKey, self), ct)).Siblings;
     }
 
-    /// <summary>Asks the key's replicas and waits for R replies (and PR primaries); read repair follows in the background.</summary>
+    /// <summary>
+    /// Asks the key's replicas and waits for R replies (and PR primaries); read repair follows in the background. While
+    /// few gets are in flight here (<see cref="CoordinatorSettings.AllReplicaReadsBelow"/>) it asks every replica and
+    /// takes the first R; otherwise, with every primary reachable, it asks R of them (itself first, the others in turn),
+    /// the next when one fails, and the rest once the speculation delay passes undecided.
+    /// </summary>
     private async Task<(GetResult Result, int Replies, string? Fastest)> ReadQuorumAsync(Core.Buckets.BucketSettings bucket, DynamoKey key, ReplicaPlan plan, int r, int pr,
         CancellationToken ct)
     {
         counters.Add(CounterNames.Gets);
+        long start = time.GetTimestamp();
         var core = new GetCore(bucket.N, Math.Min(r, plan.Silos.Count), plan.Silos, bucket.Policy, Math.Min(pr, plan.Primaries.Count), plan.Primaries);
-        var round = new GetRound(core, plan.Targets.Length);
-        foreach (var target in plan.Targets) _ = ReadOneAsync(target.Silo, plan.Partition, key, round, bucket.Policy);
-
-        using (var deadline = new CancellationTokenSource(settings.RequestTimeout, time))
-        using (deadline.Token.UnsafeRegister(static s => ((GetRound)s!).OnTimeout(), round))
-        using (ct.CanBeCanceled ? ct.UnsafeRegister(static s => ((GetRound)s!).Abandon(), round) : default)
+        int inFlight = Interlocked.Increment(ref _getsInFlight);
+        try
         {
-            await round.Task;
-        }
+            int first = Math.Max(core.R, core.PR);
+            TimeSpan? speculateAfter = null;
+            ReplicaTarget[] targets;
+            if (inFlight >= settings.AllReplicaReadsBelow && plan.IsAllPrimaries && first < plan.Targets.Length
+                && (settings.ReadSpeculationDelay ?? _getLatency.P99) is { } delay)
+            {
+                speculateAfter = delay;
+                targets = InTurn(plan.Targets);
+            }
+            else
+            {
+                targets = ImmutableCollectionsMarshal.AsArray(plan.Targets)!;
+                first = targets.Length;
+            }
+            var round = new GetRound(core, targets);
+            Ask(round, first, plan.Partition, key, bucket.Policy);
 
-        lock (round)
-        {
-            if (core.Decision == QuorumDecision.Succeeded) return (core.Result, core.Replies, round.Fastest);
-            ct.ThrowIfCancellationRequested();
-            counters.Add(CounterNames.QuorumFailures);
-            throw DynamoException.Unavailable(core.FailureReason ?? "read quorum not reached");
+            using (var deadline = new CancellationTokenSource(settings.RequestTimeout, time))
+            using (deadline.Token.UnsafeRegister(static s => ((GetRound)s!).OnTimeout(), round))
+            using (ct.CanBeCanceled ? ct.UnsafeRegister(static s => ((GetRound)s!).Abandon(), round) : default)
+            {
+                if (speculateAfter is { } wait && wait != Timeout.InfiniteTimeSpan && !round.Task.IsCompleted && round.HasUnasked)
+                {
+                    try
+                    {
+                        await round.Task.WaitAsync(wait, time);
+                    }
+                    catch (TimeoutException)
+                    {
+                        Ask(round, int.MaxValue, plan.Partition, key, bucket.Policy);
+                    }
+                }
+                await round.Task;
+            }
+
+            lock (round)
+            {
+                if (core.Decision == QuorumDecision.Succeeded)
+                {
+                    _getLatency.Record(time.GetElapsedTime(start));
+                    return (core.Result, core.Replies, round.Fastest);
+                }
+                ct.ThrowIfCancellationRequested();
+                counters.Add(CounterNames.QuorumFailures);
+                throw DynamoException.Unavailable(core.FailureReason ?? "read quorum not reached");
+            }
         }
+        finally
+        {
+            Interlocked.Decrement(ref _getsInFlight);
+        }
+    }
+
+    /// <summary>The targets with this silo first (its read is local) and the others from a turn that moves every get.</summary>
+    private ReplicaTarget[] InTurn(ImmutableArray<ReplicaTarget> planned)
+    {
+        var ordered = new ReplicaTarget[planned.Length];
+        int mine = -1;
+        for (int i = 0; i < planned.Length && mine < 0; i++) if (planned[i].Silo == self) mine = i;
+        int next = 0;
+        if (mine >= 0) ordered[next++] = planned[mine];
+        int others = planned.Length - next;
+        int turn = (int)((uint)Interlocked.Increment(ref _getTurn) % (uint)Math.Max(others, 1));
+        for (int j = 0; j < planned.Length; j++)
+        {
+            var target = planned[(j + turn + (mine >= 0 ? mine + 1 : 0)) % planned.Length];
+            if (target.Silo != self) ordered[next++] = target;
+        }
+        return ordered;
+    }
+
+    private void Ask(GetRound round, int count, int partition, DynamoKey key, ConflictPolicy policy)
+    {
+        var (targets, from, to) = round.Claim(count);
+        for (int i = from; i < to; i++) _ = ReadOneAsync(targets[i].Silo, partition, key, round, policy);
     }
 
     private async Task ReadOneAsync(string silo, int partition, DynamoKey key, GetRound round, ConflictPolicy policy)
@@ -102,8 +175,10 @@ public sealed partial class RequestCoordinator
             failure = Describe(e);
             if (e is DynamoException { Kind: DynamoErrorKind.Unavailable or DynamoErrorKind.Timeout }) detector.ReportFailure(silo);
         }
-        bool last = failure is null ? round.OnReply(silo, value) : round.OnFailure(silo, failure);
-        // Every replica answered or failed: send the reconciled set to those that were stale.
+        ReplicaTarget? next = null;
+        bool last = failure is null ? round.OnReply(silo, value) : round.OnFailure(silo, failure, out next);
+        if (next is { } replacement) _ = ReadOneAsync(replacement.Silo, partition, key, round, policy);
+        // Every replica asked answered or failed: send the reconciled set to those that were stale.
         if (last && settings.ReadRepair) await RepairAsync(round, partition, key, policy);
     }
 

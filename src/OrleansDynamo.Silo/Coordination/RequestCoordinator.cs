@@ -18,7 +18,10 @@ namespace OrleansDynamo.Silo.Coordination;
 /// a bucket defined with a larger limit on a silo configured otherwise is held to it).
 /// </summary>
 /// <param name="ReadRepair">False only as a planted bug (<see cref="FaultInjection.FaultInjectionOptions.NoReadRepair"/>).</param>
-public sealed record CoordinatorSettings(TimeSpan RequestTimeout, TimeSpan ReplicaTimeout, int MaxValueBytes = Limits.LimitsOptions.CeilingValueBytes, bool ReadRepair = true);
+/// <param name="AllReplicaReadsBelow">While fewer gets than this are in flight here, a get asks every replica; from then on R of them.</param>
+/// <param name="ReadSpeculationDelay">How long a get that asked R replicas waits before asking the rest; null: the p99 of recent gets.</param>
+public sealed record CoordinatorSettings(TimeSpan RequestTimeout, TimeSpan ReplicaTimeout, int MaxValueBytes = Limits.LimitsOptions.CeilingValueBytes, bool ReadRepair = true,
+    int AllReplicaReadsBelow = 2, TimeSpan? ReadSpeculationDelay = null);
 
 /// <summary>
 /// Coordinates gets and puts for any key (Dynamo §4.5): checks the request, finds the key's replicas

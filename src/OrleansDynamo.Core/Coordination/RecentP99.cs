@@ -1,11 +1,11 @@
-namespace OrleansDynamo.Client.Routing;
+namespace OrleansDynamo.Core.Coordination;
 
 /// <summary>
-/// The p99 of the last <see cref="Size"/> latencies recorded, recomputed every <see cref="Every"/> records (a sort of
+/// When to ask the replicas a read did not ask at first (speculative retry): the p99 of the last <see cref="Size"/> latencies recorded, recomputed every <see cref="Every"/> records (a sort of
 /// the window, so about 0.1 µs a record) and read without a lock. Null until <see cref="Every"/> have been recorded.
 /// Records race with a recompute; a sample torn between two reads of the window only moves the estimate by one sample.
 /// </summary>
-internal sealed class LatencyWindow
+public sealed class RecentP99
 {
     public const int Size = 512;
     public const int Every = 128;
