@@ -96,16 +96,21 @@ public sealed partial class DynamoClient
             pr > 0 ? new HashSet<string>(names, StringComparer.Ordinal) : null);
         var round = new ClientReadRound(this, core, new ReadReplicaRequest { Bucket = bucket, Key = key }, settings.DataType is not null, cancellationToken);
         long started = _time.GetTimestamp();
-        // The replicas that can be asked, starting at a turn that moves with every read so that asking R spreads evenly.
+        // The replicas that can be asked, starting at a turn that moves with every read so that asking R spreads evenly;
+        // a silo still joining last (it reads through to the partition's old owners, one hop more).
         var usable = new List<ReplicaTarget>(replicas.Length);
+        List<ReplicaTarget>? joining = null;
         int turn = (int)((uint)Interlocked.Increment(ref _readTurn) % (uint)replicas.Length);
         for (int j = 0; j < replicas.Length; j++)
         {
             int i = (turn + j) % replicas.Length;
             var endpoint = state.Endpoints[replicas[i]];
-            if (endpoint.IsDown(started) || !ring.Silos[replicas[i]].IsReachable) round.OnFailure(names[i], "marked down", timedOut: false);
+            var silo = ring.Silos[replicas[i]];
+            if (endpoint.IsDown(started) || !silo.IsReachable) round.OnFailure(names[i], "marked down", timedOut: false);
+            else if (silo.IsJoining) (joining ??= []).Add(new ReplicaTarget(endpoint, names[i]));
             else usable.Add(new ReplicaTarget(endpoint, names[i]));
         }
+        if (joining is not null) usable.AddRange(joining);
 
         int inFlight = Interlocked.Increment(ref _clientReadsInFlight);
         try

@@ -65,6 +65,29 @@ public sealed class CoordinatorReadFanOutTests
     }
 
     [Fact]
+    public async Task Under_load_a_coordinator_asks_a_silo_still_joining_last()
+    {
+        await using var cluster = await TestCluster.StartAsync(Options(3, (_, o) => (o.AllReplicaReadsBelow, o.ReadSpeculationDelayMs) = (0, -1)));
+        await cluster.WaitForTransfersAsync(Bound);
+        var keys = await WriteEverywhereAsync(cluster, "fan-out-joining", 20);
+        var reads = Count(cluster);
+        const string joining = "silo2";
+        var coordinators = cluster.Running.Where(s => s.Name != joining).ToList();
+        // As the transfer feature would say while silo2 still receives its partitions (it reads through to their old
+        // owners, one hop more).
+        foreach (var c in coordinators) c.Runtime.Coordinator.IsJoining = name => name == joining;
+        for (int i = 0; i < keys.Count; i++)
+        {
+            var got = await coordinators[i % 2].Runtime.Coordinator.GetAsync(new Silo.Coordination.GetCommand("default", keys[i]), CancellationToken.None);
+            Assert.Equal(2, got.ReplicasAnswered);
+        }
+        // Each get read its coordinator and the other old silo: never the joining one.
+        int j = cluster.Running.ToList().FindIndex(s => s.Name == joining);
+        Assert.Equal(0, reads[j].Reads);
+        Assert.Equal(keys.Count, reads.Sum(r => r.Reads));
+    }
+
+    [Fact]
     public async Task Alone_in_flight_a_coordinator_reads_every_replica()
     {
         await using var cluster = await TestCluster.StartAsync(Options(3));

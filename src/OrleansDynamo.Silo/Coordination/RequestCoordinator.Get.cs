@@ -133,20 +133,30 @@ public sealed partial class RequestCoordinator
         }
     }
 
-    /// <summary>The targets with this silo first (its read is local) and the others from a turn that moves every get.</summary>
+    /// <summary>
+    /// The targets with this silo first (its read is local), the others from a turn that moves every get, and a silo
+    /// still joining last: it reads through to the partition's old owners, one hop more, on paths not yet warm.
+    /// </summary>
     private ReplicaTarget[] InTurn(ImmutableArray<ReplicaTarget> planned)
     {
+        var joining = IsJoining;
         var ordered = new ReplicaTarget[planned.Length];
         int mine = -1;
         for (int i = 0; i < planned.Length && mine < 0; i++) if (planned[i].Silo == self) mine = i;
-        int next = 0;
-        if (mine >= 0) ordered[next++] = planned[mine];
-        int others = planned.Length - next;
+        int next = 0, last = planned.Length;
+        if (mine >= 0)
+        {
+            if (joining?.Invoke(self) == true) ordered[--last] = planned[mine];
+            else ordered[next++] = planned[mine];
+        }
+        int others = planned.Length - (mine >= 0 ? 1 : 0);
         int turn = (int)((uint)Interlocked.Increment(ref _getTurn) % (uint)Math.Max(others, 1));
         for (int j = 0; j < planned.Length; j++)
         {
             var target = planned[(j + turn + (mine >= 0 ? mine + 1 : 0)) % planned.Length];
-            if (target.Silo != self) ordered[next++] = target;
+            if (target.Silo == self) continue;
+            if (joining?.Invoke(target.Silo) == true) ordered[--last] = target;
+            else ordered[next++] = target;
         }
         return ordered;
     }

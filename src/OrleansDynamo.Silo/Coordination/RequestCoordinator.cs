@@ -144,6 +144,12 @@ public sealed partial class RequestCoordinator(
     /// <summary>Consulted after every read of this silo's own replica (ownership transfer reads through to old owners); null: the store alone.</summary>
     public Transfer.IReadThrough? ReadThrough { get; set; }
 
+    /// <summary>
+    /// True for a silo that joined in the last ring change and still receives partitions (as this silo sees it); a get
+    /// that asks R replicas asks such a silo last. Null: none is.
+    /// </summary>
+    public Func<string, bool>? IsJoining { get; set; }
+
     private async Task<SiblingSet?> ReadLocalAsync(int partition, DynamoKey key, CancellationToken ct)
     {
         var local = await grains.Get(partition).ReadAsync(key, ct);

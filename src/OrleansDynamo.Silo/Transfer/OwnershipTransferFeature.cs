@@ -77,6 +77,7 @@ public sealed partial class OwnershipTransferFeature : ISiloFeature, ITransferRe
         silo.Replicas.AddObserver(this);
         silo.TransferReporters.Add(this);
         if (_options.ReadThrough) silo.Coordinator.ReadThrough = this;
+        silo.Coordinator.IsJoining = IsJoining;
         silo.Membership.Changed += _ =>
         {
             StartCounting();
