@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Text;
+using OrleansDynamo.Client;
 using OrleansDynamo.Core.Keys;
 using OrleansDynamo.Silo.Coordination;
+using OrleansDynamo.Silo.Diagnostics;
 using OrleansDynamo.Silo.Transfer;
 using OrleansDynamo.TestingHost;
 using Xunit;
@@ -176,6 +178,30 @@ public sealed class HandoffTransferTests(ITestOutputHelper output)
         Assert.True(byJoined <= Math.Max(5, gets * 15 / 100), $"{joined.Name} coordinated {byJoined} of {gets} gets while joining");
         Assert.NotEmpty(Transfer(joined).InboundPending()); // all of it while the join was still under way
         output.WriteLine($"{led.Count} keys led by {joined.Name}: {byJoined} of {gets} gets coordinated by it, the rest by silo0, while {Transfer(joined).InboundPending().Count} partitions were still inbound");
+    }
+
+    [Fact]
+    public async Task Issue_20_a_client_read_that_asks_R_replicas_asks_a_joining_silo_last()
+    {
+        var (cluster, keys, joined) = await JoinSlowlyAsync("reads");
+        await using var _ = cluster;
+
+        // As under load (every read asks R=1 of the N=2 replicas), no speculation: the joining silo, which would read
+        // through to the old owner, is asked only if the other fails.
+        var client = await cluster.CreateClientAsync(o => (o.Coordination, o.AllReplicaReadsBelow, o.ReadSpeculationDelay) =
+            (CoordinationMode.ClientReads, 0, Timeout.InfiniteTimeSpan));
+        var ring = await client.RefreshRingAsync();
+        Assert.True(ring.Silos.Single(s => s.Name == joined.Name).IsJoining, $"{joined.Name} is not shown joining");
+        long before = joined.Runtime.Counters.Get(CounterNames.ClientReplicaReads);
+        foreach (var key in keys)
+        {
+            var got = await client.GetAsync(key);
+            Assert.True(got.Found, $"{key} not found");
+            Assert.Equal("", got.Coordinator);
+            Assert.Equal("silo0", got.Context.FastestReplica);
+        }
+        Assert.Equal(before, joined.Runtime.Counters.Get(CounterNames.ClientReplicaReads));
+        Assert.NotEmpty(Transfer(joined).InboundPending()); // all of it while the join was still under way
     }
 
     [Fact]
