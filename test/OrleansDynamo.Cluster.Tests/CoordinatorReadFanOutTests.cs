@@ -88,6 +88,23 @@ public sealed class CoordinatorReadFanOutTests
     }
 
     [Fact]
+    public async Task While_its_silo_moves_partitions_a_coordinator_reads_every_replica_even_under_load()
+    {
+        await using var cluster = await TestCluster.StartAsync(Options(3, (_, o) => (o.AllReplicaReadsBelow, o.ReadSpeculationDelayMs) = (0, -1)));
+        await cluster.WaitForTransfersAsync(Bound);
+        var keys = await WriteEverywhereAsync(cluster, "fan-out-moving", 10);
+        var reads = Count(cluster);
+        // As the transfer feature says during a join or a leave (a new owner reads through to the old one).
+        foreach (var s in cluster.Running) s.Runtime.Coordinator.MovingPartitions = () => true;
+        // The coordinator asks the feature at most every 100 ms: let its last answer (nothing moving) expire.
+        await Task.Delay(TimeSpan.FromMilliseconds(300));
+        for (int i = 0; i < keys.Count; i++)
+            await cluster[i % 3].Runtime.Coordinator.GetAsync(new Silo.Coordination.GetCommand("default", keys[i]), CancellationToken.None);
+        await TestCluster.WaitUntilAsync(() => Task.FromResult(reads.Sum(r => r.Reads) == 2 * keys.Count), Bound,
+            "both other replicas to be read for each get");
+    }
+
+    [Fact]
     public async Task Alone_in_flight_a_coordinator_reads_every_replica()
     {
         await using var cluster = await TestCluster.StartAsync(Options(3));

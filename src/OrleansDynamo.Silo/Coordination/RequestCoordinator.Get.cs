@@ -67,8 +67,8 @@ public sealed partial class RequestCoordinator
 
     /// <summary>
     /// Asks the key's replicas and waits for R replies (and PR primaries); read repair follows in the background. While
-    /// few gets are in flight here (<see cref="CoordinatorSettings.AllReplicaReadsBelow"/>) it asks every replica and
-    /// takes the first R; otherwise, with every primary reachable, it asks R of them (itself first, the others in turn),
+    /// few gets are in flight here (<see cref="CoordinatorSettings.AllReplicaReadsBelow"/>) or this silo is moving
+    /// partitions it asks every replica and takes the first R; otherwise, with every primary reachable, it asks R of them (itself first, the others in turn),
     /// the next when one fails, and the rest once the speculation delay passes undecided.
     /// </summary>
     private async Task<(GetResult Result, int Replies, string? Fastest)> ReadQuorumAsync(Core.Buckets.BucketSettings bucket, DynamoKey key, ReplicaPlan plan, int r, int pr,
@@ -83,7 +83,7 @@ public sealed partial class RequestCoordinator
             int first = Math.Max(core.R, core.PR);
             TimeSpan? speculateAfter = null;
             ReplicaTarget[] targets;
-            if (inFlight >= settings.AllReplicaReadsBelow && plan.IsAllPrimaries && first < plan.Targets.Length
+            if (inFlight >= settings.AllReplicaReadsBelow && plan.IsAllPrimaries && first < plan.Targets.Length && !PartitionsMoving()
                 && (settings.ReadSpeculationDelay ?? _getLatency.P99) is { } delay)
             {
                 speculateAfter = delay;

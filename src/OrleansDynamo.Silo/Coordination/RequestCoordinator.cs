@@ -150,6 +150,29 @@ public sealed partial class RequestCoordinator(
     /// </summary>
     public Func<string, bool>? IsJoining { get; set; }
 
+    /// <summary>
+    /// True while this silo sends or receives partitions (a join or a leave under way): its gets then ask every replica,
+    /// since a new owner reads through to the old one for keys not yet received. Null: never.
+    /// </summary>
+    public Func<bool>? MovingPartitions { get; set; }
+
+    private static readonly TimeSpan MovingRecheck = TimeSpan.FromMilliseconds(100);
+    private long _movingCheckedAt;
+    private volatile bool _moving;
+
+    /// <summary><see cref="MovingPartitions"/>, asked at most every 100 ms.</summary>
+    private bool PartitionsMoving()
+    {
+        if (MovingPartitions is not { } moving) return false;
+        long now = time.GetTimestamp();
+        if (time.GetElapsedTime(Volatile.Read(ref _movingCheckedAt), now) >= MovingRecheck)
+        {
+            _moving = moving();
+            Volatile.Write(ref _movingCheckedAt, now);
+        }
+        return _moving;
+    }
+
     private async Task<SiblingSet?> ReadLocalAsync(int partition, DynamoKey key, CancellationToken ct)
     {
         var local = await grains.Get(partition).ReadAsync(key, ct);

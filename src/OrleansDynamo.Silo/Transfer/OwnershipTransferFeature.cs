@@ -78,6 +78,7 @@ public sealed partial class OwnershipTransferFeature : ISiloFeature, ITransferRe
         silo.TransferReporters.Add(this);
         if (_options.ReadThrough) silo.Coordinator.ReadThrough = this;
         silo.Coordinator.IsJoining = IsJoining;
+        silo.Coordinator.MovingPartitions = () => Busy || Inbound().Sources.Count > 0;
         silo.Membership.Changed += _ =>
         {
             StartCounting();
