@@ -38,7 +38,6 @@ public sealed partial class OwnershipTransferFeature : ISiloFeature, ITransferRe
     private readonly ConcurrentQueue<CompletedTransfer> _completed = new();
     private readonly ConcurrentDictionary<int, long> _inbound = new();
     private readonly SemaphoreSlim _pass = new(1, 1);
-    private readonly object _transitionGate = new();
     private SiloRuntime _silo = null!;
     private TransferOptions _options = new();
     private TransferCursorStore _cursors = null!;
@@ -57,7 +56,10 @@ public sealed partial class OwnershipTransferFeature : ISiloFeature, ITransferRe
     private TransferRate _rate = null!;
     private ulong _reportRing;
     private long _keysSentInChange;
-    private (MembershipHistory History, RingTransition? Transition)? _transition;
+    /// <summary>The last ring change worked out, with the history it came from; read without a lock on every get (replaced whole).</summary>
+    private sealed record TransitionOf(MembershipHistory History, RingTransition? Transition);
+
+    private volatile TransitionOf? _transition;
     private static readonly TimeSpan ReceivingRefresh = TimeSpan.FromSeconds(1);
     private readonly ConcurrentDictionary<string, (ulong Ring, bool Receiving, bool Final, long AskedAt)> _receiving = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _receivingAsks = new(StringComparer.Ordinal);
@@ -245,12 +247,10 @@ public sealed partial class OwnershipTransferFeature : ISiloFeature, ITransferRe
     private RingTransition? Transition()
     {
         var history = _silo.Membership.History;
-        lock (_transitionGate)
-        {
-            if (_transition is { } cached && ReferenceEquals(cached.History, history)) return cached.Transition;
-        }
+        if (_transition is { } cached && ReferenceEquals(cached.History, history)) return cached.Transition;
+        // Two threads may both work it out for a new history; they agree, and either result stands.
         var transition = RingTransition.Of(history, ReplicaCount(history.State));
-        lock (_transitionGate) _transition = (history, transition);
+        _transition = new TransitionOf(history, transition);
         return transition;
     }
 
