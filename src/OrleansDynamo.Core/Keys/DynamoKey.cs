@@ -7,13 +7,33 @@ namespace OrleansDynamo.Core.Keys;
 /// A key inside a bucket. Its position on the ring is the MD5 of the bucket name,
 /// a zero byte and the key, read as a big-endian 128-bit number (Dynamo §4.2,
 /// Riak hashes {Bucket, Key} the same way so buckets spread over the whole ring).
+/// The hash is computed once, when the key is made: a request asks for it several times (its partition, the store's
+/// key directory, the anti-entropy tree), and each MD5 is a call into the platform's crypto library.
 /// </summary>
-public readonly record struct DynamoKey(string Bucket, string Key)
+public readonly record struct DynamoKey
 {
     /// <summary>Largest key accepted, in UTF-8 bytes (ARCHITECTURE: "key empty or over 1 KiB").</summary>
     public const int MaxKeyBytes = 1024;
 
-    public KeyHash Hash => KeyHash.Of(Bucket, Key);
+    public DynamoKey(string bucket, string key)
+    {
+        Hash = KeyHash.Of(bucket, key);
+        Bucket = bucket;
+        Key = key;
+    }
+
+    /// <summary>The key's ring position. Declared first: equal keys have equal hashes, and unequal ones nearly always differ here.</summary>
+    public KeyHash Hash { get; }
+
+    public string Bucket { get; }
+
+    public string Key { get; }
+
+    public void Deconstruct(out string bucket, out string key)
+    {
+        bucket = Bucket;
+        key = Key;
+    }
 
     public override string ToString() => $"{Bucket}/{Key}";
 }
