@@ -75,7 +75,10 @@ public sealed class CoordinatorReadFanOutTests
         var coordinators = cluster.Running.Where(s => s.Name != joining).ToList();
         // As the transfer feature would say while silo2 still receives its partitions (it reads through to their old
         // owners, one hop more).
-        foreach (var c in coordinators) c.Runtime.Coordinator.IsJoining = name => name == joining;
+        var motion = new Silo.Coordination.PartitionMotion(false, new HashSet<string> { joining });
+        foreach (var c in coordinators) c.Runtime.Coordinator.Motion = () => motion;
+        // The coordinator asks at most every 100 ms: let its last answer (nothing in motion) expire.
+        await Task.Delay(TimeSpan.FromMilliseconds(300));
         for (int i = 0; i < keys.Count; i++)
         {
             var got = await coordinators[i % 2].Runtime.Coordinator.GetAsync(new Silo.Coordination.GetCommand("default", keys[i]), CancellationToken.None);
@@ -95,7 +98,8 @@ public sealed class CoordinatorReadFanOutTests
         var keys = await WriteEverywhereAsync(cluster, "fan-out-moving", 10);
         var reads = Count(cluster);
         // As the transfer feature says during a join or a leave (a new owner reads through to the old one).
-        foreach (var s in cluster.Running) s.Runtime.Coordinator.MovingPartitions = () => true;
+        var moving = new Silo.Coordination.PartitionMotion(true, new HashSet<string>());
+        foreach (var s in cluster.Running) s.Runtime.Coordinator.Motion = () => moving;
         // The coordinator asks the feature at most every 100 ms: let its last answer (nothing moving) expire.
         await Task.Delay(TimeSpan.FromMilliseconds(300));
         for (int i = 0; i < keys.Count; i++)

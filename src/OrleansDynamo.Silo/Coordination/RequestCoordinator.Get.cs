@@ -83,11 +83,11 @@ public sealed partial class RequestCoordinator
             int first = Math.Max(core.R, core.PR);
             TimeSpan? speculateAfter = null;
             ReplicaTarget[] targets;
-            if (inFlight >= settings.AllReplicaReadsBelow && plan.IsAllPrimaries && first < plan.Targets.Length && !PartitionsMoving()
+            if (inFlight >= settings.AllReplicaReadsBelow && plan.IsAllPrimaries && first < plan.Targets.Length && CurrentMotion() is { Moving: false } motion
                 && (settings.ReadSpeculationDelay ?? _getLatency.P99) is { } delay)
             {
                 speculateAfter = delay;
-                targets = InTurn(plan.Targets);
+                targets = InTurn(plan.Targets, motion.Joining);
             }
             else
             {
@@ -137,16 +137,15 @@ public sealed partial class RequestCoordinator
     /// The targets with this silo first (its read is local), the others from a turn that moves every get, and a silo
     /// still joining last: it reads through to the partition's old owners, one hop more, on paths not yet warm.
     /// </summary>
-    private ReplicaTarget[] InTurn(ImmutableArray<ReplicaTarget> planned)
+    private ReplicaTarget[] InTurn(ImmutableArray<ReplicaTarget> planned, IReadOnlySet<string> joining)
     {
-        var joining = IsJoining;
         var ordered = new ReplicaTarget[planned.Length];
         int mine = -1;
         for (int i = 0; i < planned.Length && mine < 0; i++) if (planned[i].Silo == self) mine = i;
         int next = 0, last = planned.Length;
         if (mine >= 0)
         {
-            if (joining?.Invoke(self) == true) ordered[--last] = planned[mine];
+            if (joining.Contains(self)) ordered[--last] = planned[mine];
             else ordered[next++] = planned[mine];
         }
         int others = planned.Length - (mine >= 0 ? 1 : 0);
@@ -155,7 +154,7 @@ public sealed partial class RequestCoordinator
         {
             var target = planned[(j + turn + (mine >= 0 ? mine + 1 : 0)) % planned.Length];
             if (target.Silo == self) continue;
-            if (joining?.Invoke(target.Silo) == true) ordered[--last] = target;
+            if (joining.Contains(target.Silo)) ordered[--last] = target;
             else ordered[next++] = target;
         }
         return ordered;

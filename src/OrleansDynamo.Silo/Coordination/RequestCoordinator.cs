@@ -24,6 +24,17 @@ public sealed record CoordinatorSettings(TimeSpan RequestTimeout, TimeSpan Repli
     int AllReplicaReadsBelow = 2, TimeSpan? ReadSpeculationDelay = null);
 
 /// <summary>
+/// Partitions in motion as a coordinator sees them. <paramref name="Moving"/>: this silo sends or receives partitions (a
+/// join or a leave under way), so its gets ask every replica, since a new owner reads through to the old one for keys not
+/// yet received. <paramref name="Joining"/>: silos that joined in the last ring change and still receive partitions; a
+/// get that asks R replicas asks them last.
+/// </summary>
+public sealed record PartitionMotion(bool Moving, IReadOnlySet<string> Joining)
+{
+    public static readonly PartitionMotion None = new(false, new HashSet<string>());
+}
+
+/// <summary>
 /// Coordinates gets and puts for any key (Dynamo §4.5): checks the request, finds the key's replicas
 /// (sloppy quorum), forwards when this silo is not one of them, and otherwise runs the quorum with
 /// the core's pure <see cref="PutCore"/>/<see cref="GetCore"/> while this class only sends and waits.
@@ -145,32 +156,26 @@ public sealed partial class RequestCoordinator(
     public Transfer.IReadThrough? ReadThrough { get; set; }
 
     /// <summary>
-    /// True for a silo that joined in the last ring change and still receives partitions (as this silo sees it); a get
-    /// that asks R replicas asks such a silo last. Null: none is.
+    /// What the ownership transfer says of partitions in motion (<see cref="PartitionMotion"/>), asked at most every 100 ms
+    /// by the gets that ask R replicas. Null: nothing ever moves.
     /// </summary>
-    public Func<string, bool>? IsJoining { get; set; }
+    public Func<PartitionMotion>? Motion { get; set; }
 
-    /// <summary>
-    /// True while this silo sends or receives partitions (a join or a leave under way): its gets then ask every replica,
-    /// since a new owner reads through to the old one for keys not yet received. Null: never.
-    /// </summary>
-    public Func<bool>? MovingPartitions { get; set; }
+    private static readonly TimeSpan MotionRecheck = TimeSpan.FromMilliseconds(100);
+    private long _motionCheckedAt;
+    private volatile PartitionMotion _motion = PartitionMotion.None;
 
-    private static readonly TimeSpan MovingRecheck = TimeSpan.FromMilliseconds(100);
-    private long _movingCheckedAt;
-    private volatile bool _moving;
-
-    /// <summary><see cref="MovingPartitions"/>, asked at most every 100 ms.</summary>
-    private bool PartitionsMoving()
+    /// <summary><see cref="Motion"/>'s last answer, renewed once it is 100 ms old: it changes only with a ring change and its transfers.</summary>
+    private PartitionMotion CurrentMotion()
     {
-        if (MovingPartitions is not { } moving) return false;
+        if (Motion is not { } motion) return PartitionMotion.None;
         long now = time.GetTimestamp();
-        if (time.GetElapsedTime(Volatile.Read(ref _movingCheckedAt), now) >= MovingRecheck)
+        if (time.GetElapsedTime(Volatile.Read(ref _motionCheckedAt), now) >= MotionRecheck)
         {
-            _moving = moving();
-            Volatile.Write(ref _movingCheckedAt, now);
+            _motion = motion();
+            Volatile.Write(ref _motionCheckedAt, now);
         }
-        return _moving;
+        return _motion;
     }
 
     private async Task<SiblingSet?> ReadLocalAsync(int partition, DynamoKey key, CancellationToken ct)

@@ -79,8 +79,7 @@ public sealed partial class OwnershipTransferFeature : ISiloFeature, ITransferRe
         silo.Replicas.AddObserver(this);
         silo.TransferReporters.Add(this);
         if (_options.ReadThrough) silo.Coordinator.ReadThrough = this;
-        silo.Coordinator.IsJoining = IsJoining;
-        silo.Coordinator.MovingPartitions = () => Busy || Inbound().Sources.Count > 0;
+        silo.Coordinator.Motion = Motion;
         silo.Membership.Changed += _ =>
         {
             StartCounting();
@@ -197,6 +196,14 @@ public sealed partial class OwnershipTransferFeature : ISiloFeature, ITransferRe
         // This silo sends it nothing (any more), but other old owners may still be: only the new silo knows when it has
         // received everything, so its own last answer decides (clients ramp it up as a coordinator once it is done).
         return StillReceiving(silo, t.Id);
+    }
+
+    /// <summary>Partitions in motion for the coordinator: whether this silo sends or receives any, and the silos still joining.</summary>
+    private Coordination.PartitionMotion Motion()
+    {
+        bool moving = Busy || Inbound().Sources.Count > 0;
+        var joining = _silo.Membership.State.Members.Keys.Where(IsJoining).ToHashSet(StringComparer.Ordinal);
+        return !moving && joining.Count == 0 ? Coordination.PartitionMotion.None : new Coordination.PartitionMotion(moving, joining);
     }
 
     /// <summary>
