@@ -121,6 +121,8 @@ public sealed class AntiEntropyTreeRestoreTests(ITestOutputHelper output)
         Assert.Contains("ends early", Assert.Throws<FormatException>(() => TreeSnapshot.Decode(bytes[..^4])).Message);
         Assert.Contains("trailing", Assert.Throws<FormatException>(() => TreeSnapshot.Decode([.. bytes, 0])).Message);
         Assert.Contains("unknown format", Assert.Throws<FormatException>(() => TreeSnapshot.Decode([9, .. bytes[1..]])).Message);
+        // The same layout saved by the release whose digests hashed the values: its digests are not this release's.
+        Assert.Contains("older release", Assert.Throws<FormatException>(() => TreeSnapshot.Decode([1, .. bytes[1..]])).Message);
         var orphan = new TreeSnapshot([new TreeSnapshotEntry(new TreeId(1, 3), 0, [new(a, 1UL)], [new(b, 2L)])]);
         Assert.Contains("without its digest", Assert.Throws<FormatException>(() => TreeSnapshot.Decode(orphan.Encode())).Message);
         var twice = new TreeSnapshot([new TreeSnapshotEntry(new TreeId(1, 3), 0, [new(a, 1UL), new(a, 2UL)], [])]);

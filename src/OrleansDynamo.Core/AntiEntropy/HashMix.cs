@@ -25,10 +25,9 @@ internal struct Fnv1a64()
 
     public void Add(long v) => Add((ulong)v);
 
-    /// <summary>Length-prefixed, so adjacent fields cannot run into each other.</summary>
+    /// <summary>The bytes alone (a caller that needs them delimited hashes their length first).</summary>
     public void Add(ReadOnlySpan<byte> bytes)
     {
-        Add((ulong)bytes.Length);
         foreach (byte b in bytes) Add(b);
     }
 

@@ -101,5 +101,12 @@ public sealed partial class AntiEntropyService
         if (!tree.Matches(_shape))
             throw new DynamoException(DynamoErrorKind.FailedPrecondition,
                 $"{Self} uses Merkle trees of shape {_shape} but the asker uses {tree.FanOut}^{tree.Depth}; set Silo:AntiEntropy:TreeFanOut/TreeDepth alike on every silo");
+        if (TreeRef.SchemeOf(tree.DigestScheme) is var scheme && scheme != Core.AntiEntropy.VersionDigest.Scheme)
+            throw new DynamoException(DynamoErrorKind.FailedPrecondition, DigestSchemesDiffer(scheme));
     }
+
+    /// <summary>Why a peer whose keys' digests follow <paramref name="peerScheme"/> is not compared with this silo.</summary>
+    private string DigestSchemesDiffer(int peerScheme) =>
+        $"{Self} computes version digests by scheme {Core.AntiEntropy.VersionDigest.Scheme} and the peer by scheme {peerScheme}: " +
+        "their trees cannot be compared, so anti-entropy between them waits until both run the same OrleansDynamo release";
 }

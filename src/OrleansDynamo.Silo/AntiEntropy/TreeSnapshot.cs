@@ -15,8 +15,11 @@ internal sealed record TreeSnapshotEntry(TreeId Id, long BuiltAtMs, IReadOnlyLis
 /// start that reads it (a crash after that start leaves no snapshot, and the trees are built from the store).
 /// It holds each key's version digest, not the tree's hashes, so the trees are made in whatever shape the silo uses
 /// now; the membership it is read under is the one it was saved under (stored, and unchanged while the silo is down).
+/// The format version follows the <see cref="Core.AntiEntropy.VersionDigest.Scheme"/> the digests were computed by
+/// (version 1 held scheme 1's, version 2 scheme 2's, in the same layout), so a snapshot saved by an older release is
+/// refused and the trees are built from the store.
 /// <code>
-/// v1 := u8 1, i32 trees,
+/// v2 := u8 2, i32 trees,
 ///       (i32 partition, i32 n, i64 builtAtMs, i32 keys, i32 tombstones,
 ///        (u8[16] keyHash, u64 digest) * keys, (u8[16] keyHash, i64 newestMs) * tombstones) * trees
 /// </code>
@@ -25,7 +28,7 @@ internal sealed record TreeSnapshot(IReadOnlyList<TreeSnapshotEntry> Trees)
 {
     public const string MetadataKey = "antientropy.trees";
 
-    private const byte FormatVersion = 1;
+    private const byte FormatVersion = Core.AntiEntropy.VersionDigest.Scheme;
 
     public byte[] Encode()
     {
@@ -66,7 +69,10 @@ internal sealed record TreeSnapshot(IReadOnlyList<TreeSnapshotEntry> Trees)
         {
             using var r = new BinaryReader(new MemoryStream(bytes), Encoding.UTF8);
             byte version = r.ReadByte();
-            if (version != FormatVersion) throw new FormatException($"tree snapshot has unknown format {version}");
+            if (version != FormatVersion)
+                throw new FormatException(version < FormatVersion
+                    ? $"tree snapshot has format {version}, saved by an older release whose version digests differ (this release reads format {FormatVersion})"
+                    : $"tree snapshot has unknown format {version} (this release reads format {FormatVersion})");
             int count = Count(r, bytes, "trees");
             var trees = new List<TreeSnapshotEntry>(count);
             var seen = new HashSet<TreeId>();
