@@ -26,6 +26,10 @@ public sealed class MetricsEndpointTests
         return MetricsPrometheusText.Parse(await response.Content.ReadAsStringAsync());
     }
 
+    private static bool IsOrleansPerMessage(string prometheusName) =>
+        new[] { "orleans_messaging_sent_messages_size", "orleans_messaging_received_messages_size", "orleans_gateway_sent", "orleans_gateway_received",
+            "orleans_directory_lookups_", "orleans_app_requests_latency" }.Any(p => prometheusName.StartsWith(p, StringComparison.Ordinal));
+
     private static bool IsDynamo(PrometheusSample s) => s.Labels.TryGetValue("otel_scope_name", out var scope) && scope == MetricsFeature.MeterName;
 
     [Fact]
@@ -79,12 +83,14 @@ public sealed class MetricsEndpointTests
                      "orleansdynamo_transfers_total", "orleansdynamo_transfers_active", "orleansdynamo_load_out_of_balance",
                      "orleansdynamo_admission_slots", "orleansdynamo_admission_in_use", "orleansdynamo_partition_size_bytes", "orleansdynamo_silo_events_total",
                      // Orleans' own meter, the .NET runtime's and the process's
-                     "orleans_catalog_activations", "orleans_messaging_sent_messages_size_bytes", "dotnet_gc_collections_total",
+                     "orleans_catalog_activations", "dotnet_gc_collections_total",
                      "dotnet_process_memory_working_set_bytes", "process_cpu_time_seconds_total", "process_memory_usage_bytes" })
         {
             Assert.True(types.ContainsKey(name), $"{name} is exported");
         }
         Assert.Contains(all, s => s.Name == "orleans_catalog_activations" && s.Labels["otel_scope_name"] == SiloTelemetry.OrleansMeterName);
+        // Orleans' instruments recorded per message or grain call are not recorded unless asked for (the next test asks)
+        Assert.DoesNotContain(types.Keys, IsOrleansPerMessage);
         Assert.True(all.First(s => s.Name == "orleansdynamo_admission_slots").Value >= 1, "the admission controller allows at least one background job");
         double fraction = all.First(s => s.Name == "orleansdynamo_load_out_of_balance").Value;
         Assert.InRange(fraction, 0, 1);
@@ -110,7 +116,8 @@ public sealed class MetricsEndpointTests
 
     /// <summary>
     /// Silo:Metrics:PerPartition gives the key and byte gauges one series per partition, every partition even past the
-    /// series cap of other instruments (<see cref="SiloTelemetry.SeriesPerInstrument"/>); Silo:Metrics:OtlpEndpoint pushes
+    /// series cap of other instruments (<see cref="SiloTelemetry.SeriesPerInstrument"/>); Silo:Metrics:OrleansPerMessage
+    /// records Orleans' per-message instruments; Silo:Metrics:OtlpEndpoint pushes
     /// the same metrics over OTLP (http/protobuf here, to a listener of this test).
     /// </summary>
     [Fact]
@@ -124,6 +131,7 @@ public sealed class MetricsEndpointTests
             Configure = (_, o) =>
             {
                 o.Metrics.PerPartition = true;
+                o.Metrics.OrleansPerMessage = true;
                 o.Metrics.OtlpEndpoint = otlp.Endpoint + "v1/metrics";
                 o.Metrics.OtlpProtocol = "http/protobuf";
                 o.Metrics.OtlpExportIntervalMs = 200;
@@ -144,6 +152,10 @@ public sealed class MetricsEndpointTests
         Assert.Equal(partitionsHoldingKeys, keys.Count);
         Assert.All(keys, s => Assert.InRange(int.Parse(s.Labels["partition"], System.Globalization.CultureInfo.InvariantCulture), 0, 1023));
         Assert.Equal(keys.Count, keys.Select(s => s.Labels["partition"]).Distinct().Count());
+        // Silo:Metrics:OrleansPerMessage records Orleans' per-message instruments: the client's puts crossed the gateway
+        var types = (await ScrapeAsync(http, cluster[0])).Types;
+        foreach (var name in new[] { "orleans_messaging_received_messages_size_bytes", "orleans_gateway_received", "orleans_app_requests_latency_milliseconds" })
+            Assert.True(types.Keys.Any(t => t.StartsWith(name, StringComparison.Ordinal)), $"{name} is exported; exported: {string.Join(", ", types.Keys.Where(t => t.StartsWith("orleans_", StringComparison.Ordinal)))}");
 
         await TestCluster.WaitUntilAsync(() => Task.FromResult(otlp.Received(MetricsFeature.MeterName)), TimeSpan.FromSeconds(20),
             "an OTLP export holding the OrleansDynamo meter");

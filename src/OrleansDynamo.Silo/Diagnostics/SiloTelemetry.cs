@@ -39,7 +39,7 @@ public static class SiloTelemetry
                     .AddProcessInstrumentation()
                     .AddPrometheusExporter(o => o.ScrapeEndpointPath = ScrapePath);
                 ((IDeferredMeterProviderBuilder)b).Configure((services, builder) =>
-                    builder.AddView(OwnMetersOnly(services.GetRequiredService<IMeterFactory>(), PerPartitionSeries(options))));
+                    builder.AddView(View(services.GetRequiredService<IMeterFactory>(), options)));
                 if (metrics.Otlp is { } endpoint)
                 {
                     b.AddOtlpExporter((exporter, reader) =>
@@ -65,13 +65,39 @@ public static class SiloTelemetry
     private static int PerPartitionSeries(SiloOptions options) => options.Metrics.PerPartition ? Math.Max(SeriesPerInstrument, options.PartitionCount + 1) : SeriesPerInstrument;
 
     /// <summary>
-    /// OpenTelemetry listens to meters by name, process-wide: a meter another host's factory made (another silo in the same
-    /// test process) is dropped. Meters made without a factory (the runtime's, the process's) belong to the whole process.
-    /// Every stream kept is capped at <see cref="SeriesPerInstrument"/> series, the per-partition gauges at a series a partition.
+    /// Orleans' instruments recorded on every message or every grain call, not on events: each recording is a lookup of
+    /// its tags in OpenTelemetry's aggregator, and together they took about 2 % of a silo's CPU under workload A
+    /// (docs/performance.md). Exported only with <see cref="MetricsOptions.OrleansPerMessage"/>. Names ending in '-' are
+    /// prefixes.
     /// </summary>
-    private static Func<Instrument, MetricStreamConfiguration?> OwnMetersOnly(IMeterFactory own, int perPartitionSeries) => instrument =>
-        instrument.Meter.Scope is { } scope && !ReferenceEquals(scope, own) ? MetricStreamConfiguration.Drop
-        : new MetricStreamConfiguration { CardinalityLimit = MetricsFeature.IsPerPartition(instrument.Name) ? perPartitionSeries : SeriesPerInstrument };
+    public static readonly IReadOnlyList<string> OrleansPerMessageInstruments =
+    [
+        "orleans-messaging-sent-messages-size", "orleans-messaging-received-messages-size",
+        "orleans-gateway-sent", "orleans-gateway-received",
+        "orleans-directory-lookups-",
+        "orleans-app-requests-latency",
+    ];
+
+    private static bool IsOrleansPerMessage(Instrument instrument) =>
+        instrument.Meter.Name == OrleansMeterName && OrleansPerMessageInstruments.Any(name =>
+            name.EndsWith('-') ? instrument.Name.StartsWith(name, StringComparison.Ordinal) : instrument.Name == name);
+
+    /// <summary>
+    /// Which instruments are exported, and how. OpenTelemetry listens to meters by name, process-wide: a meter another
+    /// host's factory made (another silo in the same test process) is dropped. Meters made without a factory (the
+    /// runtime's, the process's) belong to the whole process. Orleans' per-message instruments are dropped unless asked
+    /// for (a dropped instrument is not listened to at all). Every stream kept is capped at <see cref="SeriesPerInstrument"/>
+    /// series, the per-partition gauges at a series a partition.
+    /// </summary>
+    internal static Func<Instrument, MetricStreamConfiguration?> View(IMeterFactory own, SiloOptions options)
+    {
+        int perPartitionSeries = PerPartitionSeries(options);
+        bool perMessage = options.Metrics.OrleansPerMessage;
+        return instrument =>
+            instrument.Meter.Scope is { } scope && !ReferenceEquals(scope, own) ? MetricStreamConfiguration.Drop
+            : !perMessage && IsOrleansPerMessage(instrument) ? MetricStreamConfiguration.Drop
+            : new MetricStreamConfiguration { CardinalityLimit = MetricsFeature.IsPerPartition(instrument.Name) ? perPartitionSeries : SeriesPerInstrument };
+    }
 
     /// <summary>Serves the Prometheus text at <see cref="ScrapePath"/>: counts only, no key or value, so it needs no API key (docs/security.md).</summary>
     public static void MapSiloMetrics(this IEndpointRouteBuilder endpoints) => endpoints.MapPrometheusScrapingEndpoint(ScrapePath);
