@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Orleans;
 using Orleans.Runtime;
 using OrleansDynamo.Silo.Grains;
@@ -13,9 +14,31 @@ namespace OrleansDynamo.Silo.Transport;
 /// Orleans' failures map onto <see cref="DynamoErrorKind.Unavailable"/> and <see cref="DynamoErrorKind.Timeout"/>.
 /// A target given as a silo's gRPC address (an operator's seed) is sent to the member the ring knows at that address.
 /// A target that cluster membership does not list as active fails at once, without a message.
+/// Grain references are made once per target and kept: Orleans' <c>GetGrain</c> names the grain interface by reflection
+/// on every call (a type name formatted anew each time), which cost a silo a few per cent of its allocations under load.
 /// </summary>
 public sealed class GrainSiloTransport(IGrainFactory grains, Func<string, string?> nameOfAddress, Func<string, bool> isActive) : ISiloTransport
 {
+    /// <summary>References kept before the caches start over: Q partitions on every silo the cluster has had, bounded.</summary>
+    private const int MaxReferences = 65_536;
+
+    private readonly ConcurrentDictionary<(int Partition, string Silo), IPartitionReplicaGrain> _replicas = new();
+    private readonly ConcurrentDictionary<string, ISiloGrain> _silos = new(StringComparer.Ordinal);
+
+    private IPartitionReplicaGrain Replica(int partition, string silo)
+    {
+        if (_replicas.TryGetValue((partition, silo), out var grain)) return grain;
+        if (_replicas.Count >= MaxReferences) _replicas.Clear();
+        return _replicas[(partition, silo)] = grains.GetGrain<IPartitionReplicaGrain>(GrainKeys.Replica(partition, silo));
+    }
+
+    private ISiloGrain Silo(string silo)
+    {
+        if (_silos.TryGetValue(silo, out var grain)) return grain;
+        if (_silos.Count >= MaxReferences) _silos.Clear();
+        return _silos[silo] = grains.GetGrain<ISiloGrain>(silo);
+    }
+
     public async Task<TResponse> SendAsync<TResponse>(string targetSilo, ISiloRequest<TResponse> request, TimeSpan timeout, CancellationToken cancellationToken)
     {
         if (targetSilo.Contains("://", StringComparison.Ordinal))
@@ -27,9 +50,9 @@ public sealed class GrainSiloTransport(IGrainFactory grains, Func<string, string
         {
             Task<TResponse> call = request switch
             {
-                ReplicaWrite write => (Task<TResponse>)(object)grains.GetGrain<IPartitionReplicaGrain>(GrainKeys.Replica(write.Partition, targetSilo)).WriteAsync(write, deadline.Token),
-                ReplicaRead read => (Task<TResponse>)(object)grains.GetGrain<IPartitionReplicaGrain>(GrainKeys.Replica(read.Partition, targetSilo)).ReadAsync(read, deadline.Token),
-                _ => grains.GetGrain<ISiloGrain>(targetSilo).SendAsync(request, deadline.Token),
+                ReplicaWrite write => (Task<TResponse>)(object)Replica(write.Partition, targetSilo).WriteAsync(write, deadline.Token),
+                ReplicaRead read => (Task<TResponse>)(object)Replica(read.Partition, targetSilo).ReadAsync(read, deadline.Token),
+                _ => Silo(targetSilo).SendAsync(request, deadline.Token),
             };
             return await call.WaitAsync(deadline.Token);
         }
