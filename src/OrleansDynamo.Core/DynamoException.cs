@@ -31,6 +31,14 @@ public sealed class DynamoException(DynamoErrorKind kind, string message, Except
     /// <summary>The silo address the failure concerns, when the client knows it.</summary>
     public string? Endpoint { get; init; }
 
+    /// <summary>
+    /// Set by a silo-to-silo transport when the request certainly never reached its target (no connection, the target not
+    /// a member, the link cut on the way there), so sending it elsewhere cannot apply it twice. Never crosses the wire:
+    /// a failure the target itself answered with (a coordinator that missed its write quorum, after writing some
+    /// replicas) arrives without it.
+    /// </summary>
+    public bool Undelivered { get; init; }
+
     public static DynamoException Invalid(string message) => new(DynamoErrorKind.InvalidArgument, message);
 
     public static DynamoException Unavailable(string message, Exception? inner = null) => new(DynamoErrorKind.Unavailable, message, inner);

@@ -111,9 +111,12 @@ public sealed partial class RequestCoordinator(
     }
 
     /// <summary>
-    /// Sends a request this silo should not coordinate to the key's replicas, first reachable first. With
-    /// <paramref name="resend"/> false (an operation that is not idempotent, a counter increment) it goes to the first
-    /// only: a failed call may have been applied there, and sending it on would apply it twice.
+    /// Sends a request this silo should not coordinate to the key's replicas, first reachable first. It goes on to the
+    /// next replica only when the call never reached the one before (<see cref="DynamoException.Undelivered"/>): a
+    /// coordinator that answered Unavailable (its write quorum missed) may have written some replicas, and a put
+    /// coordinated again elsewhere would store the same value a second time under another dot, a sibling the caller
+    /// never sees and so cannot delete. With <paramref name="resend"/> false (an operation that is not idempotent, a
+    /// counter increment) it goes to the first only: a failed call may have been applied there.
     /// </summary>
     private async Task<T> ForwardAsync<T>(ReplicaPlan plan, ISiloRequest<T> request, CancellationToken ct, bool resend = true)
     {
@@ -129,6 +132,7 @@ public sealed partial class RequestCoordinator(
             }
             catch (DynamoException e) when (e.Kind == DynamoErrorKind.Unavailable)
             {
+                if (!e.Undelivered) throw; // the coordinator's own verdict: the caller gets it as it is
                 detector.ReportFailure(target.Silo);
                 last = e;
             }

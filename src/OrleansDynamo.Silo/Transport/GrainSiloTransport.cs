@@ -42,8 +42,8 @@ public sealed class GrainSiloTransport(IGrainFactory grains, Func<string, string
     public async Task<TResponse> SendAsync<TResponse>(string targetSilo, ISiloRequest<TResponse> request, TimeSpan timeout, CancellationToken cancellationToken)
     {
         if (targetSilo.Contains("://", StringComparison.Ordinal))
-            targetSilo = nameOfAddress(targetSilo.TrimEnd('/')) ?? throw DynamoException.Unavailable($"{targetSilo}: no member of the ring known here has that address");
-        if (!isActive(targetSilo)) throw DynamoException.Unavailable($"{targetSilo}: not an active member of the cluster");
+            targetSilo = nameOfAddress(targetSilo.TrimEnd('/')) ?? throw new DynamoException(DynamoErrorKind.Unavailable, $"{targetSilo}: no member of the ring known here has that address") { Undelivered = true };
+        if (!isActive(targetSilo)) throw new DynamoException(DynamoErrorKind.Unavailable, $"{targetSilo}: not an active member of the cluster") { Undelivered = true };
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         try
@@ -70,7 +70,8 @@ public sealed class GrainSiloTransport(IGrainFactory grains, Func<string, string
         }
         catch (Exception e) when (e is OwnerUnavailableException or SiloUnavailableException or OrleansMessageRejectionException or Orleans.Runtime.Messaging.ConnectionFailedException)
         {
-            throw DynamoException.Unavailable($"{targetSilo}: unreachable ({e.Message})", e);
+            // Orleans refused or could not deliver the message: the target did not run it.
+            throw new DynamoException(DynamoErrorKind.Unavailable, $"{targetSilo}: unreachable ({e.Message})", e) { Undelivered = true };
         }
     }
 }

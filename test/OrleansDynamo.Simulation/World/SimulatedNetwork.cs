@@ -124,7 +124,7 @@ public sealed class SimulatedNetwork
     {
         _scheduler.CheckThread("SendAsync");
         ct.ThrowIfCancellationRequested();
-        string to = NameOf(target) ?? throw DynamoException.Unavailable($"{target}: no address known for this silo");
+        string to = NameOf(target) ?? throw new DynamoException(DynamoErrorKind.Unavailable, $"{target}: no address known for this silo") { Undelivered = true };
         Sent++;
         _trace.Mix(self, to, request.GetType().Name, Sent);
         var reply = new TaskCompletionSource<TResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -161,7 +161,7 @@ public sealed class SimulatedNetwork
         {
             // Connection refused: the caller learns at once (one network hop back).
             _scheduler.Time.Schedule(Delay(to, from), _scheduler.World,
-                () => reply.TrySetException(DynamoException.Unavailable($"{to}: connection refused (silo down)")));
+                () => reply.TrySetException(new DynamoException(DynamoErrorKind.Unavailable, $"{to}: connection refused (silo down)") { Undelivered = true }));
             return;
         }
         if (IsCut(from, to) || Lose()) return;
