@@ -42,4 +42,7 @@ public sealed class DynamoException(DynamoErrorKind kind, string message, Except
     public static DynamoException Invalid(string message) => new(DynamoErrorKind.InvalidArgument, message);
 
     public static DynamoException Unavailable(string message, Exception? inner = null) => new(DynamoErrorKind.Unavailable, message, inner);
+
+    /// <summary>An <see cref="DynamoErrorKind.Unavailable"/> failure of a call that never reached its target (<see cref="Undelivered"/>).</summary>
+    public static DynamoException NotDelivered(string message, Exception? inner = null) => new(DynamoErrorKind.Unavailable, message, inner) { Undelivered = true };
 }

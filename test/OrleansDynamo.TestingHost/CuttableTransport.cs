@@ -14,7 +14,7 @@ public sealed class CuttableTransport(string self, ISiloTransport inner, LinkTab
 
     public async Task<TResponse> SendAsync<TResponse>(string target, ISiloRequest<TResponse> request, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        if (links.IsCut(self, target)) throw new DynamoException(DynamoErrorKind.Unavailable, $"{target}: link from {self} is cut") { Undelivered = true };
+        if (links.IsCut(self, target)) throw DynamoException.NotDelivered($"{target}: link from {self} is cut");
         var response = await inner.SendAsync(target, request, timeout, cancellationToken);
         if (links.IsCut(target, self)) throw DynamoException.Unavailable($"{target}: the answer to {self} was lost (link cut)");
         return response;

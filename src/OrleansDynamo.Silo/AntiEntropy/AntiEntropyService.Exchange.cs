@@ -89,7 +89,7 @@ public sealed partial class AntiEntropyService
                 MerkleHashesAnswer answer;
                 using (await _silo.Admission.AcquireAsync(BackgroundWork.AntiEntropyExchange, ct))
                     answer = await CallAsync(peer, new MerkleHashesQuery(treeRef, request.Level, ParentsOf(request), Self), meter, ct);
-                if (TreeRef.SchemeOf(answer.DigestScheme) is var scheme && scheme != VersionDigest.Scheme) return Done(ExchangeOutcome.Failed, DigestSchemesDiffer(scheme));
+                if (OtherDigestScheme(answer.DigestScheme) is { } why) return Done(ExchangeOutcome.Failed, why);
                 if (answer.Busy) return Done(ExchangeOutcome.Busy, $"{peer}'s tree is in another exchange");
                 if (!answer.Ready) return Done(ExchangeOutcome.PeerNotReady, $"{peer} is still building its tree");
                 request = exchange.OnResponse(answer.Hashes);
@@ -103,7 +103,7 @@ public sealed partial class AntiEntropyService
                 using (await _silo.Admission.AcquireAsync(BackgroundWork.AntiEntropyExchange, ct))
                 {
                     var remote = await CallAsync(peer, new SegmentKeysQuery(treeRef, [.. chunk], Self), meter, ct);
-                    if (TreeRef.SchemeOf(remote.DigestScheme) is var scheme && scheme != VersionDigest.Scheme) return Done(ExchangeOutcome.Failed, DigestSchemesDiffer(scheme));
+                    if (OtherDigestScheme(remote.DigestScheme) is { } why) return Done(ExchangeOutcome.Failed, why);
                     if (!remote.Ready) return Done(ExchangeOutcome.PeerNotReady, $"{peer} dropped its tree");
                     differences = SegmentDiff.Compare(tree.KeysIn(chunk), remote.Keys);
                 }

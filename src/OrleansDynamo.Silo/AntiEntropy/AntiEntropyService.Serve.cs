@@ -101,12 +101,15 @@ public sealed partial class AntiEntropyService
         if (!tree.Matches(_shape))
             throw new DynamoException(DynamoErrorKind.FailedPrecondition,
                 $"{Self} uses Merkle trees of shape {_shape} but the asker uses {tree.FanOut}^{tree.Depth}; set Silo:AntiEntropy:TreeFanOut/TreeDepth alike on every silo");
-        if (TreeRef.SchemeOf(tree.DigestScheme) is var scheme && scheme != Core.AntiEntropy.VersionDigest.Scheme)
-            throw new DynamoException(DynamoErrorKind.FailedPrecondition, DigestSchemesDiffer(scheme));
+        if (OtherDigestScheme(tree.DigestScheme) is { } why) throw new DynamoException(DynamoErrorKind.FailedPrecondition, why);
     }
 
-    /// <summary>Why a peer whose keys' digests follow <paramref name="peerScheme"/> is not compared with this silo.</summary>
-    private string DigestSchemesDiffer(int peerScheme) =>
-        $"{Self} computes version digests by scheme {Core.AntiEntropy.VersionDigest.Scheme} and the peer by scheme {peerScheme}: " +
-        "their trees cannot be compared, so anti-entropy between them waits until both run the same OrleansDynamo release";
+    /// <summary>
+    /// Null when a peer that sent <paramref name="sent"/> as its digest scheme computes digests as this silo does; else why
+    /// the two are not compared.
+    /// </summary>
+    private string? OtherDigestScheme(int sent) => TreeRef.SchemeOf(sent) is var scheme && scheme != Core.AntiEntropy.VersionDigest.Scheme
+        ? $"{Self} computes version digests by scheme {Core.AntiEntropy.VersionDigest.Scheme} and the peer by scheme {scheme}: " +
+          "their trees cannot be compared, so anti-entropy between them waits until both run the same OrleansDynamo release"
+        : null;
 }

@@ -68,7 +68,7 @@ public sealed partial class RequestCoordinator
         int selfIndex = plan.IndexOf(self);
         if (selfIndex < 0)
         {
-            if (command.Hops == 0) return await ForwardAsync(plan, command with { Hops = 1 }, ct, resend: false);
+            if (command.Hops == 0) return await ForwardAsync(plan, command with { Hops = 1 }, ct);
             // Forwarded once already and still not a replica here (views differ): coordinate as a stand-in, on this
             // silo's own replica of the key (a silo that dropped its copy moved to a new dot epoch then).
         }

@@ -115,14 +115,14 @@ public sealed partial class RequestCoordinator(
     /// next replica only when the call never reached the one before (<see cref="DynamoException.Undelivered"/>): a
     /// coordinator that answered Unavailable (its write quorum missed) may have written some replicas, and a put
     /// coordinated again elsewhere would store the same value a second time under another dot, a sibling the caller
-    /// never sees and so cannot delete. With <paramref name="resend"/> false (an operation that is not idempotent, a
-    /// counter increment) it goes to the first only: a failed call may have been applied there.
+    /// never sees and so cannot delete. The same rule keeps an operation that is not idempotent (a counter increment) from
+    /// being applied twice: it moves on only from a replica that never ran it.
     /// </summary>
-    private async Task<T> ForwardAsync<T>(ReplicaPlan plan, ISiloRequest<T> request, CancellationToken ct, bool resend = true)
+    private async Task<T> ForwardAsync<T>(ReplicaPlan plan, ISiloRequest<T> request, CancellationToken ct)
     {
         counters.Add(CounterNames.Forwarded);
         DynamoException? last = null;
-        foreach (var target in resend ? plan.Targets.AsEnumerable() : plan.Targets.Take(1))
+        foreach (var target in plan.Targets)
         {
             try
             {
@@ -132,13 +132,11 @@ public sealed partial class RequestCoordinator(
             }
             catch (DynamoException e) when (e.Kind == DynamoErrorKind.Unavailable)
             {
-                if (!e.Undelivered) throw; // the coordinator's own verdict: the caller gets it as it is
+                if (!e.Undelivered) throw; // it reached the coordinator, which may have applied it: the caller gets the failure
                 detector.ReportFailure(target.Silo);
                 last = e;
             }
         }
-        if (!resend && last is not null)
-            throw DynamoException.Unavailable($"the coordinator {plan.Targets[0].Silo} did not answer: {last.Message}; the update may have been applied there (read before sending it again)", last);
         throw DynamoException.Unavailable($"no replica of partition {plan.Partition} could coordinate: {last?.Message}", last);
     }
 

@@ -42,8 +42,8 @@ public sealed class GrainSiloTransport(IGrainFactory grains, Func<string, string
     public async Task<TResponse> SendAsync<TResponse>(string targetSilo, ISiloRequest<TResponse> request, TimeSpan timeout, CancellationToken cancellationToken)
     {
         if (targetSilo.Contains("://", StringComparison.Ordinal))
-            targetSilo = nameOfAddress(targetSilo.TrimEnd('/')) ?? throw new DynamoException(DynamoErrorKind.Unavailable, $"{targetSilo}: no member of the ring known here has that address") { Undelivered = true };
-        if (!isActive(targetSilo)) throw new DynamoException(DynamoErrorKind.Unavailable, $"{targetSilo}: not an active member of the cluster") { Undelivered = true };
+            targetSilo = nameOfAddress(targetSilo.TrimEnd('/')) ?? throw DynamoException.NotDelivered($"{targetSilo}: no member of the ring known here has that address");
+        if (!isActive(targetSilo)) throw DynamoException.NotDelivered($"{targetSilo}: not an active member of the cluster");
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         try
@@ -68,10 +68,15 @@ public sealed class GrainSiloTransport(IGrainFactory grains, Func<string, string
         {
             throw new DynamoException(DynamoErrorKind.Timeout, $"{targetSilo}: no answer within {timeout.TotalMilliseconds:0} ms", e);
         }
-        catch (Exception e) when (e is OwnerUnavailableException or SiloUnavailableException or OrleansMessageRejectionException or Orleans.Runtime.Messaging.ConnectionFailedException)
+        catch (Exception e) when (e is OwnerUnavailableException or OrleansMessageRejectionException or Orleans.Runtime.Messaging.ConnectionFailedException)
         {
             // Orleans refused or could not deliver the message: the target did not run it.
-            throw new DynamoException(DynamoErrorKind.Unavailable, $"{targetSilo}: unreachable ({e.Message})", e) { Undelivered = true };
+            throw DynamoException.NotDelivered($"{targetSilo}: unreachable ({e.Message})", e);
+        }
+        catch (SiloUnavailableException e)
+        {
+            // Also what a call still waiting gets when its target is declared dead: the target may have run it.
+            throw DynamoException.Unavailable($"{targetSilo}: unreachable ({e.Message})", e);
         }
     }
 }

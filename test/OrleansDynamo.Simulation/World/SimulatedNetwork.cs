@@ -124,7 +124,7 @@ public sealed class SimulatedNetwork
     {
         _scheduler.CheckThread("SendAsync");
         ct.ThrowIfCancellationRequested();
-        string to = NameOf(target) ?? throw new DynamoException(DynamoErrorKind.Unavailable, $"{target}: no address known for this silo") { Undelivered = true };
+        string to = NameOf(target) ?? throw DynamoException.NotDelivered($"{target}: no address known for this silo");
         Sent++;
         _trace.Mix(self, to, request.GetType().Name, Sent);
         var reply = new TaskCompletionSource<TResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -161,7 +161,7 @@ public sealed class SimulatedNetwork
         {
             // Connection refused: the caller learns at once (one network hop back).
             _scheduler.Time.Schedule(Delay(to, from), _scheduler.World,
-                () => reply.TrySetException(new DynamoException(DynamoErrorKind.Unavailable, $"{to}: connection refused (silo down)") { Undelivered = true }));
+                () => reply.TrySetException(DynamoException.NotDelivered($"{to}: connection refused (silo down)")));
             return;
         }
         if (IsCut(from, to) || Lose()) return;
