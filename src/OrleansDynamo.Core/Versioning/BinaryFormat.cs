@@ -21,16 +21,11 @@ internal sealed class FormatWriter(int capacity = 64)
     public void VarUInt(ulong v)
     {
         Ensure(10);
-        while (v >= 0x80)
-        {
-            _buffer[_length++] = (byte)(v | 0x80);
-            v >>= 7;
-        }
-        _buffer[_length++] = (byte)v;
+        _length += FormatLength.WriteVarUInt(_buffer.AsSpan(_length), v);
     }
 
     /// <summary>Zig-zag signed varint (timestamps may be negative under simulated skew).</summary>
-    public void VarInt(long v) => VarUInt((ulong)((v << 1) ^ (v >> 63)));
+    public void VarInt(long v) => VarUInt(FormatLength.ZigZag(v));
 
     public void Bytes(ReadOnlySpan<byte> bytes)
     {
@@ -56,6 +51,64 @@ internal sealed class FormatWriter(int capacity = 64)
         if (_length + more <= _buffer.Length) return;
         Array.Resize(ref _buffer, Math.Max(_buffer.Length * 2, _length + more));
     }
+}
+
+/// <summary>
+/// Writes the same encoding as <see cref="FormatWriter"/> into a span sized beforehand (by <see cref="FormatLength"/>), so
+/// an encoding of known length is made in place: in the array that is stored or sent, not in a buffer copied there.
+/// </summary>
+internal ref struct SpanFormatWriter(Span<byte> destination)
+{
+    private readonly Span<byte> _span = destination;
+    private int _length;
+
+    public readonly int Length => _length;
+
+    public void Byte(byte b) => _span[_length++] = b;
+
+    public void VarUInt(ulong v) => _length += FormatLength.WriteVarUInt(_span[_length..], v);
+
+    public void VarInt(long v) => VarUInt(FormatLength.ZigZag(v));
+
+    public void Bytes(ReadOnlySpan<byte> bytes)
+    {
+        VarUInt((ulong)bytes.Length);
+        bytes.CopyTo(_span[_length..]);
+        _length += bytes.Length;
+    }
+
+    public void String(string s)
+    {
+        VarUInt((ulong)Encoding.UTF8.GetByteCount(s));
+        _length += Encoding.UTF8.GetBytes(s, _span[_length..]);
+    }
+}
+
+/// <summary>The number of bytes each item of the formats takes, for sizing a <see cref="SpanFormatWriter"/>.</summary>
+internal static class FormatLength
+{
+    public static ulong ZigZag(long v) => (ulong)((v << 1) ^ (v >> 63));
+
+    /// <summary>Writes <paramref name="v"/> as LEB128 at the start of <paramref name="destination"/>; returns the bytes written.</summary>
+    public static int WriteVarUInt(Span<byte> destination, ulong v)
+    {
+        int n = 0;
+        while (v >= 0x80)
+        {
+            destination[n++] = (byte)(v | 0x80);
+            v >>= 7;
+        }
+        destination[n++] = (byte)v;
+        return n;
+    }
+
+    public static int VarUInt(ulong v) => v < 0x80 ? 1 : (70 - System.Numerics.BitOperations.LeadingZeroCount(v)) / 7;
+
+    public static int VarInt(long v) => VarUInt(ZigZag(v));
+
+    public static int Bytes(int length) => VarUInt((ulong)length) + length;
+
+    public static int String(string s) => Bytes(Encoding.UTF8.GetByteCount(s));
 }
 
 /// <summary>Strict reader: every overrun, overlong varint or trailing byte is a <see cref="VersionFormatException"/>.</summary>

@@ -50,10 +50,11 @@ public static class VersionCodec
 
     public static byte[] EncodeContextBytes(VectorClock clock)
     {
-        var w = new FormatWriter(8 + clock.Count * 24);
+        var bytes = new byte[1 + ClockLength(clock)];
+        var w = new SpanFormatWriter(bytes);
         w.Byte(ContextFormatV1);
-        WriteClock(w, clock);
-        return w.ToArray();
+        WriteClock(ref w, clock);
+        return bytes;
     }
 
     public static string EncodeContext(VectorClock clock) => Convert.ToBase64String(EncodeContextBytes(clock));
@@ -85,13 +86,47 @@ public static class VersionCodec
         return clock;
     }
 
+    /// <summary>The number of bytes <paramref name="set"/> encodes to, found without encoding it.</summary>
+    public static int EncodedLength(SiblingSet set)
+    {
+        long n = 1 + ClockLength(set.Context) + FormatLength.VarUInt((ulong)set.Siblings.Length);
+        foreach (var s in set.Siblings)
+        {
+            n += FormatLength.String(s.Dot.Node) + FormatLength.VarUInt((ulong)s.Dot.Counter) + 1 + FormatLength.VarInt(s.TimestampMs) + FormatLength.Bytes(s.Value.Length);
+            if (s.ContentType is { } type) n += FormatLength.String(type);
+        }
+        return n <= Array.MaxLength ? (int)n : throw new ArgumentException($"the sibling set encodes to {n} bytes, more than an array holds", nameof(set));
+    }
+
+    /// <summary>The set's encoding, in an array of exactly its length.</summary>
     public static byte[] EncodeSiblingSet(SiblingSet set)
     {
-        int typeBytes = 0;
-        foreach (var s in set.Siblings) typeBytes += s.ContentType?.Length + 1 ?? 0;
-        var w = new FormatWriter(16 + set.Context.Count * 24 + typeBytes + (int)Math.Min(int.MaxValue / 2, set.ValueBytes + set.Siblings.Length * 32));
-        w.Byte(typeBytes == 0 ? SiblingSetFormatV1 : SiblingSetFormatV2);
-        WriteClock(w, set.Context);
+        var bytes = new byte[EncodedLength(set)];
+        Write(set, bytes);
+        return bytes;
+    }
+
+    /// <summary>
+    /// Writes the set's encoding (the bytes <see cref="EncodeSiblingSet(SiblingSet)"/> returns) at the start of
+    /// <paramref name="destination"/>, which must hold at least <see cref="EncodedLength"/> bytes; returns that length. For
+    /// callers that encode into a record or message buffer of their own instead of a new array.
+    /// </summary>
+    public static int EncodeSiblingSet(SiblingSet set, Span<byte> destination)
+    {
+        int length = EncodedLength(set);
+        if (destination.Length < length)
+            throw new ArgumentException($"the sibling set encodes to {length} bytes and the destination holds {destination.Length}", nameof(destination));
+        Write(set, destination[..length]);
+        return length;
+    }
+
+    private static void Write(SiblingSet set, Span<byte> destination)
+    {
+        bool typed = false;
+        foreach (var s in set.Siblings) typed |= s.ContentType is not null;
+        var w = new SpanFormatWriter(destination);
+        w.Byte(typed ? SiblingSetFormatV2 : SiblingSetFormatV1);
+        WriteClock(ref w, set.Context);
         w.VarUInt((ulong)set.Siblings.Length);
         foreach (var s in set.Siblings)
         {
@@ -102,7 +137,7 @@ public static class VersionCodec
             w.Bytes(s.Value);
             if (s.ContentType is { } type) w.String(type);
         }
-        return w.ToArray();
+        if (w.Length != destination.Length) throw new InvalidOperationException($"a sibling set encoded to {w.Length} bytes, not the {destination.Length} computed for it");
     }
 
     public static SiblingSet DecodeSiblingSet(ReadOnlySpan<byte> bytes)
@@ -151,7 +186,14 @@ public static class VersionCodec
         }
     }
 
-    private static void WriteClock(FormatWriter w, VectorClock clock)
+    private static int ClockLength(VectorClock clock)
+    {
+        int n = FormatLength.VarUInt((ulong)clock.Count);
+        foreach (var e in clock.Entries) n += FormatLength.String(e.Node) + FormatLength.VarUInt((ulong)e.Counter) + FormatLength.VarInt(e.TimestampMs);
+        return n;
+    }
+
+    private static void WriteClock(ref SpanFormatWriter w, VectorClock clock)
     {
         w.VarUInt((ulong)clock.Count);
         foreach (var e in clock.Entries)

@@ -27,5 +27,5 @@ public static class AntiEntropyPayload
 
     private static long Name(string s) => Encoding.UTF8.GetByteCount(s);
 
-    private static long Size(KeySet set) => Name(set.Key.Bucket) + Name(set.Key.Key) + VersionCodec.EncodeSiblingSet(set.Siblings).Length;
+    private static long Size(KeySet set) => Name(set.Key.Bucket) + Name(set.Key.Key) + VersionCodec.EncodedLength(set.Siblings);
 }

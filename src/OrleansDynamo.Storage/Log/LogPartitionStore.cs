@@ -172,29 +172,29 @@ public sealed class LogPartitionStore : IPartitionStore
     {
         _limits.Check(key, siblings);
         Enter(cancellationToken);
-        byte[] value = VersionCodec.EncodeSiblingSet(siblings);
-        return Put(partition, key, value);
+        byte[] record = LogRecord.EncodePut(partition, key.Bucket, key.Key, siblings, out int valueLength);
+        return Append(partition, key, record, valueLength);
     }
 
     /// <summary>For tests: appends bytes of the caller's choosing as a key's value (value checksum intact), as a damaged value would be found.</summary>
     internal ValueTask WriteRawAsync(int partition, DynamoKey key, byte[] value)
     {
         ThrowIfDisposed();
-        return Put(partition, key, value);
+        return Append(partition, key, LogRecord.Encode(LogRecordKind.Put, partition, key.Bucket, key.Key, value), value.Length);
     }
 
-    private ValueTask Put(int partition, DynamoKey key, byte[] value)
+    /// <summary>Appends a put <paramref name="record"/> whose value is its last <paramref name="valueLength"/> bytes.</summary>
+    private ValueTask Append(int partition, DynamoKey key, byte[] record, int valueLength)
     {
-        byte[] record = LogRecord.Encode(LogRecordKind.Put, partition, key.Bucket, key.Key, value);
         int bucket = _keys.Buckets.Intern(key.Bucket);
         int keyStart = LogRecord.FixedSize + _keys.Buckets.Utf8Length(bucket);
-        var probe = KeyProbe.Of(key.Hash, bucket, key.Bucket, record.AsSpan(keyStart, record.Length - keyStart - value.Length));
+        var probe = KeyProbe.Of(key.Hash, bucket, key.Bucket, record.AsSpan(keyStart, record.Length - keyStart - valueLength));
         long seq;
         lock (_writer.Gate)
         {
             var (appended, file, offset) = _writer.Append(record);
             seq = appended;
-            if (_keys.GetOrAdd(partition).Put(probe, KeySlot.Pack(file.Id, offset), seq, value.Length, out var old)) Dead(old);
+            if (_keys.GetOrAdd(partition).Put(probe, KeySlot.Pack(file.Id, offset), seq, valueLength, out var old)) Dead(old);
             file.AddLive(record.Length);
         }
         return _full ? _writer.Syncer.WaitDurable(seq) : ValueTask.CompletedTask;

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using OrleansDynamo.Core.Versioning;
 using OrleansDynamo.Storage.Sqlite;
 
 namespace OrleansDynamo.Storage.Log;
@@ -59,22 +60,42 @@ internal static class LogRecord
     /// <summary>A record with everything but its sequence number and header checksum (see <see cref="Seal"/>).</summary>
     public static byte[] Encode(LogRecordKind kind, int partition, string bucket, string key, ReadOnlySpan<byte> value)
     {
+        var record = Allocate(kind, partition, bucket, key, value.Length, out int valueStart);
+        value.CopyTo(record.AsSpan(valueStart));
+        SetValueCrc(record, valueStart);
+        return record;
+    }
+
+    /// <summary>A put record of <paramref name="siblings"/>, the set encoded in place (no copy of its encoding is made).</summary>
+    public static byte[] EncodePut(int partition, string bucket, string key, SiblingSet siblings, out int valueLength)
+    {
+        valueLength = VersionCodec.EncodedLength(siblings);
+        var record = Allocate(LogRecordKind.Put, partition, bucket, key, valueLength, out int valueStart);
+        VersionCodec.EncodeSiblingSet(siblings, record.AsSpan(valueStart));
+        SetValueCrc(record, valueStart);
+        return record;
+    }
+
+    private static byte[] Allocate(LogRecordKind kind, int partition, string bucket, string key, int valueLength, out int valueStart)
+    {
         int bucketLength = System.Text.Encoding.UTF8.GetByteCount(bucket);
         int keyLength = System.Text.Encoding.UTF8.GetByteCount(key);
-        var record = new byte[FixedSize + bucketLength + keyLength + value.Length];
+        valueStart = FixedSize + bucketLength + keyLength;
+        var record = new byte[valueStart + valueLength];
         var span = record.AsSpan();
         span[4] = (byte)kind;
         span[5] = FormatVersion;
         BinaryPrimitives.WriteInt32LittleEndian(span[16..], partition);
         BinaryPrimitives.WriteInt32LittleEndian(span[20..], bucketLength);
         BinaryPrimitives.WriteInt32LittleEndian(span[24..], keyLength);
-        BinaryPrimitives.WriteInt32LittleEndian(span[28..], value.Length);
-        BinaryPrimitives.WriteUInt32LittleEndian(span[32..], Crc(value));
+        BinaryPrimitives.WriteInt32LittleEndian(span[28..], valueLength);
         System.Text.Encoding.UTF8.GetBytes(bucket, span[FixedSize..]);
         System.Text.Encoding.UTF8.GetBytes(key, span[(FixedSize + bucketLength)..]);
-        value.CopyTo(span[(FixedSize + bucketLength + keyLength)..]);
         return record;
     }
+
+    private static void SetValueCrc(byte[] record, int valueStart) =>
+        BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(32), Crc(record.AsSpan(valueStart)));
 
     /// <summary>A drop-partition record (no bucket, key or value), not yet sealed.</summary>
     public static byte[] EncodeDrop(int partition) => Encode(LogRecordKind.DropPartition, partition, "", "", default);

@@ -77,6 +77,46 @@ public class VersionCodecTests
         Assert.Equal(widened.Context, decoded.Context);
     }
 
+    [Property]
+    public void A_sibling_sets_length_is_known_before_it_is_encoded(CodecClock c, History history, NonNegativeInt i)
+    {
+        var set = Pick(history, i);
+        var widened = SiblingSet.Create(set.Context.Merge(c.Clock), set.Siblings);
+        Assert.Equal(VersionCodec.EncodeSiblingSet(set).Length, VersionCodec.EncodedLength(set));
+        Assert.Equal(VersionCodec.EncodeSiblingSet(widened).Length, VersionCodec.EncodedLength(widened));
+    }
+
+    [Fact]
+    public void A_sibling_set_encodes_in_place_to_the_same_bytes_across_every_varint_width()
+    {
+        // Counters, timestamps (zig-zag), value lengths and names at the edges of one, two and more varint bytes.
+        long max = VectorClock.MaxCounter;
+        var clock = VectorClock.From([new ClockEntry("a", 127, -1), new ClockEntry("b\u20ac", 128, 63), new ClockEntry("c", 16_383, 64),
+            new ClockEntry("d", 16_384, long.MinValue), new ClockEntry(new string('e', 128), max, long.MaxValue)]);
+        Sibling[] siblings =
+        [
+            new(new Dot("a", 127), new byte[127], false, -64),
+            new(new Dot("b\u20ac", 128), new byte[128], false, -65, "text/plain"),
+            new(new Dot("c", 16_383), new byte[16_383], false, 8_191),
+            new(new Dot("d", 16_384), new byte[16_384], false, 8_192),
+            new(new Dot(new string('e', 128), max), [], true, 0),
+        ];
+        for (int n = 0; n <= siblings.Length; n++)
+        {
+            var set = SiblingSet.Create(clock, siblings.Take(n));
+            byte[] expected = VersionCodec.EncodeSiblingSet(set);
+            Assert.Equal(expected.Length, VersionCodec.EncodedLength(set));
+            Assert.Equal(set, VersionCodec.DecodeSiblingSet(expected));
+            var destination = Enumerable.Repeat((byte)0xEE, expected.Length + 3).ToArray();
+            Assert.Equal(expected.Length, VersionCodec.EncodeSiblingSet(set, destination));
+            Assert.Equal(Convert.ToHexString(expected), Convert.ToHexString(destination, 0, expected.Length));
+            Assert.Equal([0xEE, 0xEE, 0xEE], destination[expected.Length..]);
+            var e = Assert.Throws<ArgumentException>(() => VersionCodec.EncodeSiblingSet(set, new byte[expected.Length - 1]));
+            Assert.Contains($"encodes to {expected.Length} bytes and the destination holds {expected.Length - 1}", e.Message);
+        }
+        Assert.Equal(clock, VersionCodec.DecodeContextBytes(VersionCodec.EncodeContextBytes(clock)));
+    }
+
     [Fact]
     public void No_context_decodes_to_the_empty_clock()
     {
