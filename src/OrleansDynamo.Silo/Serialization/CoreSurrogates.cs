@@ -9,7 +9,8 @@ namespace OrleansDynamo.Silo.Serialization;
 
 // How the pure core's value types cross Orleans grain calls. The core knows nothing of Orleans, so each
 // type travels as a small [GenerateSerializer] surrogate; version vectors and sibling sets use the core's
-// own versioned binary codec (the same bytes the store writes), so there is one format for them.
+// own versioned binary codec (the same bytes the store writes), so there is one format for them. Sibling sets, on every
+// replica write, have a codec of their own (SiblingSetCodec) that writes those bytes without an array in between.
 
 [GenerateSerializer, Immutable]
 public readonly struct DynamoKeySurrogate(string bucket, string key)
@@ -77,7 +78,10 @@ public sealed class SiblingConverter : IConverter<Sibling, SiblingSurrogate>
         new(value.Dot, value.Value, value.Tombstone, value.TimestampMs, value.ContentType);
 }
 
-/// <summary>A version vector or a sibling set in the core's binary format (<see cref="VersionCodec"/>).</summary>
+/// <summary>
+/// A version vector in the core's binary format (<see cref="VersionCodec"/>). Sibling sets travelled this way too, and
+/// <see cref="SiblingSetCodec"/> still writes these bytes for them, without the array.
+/// </summary>
 [GenerateSerializer, Immutable]
 public readonly struct VersionBytesSurrogate(byte[] bytes)
 {
@@ -90,14 +94,6 @@ public sealed class VectorClockConverter : IConverter<VectorClock, VersionBytesS
     public VectorClock ConvertFromSurrogate(in VersionBytesSurrogate surrogate) => VersionCodec.DecodeContextBytes(surrogate.Bytes);
 
     public VersionBytesSurrogate ConvertToSurrogate(in VectorClock value) => new(VersionCodec.EncodeContextBytes(value));
-}
-
-[RegisterConverter]
-public sealed class SiblingSetConverter : IConverter<SiblingSet, VersionBytesSurrogate>
-{
-    public SiblingSet ConvertFromSurrogate(in VersionBytesSurrogate surrogate) => VersionCodec.DecodeSiblingSet(surrogate.Bytes);
-
-    public VersionBytesSurrogate ConvertToSurrogate(in SiblingSet value) => new(VersionCodec.EncodeSiblingSet(value));
 }
 
 [GenerateSerializer, Immutable]
