@@ -101,13 +101,14 @@ public sealed class GrainMessageSerializationTests
         Assert.Equal([0, 5], query.Parents.ToArray());
     }
 
-    public static TheoryData<string> SetsOnTheWire => ["plain", "typed", "large", "empty"];
+    public static TheoryData<string> SetsOnTheWire => ["plain", "typed", "medium", "large", "empty"];
 
     private static SiblingSet SetFor(string shape) => shape switch
     {
         "plain" => SiblingSet.Empty.Update(VectorClock.Empty, "silo0", Encoding.UTF8.GetBytes("[book]"), false, 1700000000000)
             .Merge(SiblingSet.Empty.Update(VectorClock.Empty, "silo1", [], true, 1700000000001)),
         "typed" => SiblingSet.Empty.Update(VectorClock.Empty, "silo0", Encoding.UTF8.GetBytes("{}"), false, 1700000000000, "application/json"),
+        "medium" => SiblingSet.Empty.Update(VectorClock.Empty, "silo1", new byte[60 * 1024], false, 1700000000000),
         "large" => SiblingSet.Empty.Update(VectorClock.Empty, "silo2", Enumerable.Range(0, 200_000).Select(i => (byte)i).ToArray(), false, 1700000000000),
         _ => SiblingSet.Empty,
     };
@@ -127,6 +128,10 @@ public sealed class GrainMessageSerializationTests
         byte[] sent = _serializer.SerializeToArray(current);
         byte[] sentBefore = _serializer.SerializeToArray(legacy);
         Assert.Equal(Convert.ToHexString(sentBefore), Convert.ToHexString(sent));
+        // Written as a connection writes it: into a pipe's pieces of 4 KiB, whatever size is asked for.
+        var pieces4k = new SmallPieces(4096);
+        _serializer.Serialize(current, pieces4k);
+        Assert.Equal(Convert.ToHexString(sent), Convert.ToHexString(pieces4k.Written()));
 
         var fromOld = _serializer.Deserialize<CurrentWrite>(sentBefore)!;
         Assert.Equal(set, fromOld.Siblings);
@@ -168,6 +173,21 @@ public sealed class GrainMessageSerializationTests
             last = piece;
         }
         return new ReadOnlySequence<byte>(first!, 0, last!, last!.Memory.Length);
+    }
+
+    /// <summary>A buffer writer that never hands out more than <paramref name="size"/> bytes at a time, as a pipe of pooled blocks does.</summary>
+    private sealed class SmallPieces(int size) : IBufferWriter<byte>
+    {
+        private readonly List<byte> _written = [];
+        private byte[] _piece = [];
+
+        public void Advance(int count) => _written.AddRange(_piece.AsSpan(0, count));
+
+        public Memory<byte> GetMemory(int sizeHint = 0) => _piece = new byte[size];
+
+        public Span<byte> GetSpan(int sizeHint = 0) => _piece = new byte[size];
+
+        public byte[] Written() => [.. _written];
     }
 
     private sealed class Piece : ReadOnlySequenceSegment<byte>

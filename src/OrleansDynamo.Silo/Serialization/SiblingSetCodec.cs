@@ -26,8 +26,11 @@ namespace OrleansDynamo.Silo.Serialization;
 [RegisterSerializer]
 public sealed class SiblingSetCodec : IFieldCodec<SiblingSet>
 {
-    /// <summary>Encodings larger than this are made in an array of their own and copied in, as Orleans copies an array in pieces.</summary>
-    private const int LargestInPlace = 64 * 1024;
+    /// <summary>
+    /// The largest encoding for which a contiguous piece of buffer is asked; a writer may still give less (a pipe gives
+    /// its own piece size), and then the encoding is made apart and copied in.
+    /// </summary>
+    private const int InPlaceAtMost = 4096;
 
     public void WriteField<TBufferWriter>(ref Writer<TBufferWriter> writer, uint fieldIdDelta, Type? expectedType, SiblingSet? value)
         where TBufferWriter : IBufferWriter<byte>
@@ -38,15 +41,26 @@ public sealed class SiblingSetCodec : IFieldCodec<SiblingSet>
         writer.WriteFieldHeaderExpected(0, WireType.LengthPrefixed);
         int length = VersionCodec.EncodedLength(value!);
         writer.WriteVarUInt32((uint)length);
-        if (length <= LargestInPlace)
+        if (length <= InPlaceAtMost) writer.EnsureContiguous(length);
+        if (writer.WritableSpan.Length >= length)
         {
-            writer.EnsureContiguous(length);
             VersionCodec.EncodeSiblingSet(value!, writer.WritableSpan);
             writer.AdvanceSpan(length);
         }
         else
         {
-            writer.Write(VersionCodec.EncodeSiblingSet(value!));
+            // Larger than the buffer's pieces (a connection's pipe hands out 4 KiB whatever is asked): encoded apart
+            // into a pooled array, which Orleans copies in piece by piece.
+            byte[] encoding = ArrayPool<byte>.Shared.Rent(length);
+            try
+            {
+                VersionCodec.EncodeSiblingSet(value!, encoding);
+                writer.Write(encoding.AsSpan(0, length));
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(encoding);
+            }
         }
         writer.WriteEndObject();
     }
