@@ -102,25 +102,29 @@ public static class VersionCodec
     public static byte[] EncodeSiblingSet(SiblingSet set)
     {
         var bytes = new byte[EncodedLength(set)];
-        Write(set, bytes);
+        if (Write(set, bytes) != bytes.Length) throw new InvalidOperationException($"a sibling set encoded to fewer bytes than the {bytes.Length} computed for it");
         return bytes;
     }
 
     /// <summary>
     /// Writes the set's encoding (the bytes <see cref="EncodeSiblingSet(SiblingSet)"/> returns) at the start of
-    /// <paramref name="destination"/>, which must hold at least <see cref="EncodedLength"/> bytes; returns that length. For
-    /// callers that encode into a record or message buffer of their own instead of a new array.
+    /// <paramref name="destination"/>, which must hold at least <see cref="EncodedLength"/> bytes; returns the bytes
+    /// written. For callers that encode into a record or message buffer of their own, sized by <see cref="EncodedLength"/>
+    /// already: the length is not computed again here, only when the destination turns out too short.
     /// </summary>
     public static int EncodeSiblingSet(SiblingSet set, Span<byte> destination)
     {
-        int length = EncodedLength(set);
-        if (destination.Length < length)
-            throw new ArgumentException($"the sibling set encodes to {length} bytes and the destination holds {destination.Length}", nameof(destination));
-        Write(set, destination[..length]);
-        return length;
+        try
+        {
+            return Write(set, destination);
+        }
+        catch (Exception e) when (e is IndexOutOfRangeException or ArgumentException)
+        {
+            throw new ArgumentException($"the sibling set encodes to {EncodedLength(set)} bytes and the destination holds {destination.Length}", nameof(destination), e);
+        }
     }
 
-    private static void Write(SiblingSet set, Span<byte> destination)
+    private static int Write(SiblingSet set, Span<byte> destination)
     {
         bool typed = false;
         foreach (var s in set.Siblings) typed |= s.ContentType is not null;
@@ -137,7 +141,7 @@ public static class VersionCodec
             w.Bytes(s.Value);
             if (s.ContentType is { } type) w.String(type);
         }
-        if (w.Length != destination.Length) throw new InvalidOperationException($"a sibling set encoded to {w.Length} bytes, not the {destination.Length} computed for it");
+        return w.Length;
     }
 
     public static SiblingSet DecodeSiblingSet(ReadOnlySpan<byte> bytes)

@@ -67,8 +67,8 @@ public static class SiloTelemetry
     /// <summary>
     /// Orleans' instruments recorded on every message or every grain call, not on events: each recording is a lookup of
     /// its tags in OpenTelemetry's aggregator (2.8 % of a silo's profile under workload A), and with the tags built at
-    /// every call site a silo spent about 9 % more CPU per request with them (docs/performance.md). Exported only with <see cref="MetricsOptions.OrleansPerMessage"/>. Names ending in '-' are
-    /// prefixes.
+    /// every call site a silo spent about 9 % more CPU per request with them (docs/performance.md). Exported only with
+    /// <see cref="MetricsOptions.OrleansPerMessage"/>. Names ending in '-' are prefixes.
     /// </summary>
     public static readonly IReadOnlyList<string> OrleansPerMessageInstruments =
     [
