@@ -9,17 +9,22 @@
 # the CPU an operation costs can. With the largest count it then runs workload A with `--coordination both` (half
 # the workers let the SDK route to the key's preference list, half send to a random silo, which forwards) and prints
 # each lane's p50/p99/p99.9 and the share of requests forwarded (the silos' `forwarded` counter against their gets and
-# puts). Before each run it also measures the silos' CPU use with no load (10 s), the fixed cost of running more of
-# them. Stops everything it started (by PID). Installs nothing: it names the Debian packages it needs when missing.
+# puts). Before the measured run each cluster serves the same load unmeasured for W seconds (--warmup): a fresh silo
+# spends its first minute of load compiling its hot code again (.NET's tiered JIT: about 17 % of the silos' CPU in the
+# first 20 s of load, measured), and that cost is per process, so five silos pay it five times where three pay it
+# three times; --warmup 0 measures from the first second of load instead. Then it measures the silos' CPU use with no
+# load (10 s), the fixed cost of running more of them. Stops everything it started (by PID). Installs nothing: it names
+# the Debian packages it needs when missing.
 #
-# Usage: bench/scale.sh [--silos "3 5"] [--seconds S] [--concurrency C] [--keys K] [--value-size B] [--out DIR] [--keep] [--engine sqlite|log]
-# Defaults: silos "3 5", 30 s per run, 64 in flight, 100,000 keys, 1 KiB values.
+# Usage: bench/scale.sh [--silos "3 5"] [--seconds S] [--warmup W] [--concurrency C] [--keys K] [--value-size B] [--out DIR] [--keep] [--engine sqlite|log]
+# Defaults: silos "3 5", 30 s per run after a 60 s warm-up, 64 in flight, 100,000 keys, 1 KiB values.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 
 counts="3 5"
 seconds=30
+warmup=60
 concurrency=64
 keys=100000
 value_size=1024
@@ -30,13 +35,14 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --silos) counts=$2; shift 2 ;;
     --seconds) seconds=$2; shift 2 ;;
+    --warmup) warmup=$2; shift 2 ;;
     --concurrency) concurrency=$2; shift 2 ;;
     --keys) keys=$2; shift 2 ;;
     --value-size) value_size=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --keep) keep=1; shift ;;
     --engine) engine=$2; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "error: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -47,6 +53,7 @@ done
 for v in "$seconds" "$concurrency" "$keys" "$value_size"; do
   [[ $v =~ ^[1-9][0-9]*$ ]] || { echo "error: --seconds, --concurrency, --keys and --value-size take positive integers, got '$v'" >&2; exit 2; }
 done
+[[ $warmup =~ ^(0|[1-9][0-9]*)$ ]] || { echo "error: --warmup takes a whole number of seconds (0: none), got '$warmup'" >&2; exit 2; }
 command -v jq >/dev/null || { echo "error: missing Debian package: jq (sudo apt-get install -y jq)" >&2; exit 2; }
 command -v dotnet >/dev/null || { echo "error: the .NET 10 SDK (dotnet) is not on PATH" >&2; exit 2; }
 
@@ -105,6 +112,11 @@ for c in $counts; do
   echo "   preloading $keys keys"
   "${dynamo[@]}" bench --json --endpoint "$list" --workload a --keys "$keys" --value-size "$value_size" --preload \
     --seconds 1 --warmup 0 --concurrency 64 >"$out/preload-$c.json"
+  if [[ $warmup -gt 0 ]]; then
+    echo "   warming up: workload A for ${warmup}s, not measured"
+    "${dynamo[@]}" bench --json --endpoint "$list" --workload a --keys "$keys" --value-size "$value_size" \
+      --seconds "$warmup" --warmup 0 --concurrency "$concurrency" >"$out/warmup-$c.json"
+  fi
   sleep 10 # the preload's background work (anti-entropy trees) settles
   idle0=$(cpu_ticks)
   sleep 10
@@ -137,7 +149,7 @@ for c in $counts; do
 done
 
 echo
-echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $keys keys of $value_size bytes, workload A, $concurrency in flight, ${seconds}s per run"
+echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $keys keys of $value_size bytes, workload A, $concurrency in flight, ${seconds}s per run after ${warmup}s of unmeasured load"
 echo
 printf '| %5s | %8s | %10s | %13s | %10s | %7s | %7s | %8s |\n' silos "ops/s" "silo CPU s" "ops per CPU-s" "idle cores" "p50 ms" "p99 ms" "p99.9 ms"
 printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' -------  ---------- ------------ --------------- ------------ --------- --------- ----------
