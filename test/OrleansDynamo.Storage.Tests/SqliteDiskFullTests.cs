@@ -67,6 +67,72 @@ public sealed class SqliteDiskFullTests
         }
     }
 
+    /// <summary>
+    /// The same with the background checkpointer at its default interval: a checkpoint round may copy WAL pages into
+    /// silo.db as space is freed and take that space first, so the first write after it can still be refused. Writes
+    /// must resume on their own, without a restart, once the round is done (within a bounded wait), and lose nothing.
+    /// </summary>
+    [Fact]
+    public async Task With_the_background_checkpointer_on_writes_resume_on_their_own_after_space_is_freed()
+    {
+        string dir = TempDirectory();
+        Run("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", dir);
+        try
+        {
+            string filler = Path.Combine(dir, "filler");
+            await File.WriteAllBytesAsync(filler, new byte[700 * 1024]);
+            var options = new SqliteStoreOptions { DataDirectory = dir, Durability = DurabilityMode.Full };
+            Assert.True(options.CheckpointInterval > TimeSpan.Zero);
+            await using (var store = SqlitePartitionStore.Open(options))
+            {
+                var value = new byte[16 * 1024];
+                new Random(11).NextBytes(value);
+                int stored = 0;
+                bool full = false;
+                for (int i = 0; i < 1000 && !full; i++)
+                {
+                    try
+                    {
+                        await store.WriteAsync(1, Key($"k{i}"), Value(value));
+                        stored++;
+                    }
+                    catch (StorageFullException)
+                    {
+                        full = true;
+                    }
+                }
+                Assert.True(full, "the 2 MiB disk never filled");
+                File.Delete(filler);
+
+                // The operator freed 700 KiB. Each attempt is one write of 16 KiB; a refused one writes nothing.
+                var waited = Stopwatch.StartNew();
+                int refused = 0;
+                int after = 0;
+                while (after < 5 && waited.Elapsed < TimeSpan.FromSeconds(15))
+                {
+                    try
+                    {
+                        await store.WriteAsync(1, Key($"after{after}"), Value(value));
+                        after++;
+                    }
+                    catch (StorageFullException)
+                    {
+                        refused++;
+                        await Task.Delay(50);
+                    }
+                }
+                Assert.True(after == 5, $"writes did not resume within {waited.Elapsed.TotalSeconds:0.0} s of freeing space ({refused} refused, {after} stored); checkpoints {store.CheckpointStats}");
+                for (int i = 0; i < stored; i++) Assert.NotNull(await store.ReadAsync(1, Key($"k{i}")));
+                for (int i = 0; i < after; i++) Assert.NotNull(await store.ReadAsync(1, Key($"after{i}")));
+            }
+        }
+        finally
+        {
+            Run("umount", dir);
+            DeleteDirectory(dir);
+        }
+    }
+
     private static void Run(string file, params string[] args)
     {
         var start = new ProcessStartInfo(file) { RedirectStandardError = true, RedirectStandardOutput = true };
