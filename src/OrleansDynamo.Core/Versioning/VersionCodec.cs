@@ -102,26 +102,30 @@ public static class VersionCodec
     public static byte[] EncodeSiblingSet(SiblingSet set)
     {
         var bytes = new byte[EncodedLength(set)];
-        if (Write(set, bytes) != bytes.Length) throw new InvalidOperationException($"a sibling set encoded to fewer bytes than the {bytes.Length} computed for it");
+        EncodeSiblingSet(set, bytes);
         return bytes;
     }
 
     /// <summary>
-    /// Writes the set's encoding (the bytes <see cref="EncodeSiblingSet(SiblingSet)"/> returns) at the start of
-    /// <paramref name="destination"/>, which must hold at least <see cref="EncodedLength"/> bytes; returns the bytes
-    /// written. For callers that encode into a record or message buffer of their own, sized by <see cref="EncodedLength"/>
-    /// already: the length is not computed again here, only when the destination turns out too short.
+    /// Writes the set's encoding (the bytes <see cref="EncodeSiblingSet(SiblingSet)"/> returns) into
+    /// <paramref name="destination"/>, which must be exactly <see cref="EncodedLength"/> bytes long. For callers that
+    /// encode into a record or message buffer of their own, sized by <see cref="EncodedLength"/> already: the length is
+    /// not computed again here; the bytes written are checked against the destination's length, and only a destination
+    /// of the wrong size costs a second computation, for the message.
     /// </summary>
-    public static int EncodeSiblingSet(SiblingSet set, Span<byte> destination)
+    public static void EncodeSiblingSet(SiblingSet set, Span<byte> destination)
     {
+        int written;
         try
         {
-            return Write(set, destination);
+            written = Write(set, destination);
         }
         catch (Exception e) when (e is IndexOutOfRangeException or ArgumentException)
         {
             throw new ArgumentException($"the sibling set encodes to {EncodedLength(set)} bytes and the destination holds {destination.Length}", nameof(destination), e);
         }
+        if (written != destination.Length)
+            throw new ArgumentException($"the sibling set encodes to {written} bytes and the destination holds {destination.Length}", nameof(destination));
     }
 
     private static int Write(SiblingSet set, Span<byte> destination)

@@ -44,7 +44,7 @@ public sealed class SiblingSetCodec : IFieldCodec<SiblingSet>
         if (length <= InPlaceAtMost) writer.EnsureContiguous(length);
         if (writer.WritableSpan.Length >= length)
         {
-            Encode(value!, writer.WritableSpan, length);
+            VersionCodec.EncodeSiblingSet(value!, writer.WritableSpan[..length]);
             writer.AdvanceSpan(length);
         }
         else
@@ -54,7 +54,7 @@ public sealed class SiblingSetCodec : IFieldCodec<SiblingSet>
             byte[] encoding = ArrayPool<byte>.Shared.Rent(length);
             try
             {
-                Encode(value!, encoding, length);
+                VersionCodec.EncodeSiblingSet(value!, encoding.AsSpan(0, length));
                 writer.Write(encoding.AsSpan(0, length));
             }
             finally
@@ -63,13 +63,6 @@ public sealed class SiblingSetCodec : IFieldCodec<SiblingSet>
             }
         }
         writer.WriteEndObject();
-    }
-
-    /// <summary>Encodes <paramref name="set"/> into <paramref name="destination"/>, checking it took the <paramref name="length"/> already sent as its prefix.</summary>
-    private static void Encode(SiblingSet set, Span<byte> destination, int length)
-    {
-        if (VersionCodec.EncodeSiblingSet(set, destination) != length)
-            throw new InvalidOperationException($"a sibling set encoded to other than the {length} bytes computed for it");
     }
 
     [return: System.Diagnostics.CodeAnalysis.MaybeNull]

@@ -71,8 +71,7 @@ internal static class LogRecord
     {
         valueLength = VersionCodec.EncodedLength(siblings);
         var record = Allocate(LogRecordKind.Put, partition, bucket, key, valueLength, out int valueStart);
-        if (VersionCodec.EncodeSiblingSet(siblings, record.AsSpan(valueStart)) != valueLength)
-            throw new InvalidOperationException($"a sibling set encoded to other than the {valueLength} bytes computed for it");
+        VersionCodec.EncodeSiblingSet(siblings, record.AsSpan(valueStart, valueLength));
         SetValueCrc(record, valueStart);
         return record;
     }

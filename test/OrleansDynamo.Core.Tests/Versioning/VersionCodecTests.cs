@@ -107,12 +107,14 @@ public class VersionCodecTests
             byte[] expected = VersionCodec.EncodeSiblingSet(set);
             Assert.Equal(expected.Length, VersionCodec.EncodedLength(set));
             Assert.Equal(set, VersionCodec.DecodeSiblingSet(expected));
-            var destination = Enumerable.Repeat((byte)0xEE, expected.Length + 3).ToArray();
-            Assert.Equal(expected.Length, VersionCodec.EncodeSiblingSet(set, destination));
-            Assert.Equal(Convert.ToHexString(expected), Convert.ToHexString(destination, 0, expected.Length));
-            Assert.Equal([0xEE, 0xEE, 0xEE], destination[expected.Length..]);
-            var e = Assert.Throws<ArgumentException>(() => VersionCodec.EncodeSiblingSet(set, new byte[expected.Length - 1]));
-            Assert.Contains($"encodes to {expected.Length} bytes and the destination holds {expected.Length - 1}", e.Message);
+            var buffer = Enumerable.Repeat((byte)0xEE, expected.Length + 6).ToArray();
+            VersionCodec.EncodeSiblingSet(set, buffer.AsSpan(3, expected.Length));
+            Assert.Equal(Convert.ToHexString(expected), Convert.ToHexString(buffer, 3, expected.Length));
+            Assert.Equal([0xEE, 0xEE, 0xEE, 0xEE, 0xEE, 0xEE], [.. buffer[..3], .. buffer[(3 + expected.Length)..]]);
+            var shorter = Assert.Throws<ArgumentException>(() => VersionCodec.EncodeSiblingSet(set, new byte[expected.Length - 1]));
+            Assert.Contains($"encodes to {expected.Length} bytes and the destination holds {expected.Length - 1}", shorter.Message);
+            var longer = Assert.Throws<ArgumentException>(() => VersionCodec.EncodeSiblingSet(set, new byte[expected.Length + 1]));
+            Assert.Contains($"encodes to {expected.Length} bytes and the destination holds {expected.Length + 1}", longer.Message);
         }
         Assert.Equal(clock, VersionCodec.DecodeContextBytes(VersionCodec.EncodeContextBytes(clock)));
     }
