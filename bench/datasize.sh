@@ -6,11 +6,15 @@
 # workload A over it, then preloads the large key set (a second key prefix) and runs workload A over it, records each
 # silo's RSS, stops every silo (SIGTERM), starts them again on the same data, and runs workload A over the large set
 # once more at once and again after S idle seconds (the silos rebuild their anti-entropy trees after a start). Prints
-# ops/s and p50/p99/p99.9 of each run, the ratios to the small set's rate, and the largest silo RSS.
+# ops/s and p50/p99/p99.9 of each run, the ratios to the small set's rate, the share of gets that found more than one
+# version (the runs' puts are blind: each run is a new process that has seen no key), and the largest silo RSS.
 # Stops everything it started (by PID). Installs nothing: it names the Debian packages it needs when missing.
 #
+# --policy last-write-wins runs every run in a bucket of that policy (created by the script), so a blind put replaces the
+# value: every run then reads and writes sets of one version, and the runs differ only in key count and restart.
+#
 # Usage: bench/datasize.sh [--small K] [--large K] [--seconds S] [--concurrency C] [--value-size B] [--settle S]
-#                          [--out DIR] [--keep] [--engine sqlite|log]
+#                          [--out DIR] [--keep] [--engine sqlite|log] [--policy siblings|last-write-wins]
 # Defaults: 10,000 and 1,000,000 keys, 30 s per run, 64 in flight, 1 KiB values, 240 s idle before the last run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +29,7 @@ settle=240
 out=""
 keep=0
 engine=${BENCH_ENGINE:-sqlite}
+policy=siblings
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --small) small=$2; shift 2 ;;
@@ -36,11 +41,13 @@ while [[ $# -gt 0 ]]; do
     --out) out=$2; shift 2 ;;
     --keep) keep=1; shift ;;
     --engine) engine=$2; shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --policy) policy=$2; shift 2 ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "error: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
 bench_check_engine "$engine"
+[[ $policy == siblings || $policy == last-write-wins ]] || { echo "error: --policy must be siblings or last-write-wins, got '$policy'" >&2; exit 2; }
 for v in "$small" "$large" "$seconds" "$concurrency" "$value_size" "$settle"; do
   [[ $v =~ ^[1-9][0-9]*$ ]] || { echo "error: every option takes a positive integer, got '$v'" >&2; exit 2; }
 done
@@ -88,39 +95,48 @@ max_rss_mib() {
 }
 preload() { # name keys prefix
   echo "   preloading $2 keys ($3)"
-  "${dynamo[@]}" bench --json --endpoint "$list" --workload a --keys "$2" --key-prefix "$3" --value-size "$value_size" --preload \
+  "${dynamo[@]}" bench --json --endpoint "$list" --bucket "$bucket" --workload a --keys "$2" --key-prefix "$3" --value-size "$value_size" --preload \
     --seconds 1 --warmup 0 --concurrency 64 >"$out/preload-$1.json"
   jq -r '"   \(.preload.keys) keys in \(.preload.seconds) s, \(.preload.errors) errors"' "$out/preload-$1.json"
 }
-run() { # name keys prefix
-  "${dynamo[@]}" bench --json --endpoint "$list" --workload a --keys "$2" --key-prefix "$3" --value-size "$value_size" \
-    --seconds "$seconds" --warmup 3 --concurrency "$concurrency" >"$out/$1.json"
+# Each run takes its own seed, so its keys are a fresh draw. With one seed every run replayed the same key sequence: a
+# run's puts are blind (this process has seen no key), so the same keys gained one more sibling in each run, and the
+# later runs wrote and read sets of 3 and 4 versions where the first wrote 2 (the restart figures paid for that).
+run() { # name keys prefix seed
+  "${dynamo[@]}" bench --json --endpoint "$list" --bucket "$bucket" --workload a --keys "$2" --key-prefix "$3" --value-size "$value_size" \
+    --seconds "$seconds" --warmup 3 --concurrency "$concurrency" --seed "$4" >"$out/$1.json"
   jq -r --arg n "$1" '"   \($n): \(.opsPerSecond|floor) ops/s, \(.errors) errors"' "$out/$1.json"
 }
 
 echo "== starting 3 silos (N=3 R=2 W=2, $engine engine, Normal durability)"
 start_silos
 wait_for "the ring" 180 ring_complete
+bucket=default
+if [[ $policy != siblings ]]; then
+  bucket=datasize
+  "${dynamo[@]}" bucket create "$bucket" --n 3 --r 2 --w 2 --policy "$policy" -e "$list" >/dev/null
+  echo "   bucket $bucket: N=3 R=2 W=2, $policy"
+fi
 preload small "$small" small
-run small "$small" small
+run small "$small" small 1
 preload large "$large" large
-run large "$large" large
+run large "$large" large 2
 rss_loaded=$(max_rss_mib)
 echo "== restarting every silo"
 stop_all
 start_silos
 wait_for "the ring after the restart" 300 ring_complete
-run restarted "$large" large
+run restarted "$large" large 3
 echo "== idle for ${settle}s"
 sleep "$settle"
-run settled "$large" large
+run settled "$large" large 4
 rss_restarted=$(max_rss_mib)
 
 echo
-echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); workload A, $concurrency in flight, ${seconds}s per run, $value_size-byte values"
+echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); workload A, $concurrency in flight, ${seconds}s per run, $value_size-byte values, bucket policy $policy"
 echo
-printf '| %-30s | %8s | %9s | %7s | %7s | %8s |\n' run "ops/s" "vs small" "p50 ms" "p99 ms" "p99.9 ms"
-printf '|%s|%s|%s|%s|%s|%s|\n' -------------------------------- ---------- ----------- --------- --------- ----------
+printf '| %-30s | %8s | %9s | %7s | %7s | %8s | %14s |\n' run "ops/s" "vs small" "p50 ms" "p99 ms" "p99.9 ms" "gets >1 version"
+printf '|%s|%s|%s|%s|%s|%s|%s|\n' -------------------------------- ---------- ----------- --------- --------- ---------- ----------------
 base=$(jq '.opsPerSecond' "$out/small.json")
 for r in small large restarted settled; do
   case $r in
@@ -129,8 +145,8 @@ for r in small large restarted settled; do
     restarted) label="$large keys, restarted" ;;
     settled) label="$large keys, restarted + ${settle}s" ;;
   esac
-  jq -r --arg l "$label" --argjson b "$base" '"\($l)|\(.opsPerSecond)|\(.opsPerSecond / $b)|\(.operations[] | select(.op == "all") | "\(.latencyMs.p50)|\(.latencyMs.p99)|\(.latencyMs.p999)")"' "$out/$r.json" |
-    while IFS='|' read -r l o ratio a b d; do printf '| %-30s | %8.0f | %8.2fx | %7.2f | %7.2f | %8.2f |\n' "$l" "$o" "$ratio" "$a" "$b" "$d"; done
+  jq -r --arg l "$label" --argjson b "$base" '"\($l)|\(.opsPerSecond)|\(.opsPerSecond / $b)|\(.operations[] | select(.op == "all") | "\(.latencyMs.p50)|\(.latencyMs.p99)|\(.latencyMs.p999)")|\(.versionsPerGet[0] | (.["2"] + .["3"] + .["4+"]) * 100 / ([.["1"] + .["2"] + .["3"] + .["4+"], 1] | max))"' "$out/$r.json" |
+    while IFS='|' read -r l o ratio a b d v; do printf '| %-30s | %8.0f | %8.2fx | %7.2f | %7.2f | %8.2f | %13.1f%% |\n' "$l" "$o" "$ratio" "$a" "$b" "$d" "$v"; done
 done
 echo
 echo "largest silo RSS with $large + $small keys stored: $rss_loaded MiB after the load, $rss_restarted MiB after the restart and two runs"
