@@ -106,11 +106,12 @@ preload() { # name keys prefix
     --seconds 1 --warmup 0 --concurrency 64 >"$out/preload-$1.json"
   jq -r '"   \(.preload.keys) keys in \(.preload.seconds) s, \(.preload.errors) errors"' "$out/preload-$1.json"
 }
-# Each run takes its own seed, so its keys are a fresh draw. With one seed every run replayed the same key sequence: a
-# run's puts are blind (this process has seen no key), so the same keys gained one more sibling in each run, and the
-# later runs wrote and read sets of 3 and 4 versions where the first wrote 2 (the restart figures paid for that).
 # The machine's reads from disk (/proc/vmstat pgpgin, KiB), so a run that read values the page cache no longer held shows it.
 disk_read_kib() { awk '$1 == "pgpgin" { print $2 }' /proc/vmstat; }
+# Each run takes its own seed, so its keys are a fresh draw. With one seed every run replayed the same key sequence: a
+# run's puts are blind (this process has seen no key), so in a bucket that keeps siblings the same keys gained one more
+# sibling in each run, and the later runs wrote and read sets of 3 and 4 versions where the first wrote 2 (the restart
+# figures paid for that).
 run() { # name keys prefix seed
   local read_before
   read_before=$(disk_read_kib)
