@@ -25,6 +25,7 @@ public static class PartitionStoreFactory
                 Durability = options.Durability,
                 MaxValueBytes = options.MaxValueBytes,
                 Warning = options.Warning,
+                MergePacer = options.MergePacer,
             }),
             _ => OpenSqlite(options),
         };

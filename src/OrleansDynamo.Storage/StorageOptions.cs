@@ -36,6 +36,12 @@ public sealed class StorageOptions
     /// </summary>
     public Action<string>? Warning { get; set; }
 
+    /// <summary>
+    /// Paces the log engine's merges by the host's foreground (<see cref="Log.LogStoreOptions.MergePacer"/>); the silo passes
+    /// its admission controller. Default none. Not bound from config.
+    /// </summary>
+    public IBackgroundPacer? MergePacer { get; set; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid field.</summary>
     public void Validate()
     {

@@ -196,6 +196,20 @@ public sealed class AdmissionControllerTests
             Assert.Equal(0.25, c.Pace); // other background work does not pace
     }
 
+    /// <summary>
+    /// Paced work that just began after a quiet window (against a 10 ms baseline): it starts at the start pace, as a
+    /// transfer, and its own cost (a p99 of 40 ms, over 1.5 x 10 ms) is not taken as the baseline and halves the pace.
+    /// </summary>
+    private static void AssertStartsSlowAndTakesNoBaseline(ManualTime time, AdmissionController c)
+    {
+        Assert.Equal(0.25, c.Pace);
+        time.Advance(TimeSpan.FromSeconds(6));
+        Feed(c, 200, 40);
+        c.Adjust();
+        Assert.Equal(10, c.Status().BaselineP99Ms);
+        Assert.Equal(0.125, c.Pace, 6);
+    }
+
     [Fact]
     public async Task Issue_16_a_merkle_build_is_paced_work_it_starts_slow_after_a_quiet_window_and_no_baseline_is_taken_while_it_runs()
     {
@@ -205,21 +219,68 @@ public sealed class AdmissionControllerTests
         c.Adjust();
         Assert.Equal(10, c.Status().BaselineP99Ms);
 
-        using (await c.AcquireAsync(BackgroundWork.MerkleBuild, default))
-        {
-            Assert.Equal(0.25, c.Pace); // slow start, as a transfer
-            time.Advance(TimeSpan.FromSeconds(6));
-            Feed(c, 200, 40); // the build's own cost: no baseline, and over 1.5 x 10 ms, so the pace halves
-            c.Adjust();
-            Assert.Equal(10, c.Status().BaselineP99Ms);
-            Assert.Equal(0.125, c.Pace, 6);
-        }
+        using (await c.AcquireAsync(BackgroundWork.MerkleBuild, default)) AssertStartsSlowAndTakesNoBaseline(time, c);
         Assert.True(BackgroundWork.MerkleBuild.IsPaced());
         Assert.False(BackgroundWork.AntiEntropyExchange.IsPaced());
         Assert.False(BackgroundWork.HintDelivery.IsPaced());
         Assert.Equal(TimeSpan.FromMilliseconds(70), BackgroundWorkKinds.RestAfter(TimeSpan.FromMilliseconds(10), 0.125));
         Assert.Equal(TimeSpan.Zero, BackgroundWorkKinds.RestAfter(TimeSpan.FromMilliseconds(10), 1));
         Assert.Equal(TimeSpan.FromSeconds(10), BackgroundWorkKinds.RestAfter(TimeSpan.FromSeconds(5), 0.05)); // at most 10 s
+    }
+
+    /// <summary>
+    /// The log engine's merges pace through <see cref="StoreMergePacer"/>: each page takes a LogMerge slot, a merge after a
+    /// quiet window starts at the start pace, its cost is not taken as the baseline, it waits while a transfer runs here
+    /// and for a window after, and it waits while the slots are held.
+    /// </summary>
+    [Fact]
+    public async Task Issue_20_a_log_merge_page_takes_a_paced_slot_through_the_stores_pacer_and_waits_for_transfers_and_free_slots()
+    {
+        var time = new ManualTime();
+        var options = PaceOptions();
+        options.MaxSlots = 1;
+        var c = new AdmissionController(options, time);
+        var pacer = new StoreMergePacer(() => c);
+        Feed(c, 200, 10);
+        c.Adjust();
+        Assert.Equal(1, pacer.Pace);
+
+        using (pacer.Enter(default))
+        {
+            Assert.Equal(1, c.Status().InUseByKind[BackgroundWork.LogMerge]);
+            AssertStartsSlowAndTakesNoBaseline(time, c);
+            Assert.Equal(c.Pace, pacer.Pace);
+        }
+        Assert.True(BackgroundWork.LogMerge.IsPaced());
+
+        // While a transfer runs here (a page sent, or received) and for a window after, a merge's page waits.
+        var transfer = await c.AcquireAsync(BackgroundWork.OwnershipTransfer, default);
+        Assert.True(c.TransferRunning);
+        var page = Task.Run(() => pacer.Enter(default));
+        Assert.False(SpinWait.SpinUntil(() => page.IsCompleted, 3 * StoreMergePacer.TransferCheck), "a merge page ran during a transfer");
+        transfer.Dispose();
+        Assert.False(SpinWait.SpinUntil(() => page.IsCompleted, 3 * StoreMergePacer.TransferCheck), "a merge page ran within a window of a transfer page");
+        time.Advance(TimeSpan.FromSeconds(6));
+        Assert.False(c.TransferRunning);
+        using (await page.WaitAsync(TimeSpan.FromSeconds(10)))
+            Assert.Equal(1, c.Status().InUseByKind[BackgroundWork.LogMerge]);
+        c.NotePacedWork(10); // a page received
+        Assert.True(c.TransferRunning);
+        time.Advance(TimeSpan.FromSeconds(6));
+        Assert.False(c.TransferRunning);
+
+        // With the one slot held by a tree build, the merge's page queues until it is given back.
+        var build = await c.AcquireAsync(BackgroundWork.MerkleBuild, default);
+        var queued = Task.Run(() => pacer.Enter(default));
+        Assert.True(SpinWait.SpinUntil(() => c.Status().Waiting == 1, TimeSpan.FromSeconds(10)), "the page did not queue");
+        Assert.False(queued.IsCompleted);
+        build.Dispose();
+        using (await queued.WaitAsync(TimeSpan.FromSeconds(10)))
+            Assert.Equal(1, c.Status().InUseByKind[BackgroundWork.LogMerge]);
+
+        // Before the silo has its controller (the store opens first) a page runs at once, at full pace.
+        var none = new StoreMergePacer(() => null);
+        using (none.Enter(default)) Assert.Equal(1, none.Pace);
     }
 
     [Fact]

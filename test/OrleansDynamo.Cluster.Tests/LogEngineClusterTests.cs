@@ -1,6 +1,7 @@
 using System.Text;
 using OrleansDynamo.Client;
 using OrleansDynamo.Core.Membership;
+using OrleansDynamo.Silo.Admission;
 using OrleansDynamo.Silo.Coordination;
 using OrleansDynamo.TestingHost;
 using Xunit;
@@ -41,6 +42,37 @@ public sealed class LogEngineClusterTests(ITestOutputHelper output)
 
     private static string Text(Core.Versioning.SiblingSet? set) =>
         set is { Siblings.Length: 1 } ? Encoding.UTF8.GetString(set.Siblings[0].Value) : $"<{(set is null ? 0 : set.Siblings.Length)} siblings>";
+
+    /// <summary>
+    /// Issue 20: a silo's log engine merges under the silo's admission control: its store's merge pacer takes
+    /// <see cref="BackgroundWork.LogMerge"/> slots from the silo's controller and follows its pace.
+    /// </summary>
+    [Fact]
+    public async Task Issue_20_a_silos_log_engine_paces_its_merges_by_the_silos_admission_controller()
+    {
+        var options = Options();
+        var configure = options.Configure!;
+        // No adjustments during the test: the pace moves only when paced work starts, so what is read here is stable.
+        options.Configure = (index, o) =>
+        {
+            configure(index, o);
+            o.Admission.AdjustIntervalMs = 600_000;
+        };
+        await using var cluster = await TestCluster.StartAsync(options);
+        var runtime = cluster[0].Runtime;
+        var store = Assert.IsType<Storage.Log.LogPartitionStore>(runtime.Store);
+        var pacer = Assert.IsType<StoreMergePacer>(store.MergePacer);
+        var admission = Assert.IsType<AdmissionController>(runtime.Admission);
+
+        using (pacer.Enter(CancellationToken.None))
+        {
+            var status = admission.Status();
+            Assert.Equal(1, status.InUseByKind[BackgroundWork.LogMerge]);
+            Assert.Equal(status.Pace, pacer.Pace);
+            Assert.True(pacer.Pace < 1, "a merge after a quiet window starts at the start pace");
+        }
+        Assert.False(admission.Status().InUseByKind.ContainsKey(BackgroundWork.LogMerge));
+    }
 
     [Fact]
     public async Task A_cluster_on_the_log_engine_keeps_every_acknowledged_write_through_a_kill_a_join_and_a_leave()

@@ -253,6 +253,161 @@ public sealed class LogMergeTests : IDisposable
         Assert.Equal(500, (await store.SummarizeAsync(1)).KeyCount);
     }
 
+    /// <summary>A host's pacer (a silo's admission) as the merge sees it: each unit entered and left, and a gate it can hold shut.</summary>
+    private sealed class RecordingPacer(double pace) : IBackgroundPacer
+    {
+        private readonly object _lock = new();
+        private bool _inside;
+
+        public List<(TimeSpan Entered, TimeSpan Left)> Units { get; } = [];
+        public Stopwatch Clock { get; } = Stopwatch.StartNew();
+        public ManualResetEventSlim Open { get; } = new(initialState: true);
+        public bool Overlapped { get; private set; }
+        public int Waiting;
+
+        public double Pace => pace;
+
+        public IDisposable Enter(CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref Waiting);
+            try
+            {
+                Open.Wait(cancellationToken);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref Waiting);
+            }
+            var entered = Clock.Elapsed;
+            lock (_lock)
+            {
+                Overlapped |= _inside;
+                _inside = true;
+            }
+            return new Unit(this, entered);
+        }
+
+        private sealed class Unit(RecordingPacer owner, TimeSpan entered) : IDisposable
+        {
+            public void Dispose()
+            {
+                lock (owner._lock)
+                {
+                    owner._inside = false;
+                    owner.Units.Add((entered, owner.Clock.Elapsed));
+                }
+            }
+        }
+    }
+
+    /// <summary>A store whose closed files hold more than 3 MiB, seven eighths of it dead (urgent unless <paramref name="urgentShare"/> says not).</summary>
+    private async Task<LogPartitionStore> StoreWithDeadMegabytes(IBackgroundPacer pacer, double urgentShare = 0.7)
+    {
+        var store = LogPartitionStore.Open(Options(o =>
+        {
+            o.MergePacer = pacer;
+            o.MergeUrgentDeadShare = urgentShare;
+        }));
+        for (int i = 0; i < 4000; i++) await store.WriteAsync(1, Key("k" + i % 500), Value(new string('x', 900)));
+        Assert.True(store.Stats.SealedBytes > 3 * 1024 * 1024);
+        return store;
+    }
+
+    /// <summary>
+    /// Issue 20: a merge yields to the host's foreground. Each 1 MiB page enters the pacer (one at a time) and, at a pace of
+    /// 0.25, rests three times as long as it worked; what it writes is unchanged.
+    /// </summary>
+    [Fact]
+    public async Task Issue_20_a_merge_enters_the_hosts_pacer_for_each_page_and_rests_as_its_pace_asks()
+    {
+        var pacer = new RecordingPacer(0.25);
+        await using var store = await StoreWithDeadMegabytes(pacer, urgentShare: 1);
+
+        var result = await store.MergeAsync();
+
+        Assert.False(pacer.Overlapped, "two pages of one merge held the pacer at once");
+        Assert.True(pacer.Units.Count >= result.BytesRead / (1024 * 1024), $"{pacer.Units.Count} units for {result.BytesRead} bytes read");
+        var worked = TimeSpan.FromTicks(pacer.Units.Sum(u => (u.Left - u.Entered).Ticks));
+        var rested = TimeSpan.FromTicks(pacer.Units.Zip(pacer.Units.Skip(1), (a, b) => (b.Entered - a.Left).Ticks).Sum());
+        // The last page is not followed by a rest; each rest is 3x its page's work as the merge timed it (a little less than here).
+        var lastWorked = pacer.Units[^1].Left - pacer.Units[^1].Entered;
+        Assert.True(rested >= 2 * (worked - lastWorked), $"worked {worked.TotalMilliseconds:F1} ms, rested {rested.TotalMilliseconds:F1} ms");
+        Assert.Equal(500, (await store.SummarizeAsync(1)).KeyCount);
+        Assert.Equal(0, store.Stats.SealedDeadBytes);
+    }
+
+    /// <summary>Issue 20: while the host holds its pacer shut a merge does not start; closing the store then ends it cleanly.</summary>
+    [Fact]
+    public async Task Issue_20_a_merge_waits_while_the_hosts_pacer_holds_it_and_gives_up_when_the_store_closes()
+    {
+        var pacer = new RecordingPacer(1);
+        await using (var store = await StoreWithDeadMegabytes(pacer, urgentShare: 1))
+        {
+            pacer.Open.Reset();
+            var merge = store.MergeAsync();
+            Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref pacer.Waiting) == 1, TimeSpan.FromSeconds(10)), "the merge did not wait for the pacer");
+            Assert.False(merge.IsCompleted);
+            Assert.Equal(0, store.Stats.Merges);
+
+            pacer.Open.Set();
+            var result = await merge.WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.True(result.Inputs > 0);
+            Assert.Equal(1, store.Stats.Merges);
+        }
+
+        var shut = new RecordingPacer(1);
+        shut.Open.Reset();
+        Task<LogMergeResult> waiting;
+        var contents = new LogStoreContents();
+        DeleteDirectory(_dir);
+        var second = LogPartitionStore.Open(Options(o =>
+        {
+            o.MergePacer = shut;
+            o.MergeUrgentDeadShare = 1;
+        }));
+        for (int i = 0; i < 4000; i++) await contents.WriteAsync(second, 1, Key("k" + i % 500), Value(new string('y', 900)));
+        waiting = second.MergeAsync();
+        Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref shut.Waiting) == 1, TimeSpan.FromSeconds(10)), "the merge did not wait for the pacer");
+        await second.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+        await using var reopened = LogPartitionStore.Open(Options());
+        await contents.AssertHeldBy(reopened, [1]);
+    }
+
+    /// <summary>
+    /// Issue 20: a foreground that holds the pacer shut cannot grow the files without bound: a merge whose inputs are at
+    /// least <see cref="LogStoreOptions.MergeUrgentDeadShare"/> dead runs without it. Under that share it waits.
+    /// </summary>
+    [Fact]
+    public async Task Issue_20_a_merge_of_files_mostly_dead_does_not_wait_for_the_hosts_pacer()
+    {
+        var pacer = new RecordingPacer(0.05);
+        pacer.Open.Reset();
+        // 4,000 writes over 500 keys: seven eighths of the closed files are dead.
+        await using (var store = await StoreWithDeadMegabytes(pacer))
+        {
+            Assert.True(store.Stats.SealedDeadBytes > 0.8 * store.Stats.SealedBytes);
+            var result = await store.MergeAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.True(result.Inputs > 0);
+            Assert.Empty(pacer.Units);
+            Assert.Equal(0, Volatile.Read(ref pacer.Waiting));
+        }
+
+        DeleteDirectory(_dir);
+        await using (var store = LogPartitionStore.Open(Options(o =>
+        {
+            o.MergePacer = pacer;
+            o.MergeUrgentDeadShare = 0.95;
+        })))
+        {
+            for (int i = 0; i < 4000; i++) await store.WriteAsync(1, Key("k" + i % 500), Value(new string('x', 900)));
+            var merge = store.MergeAsync();
+            Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref pacer.Waiting) == 1, TimeSpan.FromSeconds(10)), "under the urgent share the merge waits");
+            pacer.Open.Set();
+            await merge.WaitAsync(TimeSpan.FromSeconds(60));
+        }
+    }
+
     [Fact]
     public async Task A_merge_committed_but_interrupted_before_deleting_its_inputs_is_completed_at_open()
     {

@@ -26,8 +26,9 @@ public sealed record AdmissionStatus(
 /// (up to <see cref="AdmissionOptions.MaxSlots"/>). Holders of a slot keep it when the slots shrink;
 /// new work waits until fewer than the current slots are in use, first come first served.
 /// <para>
-/// Paced work (ownership transfer and Merkle tree builds, which stream without pause once they have a slot) also follows a
-/// <see cref="Pace"/>, the share of its time it may run, set by additive increase and multiplicative decrease:
+/// Paced work (ownership transfer, Merkle tree builds and the log engine's merges, which stream without pause once they
+/// have a slot) also follows a <see cref="Pace"/>, the share of its time it may run, set by additive increase and
+/// multiplicative decrease:
 /// at each adjustment a foreground p99 over <see cref="AdmissionOptions.PaceWindowMs"/> above the pace target halves
 /// it (down to <see cref="AdmissionOptions.MinPace"/>), one at or under the target (or an idle foreground) adds
 /// <see cref="AdmissionOptions.PaceStep"/> (up to 1). The target is <see cref="AdmissionOptions.PaceTargetFactor"/> times
@@ -63,6 +64,8 @@ public sealed class AdmissionController : IBackgroundAdmission, IRequestObserver
     private long _pacedWorkAt;
     private bool _pacedWorkSeen;
     private long _paceCuts;
+    private long _transferAt;
+    private bool _transferSeen;
 
     public AdmissionController(AdmissionOptions options, TimeProvider time)
     {
@@ -100,8 +103,29 @@ public sealed class AdmissionController : IBackgroundAdmission, IRequestObserver
         lock (_lock)
         {
             BeginPacedWork(now, mayStart: true);
+            NoteTransfer(now);
             if (senderBaselineMs is > 0 and < double.PositiveInfinity) _borrowedBaseline = senderBaselineMs;
         }
+    }
+
+    public bool TransferRunning
+    {
+        get
+        {
+            long now = _time.GetTimestamp();
+            lock (_lock)
+            {
+                return _inUseByKind[(int)BackgroundWork.OwnershipTransfer] > 0
+                    || _transferSeen && _time.GetElapsedTime(_transferAt, now) <= TimeSpan.FromMilliseconds(_options.WindowMs);
+            }
+        }
+    }
+
+    /// <summary>Under the lock: a transfer page was sent or received at <paramref name="now"/>.</summary>
+    private void NoteTransfer(long now)
+    {
+        _transferAt = now;
+        _transferSeen = true;
     }
 
     /// <summary>
@@ -223,11 +247,13 @@ public sealed class AdmissionController : IBackgroundAdmission, IRequestObserver
         Baseline is { } b ? Math.Min(_options.TargetP99Ms, Math.Max(_options.PaceFloorMs, _options.PaceTargetFactor * b)) : _options.TargetP99Ms;
 
     /// <summary>Under the lock: slots held by paced work.</summary>
-    private int PacedInUse() => _inUseByKind[(int)BackgroundWork.OwnershipTransfer] + _inUseByKind[(int)BackgroundWork.MerkleBuild];
+    private int PacedInUse() =>
+        _inUseByKind[(int)BackgroundWork.OwnershipTransfer] + _inUseByKind[(int)BackgroundWork.MerkleBuild] + _inUseByKind[(int)BackgroundWork.LogMerge];
 
     private Slot Take(BackgroundWork work)
     {
         if (work.IsPaced()) BeginPacedWork(_time.GetTimestamp(), mayStart: PacedInUse() == 0);
+        if (work == BackgroundWork.OwnershipTransfer) NoteTransfer(_time.GetTimestamp());
         _inUse++;
         _inUseByKind[(int)work]++;
         return new Slot(this, work);
@@ -239,6 +265,7 @@ public sealed class AdmissionController : IBackgroundAdmission, IRequestObserver
         lock (_lock)
         {
             if (work.IsPaced()) _pacedWorkAt = _time.GetTimestamp();
+            if (work == BackgroundWork.OwnershipTransfer) NoteTransfer(_time.GetTimestamp());
             _inUse--;
             _inUseByKind[(int)work]--;
             admitted = Pump();

@@ -7,6 +7,8 @@ public enum BackgroundWork
     MerkleBuild,
     HintDelivery,
     OwnershipTransfer,
+    /// <summary>A page of the log engine's merge (<see cref="StoreMergePacer"/>).</summary>
+    LogMerge,
 }
 
 /// <summary>
@@ -38,6 +40,12 @@ public interface IBackgroundAdmission
     void NotePacedWork(double? senderBaselineMs = null)
     {
     }
+
+    /// <summary>
+    /// True while an ownership transfer runs here: a page sent or received within the last window. The log engine's merges
+    /// wait for it to end (<see cref="StoreMergePacer"/>).
+    /// </summary>
+    bool TransferRunning => false;
 }
 
 public static class BackgroundWorkKinds
@@ -46,14 +54,11 @@ public static class BackgroundWorkKinds
     /// Work that streams page after page without pause once it holds a slot: a slot alone does not hold it back (one
     /// slot kept busy is a whole core), so it also follows the pace.
     /// </summary>
-    public static bool IsPaced(this BackgroundWork work) => work is BackgroundWork.OwnershipTransfer or BackgroundWork.MerkleBuild;
+    public static bool IsPaced(this BackgroundWork work) =>
+        work is BackgroundWork.OwnershipTransfer or BackgroundWork.MerkleBuild or BackgroundWork.LogMerge;
 
     /// <summary>The rest after a unit of paced work that took <paramref name="worked"/>: <c>worked × (1/pace − 1)</c>, at most 10 s.</summary>
-    public static TimeSpan RestAfter(TimeSpan worked, double pace)
-    {
-        if (pace >= 1 || worked <= TimeSpan.Zero) return TimeSpan.Zero;
-        return TimeSpan.FromTicks((long)Math.Min(TimeSpan.FromSeconds(10).Ticks, worked.Ticks * (1 / Math.Max(pace, 0.001) - 1)));
-    }
+    public static TimeSpan RestAfter(TimeSpan worked, double pace) => Storage.IBackgroundPacer.RestAfter(worked, pace);
 }
 
 /// <summary>Admits everything at once: the default until a controller is installed.</summary>

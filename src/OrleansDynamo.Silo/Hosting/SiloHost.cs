@@ -182,9 +182,11 @@ public static class SiloHost
     private static SiloRuntime CreateRuntime(SiloOptions options, IServiceProvider services, SiloHostHooks? hooks)
     {
         var storeLog = services.GetRequiredService<ILoggerFactory>().CreateLogger("OrleansDynamo.Storage");
-        var store = FaultInjection.PlantedFaultStore.Wrap(OpenStore(options, message => storeLog.LogWarning("{Message}", message)), options.FaultInjection);
-        if (hooks?.WrapStore is { } wrapStore) store = wrapStore(store);
         SiloRuntime? runtime = null;
+        var store = FaultInjection.PlantedFaultStore.Wrap(
+            OpenStore(options, message => storeLog.LogWarning("{Message}", message), new Admission.StoreMergePacer(() => runtime?.Admission)),
+            options.FaultInjection);
+        if (hooks?.WrapStore is { } wrapStore) store = wrapStore(store);
         var membership = services.GetRequiredService<IClusterMembershipService>();
         ISiloTransport transport = new GrainSiloTransport(services.GetRequiredService<IGrainFactory>(),
             address => runtime?.Membership.State.Members.Values.FirstOrDefault(m => string.Equals(m.Info.Address.TrimEnd('/'), address, StringComparison.OrdinalIgnoreCase))?.Name,
@@ -197,11 +199,15 @@ public static class SiloHost
         return runtime;
     }
 
-    /// <summary>Opens the silo's store; <paramref name="warning"/> hears what the engine repaired (a torn tail cut at open, a failed merge).</summary>
-    public static IPartitionStore OpenStore(SiloOptions options, Action<string>? warning = null) =>
+    /// <summary>
+    /// Opens the silo's store; <paramref name="warning"/> hears what the engine repaired (a torn tail cut at open, a failed
+    /// merge), and <paramref name="mergePacer"/> paces the log engine's merges (the silo's admission).
+    /// </summary>
+    public static IPartitionStore OpenStore(SiloOptions options, Action<string>? warning = null, IBackgroundPacer? mergePacer = null) =>
         PartitionStoreFactory.Open(new StorageOptions
         {
             Warning = warning,
+            MergePacer = mergePacer,
             Engine = options.StorageEngine,
             DataDirectory = options.DataDirectory,
             Durability = options.Durability,

@@ -4,6 +4,8 @@ namespace OrleansDynamo.Storage.Log;
 /// Decides when to merge and runs one merge at a time (<see cref="MergeRun"/>) on its own thread: after each file
 /// rollover and every <see cref="LogStoreOptions.MergeCheckInterval"/>, it merges when the dead bytes of the closed files
 /// are at least <see cref="LogStoreOptions.MergeDeadShare"/> of them and at least <see cref="LogStoreOptions.MergeMinDeadBytes"/>.
+/// A merge follows the host's <see cref="LogStoreOptions.MergePacer"/> unless its inputs are
+/// <see cref="LogStoreOptions.MergeUrgentDeadShare"/> dead.
 /// A merge that finds damage in a file stops background merges until the store is opened again (it would find the same
 /// damage each time); a full disk does not (the next trigger tries again).
 /// </summary>
@@ -62,13 +64,26 @@ internal sealed class LogMerger : IDisposable
     /// <summary>Whether the closed files hold enough dead bytes for a merge.</summary>
     public bool ShouldMerge()
     {
+        var (dead, size) = DeadBytes(_sealedFiles());
+        return dead > 0 && dead >= _options.MergeMinDeadBytes && dead >= _options.MergeDeadShare * size;
+    }
+
+    private static (long Dead, long Size) DeadBytes(List<DataFile> files)
+    {
         long dead = 0, size = 0;
-        foreach (var file in _sealedFiles())
+        foreach (var file in files)
         {
             dead += file.DeadBytes;
             size += file.Length - DataFileHeader.Size;
         }
-        return dead > 0 && dead >= _options.MergeMinDeadBytes && dead >= _options.MergeDeadShare * size;
+        return (dead, size);
+    }
+
+    /// <summary>The share of <paramref name="files"/>' record bytes that are dead (0 for none).</summary>
+    private static double DeadShare(List<DataFile> files)
+    {
+        var (dead, size) = DeadBytes(files);
+        return size > 0 ? (double)dead / size : 0;
     }
 
     /// <summary>Merges every closed file now, whatever their dead bytes (after a merge already running).</summary>
@@ -80,7 +95,8 @@ internal sealed class LogMerger : IDisposable
         {
             var inputs = _sealedFiles();
             if (inputs.Count == 0) return LogMergeResult.Nothing;
-            var run = new MergeRun(_files, _keys, _options.FileSizeBytes, _options.MergeBytesPerSecond, linked.Token);
+            var pacer = DeadShare(inputs) >= _options.MergeUrgentDeadShare ? null : _options.MergePacer;
+            var run = new MergeRun(_files, _keys, _options.FileSizeBytes, _options.MergeBytesPerSecond, pacer, linked.Token);
             LogMergeResult result;
             try
             {

@@ -45,6 +45,7 @@ public sealed class LogPartitionStore : IPartitionStore
         _full = options.Durability == DurabilityMode.Full;
         ValuesDirectory = recovered.Files.Directory;
         Recovery = recovered.Report;
+        MergePacer = options.MergePacer;
         LogMerger? merger = null;
         _writer = new LogWriter(_files, recovered.Active, recovered.LastSeq, options, () => merger?.Signal());
         _merger = merger = new LogMerger(options, _files, _keys, _writer.SealedFiles, warn);
@@ -55,6 +56,9 @@ public sealed class LogPartitionStore : IPartitionStore
 
     /// <summary>What opening the store found and repaired.</summary>
     public LogRecoveryReport Recovery { get; }
+
+    /// <summary>What paces its merges by the host's foreground (<see cref="LogStoreOptions.MergePacer"/>); null for none.</summary>
+    public IBackgroundPacer? MergePacer { get; }
 
     public IHintLog Hints => _side.Hints;
 

@@ -46,6 +46,20 @@ public sealed class LogStoreOptions
     public long MergeBytesPerSecond { get; set; } = 64L * 1024 * 1024;
 
     /// <summary>
+    /// Paces merges by the host's foreground besides <see cref="MergeBytesPerSecond"/>: each 1 MiB page of a merge enters
+    /// it first and rests after as its <see cref="IBackgroundPacer.Pace"/> asks, unless the merge is urgent
+    /// (<see cref="MergeUrgentDeadShare"/>). A silo passes its admission controller. Default none. Not bound from config.
+    /// </summary>
+    public IBackgroundPacer? MergePacer { get; set; }
+
+    /// <summary>
+    /// A merge whose inputs are at least this share dead ignores <see cref="MergePacer"/> and runs at
+    /// <see cref="MergeBytesPerSecond"/> alone, so a foreground that keeps the pacer slow cannot grow the files without
+    /// bound: with the default the data files stay under about 3.3 times the live bytes. Default 0.7; above 0, at most 1.
+    /// </summary>
+    public double MergeUrgentDeadShare { get; set; } = 0.7;
+
+    /// <summary>
     /// How often the merger looks at the dead bytes besides after each file rollover. Default 30 s. Zero: no background
     /// merges (<see cref="LogPartitionStore.MergeAsync"/> still runs one).
     /// </summary>
@@ -82,6 +96,8 @@ public sealed class LogStoreOptions
             throw new ArgumentException($"LogStoreOptions.FileSizeBytes is {FileSizeBytes}; expected {MinFileBytes}..{MaxFileBytes}", nameof(FileSizeBytes));
         if (!(MergeDeadShare > 0 && MergeDeadShare <= 1))
             throw new ArgumentException($"LogStoreOptions.MergeDeadShare is {MergeDeadShare}; expected above 0, at most 1", nameof(MergeDeadShare));
+        if (!(MergeUrgentDeadShare > 0 && MergeUrgentDeadShare <= 1))
+            throw new ArgumentException($"LogStoreOptions.MergeUrgentDeadShare is {MergeUrgentDeadShare}; expected above 0, at most 1", nameof(MergeUrgentDeadShare));
         if (MergeMinDeadBytes < 0)
             throw new ArgumentException($"LogStoreOptions.MergeMinDeadBytes is {MergeMinDeadBytes}; it must not be negative", nameof(MergeMinDeadBytes));
         if (MergeBytesPerSecond < 0)

@@ -11,7 +11,8 @@ namespace OrleansDynamo.Storage.Log;
 /// closed files themselves). So the records a dropped tombstone hid are in the merge's inputs too, are not copied either
 /// (the key directory does not point at them), and are deleted with it: none can come back at the next open. A merge
 /// over only some closed files could delete a tombstone and keep the record it hid.</para>
-/// <para><b>Steps.</b> Each input is walked in pages of 1 MiB (paced to <see cref="LogStoreOptions.MergeBytesPerSecond"/>).
+/// <para><b>Steps.</b> Each input is walked in pages of 1 MiB, paced to <see cref="LogStoreOptions.MergeBytesPerSecond"/> and
+/// to the host's <see cref="LogStoreOptions.MergePacer"/> (each page enters it, and rests after as its pace asks).
 /// A put record the directory still points at is copied as it is (same sequence number, same bytes) into the current
 /// output (<c>.merge</c>, cut at <see cref="LogStoreOptions.FileSizeBytes"/>). After each page is written, each copied
 /// key is swapped to its copy with a compare-and-swap under its partition's lock: only if the directory still points at
@@ -24,7 +25,7 @@ namespace OrleansDynamo.Storage.Log;
 /// deleted. Keys already swapped read their copies from the uncommitted outputs, which stay open as closed files until a
 /// later merge takes them in; at the next open they are deleted and the inputs, still complete, are replayed.</para>
 /// </summary>
-internal sealed class MergeRun(DataFiles files, KeyDirectory keys, long fileSizeBytes, long bytesPerSecond, CancellationToken cancellation)
+internal sealed class MergeRun(DataFiles files, KeyDirectory keys, long fileSizeBytes, long bytesPerSecond, IBackgroundPacer? pacer, CancellationToken cancellation)
 {
     private const int PageBytes = 1024 * 1024;
 
@@ -38,6 +39,8 @@ internal sealed class MergeRun(DataFiles files, KeyDirectory keys, long fileSize
     private long _bytesWritten;
     private long _copied;
     private long _started;
+    private IDisposable? _unit;
+    private long _unitStarted;
 
     /// <summary>A copied key waiting for its page to be written: the key, where its record was and where the copy is.</summary>
     private readonly record struct Swap(int Partition, ulong High, ulong Low, int Bucket, byte[] Key, long From, long To, int Length);
@@ -49,6 +52,7 @@ internal sealed class MergeRun(DataFiles files, KeyDirectory keys, long fileSize
         {
             foreach (var input in inputs) Copy(input);
             WriteBatch();
+            EndUnit();
             CheckNothingLeftIn(inputs);
             foreach (var output in _outputs) RandomAccess.FlushToDisk(output.Handle);
         }
@@ -57,6 +61,10 @@ internal sealed class MergeRun(DataFiles files, KeyDirectory keys, long fileSize
             // Not committed: the inputs stay; outputs stay open (keys may read their copies) and are deleted at the next open.
             if (_output is not null) TryCutToLength(_output);
             throw;
+        }
+        finally
+        {
+            EndUnit();
         }
         Commit(inputs);
         long inputBytes = inputs.Sum(f => f.Length);
@@ -70,6 +78,7 @@ internal sealed class MergeRun(DataFiles files, KeyDirectory keys, long fileSize
         while (true)
         {
             cancellation.ThrowIfCancellationRequested();
+            BeginUnit();
             var step = reader.Read(verifyValue: false);
             if (step == RecordStep.End) break;
             if (step != RecordStep.Ok) throw LogErrors.Corrupted(input.Path, reader.Offset, $"a merge found a bad record ({step})");
@@ -90,7 +99,7 @@ internal sealed class MergeRun(DataFiles files, KeyDirectory keys, long fileSize
             {
                 _pacedAt = _bytesRead + reader.BytesRead;
                 WriteBatch();
-                Pace(_pacedAt);
+                Pace(_pacedAt, EndUnit());
             }
         }
         _bytesRead += reader.BytesRead;
@@ -156,12 +165,36 @@ internal sealed class MergeRun(DataFiles files, KeyDirectory keys, long fileSize
             throw new InvalidOperationException($"a merge left {left} keys pointing into its inputs; it does not commit, and the inputs are kept");
     }
 
-    /// <summary>Rests as long as <see cref="LogStoreOptions.MergeBytesPerSecond"/> asks for the bytes read so far.</summary>
-    private void Pace(long bytesRead)
+    /// <summary>A page starts: it enters the host's pacer first (which may hold it while the foreground needs the silo).</summary>
+    private void BeginUnit()
     {
-        if (bytesPerSecond <= 0) return;
-        var due = TimeSpan.FromSeconds((double)bytesRead / bytesPerSecond);
-        var rest = due - Stopwatch.GetElapsedTime(_started);
+        if (pacer is null || _unit is not null) return;
+        _unit = pacer.Enter(cancellation);
+        _unitStarted = Stopwatch.GetTimestamp();
+    }
+
+    /// <summary>A page ended: leaves the pacer; returns how long the page worked since it entered.</summary>
+    private TimeSpan EndUnit()
+    {
+        if (_unit is null) return TimeSpan.Zero;
+        var worked = Stopwatch.GetElapsedTime(_unitStarted);
+        _unit.Dispose();
+        _unit = null;
+        return worked;
+    }
+
+    /// <summary>
+    /// Rests as long as <see cref="LogStoreOptions.MergeBytesPerSecond"/> asks for the bytes read so far, and at least as
+    /// long as the pacer's pace asks after a page that worked <paramref name="worked"/>.
+    /// </summary>
+    private void Pace(long bytesRead, TimeSpan worked)
+    {
+        var rest = pacer is null ? TimeSpan.Zero : IBackgroundPacer.RestAfter(worked, pacer.Pace);
+        if (bytesPerSecond > 0)
+        {
+            var due = TimeSpan.FromSeconds((double)bytesRead / bytesPerSecond) - Stopwatch.GetElapsedTime(_started);
+            if (due > rest) rest = due;
+        }
         if (rest > TimeSpan.Zero) cancellation.WaitHandle.WaitOne(rest);
     }
 
