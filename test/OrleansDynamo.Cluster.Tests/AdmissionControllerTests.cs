@@ -196,20 +196,6 @@ public sealed class AdmissionControllerTests
             Assert.Equal(0.25, c.Pace); // other background work does not pace
     }
 
-    /// <summary>
-    /// Paced work that just began after a quiet window (against a 10 ms baseline): it starts at the start pace, as a
-    /// transfer, and its own cost (a p99 of 40 ms, over 1.5 x 10 ms) is not taken as the baseline and halves the pace.
-    /// </summary>
-    private static void AssertStartsSlowAndTakesNoBaseline(ManualTime time, AdmissionController c)
-    {
-        Assert.Equal(0.25, c.Pace);
-        time.Advance(TimeSpan.FromSeconds(6));
-        Feed(c, 200, 40);
-        c.Adjust();
-        Assert.Equal(10, c.Status().BaselineP99Ms);
-        Assert.Equal(0.125, c.Pace, 6);
-    }
-
     [Fact]
     public async Task Issue_16_a_merkle_build_is_paced_work_it_starts_slow_after_a_quiet_window_and_no_baseline_is_taken_while_it_runs()
     {
@@ -219,7 +205,15 @@ public sealed class AdmissionControllerTests
         c.Adjust();
         Assert.Equal(10, c.Status().BaselineP99Ms);
 
-        using (await c.AcquireAsync(BackgroundWork.MerkleBuild, default)) AssertStartsSlowAndTakesNoBaseline(time, c);
+        using (await c.AcquireAsync(BackgroundWork.MerkleBuild, default))
+        {
+            Assert.Equal(0.25, c.Pace); // slow start, as a transfer
+            time.Advance(TimeSpan.FromSeconds(6));
+            Feed(c, 200, 40); // the build's own cost: no baseline, and over 1.5 x 10 ms, so the pace halves
+            c.Adjust();
+            Assert.Equal(10, c.Status().BaselineP99Ms);
+            Assert.Equal(0.125, c.Pace, 6);
+        }
         Assert.True(BackgroundWork.MerkleBuild.IsPaced());
         Assert.False(BackgroundWork.AntiEntropyExchange.IsPaced());
         Assert.False(BackgroundWork.HintDelivery.IsPaced());
@@ -229,12 +223,12 @@ public sealed class AdmissionControllerTests
     }
 
     /// <summary>
-    /// The log engine's merges pace through <see cref="StoreMergePacer"/>: each page takes a LogMerge slot, a merge after a
-    /// quiet window starts at the start pace, its cost is not taken as the baseline, it waits while a transfer runs here
-    /// and for a window after, and it waits while the slots are held.
+    /// The log engine's merges pace through <see cref="StoreMergePacer"/>: each page takes a LogMerge slot and follows the
+    /// pace without starting slowly itself, waits while a transfer runs here and for a window after, and waits while the
+    /// slots are held.
     /// </summary>
     [Fact]
-    public async Task Issue_20_a_log_merge_page_takes_a_paced_slot_through_the_stores_pacer_and_waits_for_transfers_and_free_slots()
+    public async Task Issue_20_a_log_merge_page_takes_a_slot_through_the_stores_pacer_rests_by_the_pace_and_waits_for_transfers_and_free_slots()
     {
         var time = new ManualTime();
         var options = PaceOptions();
@@ -248,10 +242,12 @@ public sealed class AdmissionControllerTests
         using (pacer.Enter(default))
         {
             Assert.Equal(1, c.Status().InUseByKind[BackgroundWork.LogMerge]);
-            AssertStartsSlowAndTakesNoBaseline(time, c);
-            Assert.Equal(c.Pace, pacer.Pace);
+            Assert.Equal(1, pacer.Pace); // no slow start: a merge is not paced work itself
         }
-        Assert.True(BackgroundWork.LogMerge.IsPaced());
+        Assert.False(BackgroundWork.LogMerge.IsPaced());
+        using (await c.AcquireAsync(BackgroundWork.MerkleBuild, default))
+            Assert.Equal(0.25, pacer.Pace); // but it rests by the pace, whatever set it
+        time.Advance(TimeSpan.FromSeconds(6));
 
         // While a transfer runs here (a page sent, or received) and for a window after, a merge's page waits.
         var transfer = await c.AcquireAsync(BackgroundWork.OwnershipTransfer, default);

@@ -26,9 +26,9 @@ public sealed record AdmissionStatus(
 /// (up to <see cref="AdmissionOptions.MaxSlots"/>). Holders of a slot keep it when the slots shrink;
 /// new work waits until fewer than the current slots are in use, first come first served.
 /// <para>
-/// Paced work (ownership transfer, Merkle tree builds and the log engine's merges, which stream without pause once they
-/// have a slot) also follows a <see cref="Pace"/>, the share of its time it may run, set by additive increase and
-/// multiplicative decrease:
+/// Paced work (ownership transfer and Merkle tree builds, which stream without pause once they have a slot) also follows
+/// a <see cref="Pace"/>, the share of its time it may run, set by additive increase and multiplicative decrease (the log
+/// engine's merges rest by it too, <see cref="StoreMergePacer"/>, without counting as paced work):
 /// at each adjustment a foreground p99 over <see cref="AdmissionOptions.PaceWindowMs"/> above the pace target halves
 /// it (down to <see cref="AdmissionOptions.MinPace"/>), one at or under the target (or an idle foreground) adds
 /// <see cref="AdmissionOptions.PaceStep"/> (up to 1). The target is <see cref="AdmissionOptions.PaceTargetFactor"/> times
@@ -247,8 +247,7 @@ public sealed class AdmissionController : IBackgroundAdmission, IRequestObserver
         Baseline is { } b ? Math.Min(_options.TargetP99Ms, Math.Max(_options.PaceFloorMs, _options.PaceTargetFactor * b)) : _options.TargetP99Ms;
 
     /// <summary>Under the lock: slots held by paced work.</summary>
-    private int PacedInUse() =>
-        _inUseByKind[(int)BackgroundWork.OwnershipTransfer] + _inUseByKind[(int)BackgroundWork.MerkleBuild] + _inUseByKind[(int)BackgroundWork.LogMerge];
+    private int PacedInUse() => _inUseByKind[(int)BackgroundWork.OwnershipTransfer] + _inUseByKind[(int)BackgroundWork.MerkleBuild];
 
     private Slot Take(BackgroundWork work)
     {

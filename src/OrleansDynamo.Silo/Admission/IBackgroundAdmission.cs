@@ -54,8 +54,7 @@ public static class BackgroundWorkKinds
     /// Work that streams page after page without pause once it holds a slot: a slot alone does not hold it back (one
     /// slot kept busy is a whole core), so it also follows the pace.
     /// </summary>
-    public static bool IsPaced(this BackgroundWork work) =>
-        work is BackgroundWork.OwnershipTransfer or BackgroundWork.MerkleBuild or BackgroundWork.LogMerge;
+    public static bool IsPaced(this BackgroundWork work) => work is BackgroundWork.OwnershipTransfer or BackgroundWork.MerkleBuild;
 
     /// <summary>The rest after a unit of paced work that took <paramref name="worked"/>: <c>worked × (1/pace − 1)</c>, at most 10 s.</summary>
     public static TimeSpan RestAfter(TimeSpan worked, double pace) => Storage.IBackgroundPacer.RestAfter(worked, pace);

@@ -9,8 +9,9 @@ namespace OrleansDynamo.Silo.Admission;
 /// or leave drops partitions as it goes, so a merge then would take CPU from a foreground already paying for the transfer,
 /// and the drops still to come would call for another; it goes on once the transfer has been quiet for a window;</item>
 /// <item>each 1 MiB page takes a <see cref="BackgroundWork.LogMerge"/> slot and rests after it as the controller's
-/// <see cref="IBackgroundAdmission.Pace"/> asks, like a transfer's page. A merge is paced work, so it starts slowly after a
-/// quiet stretch and the foreground p99 measured while it runs is not taken as the baseline.</item>
+/// <see cref="IBackgroundAdmission.Pace"/> asks, like a transfer's page. A merge is not paced work itself: it does not
+/// start slowly (a slow start made every merge of a steady write load last four times longer), so it runs at its byte
+/// rate until the foreground p99 cuts the pace.</item>
 /// </list>
 /// Without it, every old silo of a join merged away the partitions it had just dropped while the transfer still ran, each
 /// at a core's share, in the join's worst 10 s (docs/performance.md). A merge of files mostly dead runs without a pacer
