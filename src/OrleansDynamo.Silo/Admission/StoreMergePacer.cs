@@ -26,22 +26,15 @@ public sealed class StoreMergePacer(Func<IBackgroundAdmission?> admission) : IBa
     /// <summary>Blocks the merge's thread while a transfer runs, then until a slot is free; the merge disposes it after the page.</summary>
     public IDisposable Enter(CancellationToken cancellationToken)
     {
-        while (admission() is { TransferRunning: true })
+        while (Admission.TransferRunning)
         {
             cancellationToken.WaitHandle.WaitOne(TransferCheck);
             cancellationToken.ThrowIfCancellationRequested();
         }
-        return admission() is { } a ? a.AcquireAsync(BackgroundWork.LogMerge, cancellationToken).AsTask().GetAwaiter().GetResult() : NoSlot.Instance;
+        return Admission.AcquireAsync(BackgroundWork.LogMerge, cancellationToken).AsTask().GetAwaiter().GetResult();
     }
 
-    public double Pace => admission()?.Pace ?? 1;
+    public double Pace => Admission.Pace;
 
-    private sealed class NoSlot : IDisposable
-    {
-        public static readonly NoSlot Instance = new();
-
-        public void Dispose()
-        {
-        }
-    }
+    private IBackgroundAdmission Admission => admission() ?? UnlimitedAdmission.Instance;
 }
