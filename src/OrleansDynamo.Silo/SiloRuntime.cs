@@ -63,6 +63,7 @@ public sealed class SiloRuntime : IAsyncDisposable
         Dispatcher.Register<UpdateCommand, UpdateOutcome>(Coordinator.UpdateAsync);
         Dispatcher.Register<FetchCommand, FetchOutcome>(Coordinator.FetchAsync);
         Dispatcher.Register<GossipRequest, GossipResponse>(Membership.HandleGossipAsync);
+        Dispatcher.Register<MembershipCheck, GossipResponse>(Membership.HandleCheckAsync);
 
         _features.AddRange(CreateFeatures());
 

@@ -170,6 +170,68 @@ public sealed class HandoffTargetTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Issue_20_a_silo_that_learns_of_a_leave_late_keeps_the_writes_it_got_as_a_new_owner_so_no_key_moves_twice()
+    {
+        await using var cluster = await TestCluster.StartAsync(Options(silos: 4, r: 2, w: 3));
+        var keys = Enumerable.Range(0, 300).Select(i => $"early-{i}").ToList();
+        await WriteAsync(cluster, keys, w: 3);
+        var before = cluster[0].Runtime.Membership.State.Ring!;
+        long receivedBefore = cluster.Running.Sum(s => Transfer(s).KeysReceived);
+        const string leaver = "silo3";
+        var late = cluster.Running.Select(s => s.Name).Where(n => n != "silo0").ToList();
+
+        // Only silo0 hears of the leave: gossip reaches the others without the change. silo0 then writes as the new ring
+        // says, also to silos that are new owners in it and, in their own view, hold keys of partitions they do not own.
+        foreach (var silo in late) cluster.Links.HoldMembership(silo);
+        await cluster[0].Runtime.Membership.LeaveAsync(leaver, CancellationToken.None);
+        var after = cluster[0].Runtime.Membership.State.Ring!;
+        var written = Enumerable.Range(0, 200).Select(i => $"late-{i}").ToList();
+        await WriteAsync(cluster, written, w: 2);
+        // A key whose old owners all missed the leave: a new owner that has not heard of it either would hand it to them
+        // (they accept, on the same membership) and drop it. (silo0 refuses such a hand-off: it holds another membership.)
+        var strays = written
+            .Where(k => !before.PreferenceListFor(new DynamoKey("default", k), 3).Primaries.Contains("silo0"))
+            .SelectMany(k => after.PreferenceListFor(new DynamoKey("default", k), 3).Primaries
+                .Except(before.PreferenceListFor(new DynamoKey("default", k), 3).Primaries).Select(owner => (Key: k, Owner: owner)))
+            .ToList();
+        Assert.NotEmpty(strays);
+
+        // Each such new owner either asks the others before it hands the partition off, and so learns of the leave, or
+        // (without that check) hands the keys to the old owners and drops them.
+        var digest = cluster[0].Runtime.Membership.History.Digest;
+        await TestCluster.WaitUntilAsync(async () =>
+        {
+            foreach (var (key, owner) in strays)
+            {
+                if (cluster.Silo(owner).Runtime.Membership.History.Digest != digest && await cluster.ReadStoreAsync(owner, "default", key) is not null) return false;
+            }
+            return true;
+        }, TimeSpan.FromSeconds(30), "every new owner of a key written after the leave to learn of the leave or to hand the key off");
+        foreach (var silo in late) cluster.Links.ReleaseMembership(silo);
+
+        await TestCluster.WaitUntilAsync(() => Task.FromResult(cluster.Running.All(s => s.Runtime.Membership.State.Member(leaver)?.Status == MemberStatus.Left)),
+            TimeSpan.FromSeconds(60), $"{leaver} to hand off everything and be recorded as left everywhere");
+        var staying = cluster.Running.Where(s => s.Name != leaver).ToList();
+        var passes = staying.ToDictionary(s => s.Name, s => Transfer(s).Passes);
+        await TestCluster.WaitUntilAsync(() => Task.FromResult(staying.All(s => Transfer(s).Passes >= passes[s.Name] + 2 && !Transfer(s).Busy)),
+            TimeSpan.FromSeconds(30), "two transfer passes on every staying silo after the leave completed");
+
+        // Only the keys written before the leave move, each once to each silo new in its preference list: the keys written
+        // after it reached their owners by the write itself.
+        Assert.Equal(after.Members.Select(m => m.Name).Order(), cluster[0].Runtime.Membership.State.Ring!.Members.Select(m => m.Name).Order());
+        long expected = keys.Sum(k => after.PreferenceListFor(new DynamoKey("default", k), 3).Primaries
+            .Except(before.PreferenceListFor(new DynamoKey("default", k), 3).Primaries).Count());
+        long received = cluster.Running.Sum(s => Transfer(s).KeysReceived) - receivedBefore;
+        output.WriteLine($"{strays.Count} (key, new owner) pairs written after the leave on silos that had not heard of it; {expected} pairs to move, {received} keys received by transfer");
+        Assert.Equal(expected, received);
+        foreach (var key in keys.Concat(written))
+        {
+            foreach (var owner in after.PreferenceListFor(new DynamoKey("default", key), 3).Primaries)
+                Assert.True(await cluster.ReadStoreAsync(owner, "default", key) is not null, $"{key} is missing on {owner}");
+        }
+    }
+
+    [Fact]
     public async Task Anti_entropy_leaves_a_partition_in_transit_to_the_transfer()
     {
         await using var cluster = await TestCluster.StartAsync(new TestClusterOptions

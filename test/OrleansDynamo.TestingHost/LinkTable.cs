@@ -19,7 +19,23 @@ public sealed class LinkTable
         if (!oneWay) _cut.TryRemove((b, a), out _);
     }
 
-    public void HealAll() => _cut.Clear();
+    public void HealAll()
+    {
+        _cut.Clear();
+        _held.Clear();
+    }
+
+    private readonly ConcurrentDictionary<string, bool> _held = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Gossip reaches <paramref name="silo"/> without the histories it carries: the silo keeps the membership it has (as
+    /// if every change reached it late) while gossip still counts as its heartbeats and every other call goes through.
+    /// </summary>
+    public void HoldMembership(string silo) => _held[silo] = true;
+
+    public void ReleaseMembership(string silo) => _held.TryRemove(silo, out _);
+
+    public bool IsHeld(string silo) => _held.ContainsKey(silo);
 
     public bool IsCut(string from, string to) => _cut.ContainsKey((from, to));
 }

@@ -349,18 +349,64 @@ public sealed class MembershipManager
         }
     }
 
+    /// <summary>
+    /// Catches up with the other members before this silo acts on its ring: asks every active member it can reach for
+    /// its membership digest (<see cref="MembershipCheck"/>, at once, within <paramref name="timeout"/>) and merges the
+    /// history of each that holds another. A member that does not answer is passed over: gossip reaches it later.
+    /// True when this silo's history grew.
+    /// </summary>
+    /// <remarks>
+    /// Gossip spreads a change in a round or a few; until then a silo that learned it first already acts on it (it
+    /// coordinates writes to the new owners). A silo that hands off a partition on the ring before the change would
+    /// send away keys it is about to own again (they then move twice), so ownership transfer asks first.
+    /// </remarks>
+    public async Task<bool> CatchUpAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var before = History;
+        var peers = before.State.Active.Select(m => m.Name).Where(p => p != SiloName && _detector.IsReachable(p)).ToList();
+        if (peers.Count == 0) return false;
+        var check = new MembershipCheck(_settings.ClusterName, _secretProof, SiloName, before.Digest);
+        await Task.WhenAll(peers.Select(async peer =>
+        {
+            try
+            {
+                var response = await _transport.SendAsync(peer, check, timeout, cancellationToken);
+                _detector.ReportSuccess(response.Silo);
+                if (response.History is not null) await MergeAsync(Decode(response.History, response.Silo), cancellationToken);
+            }
+            catch (DynamoException e)
+            {
+                _log.LogDebug("Membership check with {Peer} failed: {Message}", peer, e.Message);
+            }
+        }));
+        return History.Digest != before.Digest;
+    }
+
+    /// <summary>The receiving side of <see cref="CatchUpAsync"/>: this silo's history when it differs; nothing is merged here.</summary>
+    public Task<GossipResponse> HandleCheckAsync(MembershipCheck request, CancellationToken cancellationToken)
+    {
+        Admit(request.ClusterName, request.SecretProof, $"silo '{request.FromSilo}'", "a membership check");
+        _detector.ReportSuccess(request.FromSilo);
+        var mine = History;
+        return Task.FromResult(new GossipResponse(SiloName, mine.Digest, mine.Digest == request.Digest ? null : MembershipCodec.Encode(mine)));
+    }
+
+    /// <summary>Refuses (and records) an exchange from another cluster or with the wrong secret.</summary>
+    private void Admit(string clusterName, string secretProof, string who, string what)
+    {
+        if (clusterName == _settings.ClusterName && secretProof == _secretProof) return;
+        string why = clusterName != _settings.ClusterName
+            ? $"{who} belongs to cluster '{clusterName}', this silo '{SiloName}' to cluster '{_settings.ClusterName}'"
+            : $"{who} presented the wrong cluster secret";
+        NoteRefusal(why);
+        _log.LogError("Refused {What}: {Why}", what, why);
+        throw new DynamoException(DynamoErrorKind.FailedPrecondition, why);
+    }
+
     /// <summary>The receiving side of gossip.</summary>
     public async Task<GossipResponse> HandleGossipAsync(GossipRequest request, CancellationToken cancellationToken)
     {
-        if (request.ClusterName != _settings.ClusterName || request.SecretProof != _secretProof)
-        {
-            string why = request.ClusterName != _settings.ClusterName
-                ? $"silo '{request.FromSilo}' at {request.FromAddress} belongs to cluster '{request.ClusterName}', this silo '{SiloName}' to cluster '{_settings.ClusterName}'"
-                : $"silo '{request.FromSilo}' at {request.FromAddress} presented the wrong cluster secret";
-            NoteRefusal(why);
-            _log.LogError("Refused gossip: {Why}", why);
-            throw new DynamoException(DynamoErrorKind.FailedPrecondition, why);
-        }
+        Admit(request.ClusterName, request.SecretProof, $"silo '{request.FromSilo}' at {request.FromAddress}", "gossip");
         _detector.ReportHeartbeat(request.FromSilo);
         if (request.History is not null && request.Digest != History.Digest)
         {

@@ -214,6 +214,11 @@ public sealed partial class OwnershipTransferFeature
         int partition = plan.Partition;
         var targets = plan.Targets.ToList();
         if (targets.Count == 0 || WaitingFor(partition, targets)) return;
+        if (!await StillHandingOffAsync(partition, targets, ct))
+        {
+            SetState(partition, targets, "owners changed; starting over");
+            return;
+        }
         string signature = Signature(transition, targets);
         var saved = await _cursors.LoadAsync(partition, ct);
         if (saved is { Cursor: { } resumeAt } && saved.Targets == signature)
@@ -231,9 +236,7 @@ public sealed partial class OwnershipTransferFeature
         {
             SetState(partition, targets, "streaming");
             await StreamAsync(partition, targets, transition.Id, signature, null, last: true, ct);
-            var now = _silo.Membership.State;
-            var again = Transition() is { } t ? PlanFor(now, t, partition, holds: true) : null;
-            if (again is null || again.Role != TransferRole.HandOff || !again.Targets.SequenceEqual(targets))
+            if (!await StillHandingOffAsync(partition, targets, ct))
             {
                 SetState(partition, targets, "owners changed; starting over");
                 return;
@@ -258,7 +261,7 @@ public sealed partial class OwnershipTransferFeature
             long sent = KeysSent(partition, targets);
             await SendLateAsync(partition, targets, late, ct);
             Finished(partition);
-            _completed.Enqueue(new CompletedTransfer(partition, _silo.Name, targets, sent, now.Version));
+            _completed.Enqueue(new CompletedTransfer(partition, _silo.Name, targets, sent, _silo.Membership.State.Version));
             CountCompleted(sent);
             _log.LogInformation("Partition {Partition} handed to [{Targets}] and dropped ({Keys} keys)", partition, signature, sent);
         }
@@ -268,6 +271,22 @@ public sealed partial class OwnershipTransferFeature
             if (!dropped) _capturing.TryRemove(new KeyValuePair<int, LateWrites>(partition, late));
         }
     }
+
+    /// <summary>
+    /// Whether this silo still hands <paramref name="partition"/> to <paramref name="targets"/> once it has caught up with
+    /// the other members' membership (<see cref="Membership.MembershipManager.CatchUpAsync"/>): a silo that learned of a
+    /// ring change first already writes to the new owners, so a silo still on the ring before it would hand away keys
+    /// it is about to own again, and they would move twice. Asked before the partition is streamed and again before it is dropped.
+    /// </summary>
+    private async Task<bool> StillHandingOffAsync(int partition, List<string> targets, CancellationToken ct)
+    {
+        await _silo.Membership.CatchUpAsync(CatchUpTimeout, ct);
+        var again = Transition() is { } t ? PlanFor(_silo.Membership.State, t, partition, holds: true) : null;
+        return again is { Role: TransferRole.HandOff } && again.Targets.SequenceEqual(targets);
+    }
+
+    /// <summary>How long a membership check waits for each member (at most 1 s): one that does not answer is passed over.</summary>
+    private TimeSpan CatchUpTimeout => TimeSpan.FromMilliseconds(Math.Min(1000, _silo.Options.ReplicaTimeoutMs));
 
     private long KeysSent(int partition, List<string> targets) =>
         targets.Count == 0 ? 0 : targets.Sum(t => _progress.TryGetValue((partition, t), out var p) ? p.KeysSent : 0) / targets.Count;
@@ -375,9 +394,13 @@ public sealed partial class OwnershipTransferFeature
     /// <summary>Dropped partitions keep capturing for one interval; then what was captured is sent to the current owners and the capture ends.</summary>
     private async Task SendLateWritesOfDroppedAsync(CancellationToken ct)
     {
+        bool caughtUp = false;
         foreach (var (partition, late) in _capturing.ToArray())
         {
             if (late.DroppedAt is not { } at || _silo.Time.GetElapsedTime(at) < TimeSpan.FromMilliseconds(_options.IntervalMs)) continue;
+            // The current owners, as the other members know them too (as before a hand-off).
+            if (!caughtUp) await _silo.Membership.CatchUpAsync(CatchUpTimeout, ct);
+            caughtUp = true;
             _capturing.TryRemove(new KeyValuePair<int, LateWrites>(partition, late));
             var state = _silo.Membership.State;
             var targets = state.Ring?.PreferenceListFor(partition, ReplicaCount(state)).Primaries.Where(s => s != _silo.Name).ToList() ?? [];

@@ -25,7 +25,9 @@ public sealed record CompletedTransfer(int Partition, string FromSilo, IReadOnly
 /// one admission slot per page; each receiver merges the keys into its replica. The last page of a
 /// complete pass tells the receiver its inbound transfer is complete; until then it reads through to
 /// the old owners (<see cref="IReadThrough"/>) and `dynamo status` shows it joining. A silo that holds
-/// keys of a partition it no longer owns keeps serving them; only when every target acknowledged a
+/// keys of a partition it no longer owns keeps serving them; before it streams them, and again before it drops them,
+/// it asks the other members for their membership (a silo that learned of a newer ring change first may be writing
+/// to it as an owner again). Only when every target acknowledged a
 /// full pass that began with writes being captured, the plan is unchanged and no hint for another
 /// silo waits on the partition, it is dropped; writes that landed during that last pass or the drop
 /// are then sent on (or merged back here if that fails). A leaving silo records <c>Left</c> once it
