@@ -105,6 +105,20 @@ public sealed class HandoffTargetTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// Waits until every silo records <paramref name="leaver"/> as left, then for two more transfer passes on each silo that
+    /// stays, none of them busy (a silo that has left runs no pass).
+    /// </summary>
+    private static async Task WaitForLeaveAsync(TestCluster cluster, string leaver)
+    {
+        await TestCluster.WaitUntilAsync(() => Task.FromResult(cluster.Running.All(s => s.Runtime.Membership.State.Member(leaver)?.Status == MemberStatus.Left)),
+            TimeSpan.FromSeconds(60), $"{leaver} to hand off everything and be recorded as left everywhere");
+        var staying = cluster.Running.Where(s => s.Name != leaver).ToList();
+        var passes = staying.ToDictionary(s => s.Name, s => Transfer(s).Passes);
+        await TestCluster.WaitUntilAsync(() => Task.FromResult(staying.All(s => Transfer(s).Passes >= passes[s.Name] + 2 && !Transfer(s).Busy)),
+            TimeSpan.FromSeconds(30), "two transfer passes on every staying silo after the leave completed");
+    }
+
     [Fact]
     public async Task A_silo_joining_a_cluster_smaller_than_N_receives_every_partition_once()
     {
@@ -145,14 +159,7 @@ public sealed class HandoffTargetTests(ITestOutputHelper output)
         const string leaver = "silo3";
 
         await cluster[0].Runtime.Membership.LeaveAsync(leaver, CancellationToken.None);
-        await TestCluster.WaitUntilAsync(() => Task.FromResult(cluster.Running.All(s => s.Runtime.Membership.State.Member(leaver)?.Status == MemberStatus.Left)),
-            TimeSpan.FromSeconds(60), $"{leaver} to hand off everything and be recorded as left everywhere");
-        // After every silo knows the leaver left: two more passes on each that stays, none of them busy (a silo that
-        // has left runs no pass).
-        var staying = cluster.Running.Where(s => s.Name != leaver).ToList();
-        var passes = staying.ToDictionary(s => s.Name, s => Transfer(s).Passes);
-        await TestCluster.WaitUntilAsync(() => Task.FromResult(staying.All(s => Transfer(s).Passes >= passes[s.Name] + 2 && !Transfer(s).Busy)),
-            TimeSpan.FromSeconds(30), "two transfer passes on every staying silo after the leave completed");
+        await WaitForLeaveAsync(cluster, leaver);
 
         var after = cluster[0].Runtime.Membership.State.Ring!;
         // Each key goes once to each silo new in its preference list, and nowhere else.
@@ -209,12 +216,7 @@ public sealed class HandoffTargetTests(ITestOutputHelper output)
         }, TimeSpan.FromSeconds(30), "every new owner of a key written after the leave to learn of the leave or to hand the key off");
         foreach (var silo in late) cluster.Links.ReleaseMembership(silo);
 
-        await TestCluster.WaitUntilAsync(() => Task.FromResult(cluster.Running.All(s => s.Runtime.Membership.State.Member(leaver)?.Status == MemberStatus.Left)),
-            TimeSpan.FromSeconds(60), $"{leaver} to hand off everything and be recorded as left everywhere");
-        var staying = cluster.Running.Where(s => s.Name != leaver).ToList();
-        var passes = staying.ToDictionary(s => s.Name, s => Transfer(s).Passes);
-        await TestCluster.WaitUntilAsync(() => Task.FromResult(staying.All(s => Transfer(s).Passes >= passes[s.Name] + 2 && !Transfer(s).Busy)),
-            TimeSpan.FromSeconds(30), "two transfer passes on every staying silo after the leave completed");
+        await WaitForLeaveAsync(cluster, leaver);
 
         // Only the keys written before the leave move, each once to each silo new in its preference list: the keys written
         // after it reached their owners by the write itself.
