@@ -4,6 +4,7 @@ using OrleansDynamo.Core.Membership;
 using OrleansDynamo.Core.Versioning;
 using OrleansDynamo.Silo.AntiEntropy;
 using OrleansDynamo.Silo.Coordination;
+using OrleansDynamo.Silo.Diagnostics;
 using OrleansDynamo.Silo.Transfer;
 using OrleansDynamo.TestingHost;
 using Xunit;
@@ -214,6 +215,7 @@ public sealed class HandoffTargetTests(ITestOutputHelper output)
             }
             return true;
         }, TimeSpan.FromSeconds(30), "every new owner of a key written after the leave to learn of the leave or to hand the key off");
+        long caughtUp = late.Sum(s => cluster.Silo(s).Runtime.Counters.Get(CounterNames.MembershipCaughtUp));
         foreach (var silo in late) cluster.Links.ReleaseMembership(silo);
 
         await WaitForLeaveAsync(cluster, leaver);
@@ -224,7 +226,9 @@ public sealed class HandoffTargetTests(ITestOutputHelper output)
         long expected = keys.Sum(k => after.PreferenceListFor(new DynamoKey("default", k), 3).Primaries
             .Except(before.PreferenceListFor(new DynamoKey("default", k), 3).Primaries).Count());
         long received = cluster.Running.Sum(s => Transfer(s).KeysReceived) - receivedBefore;
-        output.WriteLine($"{strays.Count} (key, new owner) pairs written after the leave on silos that had not heard of it; {expected} pairs to move, {received} keys received by transfer");
+        output.WriteLine($"{strays.Count} (key, new owner) pairs written after the leave on silos that had not heard of it; {caughtUp} membership check(s) " +
+                         $"found the leave; {expected} pairs to move, {received} keys received by transfer");
+        Assert.True(caughtUp > 0, "no silo learned of the leave by asking before a hand-off");
         Assert.Equal(expected, received);
         foreach (var key in keys.Concat(written))
         {

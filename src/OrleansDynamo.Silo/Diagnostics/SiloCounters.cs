@@ -49,6 +49,8 @@ public static class CounterNames
     public const string QuorumFailures = "quorum_failures";
     public const string InvalidRequests = "invalid_requests";
     public const string MembershipEventsRefused = "membership_events_refused";
+    /// <summary>Membership checks before a hand-off that found another member on a newer membership and took it (<c>MembershipManager.CatchUpAsync</c>).</summary>
+    public const string MembershipCaughtUp = "membership_caught_up";
     public const string TransferKeysSent = "transfer_keys_sent";
     public const string TransferRestedMs = "transfer_rested_ms";
 }

@@ -379,7 +379,9 @@ public sealed class MembershipManager
                 _log.LogDebug("Membership check with {Peer} failed: {Message}", peer, e.Message);
             }
         }));
-        return History.Digest != before.Digest;
+        if (History.Digest == before.Digest) return false;
+        _counters.Add(CounterNames.MembershipCaughtUp);
+        return true;
     }
 
     /// <summary>The receiving side of <see cref="CatchUpAsync"/>: this silo's history when it differs; nothing is merged here.</summary>
