@@ -381,6 +381,8 @@ public sealed class MembershipManager
         }));
         if (History.Digest == before.Digest) return false;
         _counters.Add(CounterNames.MembershipCaughtUp);
+        _log.LogInformation("Asked before acting on its ring, silo {Silo} found a newer membership (version {Before} -> {After})",
+            SiloName, before.State.Version, State.Version);
         return true;
     }
 
