@@ -351,16 +351,17 @@ public sealed class MembershipManager
 
     /// <summary>
     /// Catches up with the other members before this silo acts on its ring: asks every active member it can reach for
-    /// its membership digest (<see cref="MembershipCheck"/>, at once, within <paramref name="timeout"/>) and merges the
-    /// history of each that holds another. A member that does not answer is passed over: gossip reaches it later.
-    /// True when this silo's history grew.
+    /// its membership digest (<see cref="MembershipCheck"/>, all at once, each within the gossip call timeout) and merges
+    /// the history of each that holds another. A member that does not answer is passed over (gossip reaches it later)
+    /// and suspected, as a failed gossip call would make it, so the next check does not wait for it again. True when
+    /// this silo's history grew.
     /// </summary>
     /// <remarks>
     /// Gossip spreads a change in a round or a few; until then a silo that learned it first already acts on it (it
     /// coordinates writes to the new owners). A silo that hands off a partition on the ring before the change would
     /// send away keys it is about to own again (they then move twice), so ownership transfer asks first.
     /// </remarks>
-    public async Task<bool> CatchUpAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<bool> CatchUpAsync(CancellationToken cancellationToken)
     {
         var before = History;
         var peers = before.State.Active.Select(m => m.Name).Where(p => p != SiloName && _detector.IsReachable(p)).ToList();
@@ -370,12 +371,13 @@ public sealed class MembershipManager
         {
             try
             {
-                var response = await _transport.SendAsync(peer, check, timeout, cancellationToken);
+                var response = await _transport.SendAsync(peer, check, _settings.CallTimeout, cancellationToken);
                 _detector.ReportSuccess(response.Silo);
                 if (response.History is not null) await MergeAsync(Decode(response.History, response.Silo), cancellationToken);
             }
             catch (DynamoException e)
             {
+                if (e.Kind != DynamoErrorKind.FailedPrecondition) _detector.ReportFailure(peer);
                 _log.LogDebug("Membership check with {Peer} failed: {Message}", peer, e.Message);
             }
         }));

@@ -280,13 +280,10 @@ public sealed partial class OwnershipTransferFeature
     /// </summary>
     private async Task<bool> StillHandingOffAsync(int partition, List<string> targets, CancellationToken ct)
     {
-        await _silo.Membership.CatchUpAsync(CatchUpTimeout, ct);
+        await _silo.Membership.CatchUpAsync(ct);
         var again = Transition() is { } t ? PlanFor(_silo.Membership.State, t, partition, holds: true) : null;
         return again is { Role: TransferRole.HandOff } && again.Targets.SequenceEqual(targets);
     }
-
-    /// <summary>How long a membership check waits for each member (at most 1 s): one that does not answer is passed over.</summary>
-    private TimeSpan CatchUpTimeout => TimeSpan.FromMilliseconds(Math.Min(1000, _silo.Options.ReplicaTimeoutMs));
 
     private long KeysSent(int partition, List<string> targets) =>
         targets.Count == 0 ? 0 : targets.Sum(t => _progress.TryGetValue((partition, t), out var p) ? p.KeysSent : 0) / targets.Count;
@@ -399,7 +396,7 @@ public sealed partial class OwnershipTransferFeature
         {
             if (late.DroppedAt is not { } at || _silo.Time.GetElapsedTime(at) < TimeSpan.FromMilliseconds(_options.IntervalMs)) continue;
             // The current owners, as the other members know them too (as before a hand-off).
-            if (!caughtUp) await _silo.Membership.CatchUpAsync(CatchUpTimeout, ct);
+            if (!caughtUp) await _silo.Membership.CatchUpAsync(ct);
             caughtUp = true;
             _capturing.TryRemove(new KeyValuePair<int, LateWrites>(partition, late));
             var state = _silo.Membership.State;
