@@ -24,6 +24,30 @@ public sealed class MembershipTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_membership_check_takes_a_newer_history_from_a_member_and_passes_over_and_suspects_one_that_does_not_answer()
+    {
+        await using var cluster = await TestCluster.StartAsync(new TestClusterOptions { Silos = 3 });
+        var asker = cluster[0].Runtime;
+
+        // A change silo0 has not heard of by gossip: its check asks silo1 and silo2 and takes it.
+        cluster.Links.HoldMembership("silo0");
+        Assert.True(await cluster[1].Runtime.Membership.DefineBucketAsync(new BucketSettings("checked", N: 2, R: 1, W: 1), CancellationToken.None));
+        Assert.False(asker.Membership.State.Buckets.ContainsKey("checked"));
+        Assert.True(await asker.Membership.CatchUpAsync(CancellationToken.None));
+        Assert.True(asker.Membership.State.Buckets.ContainsKey("checked"));
+        Assert.Equal(cluster[1].Runtime.Membership.History.Digest, asker.Membership.History.Digest);
+        Assert.Equal(1, asker.Counters.Get(Silo.Diagnostics.CounterNames.MembershipCaughtUp));
+
+        // Nothing new: no history grows. A member that cannot be reached is passed over, and suspected, so the next
+        // check does not ask it again until it shows a sign of life.
+        cluster.Cut("silo0", "silo2");
+        Assert.False(await asker.Membership.CatchUpAsync(CancellationToken.None));
+        Assert.False(asker.Detector.IsReachable("silo2"));
+        Assert.True(asker.Detector.IsReachable("silo1"));
+        Assert.Equal(1, asker.Counters.Get(Silo.Diagnostics.CounterNames.MembershipCaughtUp));
+    }
+
+    [Fact]
     public async Task Five_silos_meet_through_cluster_membership_and_converge_to_one_ring_within_ten_gossip_rounds()
     {
         // No silo is given a seed: each gossips with the active silos Orleans membership lists.

@@ -393,8 +393,14 @@ public sealed class MembershipManager
     {
         Admit(request.ClusterName, request.SecretProof, $"silo '{request.FromSilo}'", "a membership check");
         _detector.ReportSuccess(request.FromSilo);
+        return Task.FromResult(Answer(request.Digest));
+    }
+
+    /// <summary>This silo's digest, and its history when it differs from <paramref name="theirs"/>.</summary>
+    private GossipResponse Answer(HistoryDigest theirs)
+    {
         var mine = History;
-        return Task.FromResult(new GossipResponse(SiloName, mine.Digest, mine.Digest == request.Digest ? null : MembershipCodec.Encode(mine)));
+        return new GossipResponse(SiloName, mine.Digest, mine.Digest == theirs ? null : MembershipCodec.Encode(mine));
     }
 
     /// <summary>Refuses (and records) an exchange from another cluster or with the wrong secret.</summary>
@@ -422,8 +428,7 @@ public sealed class MembershipManager
                     $"silo '{request.FromSilo}' uses {theirs.PartitionCount} partitions, this cluster {_settings.PartitionCount}");
             await MergeAsync(theirs, cancellationToken);
         }
-        var mine = History;
-        return new GossipResponse(SiloName, mine.Digest, mine.Digest == request.Digest ? null : MembershipCodec.Encode(mine));
+        return Answer(request.Digest);
     }
 
     /// <summary>
