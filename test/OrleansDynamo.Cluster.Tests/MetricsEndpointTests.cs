@@ -180,7 +180,13 @@ public sealed class MetricsEndpointTests
         Assert.Equal(64, ring.Owners.Length);
         Assert.Equal(["silo0", "silo1", "silo2"], ring.Silos);
 
+        // A put returns on W=2 acks; the third replica's write may still be committing, so the count is polled.
         var partitions = (await http.GetFromJsonAsync<PartitionsView>("/api/partitions", Json))!;
+        await TestCluster.WaitUntilAsync(async () =>
+        {
+            partitions = (await http.GetFromJsonAsync<PartitionsView>("/api/partitions", Json))!;
+            return partitions.Partitions.Sum(p => p.Keys.Values.Sum()) == 60;
+        }, TimeSpan.FromSeconds(15), "20 keys on three replicas each in /api/partitions");
         Assert.Equal(64, partitions.Partitions.Length);
         Assert.Empty(partitions.Missing);
         Assert.All(partitions.Partitions, p => Assert.Equal(3, p.PreferenceList.Length));
@@ -199,7 +205,7 @@ public sealed class MetricsEndpointTests
         {
             key = (await http.GetFromJsonAsync<KeyView>("/api/key?bucket=default&key=j7", Json))!;
             return key.Replicas.All(r => r.Found);
-        }, TimeSpan.FromSeconds(5), "j7 on all three replicas");
+        }, TimeSpan.FromSeconds(15), "j7 on all three replicas");
         Assert.All(key.Replicas, r => Assert.Equal("v7", Assert.Single(r.Siblings).Value));
 
         var bad = await http.GetAsync("/api/key?bucket=default&key=");

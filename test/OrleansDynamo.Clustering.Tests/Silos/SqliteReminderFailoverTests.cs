@@ -53,8 +53,9 @@ public sealed class SqliteReminderFailoverTests(ITestOutputHelper output) : IDis
         }
         await Eventually.Until($"{TicksBefore} ticks of each reminder on silo-0", TickBound, () => MissingTicks(cluster.Ticks, keys, TimeSpan.Zero, TicksBefore, holder.Name));
 
-        var killedAt = cluster.Ticks.Now;
+        // Read once the kill has returned: a tick silo-0 fired while it was being stopped is not one after it.
         var dead = await cluster.KillAsync(0);
+        var killedAt = cluster.Ticks.Now;
         await cluster.WaitUntilDeclaredDeadAsync(dead, FailoverBound);
         var resumed = await Eventually.Until($"{TicksAfter} ticks of each reminder after silo-0 was killed", FailoverBound,
             () => MissingTicks(cluster.Ticks, keys, killedAt, TicksAfter, null));
