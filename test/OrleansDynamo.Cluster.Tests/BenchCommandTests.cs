@@ -82,10 +82,17 @@ public sealed class BenchCommandTests
         Assert.Equal(keys, first.PreloadedKeys);
 
         // A second run, as a second process would be: it has seen none of the keys the first one wrote.
+        // On a loaded machine half a second may hold only a few writes: more such runs follow (each a new process that
+        // has seen nothing) until at least 20 keys were written over the first run's.
         var settings = BenchCommand.ParseSettings([.. common, "--seconds", "0.5", "--read-unseen"]);
-        var second = await BenchCommand.RunAsync(settings, live: false, timeout.Token);
-        Assert.True(second.Ops >= 20, $"the second run wrote only {second.Ops} times");
-        Assert.Equal(0, second.Errors);
+        long written = 0;
+        for (int run = 0; run < 10 && written < 20; run++)
+        {
+            var second = await BenchCommand.RunAsync(settings, live: false, timeout.Token);
+            Assert.Equal(0, second.Errors);
+            written += second.Ops;
+        }
+        Assert.True(written >= 20, $"the later runs wrote only {written} times");
 
         var client = await cluster.CreateClientAsync();
         for (long i = 0; i < keys; i++)
