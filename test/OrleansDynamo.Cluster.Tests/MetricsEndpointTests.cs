@@ -181,7 +181,7 @@ public sealed class MetricsEndpointTests
         Assert.Equal(["silo0", "silo1", "silo2"], ring.Silos);
 
         // A put returns on W=2 acks; the third replica's write may still be committing, so the count is polled.
-        var partitions = (await http.GetFromJsonAsync<PartitionsView>("/api/partitions", Json))!;
+        PartitionsView partitions = null!;
         await TestCluster.WaitUntilAsync(async () =>
         {
             partitions = (await http.GetFromJsonAsync<PartitionsView>("/api/partitions", Json))!;
