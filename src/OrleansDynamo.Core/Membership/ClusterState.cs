@@ -20,6 +20,12 @@ public sealed class ClusterState
     /// <summary>The ring, or null while no silo is up.</summary>
     public required RingSnapshot? Ring { get; init; }
 
+    /// <summary>
+    /// The ring before the last ring change (the one ownership transfer moves partitions from), or null when the history
+    /// holds one ring or none.
+    /// </summary>
+    public RingSnapshot? PreviousRing { get; init; }
+
     public required ImmutableSortedDictionary<string, BucketSettings> Buckets { get; init; }
 
     /// <summary>

@@ -12,6 +12,8 @@ namespace OrleansDynamo.Core.Membership;
 /// </summary>
 public sealed class MembershipHistory
 {
+    private readonly RingMemo _rings;
+    private readonly Lock _replaying = new();
     private ClusterState? _state;
 
     public string ClusterName { get; }
@@ -47,6 +49,7 @@ public sealed class MembershipHistory
         }
         Events = Compact(builder.ToImmutable());
         Refused = refused ?? [];
+        _rings = new RingMemo();
     }
 
     /// <summary>
@@ -61,6 +64,7 @@ public sealed class MembershipHistory
         PartitionCount = template.PartitionCount;
         DefaultBucket = template.DefaultBucket;
         Events = events;
+        _rings = template._rings;
     }
 
     public long MaxLamport => Events.Count == 0 ? 0 : Events.Max!.Lamport;
@@ -131,15 +135,31 @@ public sealed class MembershipHistory
         return kept?.ToImmutable() ?? events;
     }
 
-    /// <summary>The meaning of the history: members, ring and buckets (computed once, cached).</summary>
-    public ClusterState State => _state ??= Replay();
+    /// <summary>
+    /// The meaning of the history: members, ring and buckets. Computed once, by the first caller (others wait for it
+    /// rather than replay it as well), with every ring the histories it grew from already claimed taken from memory.
+    /// </summary>
+    public ClusterState State
+    {
+        get
+        {
+            if (Volatile.Read(ref _state) is { } state) return state;
+            lock (_replaying)
+            {
+                return _state ??= Replay();
+            }
+        }
+    }
+
+    /// <summary>Rings this history's lineage claimed (a history grown by one join or leave claims one more).</summary>
+    internal int RingClaims => _rings.Claims;
 
     private ClusterState Replay()
     {
         var members = ImmutableSortedDictionary.CreateBuilder<string, MemberState>(StringComparer.Ordinal);
         var buckets = ImmutableSortedDictionary.CreateBuilder<string, BucketSettings>(StringComparer.Ordinal);
         buckets[DefaultBucket.Name] = DefaultBucket;
-        RingSnapshot? ring = null;
+        RingSnapshot? ring = null, ringBefore = null;
         foreach (var e in Events)
         {
             bool ringChanged = false;
@@ -165,9 +185,8 @@ public sealed class MembershipHistory
             if (!ringChanged) continue;
             var up = members.Values.Where(m => m.Status == MemberStatus.Up)
                 .Select(m => new SiloMember(m.Info.Name, m.Info.Zone, m.Info.Weight)).ToList();
-            if (up.Count == 0) ring = null;
-            else if (ring is null) ring = RingSnapshot.Create(up, PartitionCount);
-            else ring = ring.WithMembers(up);
+            ringBefore = ring;
+            ring = up.Count == 0 ? null : _rings.Next(ring, up, PartitionCount);
         }
         return new ClusterState
         {
@@ -175,6 +194,7 @@ public sealed class MembershipHistory
             PartitionCount = PartitionCount,
             Members = members.ToImmutable(),
             Ring = ring,
+            PreviousRing = ring is null ? null : ringBefore,
             Buckets = buckets.ToImmutable(),
             // Grows with every change a merge makes: a new event adds to it, and a definition that replaces another of the
             // same bucket is greater in CompareDefinitions, hence in Lamport × 65536 + tiebreak.

@@ -186,7 +186,7 @@ public sealed class MembershipManager
             var current = History;
             merged = current.Add(make(current.MaxLamport + 1));
             await _metadata.SetAsync(MetadataKey, MembershipCodec.Encode(merged), cancellationToken);
-            Volatile.Write(ref _history, merged);
+            Publish(merged);
         }
         finally
         {
@@ -211,7 +211,7 @@ public sealed class MembershipManager
             grew = !ReferenceEquals(merged, current) && !merged.Events.SetEquals(current.Events); // a redefined bucket replaces its old event: same count, new content
             if (!grew) return false;
             await _metadata.SetAsync(MetadataKey, MembershipCodec.Encode(merged), cancellationToken);
-            Volatile.Write(ref _history, merged);
+            Publish(merged);
         }
         finally
         {
@@ -220,6 +220,17 @@ public sealed class MembershipManager
         Announce();
         PushChange(CancellationToken.None);
         return true;
+    }
+
+    /// <summary>
+    /// Makes <paramref name="history"/> the current one with its meaning already worked out: requests read
+    /// <see cref="State"/> on every call, and a ring change replayed under them held the thread pool while the
+    /// foreground waited (every old silo stalled for 0.1–0.2 s one second into a join, found by profiling).
+    /// </summary>
+    private void Publish(MembershipHistory history)
+    {
+        _ = history.State;
+        Volatile.Write(ref _history, history);
     }
 
     /// <summary>

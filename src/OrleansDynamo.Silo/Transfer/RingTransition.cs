@@ -6,7 +6,7 @@ namespace OrleansDynamo.Silo.Transfer;
 
 /// <summary>
 /// The last ring change as ownership transfer sees it: the ring before it (<see cref="Previous"/>,
-/// replayed from the history's prefix) and the ring now (<see cref="Current"/>). A silo that is among
+/// <see cref="ClusterState.PreviousRing"/>) and the ring now (<see cref="Current"/>). A silo that is among
 /// a partition's first N now but was not before is a new owner of it and receives the partition from
 /// one old replica. Every silo holding the same history computes the same transition.
 /// </summary>
@@ -34,17 +34,8 @@ public sealed class RingTransition
     /// <summary>The transition of <paramref name="history"/>'s last ring change, or null while it has no ring.</summary>
     public static RingTransition? Of(MembershipHistory history, int n)
     {
-        var current = history.State.Ring;
-        if (current is null) return null;
-        var events = history.Events.ToList();
-        for (int k = events.Count - 1; k >= 0; k--)
-        {
-            var prefix = new MembershipHistory(history.ClusterName, history.PartitionCount, history.DefaultBucket, events.Take(k));
-            var ring = prefix.State.Ring;
-            if (ring is null) return new RingTransition(null, current, n);
-            if (ring.Version != current.Version) return new RingTransition(ring, current, n);
-        }
-        return new RingTransition(null, current, n);
+        var state = history.State;
+        return state.Ring is { } current ? new RingTransition(state.PreviousRing, current, n) : null;
     }
 
     public ImmutableArray<string> Owners(int partition) => Current.PreferenceListFor(partition, N).Primaries;

@@ -30,7 +30,16 @@ public class MembershipHistoryProperties
             Assert.Equal(ring.Owners.ToArray(), actual.Ring!.Owners.ToArray());
             Assert.Equal(ring.Version, actual.Ring.Version);
         }
+        Assert.Equal(expected.PreviousRing is null, actual.PreviousRing is null);
+        if (expected.PreviousRing is { } before)
+        {
+            Assert.Equal(before.Owners.ToArray(), actual.PreviousRing!.Owners.ToArray());
+            Assert.Equal(before.Version, actual.PreviousRing.Version);
+        }
     }
+
+    /// <summary>The same events replayed by a history that shares nothing with any other (no ring taken from memory).</summary>
+    private static MembershipHistory Fresh(MembershipHistory h) => new(h.ClusterName, h.PartitionCount, h.DefaultBucket, h.Events);
 
     [Property]
     public void Merge_is_commutative(HistoryTriple t) => SameHistory(t.A.Merge(t.B), t.B.Merge(t.A));
@@ -81,6 +90,55 @@ public class MembershipHistoryProperties
         SameHistory(h, other);
         SameState(h.State, other.State);
     }
+
+    [Property]
+    public void A_silo_that_reads_its_state_after_every_event_it_learns_means_what_a_fresh_replay_means(MembershipHistory h, int seed)
+    {
+        // Each step's rings are claimed once and taken from memory by the next step, arriving in any order.
+        var events = h.Events.ToArray();
+        new Random(seed).Shuffle(events);
+        var other = new MembershipHistory(h.ClusterName, h.PartitionCount, h.DefaultBucket);
+        foreach (var e in events)
+        {
+            other = other.Merge(other.Add(e));
+            SameState(Fresh(other).State, other.State);
+        }
+        SameState(Fresh(h).State, other.State);
+    }
+
+    [Property]
+    public void The_previous_ring_is_the_ring_of_the_longest_prefix_whose_ring_differs(MembershipHistory h)
+    {
+        var state = h.State;
+        if (state.Ring is not { } current)
+        {
+            Assert.Null(state.PreviousRing);
+            return;
+        }
+        // What ownership transfer replayed before the state carried it: prefixes, longest first.
+        var events = h.Events.ToList();
+        RingSnapshotView? expected = null;
+        for (int k = events.Count - 1; k >= 0; k--)
+        {
+            var ring = new MembershipHistory(h.ClusterName, h.PartitionCount, h.DefaultBucket, events.Take(k)).State.Ring;
+            if (ring is null) break;
+            if (ring.Version != current.Version)
+            {
+                expected = new RingSnapshotView(ring.Version, ring.Owners.ToArray());
+                break;
+            }
+        }
+        if (expected is null)
+        {
+            Assert.Null(state.PreviousRing);
+            return;
+        }
+        Assert.NotNull(state.PreviousRing);
+        Assert.Equal(expected.Version, state.PreviousRing!.Version);
+        Assert.Equal(expected.Owners, state.PreviousRing.Owners.ToArray());
+    }
+
+    private sealed record RingSnapshotView(long Version, string[] Owners);
 
     [Property]
     public void Gossip_in_any_order_converges_to_one_state(HistoryTriple t)
