@@ -205,6 +205,36 @@ public sealed class HandoffTransferTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Issue_20_a_silo_that_holds_no_replica_of_a_key_forwards_its_request_to_a_replica_that_is_not_joining()
+    {
+        await using var cluster = await TestCluster.StartAsync(Options(partitions: 8, keysPerSecond: 2, pageSize: 1, silos: 2));
+        var keys = await WriteAsync(cluster, "forward", 40);
+        var joined = await cluster.AddSiloAsync();
+        await cluster.WaitForConvergenceAsync(TimeSpan.FromSeconds(15));
+        await WaitUntilReceivingAsync(joined);
+
+        // Keys the new silo heads and one old silo no longer holds: a client still routing by the ring before the join
+        // sends them to that old silo, which forwards them to a replica.
+        var forwarded = new List<(string Key, string Forwarder, string Warm)>();
+        foreach (var key in keys)
+        {
+            var replicas = cluster.PreferenceList("default", key, 2);
+            if (replicas[0] != joined.Name) continue;
+            if (new[] { "silo0", "silo1" }.FirstOrDefault(s => !replicas.Contains(s)) is { } forwarder) forwarded.Add((key, forwarder, replicas[1]));
+        }
+        Assert.True(forwarded.Count > 0, "no key is headed by the joining silo and held by only one old silo");
+
+        foreach (var (key, forwarder, warm) in forwarded)
+        {
+            var got = await cluster.Silo(forwarder).Runtime.Coordinator.GetAsync(new GetCommand("default", key, R: 1), CancellationToken.None);
+            Assert.True(got.Found, $"{key} not found through {forwarder}");
+            Assert.Equal(warm, got.Coordinator);
+        }
+        Assert.NotEmpty(Transfer(joined).InboundPending()); // all of it while the join was still under way
+        output.WriteLine($"{forwarded.Count} keys headed by {joined.Name}: each forwarded to the old replica beside it");
+    }
+
+    [Fact]
     public async Task While_its_inbound_transfer_runs_a_new_owner_reads_through_to_the_old_owner_and_shows_joining()
     {
         var (cluster, keys, joined) = await JoinSlowlyAsync("through");
