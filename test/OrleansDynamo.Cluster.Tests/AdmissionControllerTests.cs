@@ -280,6 +280,51 @@ public sealed class AdmissionControllerTests
     }
 
     [Fact]
+    public async Task Issue_20_a_baseline_is_measured_while_merkle_builds_run_so_the_next_join_is_paced_against_it()
+    {
+        // After a bulk load the trees build for minutes (paced work, holding a slot): the steady state a join meets.
+        var time = new ManualTime();
+        var c = new AdmissionController(PaceOptions(), time);
+        using var build = await c.AcquireAsync(BackgroundWork.MerkleBuild, default);
+        time.Advance(TimeSpan.FromSeconds(6));
+        Feed(c, 200, 8);
+        c.Adjust();
+        Assert.Equal(8, c.Status().BaselineP99Ms);
+        Assert.Equal(12, c.Status().PaceTargetMs);
+
+        // The join: a transfer page whose foreground p99 doubled is paced down, not run at full speed under the 100 ms slot target.
+        using var transfer = await c.AcquireAsync(BackgroundWork.OwnershipTransfer, default);
+        time.Advance(TimeSpan.FromSeconds(3));
+        Feed(c, 200, 16);
+        c.Adjust();
+        Assert.True(c.Pace < 0.25, $"pace {c.Pace} with the foreground p99 at twice its baseline");
+        Assert.Equal(8, c.Status().BaselineP99Ms); // measured beside a transfer: not a baseline
+    }
+
+    [Fact]
+    public async Task Issue_20_beside_merkle_builds_a_baseline_taken_under_a_heavier_load_comes_down_but_never_goes_up()
+    {
+        var time = new ManualTime();
+        var c = new AdmissionController(PaceOptions(), time);
+        Feed(c, 200, 50); // a bulk load, nothing paced yet: a baseline of 50 ms
+        c.Adjust();
+        Assert.Equal(50, c.Status().BaselineP99Ms);
+
+        using var build = await c.AcquireAsync(BackgroundWork.MerkleBuild, default);
+        time.Advance(TimeSpan.FromSeconds(6));
+        Feed(c, 200, 8); // the steady workload beside the builds
+        c.Adjust();
+        Assert.Equal(0.8 * 50 + 0.2 * 8, c.Status().BaselineP99Ms!.Value, 6);
+        for (int i = 0; i < 30; i++) c.Adjust();
+        Assert.InRange(c.Status().BaselineP99Ms!.Value, 8, 8.1);
+
+        time.Advance(TimeSpan.FromSeconds(6));
+        Feed(c, 200, 40); // the builds' own cost: not a baseline
+        c.Adjust();
+        Assert.InRange(c.Status().BaselineP99Ms!.Value, 8, 8.1);
+    }
+
+    [Fact]
     public void Issue_20_the_baseline_moves_only_once_no_transfer_ran_for_a_whole_window_and_the_target_keeps_to_its_floor_and_ceiling()
     {
         var time = new ManualTime();

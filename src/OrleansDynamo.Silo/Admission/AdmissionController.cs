@@ -32,8 +32,10 @@ public sealed record AdmissionStatus(
 /// at each adjustment a foreground p99 over <see cref="AdmissionOptions.PaceWindowMs"/> above the pace target halves
 /// it (down to <see cref="AdmissionOptions.MinPace"/>), one at or under the target (or an idle foreground) adds
 /// <see cref="AdmissionOptions.PaceStep"/> (up to 1). The target is <see cref="AdmissionOptions.PaceTargetFactor"/> times
-/// the baseline p99 (a moving average of the window p99 at adjustments while no paced work ran here for a whole
-/// window), at least <see cref="AdmissionOptions.PaceFloorMs"/> and at most <see cref="AdmissionOptions.TargetP99Ms"/>.
+/// the baseline p99 (a moving average of the window p99 at adjustments while no paced work ran here for a whole window;
+/// a window with Merkle builds but no transfer gives the first baseline and may lower it, never raise it: the builds
+/// that follow a bulk load run for minutes, and a cluster that joined a silo meanwhile paced the join against no baseline
+/// at all, or one taken during the load, so the join ran at full speed), at least <see cref="AdmissionOptions.PaceFloorMs"/> and at most <see cref="AdmissionOptions.TargetP99Ms"/>.
 /// Paced work that begins after such a quiet window starts at <see cref="AdmissionOptions.StartPace"/> at most (slow start).
 /// A silo with no baseline of its own (a new silo: its foreground was never quiet, as transfer pages arrived from the start
 /// of its join) takes the latest baseline of a silo sending to it (<see cref="NotePacedWork"/>) until it has one.
@@ -198,9 +200,14 @@ public sealed class AdmissionController : IBackgroundAdmission, IRequestObserver
         {
             _lastP99 = p99;
             _lastSamples = samples;
-            bool quiet = PacedInUse() == 0
-                && (!_pacedWorkSeen || _time.GetElapsedTime(_pacedWorkAt, now) > TimeSpan.FromMilliseconds(_options.WindowMs));
-            if (quiet && samples >= _options.MinSamples && p99 is { } b) _baseline = _baseline is { } old ? 0.8 * old + 0.2 * b : b;
+            var window = TimeSpan.FromMilliseconds(_options.WindowMs);
+            bool noTransfer = _inUseByKind[(int)BackgroundWork.OwnershipTransfer] == 0
+                && (!_transferSeen || _time.GetElapsedTime(_transferAt, now) > window);
+            bool noPacedWork = PacedInUse() == 0 && (!_pacedWorkSeen || _time.GetElapsedTime(_pacedWorkAt, now) > window);
+            // Beside a Merkle build a window may only lower the baseline (the build's own cost must not raise it, or builds
+            // would pace themselves against their own latency), or give the first one: see the class.
+            if (noTransfer && samples >= _options.MinSamples && p99 is { } b && (noPacedWork || _baseline is not { } known || b < known))
+                _baseline = _baseline is { } old ? 0.8 * old + 0.2 * b : b;
             if (recentSamples >= _options.MinSamples && recent > PaceTarget())
             {
                 _pace = Math.Max(_options.MinPace, _pace / 2);
