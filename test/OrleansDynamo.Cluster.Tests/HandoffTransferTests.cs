@@ -205,6 +205,20 @@ public sealed class HandoffTransferTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Issue_20_a_silo_that_only_sends_partitions_reads_as_usual_and_the_one_receiving_them_asks_every_replica()
+    {
+        var (cluster, _, joined) = await JoinSlowlyAsync("motion");
+        await using var _ = cluster;
+
+        Assert.True(Transfer(cluster[0]).Busy, "silo0 is not sending");
+        var sender = cluster[0].Runtime.Coordinator.Motion!();
+        Assert.False(sender.Moving, "a silo that only sends asks every replica");
+        Assert.Contains(joined.Name, sender.Joining); // the new silo is still asked last
+        Assert.True(joined.Runtime.Coordinator.Motion!().Moving, "the receiving silo reads only R replicas");
+        Assert.NotEmpty(Transfer(joined).InboundPending());
+    }
+
+    [Fact]
     public async Task Issue_20_a_silo_that_holds_no_replica_of_a_key_forwards_its_request_to_a_replica_that_is_not_joining()
     {
         await using var cluster = await TestCluster.StartAsync(Options(partitions: 8, keysPerSecond: 2, pageSize: 1, silos: 2));

@@ -200,10 +200,14 @@ public sealed partial class OwnershipTransferFeature : ISiloFeature, ITransferRe
         return StillReceiving(silo, t.Id);
     }
 
-    /// <summary>Partitions in motion for the coordinator: whether this silo sends or receives any, and the silos still joining.</summary>
+    /// <summary>
+    /// Partitions in motion for the coordinator: whether this silo receives any, and the silos still joining. A silo that
+    /// only sends (an old owner during a join) reads as usual: asking every replica there raised the cost of every get on
+    /// every old silo for the whole join, and once transfers were paced to the foreground that was most of its cost.
+    /// </summary>
     private Coordination.PartitionMotion Motion()
     {
-        bool moving = Busy || Inbound().Sources.Count > 0;
+        bool moving = Inbound().Sources.Count > 0;
         var joining = _silo.Membership.State.Members.Keys.Where(IsJoining).ToHashSet(StringComparer.Ordinal);
         return !moving && joining.Count == 0 ? Coordination.PartitionMotion.None : new Coordination.PartitionMotion(moving, joining);
     }
