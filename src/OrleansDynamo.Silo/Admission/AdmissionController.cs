@@ -35,7 +35,8 @@ public sealed record AdmissionStatus(
 /// the baseline p99 (a moving average of the window p99 at adjustments while no paced work ran here for a whole window;
 /// a window with Merkle builds but no transfer gives the first baseline and may lower it, never raise it: the builds
 /// that follow a bulk load run for minutes, and a cluster that joined a silo meanwhile paced the join against no baseline
-/// at all, or one taken during the load, so the join ran at full speed), at least <see cref="AdmissionOptions.PaceFloorMs"/> and at most <see cref="AdmissionOptions.TargetP99Ms"/>.
+/// at all, or one taken during the load, so the join ran at full speed), at least <see cref="AdmissionOptions.PaceFloorMs"/>
+/// and at most <see cref="AdmissionOptions.TargetP99Ms"/>.
 /// Paced work that begins after such a quiet window starts at <see cref="AdmissionOptions.StartPace"/> at most (slow start).
 /// A silo with no baseline of its own (a new silo: its foreground was never quiet, as transfer pages arrived from the start
 /// of its join) takes the latest baseline of a silo sending to it (<see cref="NotePacedWork"/>) until it has one.

@@ -27,8 +27,8 @@ public sealed record CoordinatorSettings(TimeSpan RequestTimeout, TimeSpan Repli
 /// <summary>
 /// Partitions in motion as a coordinator sees them. <paramref name="Moving"/>: this silo receives partitions (a join or a
 /// leave under way), so its gets ask every replica, since a new owner reads through to the old one for keys not yet
-/// received (itself, and in a leave other old silos receiving beside it). <paramref name="Joining"/>: silos that joined in the last ring change and still receive partitions; a
-/// get that asks R replicas asks them last.
+/// received (itself, and in a leave other old silos receiving beside it). <paramref name="Joining"/>: silos that joined in
+/// the last ring change and still receive partitions; a get that asks R replicas, and a forwarded request, asks them last.
 /// </summary>
 public sealed record PartitionMotion(bool Moving, IReadOnlySet<string> Joining)
 {

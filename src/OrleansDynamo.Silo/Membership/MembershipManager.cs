@@ -111,7 +111,7 @@ public sealed class MembershipManager
         if (loaded.PartitionCount != _settings.PartitionCount)
             throw new DynamoException(DynamoErrorKind.FailedPrecondition,
                 $"the data directory holds a ring of {loaded.PartitionCount} partitions, but Silo:PartitionCount is {_settings.PartitionCount}");
-        Volatile.Write(ref _history, loaded);
+        Publish(loaded);
         _loadedFromDisk = true;
         _log.LogInformation("Loaded membership: {Count} events, {Members} members", loaded.Events.Count, loaded.State.Members.Count);
     }
