@@ -34,7 +34,7 @@ public sealed partial class DynamoClient
     public async Task<ClusterRing> GetRingAsync(string? endpoint = null, CancellationToken cancellationToken = default)
     {
         if (endpoint is null) return await RefreshRingAsync(cancellationToken).ConfigureAwait(false);
-        var info = await SendToAsync(endpoint, s_getRing, new GetRingRequest(), cancellationToken).ConfigureAwait(false);
+        var info = await SendToAsync(endpoint, s_grpcGetRing, new GetRingRequest(), cancellationToken).ConfigureAwait(false);
         try
         {
             return WireMapping.ToRing(info);
@@ -50,7 +50,7 @@ public sealed partial class DynamoClient
     {
         StatusResponse response = endpoint is null
             ? (await SendAnyAsync(s_getStatus, new StatusRequest(), cancellationToken).ConfigureAwait(false)).Response
-            : await SendToAsync(endpoint, s_getStatus, new StatusRequest(), cancellationToken).ConfigureAwait(false);
+            : await SendToAsync(endpoint, s_grpcGetStatus, new StatusRequest(), cancellationToken).ConfigureAwait(false);
         return WireMapping.ToStatus(response);
     }
 
@@ -75,7 +75,7 @@ public sealed partial class DynamoClient
         if (DynamoClientOptions.CheckAddress(seed) is { } badSeed) throw DynamoException.Invalid($"seed: {badSeed}");
         if (DynamoClientOptions.CheckAddress(newSiloAddress) is { } badSilo) throw DynamoException.Invalid($"new silo: {badSilo}");
         var request = new JoinRequest { SiloAddress = newSiloAddress, SeedAddress = seed };
-        var response = await SendToAsync(newSiloAddress, s_join, request, cancellationToken).ConfigureAwait(false);
+        var response = await SendToAsync(newSiloAddress, s_grpcJoin, request, cancellationToken).ConfigureAwait(false);
         if (_state is not null) TryRefreshInBackground();
         return response.Message;
     }
@@ -111,6 +111,6 @@ public sealed partial class DynamoClient
         var request = new RepairRequest { Partition = partition ?? -1 };
         return endpoint is null
             ? (await SendAnyAsync(s_repair, request, cancellationToken).ConfigureAwait(false)).Response
-            : await SendToAsync(endpoint, s_repair, request, cancellationToken).ConfigureAwait(false);
+            : await SendToAsync(endpoint, s_grpcRepair, request, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -13,8 +13,9 @@ namespace OrleansDynamo.Client;
 /// mode it coordinates gets itself, asking the replicas directly); a silo that cannot be reached is skipped for
 /// a while and the next one tried. The ring is refreshed in the background and after a routing miss. Every request
 /// is a call of the silo's <see cref="IDynamoApiGrain"/> through an Orleans client connected to that silo's gateway
-/// (one per silo). Silos are named by their gRPC address, as the ring and the CLI name them: a silo whose gateway is
-/// not known yet is asked once, with one gRPC call, where it is. Given an <see cref="IClusterClient"/> (the
+/// (one per silo), except the calls addressed to one silo by the caller (status, ring, join and repair given an
+/// endpoint), which go over that silo's gRPC client API. Silos are named by their gRPC address, as the ring and the
+/// CLI name them: a silo whose gateway is not known yet is asked once, with one gRPC call, where it is. Given an <see cref="IClusterClient"/> (the
 /// application's, from <c>UseOrleansClient</c>), the first ring is fetched through it and no seed is needed.
 /// </summary>
 public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
@@ -290,17 +291,7 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
     /// </summary>
     private async Task<RingInfo> BootstrapAsync(SiloEndpoint endpoint, CancellationToken cancellationToken)
     {
-        var headers = _apiKey is null ? null : new Grpc.Core.Metadata { { ApiKeys.Header, ApiKeys.Bearer(_apiKey) } };
-        var options = new Grpc.Core.CallOptions(headers, deadline: _timeout is { } t ? DateTime.UtcNow + t : null, cancellationToken: cancellationToken);
-        RingInfo info;
-        try
-        {
-            info = await endpoint.Bootstrap().GetRingAsync(new GetRingRequest(), options).ResponseAsync.ConfigureAwait(false);
-        }
-        catch (Grpc.Core.RpcException e) when (e.StatusCode == Grpc.Core.StatusCode.Cancelled && cancellationToken.IsCancellationRequested)
-        {
-            throw new OperationCanceledException("The call was canceled by the caller.", e, cancellationToken);
-        }
+        var info = await CallGrpcAsync(endpoint, s_grpcGetRing, new GetRingRequest(), cancellationToken).ConfigureAwait(false);
         if (info.AnsweredByGateway.Length == 0)
             throw new DynamoException(DynamoErrorKind.FailedPrecondition, $"{endpoint.Address} did not say where its Orleans gateway is (a silo older than this client)")
                 { Endpoint = endpoint.Address };
@@ -311,6 +302,26 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
                 EndpointFor(silo.GrpcAddress).SetGateway(silo.GatewayAddress, info.ClusterName);
         }
         return info;
+    }
+
+    /// <summary>
+    /// One call to one silo over its gRPC client API, within the request timeout and with the API key in its header.
+    /// Throws what the call failed with (for <see cref="CallErrors.Classify"/>); <see cref="OperationCanceledException"/>
+    /// when <paramref name="cancellationToken"/> fires.
+    /// </summary>
+    private async Task<TResponse> CallGrpcAsync<TRequest, TResponse>(SiloEndpoint endpoint, GrpcMethod<TRequest, TResponse> method, TRequest request,
+        CancellationToken cancellationToken)
+    {
+        var headers = _apiKey is null ? null : new Grpc.Core.Metadata { { ApiKeys.Header, ApiKeys.Bearer(_apiKey) } };
+        var options = new Grpc.Core.CallOptions(headers, deadline: _timeout is { } t ? DateTime.UtcNow + t : null, cancellationToken: cancellationToken);
+        try
+        {
+            return await method(endpoint.Grpc(), request, options).ResponseAsync.ConfigureAwait(false);
+        }
+        catch (Grpc.Core.RpcException e) when (e.StatusCode == Grpc.Core.StatusCode.Cancelled && cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException("The call was canceled by the caller.", e, cancellationToken);
+        }
     }
 
     private void MarkDown(SiloEndpoint endpoint) => endpoint.MarkDown(_time.GetTimestamp() + _markDownTicks);
@@ -335,6 +346,9 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
         for (int i = 0; i < endpoints.Length; i++) endpoints[i].NoteJoining(ring.Silos[i].IsJoining, now);
         return next;
     }
+
+    /// <summary>The silos this client has an Orleans connection to (open or opening), by gRPC address.</summary>
+    internal IReadOnlyList<string> ConnectedSilos => _endpoints.Values.Where(e => e.Connected).Select(e => e.Address).ToList();
 
     private SiloEndpoint EndpointFor(string address)
     {
@@ -389,9 +403,16 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
     private static readonly Method<StatusRequest, StatusResponse> s_getStatus = static (a, r, c) => a.GetStatus(r, c);
     private static readonly Method<CreateBucketRequest, BucketInfo> s_createBucket = static (a, r, c) => a.CreateBucket(r, c);
     private static readonly Method<GetReplicasRequest, GetReplicasResponse> s_getReplicas = static (a, r, c) => a.GetReplicas(r, c);
-    private static readonly Method<JoinRequest, AdminResponse> s_join = static (a, r, c) => a.Join(r, c);
     private static readonly Method<LeaveRequest, AdminResponse> s_leave = static (a, r, c) => a.Leave(r, c);
     private static readonly Method<RepairRequest, AdminResponse> s_repair = static (a, r, c) => a.Repair(r, c);
+
+    /// <summary>One method of the silo's gRPC client API.</summary>
+    private delegate Grpc.Core.AsyncUnaryCall<TResponse> GrpcMethod<TRequest, TResponse>(Dynamo.DynamoClient client, TRequest request, Grpc.Core.CallOptions options);
+
+    private static readonly GrpcMethod<GetRingRequest, RingInfo> s_grpcGetRing = static (c, r, o) => c.GetRingAsync(r, o);
+    private static readonly GrpcMethod<StatusRequest, StatusResponse> s_grpcGetStatus = static (c, r, o) => c.GetStatusAsync(r, o);
+    private static readonly GrpcMethod<JoinRequest, AdminResponse> s_grpcJoin = static (c, r, o) => c.JoinAsync(r, o);
+    private static readonly GrpcMethod<RepairRequest, AdminResponse> s_grpcRepair = static (c, r, o) => c.RepairAsync(r, o);
 
     /// <summary>
     /// One call to one silo, through its gateway connection, within the request timeout. Throws what the call
@@ -443,16 +464,20 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
         Method<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken) =>
         SendAsync(AnyState, 0, 0, Random.Shared.Next(), method, request, cancellationToken);
 
-    /// <summary>Sends a request to one given silo address, without trying others.</summary>
+    /// <summary>
+    /// Sends a request to one given silo address, without trying others, over the silo's gRPC client API: status, ring,
+    /// join and repair addressed to one silo (what the CLI sends, once each) open no Orleans client, whose start costs
+    /// far more than the call.
+    /// </summary>
     private async Task<TResponse> SendToAsync<TRequest, TResponse>(
-        string address, Method<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken)
+        string address, GrpcMethod<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken)
     {
         if (DynamoClientOptions.CheckAddress(address) is { } bad) throw DynamoException.Invalid(bad);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var endpoint = EndpointFor(address);
         try
         {
-            var response = await CallAsync(endpoint, method, request, cancellationToken).ConfigureAwait(false);
+            var response = await CallGrpcAsync(endpoint, method, request, cancellationToken).ConfigureAwait(false);
             endpoint.MarkUp();
             return response;
         }
@@ -460,7 +485,6 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
         {
             var failure = CallErrors.Classify(e, endpoint.Address);
             if (failure.MarkDown) MarkDown(endpoint);
-            if (failure.Action == FailureAction.MarkDownAndRetry) endpoint.Disconnect();
             throw failure.Error;
         }
     }

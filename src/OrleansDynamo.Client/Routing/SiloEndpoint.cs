@@ -35,6 +35,15 @@ internal sealed class SiloEndpoint(string address, ConnectionSettings settings) 
         }
     }
 
+    /// <summary>True while an Orleans connection to the silo's gateway is open or opening.</summary>
+    public bool Connected
+    {
+        get
+        {
+            lock (_lock) return _connection is { IsFaulted: false, IsCanceled: false };
+        }
+    }
+
     /// <summary>
     /// Records where the silo's gateway is (from a ring); a different one than before drops the open connection.
     /// An empty <paramref name="gateway"/> (a silo that did not record one) changes nothing.
@@ -78,8 +87,11 @@ internal sealed class SiloEndpoint(string address, ConnectionSettings settings) 
         Close(stale);
     }
 
-    /// <summary>The gRPC client of the silo's client API, used only to ask a silo known by address where its gateway is.</summary>
-    public Dynamo.DynamoClient Bootstrap()
+    /// <summary>
+    /// The gRPC client of the silo's client API: asks a silo known by address where its gateway is, and carries the
+    /// calls addressed to this one silo (status, ring, join, repair).
+    /// </summary>
+    public Dynamo.DynamoClient Grpc()
     {
         lock (_lock)
         {

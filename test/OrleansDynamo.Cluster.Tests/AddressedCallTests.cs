@@ -1,0 +1,55 @@
+using OrleansDynamo.Client;
+using OrleansDynamo.TestingHost;
+using Xunit;
+
+namespace OrleansDynamo.Cluster.Tests;
+
+/// <summary>
+/// Status, ring, join and repair addressed to one silo go over that silo's gRPC client API: the CLI sends one such call
+/// per process, and an Orleans client's start costs far more than the call (docs/performance.md). Data calls keep
+/// going through an Orleans connection to the coordinating silo's gateway.
+/// </summary>
+public sealed class AddressedCallTests
+{
+    [Fact]
+    public async Task Status_ring_join_and_repair_addressed_to_a_silo_open_no_Orleans_connection_while_a_put_opens_one()
+    {
+        await using var cluster = await TestCluster.StartAsync(new TestClusterOptions { Silos = 2 });
+        string seed = cluster[0].GrpcAddress, silo = cluster[1].GrpcAddress;
+        await using var client = new DynamoClient(new DynamoClientOptions { Seeds = { silo }, RequestTimeout = TimeSpan.FromSeconds(20) });
+
+        var status = await client.GetStatusAsync(silo);
+        Assert.Equal(cluster[1].Name, status.Silo);
+        Assert.Equal(2, status.Silos.Count);
+        Assert.Equal(2, (await client.GetRingAsync(silo)).Silos.Count);
+        Assert.Contains("member already", await client.JoinAsync(seed, silo));
+        Assert.Contains("exchange(s) finished", await client.RepairAsync(3, silo));
+        var refused = await Assert.ThrowsAsync<DynamoException>(() => client.RepairAsync(64, silo));
+        Assert.Equal(DynamoErrorKind.InvalidArgument, refused.Kind);
+        Assert.Contains("partition must be", refused.Message);
+        Assert.Empty(client.ConnectedSilos);
+
+        await client.PutAsync("addressed", "v1");
+        Assert.NotEmpty(client.ConnectedSilos);
+    }
+
+    [Fact]
+    public async Task A_call_addressed_to_a_silo_that_does_not_listen_fails_as_unavailable_naming_the_address()
+    {
+        await using var cluster = await TestCluster.StartAsync(new TestClusterOptions { Silos = 1 });
+        string nobody = $"http://127.0.0.1:{FreePort()}";
+        await using var client = new DynamoClient(new DynamoClientOptions { Seeds = { cluster[0].GrpcAddress }, RequestTimeout = TimeSpan.FromSeconds(20) });
+
+        var e = await Assert.ThrowsAsync<DynamoException>(() => client.GetStatusAsync(nobody));
+        Assert.Equal(DynamoErrorKind.Unavailable, e.Kind);
+        Assert.Equal(nobody, e.Endpoint);
+        Assert.Equal(cluster[0].Name, (await client.GetStatusAsync(cluster[0].GrpcAddress)).Silo);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
