@@ -119,7 +119,7 @@ process_start=$(at)
 echo "== t=${process_start}s: silo4's process starts (not a member yet)"
 start_silo 3 --Silo:AutoJoin=false
 wait_for "silo4 to answer" 180 status_of 3
-# Read before the settle, not just before the join: each `dynamo status` is a process start (about 0.4 s of a core
+# Read before the settle, not just before the join: each `dynamo status` is a process start (about 0.3 s of a core
 # here), and three of them fell in the join's first slice. Nothing is transferred meanwhile: silo4 is not a member.
 sent_before_join=$(keys_sent 0 1 2)
 sleep "$settle"
