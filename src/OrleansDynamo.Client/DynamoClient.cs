@@ -15,8 +15,9 @@ namespace OrleansDynamo.Client;
 /// is a call of the silo's <see cref="IDynamoApiGrain"/> through an Orleans client connected to that silo's gateway
 /// (one per silo), except the calls addressed to one silo by the caller (status, ring, join and repair given an
 /// endpoint), which go over that silo's gRPC client API. Silos are named by their gRPC address, as the ring and the
-/// CLI name them: a silo whose gateway is not known yet is asked once, with one gRPC call, where it is. Given an <see cref="IClusterClient"/> (the
-/// application's, from <c>UseOrleansClient</c>), the first ring is fetched through it and no seed is needed.
+/// CLI name them: a silo whose gateway is not known yet is asked once, with one gRPC call, where it is. Given an
+/// <see cref="IClusterClient"/> (the application's, from <c>UseOrleansClient</c>), the first ring is fetched through it
+/// and no seed is needed.
 /// </summary>
 public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
 {
