@@ -90,7 +90,9 @@ public sealed class NewUserTests(ITestOutputHelper output)
                     $"--Silo:DataDirectory={Path.Combine(data, $"silo{i + 1}")}",
                     $"--Silo:Clustering:SqlitePath={Path.Combine(data, "cluster.db")}"));
             }
-            await WaitForSilo($"http://127.0.0.1:{ports[0]}", silos[0], 3);
+            // A silo lists a new member joining until it learns that the member has received its partitions from
+            // every sender, and each silo learns that on its own: wait until every one of them lists all three up.
+            for (int i = 0; i < 3; i++) await WaitForSilo($"http://127.0.0.1:{ports[i]}", silos[i], 3);
             var (code, stdout, stderr) = await Dynamo("status", "--json", "--endpoint", $"http://127.0.0.1:{ports[1]}");
             output.WriteLine(stdout);
             Assert.True(code == 0, stderr);
