@@ -82,10 +82,21 @@ public sealed partial class DynamoClient
 
     /// <summary>Asks the cluster to let the silo named <paramref name="siloName"/> leave; its partitions move to the others first.</summary>
     /// <returns>The silo's message.</returns>
-    public async Task<string> LeaveAsync(string siloName, CancellationToken cancellationToken = default)
+    public Task<string> LeaveAsync(string siloName, CancellationToken cancellationToken = default) =>
+        LeaveAsync(siloName, null, cancellationToken);
+
+    /// <summary>
+    /// <see cref="LeaveAsync(string, CancellationToken)"/>, asked of the silo at <paramref name="endpoint"/> (any silo
+    /// when null), as the CLI does.
+    /// </summary>
+    /// <returns>The silo's message.</returns>
+    public async Task<string> LeaveAsync(string siloName, string? endpoint, CancellationToken cancellationToken = default)
     {
         if (string.IsNullOrWhiteSpace(siloName)) throw DynamoException.Invalid("silo name must not be empty");
-        var (response, _) = await SendAnyAsync(s_leave, new LeaveRequest { SiloName = siloName }, cancellationToken).ConfigureAwait(false);
+        var request = new LeaveRequest { SiloName = siloName };
+        var response = endpoint is null
+            ? (await SendAnyAsync(s_leave, request, cancellationToken).ConfigureAwait(false)).Response
+            : await SendToAsync(endpoint, s_grpcLeave, request, cancellationToken).ConfigureAwait(false);
         if (_state is not null) TryRefreshInBackground();
         return response.Message;
     }

@@ -13,8 +13,8 @@ namespace OrleansDynamo.Client;
 /// mode it coordinates gets itself, asking the replicas directly); a silo that cannot be reached is skipped for
 /// a while and the next one tried. The ring is refreshed in the background and after a routing miss. Every request
 /// is a call of the silo's <see cref="IDynamoApiGrain"/> through an Orleans client connected to that silo's gateway
-/// (one per silo), except the calls addressed to one silo by the caller (status, ring, join and repair given an
-/// endpoint), which go over that silo's gRPC client API. Silos are named by their gRPC address, as the ring and the
+/// (one per silo), except the calls addressed to one silo by the caller (status, ring, leave and repair given an
+/// endpoint, and join), which go over that silo's gRPC client API. Silos are named by their gRPC address, as the ring and the
 /// CLI name them: a silo whose gateway is not known yet is asked once, with one gRPC call, where it is. Given an
 /// <see cref="IClusterClient"/> (the application's, from <c>UseOrleansClient</c>), the first ring is fetched through it
 /// and no seed is needed.
@@ -413,6 +413,7 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
     private static readonly GrpcMethod<GetRingRequest, RingInfo> s_grpcGetRing = static (c, r, o) => c.GetRingAsync(r, o);
     private static readonly GrpcMethod<StatusRequest, StatusResponse> s_grpcGetStatus = static (c, r, o) => c.GetStatusAsync(r, o);
     private static readonly GrpcMethod<JoinRequest, AdminResponse> s_grpcJoin = static (c, r, o) => c.JoinAsync(r, o);
+    private static readonly GrpcMethod<LeaveRequest, AdminResponse> s_grpcLeave = static (c, r, o) => c.LeaveAsync(r, o);
     private static readonly GrpcMethod<RepairRequest, AdminResponse> s_grpcRepair = static (c, r, o) => c.RepairAsync(r, o);
 
     /// <summary>
@@ -467,8 +468,8 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Sends a request to one given silo address, without trying others, over the silo's gRPC client API: status, ring,
-    /// join and repair addressed to one silo (what the CLI sends, once each) open no Orleans client, whose start costs
-    /// far more than the call.
+    /// join, leave and repair addressed to one silo (what the CLI sends, once each) open no Orleans client, whose start
+    /// costs far more than the call.
     /// </summary>
     private async Task<TResponse> SendToAsync<TRequest, TResponse>(
         string address, GrpcMethod<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken)

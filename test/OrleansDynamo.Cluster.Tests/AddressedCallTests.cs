@@ -5,14 +5,14 @@ using Xunit;
 namespace OrleansDynamo.Cluster.Tests;
 
 /// <summary>
-/// Status, ring, join and repair addressed to one silo go over that silo's gRPC client API: the CLI sends one such call
+/// Status, ring, join, leave and repair addressed to one silo go over that silo's gRPC client API: the CLI sends one such call
 /// per process, and an Orleans client's start costs far more than the call (docs/performance.md). Data calls keep
 /// going through an Orleans connection to the coordinating silo's gateway.
 /// </summary>
 public sealed class AddressedCallTests
 {
     [Fact]
-    public async Task Status_ring_join_and_repair_addressed_to_a_silo_open_no_Orleans_connection_while_a_put_opens_one()
+    public async Task Status_ring_join_leave_and_repair_addressed_to_a_silo_open_no_Orleans_connection_while_a_put_opens_one()
     {
         await using var cluster = await TestCluster.StartAsync(new TestClusterOptions { Silos = 2 });
         string seed = cluster[0].GrpcAddress, silo = cluster[1].GrpcAddress;
@@ -27,6 +27,9 @@ public sealed class AddressedCallTests
         var refused = await Assert.ThrowsAsync<DynamoException>(() => client.RepairAsync(64, silo));
         Assert.Equal(DynamoErrorKind.InvalidArgument, refused.Kind);
         Assert.Contains("partition must be", refused.Message);
+        var unknown = await Assert.ThrowsAsync<DynamoException>(() => client.LeaveAsync("no-such-silo", silo));
+        Assert.Equal(DynamoErrorKind.NotFound, unknown.Kind);
+        Assert.Contains("no silo named 'no-such-silo'", unknown.Message);
         Assert.Empty(client.ConnectedSilos);
 
         await client.PutAsync("addressed", "v1");

@@ -15,7 +15,7 @@ public static class LeaveCommand
         command.SetAction((parseResult, cancellationToken) => CommandContext.RunAsync(parseResult, io, cancellationToken, async (ctx, ct) =>
         {
             string name = parseResult.GetValue(silo)!;
-            string message = await ctx.Client.LeaveAsync(name, ct);
+            string message = await ctx.Client.LeaveAsync(name, ctx.FirstEndpoint, ct);
             if (!parseResult.GetValue(wait))
             {
                 AdminOutput.Write(ctx, message, $"{name} is leaving the cluster");

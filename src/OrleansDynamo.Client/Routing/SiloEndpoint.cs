@@ -89,7 +89,7 @@ internal sealed class SiloEndpoint(string address, ConnectionSettings settings) 
 
     /// <summary>
     /// The gRPC client of the silo's client API: asks a silo known by address where its gateway is, and carries the
-    /// calls addressed to this one silo (status, ring, join, repair).
+    /// calls addressed to this one silo (status, ring, join, leave, repair).
     /// </summary>
     public Dynamo.DynamoClient Grpc()
     {
