@@ -5,18 +5,28 @@ using Xunit;
 namespace OrleansDynamo.Cluster.Tests;
 
 /// <summary>
-/// Status, ring, join, leave and repair addressed to one silo go over that silo's gRPC client API: the CLI sends one such call
-/// per process, and an Orleans client's start costs far more than the call (docs/performance.md). Data calls keep
-/// going through an Orleans connection to the coordinating silo's gateway.
+/// Status, ring, join, leave and repair addressed to one silo go over that silo's gRPC client API: the CLI sends one
+/// such call per process, and an Orleans client's start costs far more than the call (docs/performance.md). Data calls
+/// keep going through an Orleans connection to the coordinating silo's gateway. The clients here are set up as the
+/// CLI's is (no periodic ring refresh, which would open a connection of its own).
 /// </summary>
 public sealed class AddressedCallTests
 {
+    private const int Partitions = 64;
+
+    private static DynamoClient CliLikeClient(string seed) => new(new DynamoClientOptions
+    {
+        Seeds = { seed },
+        RequestTimeout = TimeSpan.FromSeconds(20),
+        RingRefreshInterval = Timeout.InfiniteTimeSpan,
+    });
+
     [Fact]
     public async Task Status_ring_join_leave_and_repair_addressed_to_a_silo_open_no_Orleans_connection_while_a_put_opens_one()
     {
-        await using var cluster = await TestCluster.StartAsync(new TestClusterOptions { Silos = 2 });
+        await using var cluster = await TestCluster.StartAsync(new TestClusterOptions { Silos = 2, PartitionCount = Partitions });
         string seed = cluster[0].GrpcAddress, silo = cluster[1].GrpcAddress;
-        await using var client = new DynamoClient(new DynamoClientOptions { Seeds = { silo }, RequestTimeout = TimeSpan.FromSeconds(20) });
+        await using var client = CliLikeClient(silo);
 
         var status = await client.GetStatusAsync(silo);
         Assert.Equal(cluster[1].Name, status.Silo);
@@ -24,7 +34,7 @@ public sealed class AddressedCallTests
         Assert.Equal(2, (await client.GetRingAsync(silo)).Silos.Count);
         Assert.Contains("member already", await client.JoinAsync(seed, silo));
         Assert.Contains("exchange(s) finished", await client.RepairAsync(3, silo));
-        var refused = await Assert.ThrowsAsync<DynamoException>(() => client.RepairAsync(64, silo));
+        var refused = await Assert.ThrowsAsync<DynamoException>(() => client.RepairAsync(Partitions, silo));
         Assert.Equal(DynamoErrorKind.InvalidArgument, refused.Kind);
         Assert.Contains("partition must be", refused.Message);
         var unknown = await Assert.ThrowsAsync<DynamoException>(() => client.LeaveAsync("no-such-silo", silo));
@@ -41,7 +51,7 @@ public sealed class AddressedCallTests
     {
         await using var cluster = await TestCluster.StartAsync(new TestClusterOptions { Silos = 1 });
         string nobody = $"http://127.0.0.1:{FreePort()}";
-        await using var client = new DynamoClient(new DynamoClientOptions { Seeds = { cluster[0].GrpcAddress }, RequestTimeout = TimeSpan.FromSeconds(20) });
+        await using var client = CliLikeClient(cluster[0].GrpcAddress);
 
         var e = await Assert.ThrowsAsync<DynamoException>(() => client.GetStatusAsync(nobody));
         Assert.Equal(DynamoErrorKind.Unavailable, e.Kind);
