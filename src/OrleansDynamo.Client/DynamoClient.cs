@@ -14,10 +14,10 @@ namespace OrleansDynamo.Client;
 /// a while and the next one tried. The ring is refreshed in the background and after a routing miss. Every request
 /// is a call of the silo's <see cref="IDynamoApiGrain"/> through an Orleans client connected to that silo's gateway
 /// (one per silo), except the calls addressed to one silo by the caller (status, ring, leave and repair given an
-/// endpoint, and join), which go over that silo's gRPC client API. Silos are named by their gRPC address, as the ring and the
-/// CLI name them: a silo whose gateway is not known yet is asked once, with one gRPC call, where it is. Given an
-/// <see cref="IClusterClient"/> (the application's, from <c>UseOrleansClient</c>), the first ring is fetched through it
-/// and no seed is needed.
+/// endpoint, and join), which go over that silo's gRPC client API. Silos are named by their gRPC address, as the ring
+/// and the CLI name them: a silo whose gateway is not known yet is asked once, with one gRPC call, where it is. Given
+/// an <see cref="IClusterClient"/> (the application's, from <c>UseOrleansClient</c>), the first ring is fetched through
+/// it and no seed is needed.
 /// </summary>
 public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
 {

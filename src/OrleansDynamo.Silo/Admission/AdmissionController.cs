@@ -202,9 +202,10 @@ public sealed class AdmissionController : IBackgroundAdmission, IRequestObserver
             _lastP99 = p99;
             _lastSamples = samples;
             var window = TimeSpan.FromMilliseconds(_options.WindowMs);
-            bool noTransfer = _inUseByKind[(int)BackgroundWork.OwnershipTransfer] == 0
-                && (!_transferSeen || _time.GetElapsedTime(_transferAt, now) > window);
-            bool noPacedWork = PacedInUse() == 0 && (!_pacedWorkSeen || _time.GetElapsedTime(_pacedWorkAt, now) > window);
+            // None of the work running now, and none for a whole window.
+            bool Quiet(int inUse, bool seen, long at) => inUse == 0 && (!seen || _time.GetElapsedTime(at, now) > window);
+            bool noTransfer = Quiet(_inUseByKind[(int)BackgroundWork.OwnershipTransfer], _transferSeen, _transferAt);
+            bool noPacedWork = Quiet(PacedInUse(), _pacedWorkSeen, _pacedWorkAt);
             // Beside a Merkle build a window may only lower the baseline (the build's own cost must not raise it, or builds
             // would pace themselves against their own latency), or give the first one: see the class.
             if (noTransfer && samples >= _options.MinSamples && p99 is { } b && (noPacedWork || _baseline is not { } known || b < known))
