@@ -165,7 +165,6 @@ public sealed partial class DynamoClient
             }
             var failure = CallErrors.Classify(e, endpoint.Address);
             if (failure.MarkDown) MarkDown(endpoint);
-            if (failure.Action == FailureAction.MarkDownAndRetry) endpoint.Disconnect();
             if (CallErrors.IsRefusal(failure.Error)) round.Refuse(failure.Error);
             else round.OnFailure(target.Silo, failure.Error.Message, timedOut: failure.Error.Kind == DynamoErrorKind.Timeout);
         }

@@ -12,8 +12,8 @@ namespace OrleansDynamo.Client;
 /// silo of the key's preference list (Dynamo §6.4), which coordinates it (in <see cref="CoordinationMode.ClientReads"/>
 /// mode it coordinates gets itself, asking the replicas directly); a silo that cannot be reached is skipped for
 /// a while and the next one tried. The ring is refreshed in the background and after a routing miss. Every request
-/// is a call of the silo's <see cref="IDynamoApiGrain"/> through an Orleans client connected to that silo's gateway
-/// (one per silo), except the calls addressed to one silo by the caller (status, ring, leave and repair given an
+/// is a call of the silo's <see cref="IDynamoApiService"/>, addressed by its gateway, through the client's one Orleans
+/// client, except the calls addressed to one silo by the caller (status, ring, leave and repair given an
 /// endpoint, and join), which go over that silo's gRPC client API. Silos are named by their gRPC address, as the ring
 /// and the CLI name them: a silo whose gateway is not known yet is asked once, with one gRPC call, where it is. Given
 /// an <see cref="IClusterClient"/> (the application's, from <c>UseOrleansClient</c>), the first ring is fetched through
@@ -28,6 +28,7 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
 
     private readonly TimeProvider _time;
     private readonly ConnectionSettings _connection;
+    private readonly OrleansTransport _transport;
     private readonly IClusterClient? _cluster;
     private readonly ConcurrentDictionary<string, SiloEndpoint> _endpoints = new(StringComparer.OrdinalIgnoreCase);
     private readonly RoutingState _seedState;
@@ -85,6 +86,7 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
         var responseTimeout = options.RequestTimeout == Timeout.InfiniteTimeSpan ? TimeSpan.FromDays(1) : options.RequestTimeout + TimeSpan.FromSeconds(1);
         _connection = new ConnectionSettings(responseTimeout, options.ConnectTimeout == Timeout.InfiniteTimeSpan ? TimeSpan.FromMinutes(1) : options.ConnectTimeout,
             options.MarkDownDuration, options.ClientCertificate, options.Authority);
+        _transport = new OrleansTransport(_connection);
 
         var seeds = new List<string>(options.Seeds.Count);
         var seedEndpoints = new List<SiloEndpoint>(options.Seeds.Count);
@@ -142,7 +144,7 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
         return state.Ring!;
     }
 
-    /// <summary>Closes every gateway connection.</summary>
+    /// <summary>Closes the Orleans client and every gRPC channel.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
@@ -154,6 +156,7 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
             if (_endpoints.TryRemove(key, out var endpoint)) closing.Add(endpoint.DisposeAsync().AsTask());
         }
         await Task.WhenAll(closing).ConfigureAwait(false);
+        await _transport.DisposeAsync().ConfigureAwait(false);
     }
 
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
@@ -331,10 +334,12 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
     private RoutingState Install(ClusterRing ring)
     {
         var endpoints = new SiloEndpoint[ring.Silos.Count];
+        var gateways = new List<System.Net.IPEndPoint>(endpoints.Length);
         for (int i = 0; i < endpoints.Length; i++)
         {
             endpoints[i] = EndpointFor(ring.Silos[i].Address);
             endpoints[i].SetGateway(ring.Silos[i].GatewayAddress, ring.ClusterName);
+            if (endpoints[i].GatewayEndpoint is { } gateway) gateways.Add(gateway);
         }
         var next = new RoutingState(ring, endpoints, _rampTicks);
         while (true)
@@ -343,6 +348,7 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
             if (current?.Ring is { } cached && cached.Version > ring.Version) return current;
             if (Interlocked.CompareExchange(ref _state, next, current) == current) break;
         }
+        _transport.Retain(gateways);
         long now = _time.GetTimestamp();
         for (int i = 0; i < endpoints.Length; i++) endpoints[i].NoteJoining(ring.Silos[i].IsJoining, now);
         return next;
@@ -351,12 +357,15 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
     /// <summary>The silos this client has an Orleans connection to (open or opening), by gRPC address.</summary>
     internal IReadOnlyList<string> ConnectedSilos => _endpoints.Values.Where(e => e.Connected).Select(e => e.Address).ToList();
 
+    /// <summary>How many Orleans clients this client has built: one for the whole cluster, unless a start failed.</summary>
+    internal int OrleansClientsBuilt => _transport.ClientsBuilt;
+
     private SiloEndpoint EndpointFor(string address)
     {
         address = SiloEndpoint.Normalize(address);
         if (_endpoints.TryGetValue(address, out var existing)) return existing;
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        return _endpoints.GetOrAdd(address, static (a, settings) => new SiloEndpoint(a, settings), _connection);
+        return _endpoints.GetOrAdd(address, static (a, client) => new SiloEndpoint(a, client._connection, client._transport), this);
     }
 
     private long ToTimestampTicks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
@@ -395,7 +404,7 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
     }
 
     /// <summary>One method of the silo's client API grain.</summary>
-    private delegate Task<TResponse> Method<TRequest, TResponse>(IDynamoApiGrain api, TRequest request, CancellationToken cancellationToken);
+    private delegate Task<TResponse> Method<TRequest, TResponse>(IDynamoApi api, TRequest request, CancellationToken cancellationToken);
 
     private static readonly Method<GetRequest, GetResponse> s_get = static (a, r, c) => a.Get(r, c);
     private static readonly Method<PutRequest, PutResponse> s_put = static (a, r, c) => a.Put(r, c);
@@ -430,17 +439,17 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
         try
         {
             if (!endpoint.HasGateway) await BootstrapAsync(endpoint, deadline.Token).ConfigureAwait(false);
-            GatewayConnection connection;
+            IDynamoApi api;
             try
             {
-                connection = await endpoint.ConnectAsync(deadline.Token).ConfigureAwait(false);
+                api = await endpoint.ApiAsync(deadline.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException && e is not DynamoException)
             {
                 throw new GatewayUnreachableException($"could not connect to its gateway: {e.Message}", e);
             }
             SetApiKey();
-            return await method(connection.Api, request, deadline.Token).ConfigureAwait(false);
+            return await method(api, request, deadline.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -521,7 +530,6 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
                 // but this request is not sent again: the deadline is the caller's.
                 if (failure.MarkDown) MarkDown(endpoint);
                 if (failure.Action == FailureAction.Throw) throw failure.Error;
-                endpoint.Disconnect();
                 if (state.Ring is not null) RequestRefresh();
                 tried ??= new bool[state.Endpoints.Length];
                 tried[index] = true;

@@ -13,8 +13,9 @@ public sealed class CoordinatorRampTests
 {
     private const long Ramp = 30_000;
 
-    private static SiloEndpoint Endpoint() =>
-        new("http://127.0.0.1:1", new ConnectionSettings(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5)));
+    private static readonly ConnectionSettings Settings = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5));
+
+    private static SiloEndpoint Endpoint() => new("http://127.0.0.1:1", Settings, new OrleansTransport(Settings));
 
     [Fact]
     public async Task A_silo_seen_joining_then_up_ramps_from_its_joining_share_to_all_and_one_never_seen_joining_takes_all_at_once()
@@ -46,7 +47,7 @@ public sealed class CoordinatorRampTests
         string[] statuses = [ClusterSilo.StatusUp, ClusterSilo.StatusUp, ClusterSilo.StatusUp, ClusterSilo.StatusJoining];
         var silos = statuses.Select((status, i) => new ClusterSilo("silo" + i, $"http://127.0.0.1:{1000 + i}", "", "", status, q / 4, 0)).ToArray();
         var ring = new ClusterRing("c", 1, silos, [.. Enumerable.Range(0, q).Select(p => p % 4)], [new Core.Buckets.BucketSettings("default")]);
-        var endpoints = silos.Select(s => new SiloEndpoint(s.Address, new ConnectionSettings(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5)))).ToArray();
+        var endpoints = silos.Select(s => new SiloEndpoint(s.Address, Settings, new OrleansTransport(Settings))).ToArray();
         try
         {
             var routing = new RoutingState(ring, endpoints, Ramp);

@@ -65,6 +65,37 @@ public sealed class OrleansClientTests
     }
 
     [Fact]
+    public async Task One_Orleans_client_reaches_each_coordinator_directly_and_a_silo_that_joins_later_too()
+    {
+        await using var cluster = await TestCluster.StartAsync(new TestClusterOptions { Silos = 3, ReplicaTimeoutMs = 5000, RequestTimeoutMs = 10000 });
+        await using var client = await cluster.CreateClientAsync();
+        var keys = Enumerable.Range(0, 60).Select(i => $"one-client-{i}").ToList();
+        var coordinators = new HashSet<string>();
+        foreach (var k in keys)
+        {
+            await client.PutAsync(k, "v-" + k);
+            coordinators.Add((await client.GetAsync(k)).Coordinator);
+        }
+        Assert.Equal(3, coordinators.Count);
+        Assert.Equal(1, client.OrleansClientsBuilt);
+        Assert.Equal(0, cluster.Running.Sum(s => s.Runtime.Counters.Get(CounterNames.Forwarded)));
+
+        // A fourth silo joins: once the client's ring shows it up, the keys it heads reach it through the same Orleans
+        // client, entering at its own gateway (it starts with a small share of them, growing over 30 s).
+        await cluster.AddSiloAsync();
+        await cluster.WaitForConvergenceAsync(TimeSpan.FromSeconds(60));
+        await cluster.WaitForTransfersAsync(TimeSpan.FromSeconds(60));
+        await TestCluster.WaitUntilAsync(async () => (await client.RefreshRingAsync()).Silos.Count(s => s.Status == ClusterSilo.StatusUp) == 4,
+            TimeSpan.FromSeconds(30), "the client's ring to show four silos up");
+        var ring = client.CurrentRing!;
+        string key = Enumerable.Range(0, 1000).Select(i => $"joined-{i}").First(k => ring.PreferenceList("default", k)[0].Name == "silo3");
+        await client.PutAsync(key, "v");
+        await TestCluster.WaitUntilAsync(async () => (await client.GetAsync(key)).Coordinator == "silo3",
+            TimeSpan.FromSeconds(60), "silo3 to coordinate a get of a key it heads");
+        Assert.Equal(1, client.OrleansClientsBuilt);
+    }
+
+    [Fact]
     public async Task A_killed_coordinator_is_skipped_and_its_gateway_connection_opened_again_after_restart()
     {
         await using var cluster = await TestCluster.StartAsync(new TestClusterOptions { Silos = 3, ReplicaTimeoutMs = 5000, RequestTimeoutMs = 10000 });

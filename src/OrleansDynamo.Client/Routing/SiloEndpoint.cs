@@ -1,5 +1,7 @@
+using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Grpc.Net.Client;
+using OrleansDynamo.Protocol.Gateway;
 using OrleansDynamo.Protocol.Security;
 using OrleansDynamo.Protocol.Grpc;
 
@@ -7,19 +9,24 @@ namespace OrleansDynamo.Client.Routing;
 
 /// <summary>
 /// One silo as this client sees it, known by its gRPC address: where its Orleans gateway is (from the ring, or asked
-/// of the silo once over gRPC), the Orleans client connected to that gateway (opened on first use, dropped after a
-/// transport failure), and whether it was recently unreachable (judged locally from failed calls; shared by every
+/// of the silo once over gRPC), its client API through the client's one Orleans client (<see cref="OrleansTransport"/>,
+/// looked up on first use), and whether it was recently unreachable (judged locally from failed calls; shared by every
 /// ring snapshot that lists the address).
 /// </summary>
-internal sealed class SiloEndpoint(string address, ConnectionSettings settings) : IAsyncDisposable
+internal sealed class SiloEndpoint(string address, ConnectionSettings settings, OrleansTransport transport) : IAsyncDisposable
 {
+    // Beyond the connect timeout, how long finding the silo's API may take (the Orleans client's start, its gateway list).
+    private static readonly TimeSpan OpenMargin = TimeSpan.FromSeconds(2);
+
     private readonly object _lock = new();
     // TimeProvider timestamp until which the silo is skipped; 0 when it is not marked down.
     private long _downUntil;
     private bool _joining;
     private long _rampStart;
     private (string Gateway, string ClusterId)? _gateway;
-    private Task<GatewayConnection>? _connection;
+    private Task<IDynamoApi>? _opening;
+    private IDynamoApi? _api;
+    private IPEndPoint? _gatewayEndpoint;
     private GrpcChannel? _channel;
     private bool _disposed;
 
@@ -35,56 +42,83 @@ internal sealed class SiloEndpoint(string address, ConnectionSettings settings) 
         }
     }
 
-    /// <summary>True while an Orleans connection to the silo's gateway is open or opening.</summary>
+    /// <summary>The gateway's IP endpoint, once known: at once for a literal address, else once resolved for a call.</summary>
+    public IPEndPoint? GatewayEndpoint
+    {
+        get
+        {
+            lock (_lock) return _gatewayEndpoint;
+        }
+    }
+
+    /// <summary>True once a call went, or is going, to the silo through the Orleans client.</summary>
     public bool Connected
     {
         get
         {
-            lock (_lock) return _connection is { IsFaulted: false, IsCanceled: false };
+            lock (_lock) return _api is not null || _opening is { IsFaulted: false, IsCanceled: false };
         }
     }
 
     /// <summary>
-    /// Records where the silo's gateway is (from a ring); a different one than before drops the open connection.
-    /// An empty <paramref name="gateway"/> (a silo that did not record one) changes nothing.
+    /// Records where the silo's gateway is (from a ring), and gives a literal address to the Orleans client's gateway list
+    /// at once; a different one than before forgets the silo's API. An empty <paramref name="gateway"/> (a silo that did
+    /// not record one) changes nothing.
     /// </summary>
     public void SetGateway(string gateway, string clusterId)
     {
         if (string.IsNullOrEmpty(gateway) || string.IsNullOrEmpty(clusterId)) return;
-        Task<GatewayConnection>? stale = null;
+        IPEndPoint? literal = IPEndPoint.TryParse(gateway, out var parsed) && parsed.Port != 0 ? parsed : null;
         lock (_lock)
         {
             if (_gateway == (gateway, clusterId)) return;
             _gateway = (gateway, clusterId);
-            (stale, _connection) = (_connection, null);
+            (_api, _opening, _gatewayEndpoint) = (null, null, literal);
         }
-        Close(stale);
+        if (literal is not null) transport.Add(literal);
     }
 
     /// <summary>
-    /// The Orleans connection to the silo's gateway, opened if there is none (one open at a time, shared by every
-    /// caller; the open is bounded by the connect timeout, not by one caller's token).
+    /// The silo's client API through the Orleans client, looked up once (shared by every caller; bounded by the connect
+    /// timeout, not by one caller's token).
     /// </summary>
-    public Task<GatewayConnection> ConnectAsync(CancellationToken cancellationToken)
+    public ValueTask<IDynamoApi> ApiAsync(CancellationToken cancellationToken)
     {
-        Task<GatewayConnection> connection;
+        var api = Volatile.Read(ref _api);
+        if (api is not null) return new(api);
+        Task<IDynamoApi> opening;
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             var (gateway, clusterId) = _gateway ?? throw new InvalidOperationException($"the gateway of {Address} is not known yet");
-            if (_connection is null || _connection.IsFaulted || _connection.IsCanceled)
-                _connection = GatewayConnection.OpenAsync(gateway, clusterId, settings, CancellationToken.None);
-            connection = _connection;
+            if (_opening is null || _opening.IsFaulted || _opening.IsCanceled) _opening = OpenAsync(gateway, clusterId);
+            opening = _opening;
         }
-        return connection.IsCompletedSuccessfully ? connection : connection.WaitAsync(cancellationToken);
+        return new(opening.WaitAsync(cancellationToken));
     }
 
-    /// <summary>After a transport failure: closes the connection, so the next call opens a fresh one.</summary>
-    public void Disconnect()
+    private async Task<IDynamoApi> OpenAsync(string gateway, string clusterId)
     {
-        Task<GatewayConnection>? stale;
-        lock (_lock) (stale, _connection) = (_connection, null);
-        Close(stale);
+        using var bound = new CancellationTokenSource(settings.ConnectTimeout + OpenMargin);
+        IDynamoApi api;
+        try
+        {
+            var endpoint = await OrleansTransport.ResolveAsync(gateway, bound.Token).ConfigureAwait(false);
+            lock (_lock)
+            {
+                if (_gateway == (gateway, clusterId)) _gatewayEndpoint = endpoint;
+            }
+            api = await transport.ApiAsync(endpoint, clusterId, bound.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (bound.IsCancellationRequested)
+        {
+            throw new TimeoutException($"the Orleans client did not reach gateway {gateway} within {settings.ConnectTimeout + OpenMargin}", e);
+        }
+        lock (_lock)
+        {
+            if (_gateway == (gateway, clusterId)) Volatile.Write(ref _api, api);
+        }
+        return api;
     }
 
     /// <summary>
@@ -156,47 +190,21 @@ internal sealed class SiloEndpoint(string address, ConnectionSettings settings) 
         if (Volatile.Read(ref _downUntil) != 0) Volatile.Write(ref _downUntil, 0);
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
-        Task<GatewayConnection>? connection;
         GrpcChannel? channel;
         lock (_lock)
         {
-            if (_disposed) return;
+            if (_disposed) return ValueTask.CompletedTask;
             _disposed = true;
-            (connection, _connection, channel, _channel) = (_connection, null, _channel, null);
+            (channel, _channel, _api, _opening) = (_channel, null, null, null);
         }
         channel?.Dispose();
-        if (connection is { IsCompleted: false })
-        {
-            // Still opening (a gateway that accepts but never answers can keep it so for minutes): close it once it opens.
-            Close(connection);
-        }
-        else if (connection is not null)
-        {
-            try
-            {
-                await (await connection.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
-            }
-            catch (Exception)
-            {
-                // It never opened: nothing to close.
-            }
-        }
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>The canonical form of an address, the key endpoints are shared under.</summary>
     public static string Normalize(string address) => address.Trim().TrimEnd('/');
-
-    private static void Close(Task<GatewayConnection>? connection)
-    {
-        if (connection is null) return;
-        _ = connection.ContinueWith(static t =>
-        {
-            if (t.IsCompletedSuccessfully) _ = t.Result.DisposeAsync().AsTask();
-            else _ = t.Exception;
-        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-    }
 }
 
 /// <summary>

@@ -1,19 +1,19 @@
+using Orleans.Runtime;
+using Orleans.Services;
 using OrleansDynamo.Protocol.Grpc;
 
 namespace OrleansDynamo.Protocol.Gateway;
 
 /// <summary>
-/// The client API (<c>orleansdynamo.v1.Dynamo</c> of client.proto) as an Orleans grain, for the .NET client SDK.
-/// The silo implements it as a stateless worker: a call that enters through a silo's gateway runs on that silo, so
-/// the client picks the coordinator by picking the gateway connection. Requests and answers are the generated
-/// protobuf messages, carried by <see cref="ProtobufMessageCodec{T}"/>; failures are <see cref="DynamoException"/>s.
+/// The client API (<c>orleansdynamo.v1.Dynamo</c> of client.proto) as Orleans calls. Requests and answers are the
+/// generated protobuf messages, carried by <see cref="ProtobufMessageCodec{T}"/>; failures are
+/// <see cref="DynamoException"/>s. A silo serves it twice over, with one implementation: as
+/// <see cref="IDynamoApiService"/>, one per silo, which the SDK addresses silo by silo, and as
+/// <see cref="IDynamoApiGrain"/>, for an application's own Orleans client, which runs on whichever silo its gateway is.
 /// </summary>
-[Alias("orleansdynamo.v1.api")]
-public interface IDynamoApiGrain : IGrainWithIntegerKey
+[Alias("orleansdynamo.v1.api-methods")]
+public interface IDynamoApi : IAddressable
 {
-    /// <summary>The one grain key: a stateless worker has an activation on every silo that is called.</summary>
-    public const long Key = 0;
-
     [Alias("get")] Task<GetResponse> Get(GetRequest request, CancellationToken cancellationToken);
 
     [Alias("put")] Task<PutResponse> Put(PutRequest request, CancellationToken cancellationToken);
@@ -39,6 +39,35 @@ public interface IDynamoApiGrain : IGrainWithIntegerKey
     [Alias("fetch")] Task<FetchResponse> Fetch(FetchRequest request, CancellationToken cancellationToken);
 
     [Alias("read-replica")] Task<ReadReplicaResponse> ReadReplica(ReadReplicaRequest request, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// The client API as a grain, for an application's own Orleans client: a stateless worker, so a call runs on the silo
+/// whose gateway it entered through, which coordinates it.
+/// </summary>
+[Alias("orleansdynamo.v1.api")]
+public interface IDynamoApiGrain : IDynamoApi, IGrainWithIntegerKey
+{
+    /// <summary>The one grain key: a stateless worker has an activation on every silo that is called.</summary>
+    public const long Key = 0;
+}
+
+/// <summary>
+/// The client API as one system target on every silo, which the SDK's single Orleans client addresses by the silo's
+/// gateway (<see cref="At"/>): Orleans sends a call to a system target straight over the connection to that gateway,
+/// so the client picks the coordinator without a client per silo.
+/// </summary>
+[Alias("orleansdynamo.v1.api-service")]
+public interface IDynamoApiService : IDynamoApi, IGrainService
+{
+    /// <summary>The system target's grain type, the same on every silo.</summary>
+    public static readonly GrainType Type = SystemTargetGrainId.CreateGrainType("orleansdynamo.api");
+
+    /// <summary>
+    /// The grain id of the service on the silo whose gateway is <paramref name="gateway"/> (generation 0: the gateway
+    /// puts its own silo's address in when the call arrives).
+    /// </summary>
+    public static GrainId At(System.Net.IPEndPoint gateway) => SystemTargetGrainId.Create(Type, SiloAddress.New(gateway, 0)).GrainId;
 }
 
 /// <summary>Orleans settings a silo and the client SDK must agree on.</summary>

@@ -12,7 +12,7 @@ namespace OrleansDynamo.Protocol.Gateway;
 /// <summary>
 /// Carries one of the client API's generated protobuf messages in Orleans grain calls, in its own protobuf encoding
 /// (a length-prefixed field): the grain calls and the gRPC service share one message set and one mapping. One sealed
-/// codec per message of <see cref="IDynamoApiGrain"/> (below), registered with Orleans by the code generator
+/// codec per message of <see cref="IDynamoApi"/> (below), registered with Orleans by the code generator
 /// (<c>[RegisterSerializer]</c>, <c>[RegisterCopier]</c>): any Orleans silo or client that loads this assembly knows them.
 /// </summary>
 public abstract class ProtobufMessageCodec<T> : IFieldCodec<T>, IDeepCopier<T> where T : class, IMessage<T>, new()

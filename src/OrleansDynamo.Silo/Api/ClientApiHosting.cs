@@ -31,6 +31,7 @@ public static class ClientApiHosting
         services.AddSingleton(sp => new SiloApi(sp.GetRequiredService<SiloRuntime>()));
         services.AddSingleton(sp => new Security.ApiAuthorizer(sp.GetRequiredService<SiloRuntime>().Options.Auth, sp.GetRequiredService<ILogger<Security.ApiAuthorizer>>()));
         services.AddSingleton<WireApi>();
+        services.AddSingleton<Grains.DynamoApiCalls>();
         services.AddSingleton<DynamoGrpcService>();
         return services;
     }

@@ -13,8 +13,8 @@ namespace OrleansDynamo.Silo.Api;
 
 /// <summary>
 /// The client API's wire messages (generated from client.proto) mapped to and from <see cref="SiloApi"/> calls:
-/// one mapping for both ways in, the gRPC service (<see cref="DynamoGrpcService"/>) and the client SDK's grain
-/// (<see cref="Grains.DynamoApiGrain"/>). Generated types end here. Failures are <see cref="DynamoException"/>s.
+/// one mapping for both ways in, the gRPC service (<see cref="DynamoGrpcService"/>) and the Orleans calls
+/// (<see cref="Grains.DynamoApiCalls"/>). Generated types end here. Failures are <see cref="DynamoException"/>s.
 /// Each call is checked first by the <see cref="ApiAuthorizer"/>, with the API key the caller sent (null: none).
 /// </summary>
 public sealed class WireApi(SiloApi api, ApiAuthorizer auth)

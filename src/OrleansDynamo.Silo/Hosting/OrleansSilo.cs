@@ -91,6 +91,8 @@ public static class OrleansSilo
         silo.Services.AddSingleton<OwnerGrainDirectory>();
         silo.Services.AddSingleton<Orleans.Runtime.GrainDirectory.IGrainDirectoryResolver, OwnerGrainDirectoryResolver>();
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SiloRuntimeLifecycle>();
+        // The client API as this silo's system target, which the SDK addresses by the silo's gateway.
+        silo.Services.AddSingleton<Orleans.Services.IGrainService>(sp => ActivatorUtilities.CreateInstance<DynamoApiService>(sp));
     }
 
     /// <summary>
