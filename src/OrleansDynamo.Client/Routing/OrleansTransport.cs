@@ -17,10 +17,9 @@ namespace OrleansDynamo.Client.Routing;
 /// </summary>
 internal sealed class OrleansTransport(ConnectionSettings settings) : IAsyncDisposable
 {
-    // How often Orleans takes the gateway list again: how soon after a ring shows a new silo it can be called.
-    internal static readonly TimeSpan ListRefresh = TimeSpan.FromMilliseconds(500);
-    // How long Orleans leaves out a gateway it failed to connect to before trying it again.
-    private static readonly TimeSpan DeadFor = TimeSpan.FromSeconds(1);
+    // How often Orleans takes the gateway list again: how soon after a ring shows a new silo it can be called, and how
+    // long Orleans leaves out a gateway it failed to connect to (RingGatewayList.MaxStaleness is zero).
+    internal static readonly TimeSpan ListRefresh = TimeSpan.FromMilliseconds(100);
     // Beyond the connect timeout, how long a start may take before it is given up.
     private static readonly TimeSpan StartMargin = TimeSpan.FromSeconds(1);
     // How long closing waits for the Orleans client to stop and be disposed before leaving it to finish in the background.
@@ -140,7 +139,7 @@ internal sealed class OrleansTransport(ConnectionSettings settings) : IAsyncDisp
         known.Remove(first);
         known.Insert(0, first);
         Interlocked.Increment(ref _clientsBuilt);
-        var list = new RingGatewayList(known, settings.MarkDown < DeadFor ? settings.MarkDown : DeadFor);
+        var list = new RingGatewayList(known);
         var host = new HostBuilder()
             .UseOrleansClient(client =>
             {
@@ -273,7 +272,7 @@ internal sealed class OrleansTransport(ConnectionSettings settings) : IAsyncDisp
 /// counts as listed once a take that returned it is followed by another (the first take had finished by then), or at
 /// once if the start's take returned it.
 /// </summary>
-internal sealed class RingGatewayList(List<IPEndPoint> initial, TimeSpan deadFor) : IGatewayListProvider
+internal sealed class RingGatewayList(List<IPEndPoint> initial) : IGatewayListProvider
 {
     private readonly object _lock = new();
     private readonly List<Uri> _uris = initial.ConvertAll(ToUri);
@@ -282,7 +281,13 @@ internal sealed class RingGatewayList(List<IPEndPoint> initial, TimeSpan deadFor
     private long _takes;
     private TaskCompletionSource _nextTake = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public TimeSpan MaxStaleness => deadFor;
+    /// <summary>
+    /// Zero: a gateway Orleans failed to connect to is back on its list at the next take. While it is off, a call to
+    /// the system target there would go through another gateway, which cannot forward it and leaves it unanswered
+    /// until the call's timeout (measured: 30 s at Orleans' default); the router's own mark-down keeps calls away from
+    /// a silo it could not reach, for longer.
+    /// </summary>
+    public TimeSpan MaxStaleness => TimeSpan.Zero;
 
     public bool IsUpdatable => true;
 
