@@ -130,7 +130,22 @@ internal sealed class OrleansTransport(ConnectionSettings settings) : IAsyncDisp
         }
     }
 
+    /// <summary>A start through <paramref name="first"/>, which leaves <c>_starts</c> however it ends.</summary>
     private async Task<Started> StartAsync(IPEndPoint first, string clusterId)
+    {
+        // The caller records the start under the lock it holds; run the start after that.
+        await Task.Yield();
+        try
+        {
+            return await StartCoreAsync(first, clusterId).ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_lock) _starts.Remove(first);
+        }
+    }
+
+    private async Task<Started> StartCoreAsync(IPEndPoint first, string clusterId)
     {
         List<IPEndPoint> known;
         lock (_lock) known = [.. _gateways];
@@ -177,7 +192,6 @@ internal sealed class OrleansTransport(ConnectionSettings settings) : IAsyncDisp
         }
         catch
         {
-            lock (_lock) _starts.Remove(first);
             // A start that failed half way (the gateway refused) has timers and connection attempts running: stop them.
             await CloseAsync(host).ConfigureAwait(false);
             throw;
@@ -186,13 +200,12 @@ internal sealed class OrleansTransport(ConnectionSettings settings) : IAsyncDisp
         bool keep;
         lock (_lock)
         {
-            _starts.Remove(first);
             keep = !_disposed && _started is null;
             if (keep)
             {
                 _started = started;
-                // Gateways added while it started.
-                foreach (var gateway in _gateways) list.Add(gateway);
+                // Gateways the rings added or took away while it started.
+                list.Retain(_gateways);
             }
         }
         if (!keep)
