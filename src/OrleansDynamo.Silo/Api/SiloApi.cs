@@ -141,6 +141,29 @@ public sealed class SiloApi(SiloRuntime silo)
         return new KeyReplicasSnapshot(list.Partition, [.. list.Primaries], [.. await Task.WhenAll(reads)]);
     }
 
+    // How long a join keeps trying to reach its seed: a silo that has just started knows the seed's address only once
+    // it has gossiped with the members Orleans lists, which its first gossip may not have done yet.
+    private static readonly TimeSpan SeedPatience = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan SeedRetryPause = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// Gossips with the seed given by address; until it answers, meets the members Orleans lists (they teach this silo
+    /// the ring and so the seed's address) and tries again, for <see cref="SeedPatience"/> at most. False when the seed
+    /// refused this silo or could not be reached in that time.
+    /// </summary>
+    private async Task<bool> MeetSeedAsync(string seedAddress, CancellationToken ct)
+    {
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        while (true)
+        {
+            long refusals = silo.Membership.Refusals;
+            if (await silo.Membership.GossipWithAsync(seedAddress, ct)) return true;
+            if (silo.Membership.Refusals != refusals || System.Diagnostics.Stopwatch.GetElapsedTime(start) >= SeedPatience) return false;
+            await silo.Membership.MeetSeedsAsync(ct);
+            await Task.Delay(SeedRetryPause, ct);
+        }
+    }
+
     /// <summary>
     /// Makes this silo join: <paramref name="siloAddress"/> (when given) must be this silo's advertised gRPC address;
     /// <paramref name="seedAddress"/> (when given) is a member it first exchanges membership with. Returns a message for the operator.
@@ -149,7 +172,7 @@ public sealed class SiloApi(SiloRuntime silo)
     {
         if (!string.IsNullOrEmpty(siloAddress) && !string.Equals(siloAddress.TrimEnd('/'), silo.Options.AdvertisedGrpcAddress, StringComparison.OrdinalIgnoreCase))
             throw new DynamoException(DynamoErrorKind.FailedPrecondition, $"this is silo {silo.Name} at {silo.Options.AdvertisedGrpcAddress}; send join to the silo that joins ({siloAddress})");
-        if (!string.IsNullOrEmpty(seedAddress) && !await silo.Membership.GossipWithAsync(seedAddress, ct))
+        if (!string.IsNullOrEmpty(seedAddress) && !await MeetSeedAsync(seedAddress, ct))
             throw DynamoException.Unavailable($"could not reach the seed {seedAddress}, or it refused this silo (see both logs)");
         if (silo.Membership.State.Member(silo.Name)?.Status == MemberStatus.Up)
             return $"{silo.Name} is a member already";

@@ -154,6 +154,9 @@ public sealed class MembershipManager
                 SiloName, string.Join(", ", seeds));
     }
 
+    /// <summary>One gossip call to every seed (the configured ones and the members Orleans lists), all at once.</summary>
+    public Task MeetSeedsAsync(CancellationToken cancellationToken) => Task.WhenAll(Seeds().Select(seed => GossipWithAsync(seed, cancellationToken)));
+
     /// <summary>Records this silo's join (the operator's `dynamo join`, or auto-join at first start).</summary>
     public Task<bool> JoinSelfAsync(CancellationToken cancellationToken) =>
         RecordNewAsync(lamport => MembershipEvent.Join(lamport, SiloName, _settings.Self), cancellationToken);
