@@ -170,6 +170,43 @@ public sealed class MembershipTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_join_keeps_trying_a_seed_it_cannot_reach_at_first()
+    {
+        // A silo that has just started may not reach its seed yet (its first gossip has not told it the seed's silo).
+        // The join tries again instead of failing: here its first two calls to the seed are refused.
+        await using var cluster = await TestCluster.StartAsync(new TestClusterOptions { Silos = 3 });
+        var fresh = await cluster.AddSiloAsync(o => o.AutoJoin = false);
+        cluster.Links.CutFor(fresh.Name, cluster[0].GrpcAddress, calls: 2);
+        var client = await cluster.CreateClientAsync(null, "silo0");
+
+        string message = await client.JoinAsync(cluster[0].GrpcAddress, fresh.GrpcAddress);
+
+        Assert.Contains("joined", message);
+        Assert.Equal(0, cluster.Links.CutCallsLeft(fresh.Name, cluster[0].GrpcAddress));
+        await cluster.WaitForConvergenceAsync(TimeSpan.FromSeconds(15));
+        Assert.Equal(4, cluster[0].Runtime.Membership.State.Ring!.Members.Length);
+    }
+
+    [Fact]
+    public async Task A_join_whose_seed_stays_unreachable_fails_naming_the_seed_and_records_nothing()
+    {
+        await using var cluster = await TestCluster.StartAsync(new TestClusterOptions { Silos = 2 });
+        var fresh = await cluster.AddSiloAsync(o => o.AutoJoin = false);
+        cluster.Cut(fresh.Name, cluster[0].GrpcAddress, oneWay: true);
+        var client = await cluster.CreateClientAsync(null, "silo0");
+
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<DynamoException>(() => client.JoinAsync(cluster[0].GrpcAddress, fresh.GrpcAddress));
+
+        Assert.Equal(DynamoErrorKind.Unavailable, error.Kind);
+        Assert.Contains($"could not reach the seed {cluster[0].GrpcAddress}", error.Message);
+        // It kept trying for its patience (5 s), not one call.
+        Assert.True(started.Elapsed >= TimeSpan.FromSeconds(4.5), $"gave up after {started.Elapsed.TotalMilliseconds:0} ms");
+        Assert.NotEqual(MemberStatus.Up, fresh.Runtime.Membership.State.Member(fresh.Name)?.Status);
+        Assert.All(cluster.Silos.Take(2), s => Assert.NotEqual(MemberStatus.Up, s.Runtime.Membership.State.Member(fresh.Name)?.Status));
+    }
+
+    [Fact]
     public async Task A_restarted_silo_keeps_membership_and_ring_from_disk_and_rejoins()
     {
         await using var cluster = await TestCluster.StartAsync(new TestClusterOptions { Silos = 3 });

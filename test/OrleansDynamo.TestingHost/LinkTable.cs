@@ -22,6 +22,7 @@ public sealed class LinkTable
     public void HealAll()
     {
         _cut.Clear();
+        _cutFor.Clear();
         _held.Clear();
     }
 
@@ -37,5 +38,29 @@ public sealed class LinkTable
 
     public bool IsHeld(string silo) => _held.ContainsKey(silo);
 
-    public bool IsCut(string from, string to) => _cut.ContainsKey((from, to));
+    private readonly ConcurrentDictionary<(string From, string To), int> _cutFor = new();
+
+    /// <summary>
+    /// Cuts the link from <paramref name="from"/> to <paramref name="to"/> (a silo's name, or an address as a call names
+    /// its target) for its next <paramref name="calls"/> calls only: each refused call uses one up, then the link heals.
+    /// </summary>
+    public void CutFor(string from, string to, int calls)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(calls);
+        _cutFor[(from, to)] = calls;
+    }
+
+    /// <summary>How many calls a <see cref="CutFor"/> cut from <paramref name="from"/> to <paramref name="to"/> has still to refuse.</summary>
+    public int CutCallsLeft(string from, string to) => _cutFor.TryGetValue((from, to), out int left) ? left : 0;
+
+    public bool IsCut(string from, string to)
+    {
+        if (_cut.ContainsKey((from, to))) return true;
+        while (_cutFor.TryGetValue((from, to), out int left))
+        {
+            if (left <= 0) return false;
+            if (_cutFor.TryUpdate((from, to), left - 1, left)) return true;
+        }
+        return false;
+    }
 }
