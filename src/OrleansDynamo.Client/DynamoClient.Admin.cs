@@ -1,5 +1,6 @@
 using OrleansDynamo.Core.Buckets;
 using OrleansDynamo.Protocol.Grpc;
+using OrleansDynamo.Protocol.Limits;
 
 namespace OrleansDynamo.Client;
 
@@ -67,7 +68,9 @@ public sealed partial class DynamoClient
 
     /// <summary>
     /// Asks the silo at <paramref name="newSiloAddress"/> to join the cluster that <paramref name="seed"/> belongs to.
-    /// The request goes to the new silo; both addresses are gRPC addresses (http://host:port).
+    /// The request goes to the new silo; both addresses are gRPC addresses (http://host:port). The new silo keeps trying a
+    /// seed it cannot reach for up to <see cref="JoinTimings.SeedPatience"/>, so the call waits up to
+    /// <see cref="JoinTimings.CallTimeout"/> even when <see cref="DynamoClientOptions.RequestTimeout"/> is shorter.
     /// </summary>
     /// <returns>The silo's message.</returns>
     public async Task<string> JoinAsync(string seed, string newSiloAddress, CancellationToken cancellationToken = default)
@@ -75,7 +78,8 @@ public sealed partial class DynamoClient
         if (DynamoClientOptions.CheckAddress(seed) is { } badSeed) throw DynamoException.Invalid($"seed: {badSeed}");
         if (DynamoClientOptions.CheckAddress(newSiloAddress) is { } badSilo) throw DynamoException.Invalid($"new silo: {badSilo}");
         var request = new JoinRequest { SiloAddress = newSiloAddress, SeedAddress = seed };
-        var response = await SendToAsync(newSiloAddress, s_grpcJoin, request, cancellationToken).ConfigureAwait(false);
+        // The new silo keeps trying its seed for a while (JoinTimings.SeedPatience): give it that, whatever the request timeout.
+        var response = await SendToAsync(newSiloAddress, s_grpcJoin, request, cancellationToken, JoinTimings.CallTimeout).ConfigureAwait(false);
         if (_state is not null) TryRefreshInBackground();
         return response.Message;
     }

@@ -309,15 +309,17 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
     }
 
     /// <summary>
-    /// One call to one silo over its gRPC client API, within the request timeout and with the API key in its header.
+    /// One call to one silo over its gRPC client API, within the request timeout (or <paramref name="atLeast"/> when that
+    /// is longer) and with the API key in its header.
     /// Throws what the call failed with (for <see cref="CallErrors.Classify"/>); <see cref="OperationCanceledException"/>
     /// when <paramref name="cancellationToken"/> fires.
     /// </summary>
     private async Task<TResponse> CallGrpcAsync<TRequest, TResponse>(SiloEndpoint endpoint, GrpcMethod<TRequest, TResponse> method, TRequest request,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, TimeSpan? atLeast = null)
     {
         var headers = _apiKey is null ? null : new Grpc.Core.Metadata { { ApiKeys.Header, ApiKeys.Bearer(_apiKey) } };
-        var options = new Grpc.Core.CallOptions(headers, deadline: _timeout is { } t ? DateTime.UtcNow + t : null, cancellationToken: cancellationToken);
+        var timeout = _timeout is { } t && atLeast is { } least && least > t ? least : _timeout;
+        var options = new Grpc.Core.CallOptions(headers, deadline: timeout is { } limit ? DateTime.UtcNow + limit : null, cancellationToken: cancellationToken);
         try
         {
             return await method(endpoint.Grpc(), request, options).ResponseAsync.ConfigureAwait(false);
@@ -481,14 +483,14 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
     /// costs far more than the call.
     /// </summary>
     private async Task<TResponse> SendToAsync<TRequest, TResponse>(
-        string address, GrpcMethod<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken)
+        string address, GrpcMethod<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken, TimeSpan? atLeast = null)
     {
         if (DynamoClientOptions.CheckAddress(address) is { } bad) throw DynamoException.Invalid(bad);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var endpoint = EndpointFor(address);
         try
         {
-            var response = await CallGrpcAsync(endpoint, method, request, cancellationToken).ConfigureAwait(false);
+            var response = await CallGrpcAsync(endpoint, method, request, cancellationToken, atLeast).ConfigureAwait(false);
             endpoint.MarkUp();
             return response;
         }

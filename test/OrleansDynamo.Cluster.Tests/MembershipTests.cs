@@ -193,7 +193,10 @@ public sealed class MembershipTests(ITestOutputHelper output)
         await using var cluster = await TestCluster.StartAsync(new TestClusterOptions { Silos = 2 });
         var fresh = await cluster.AddSiloAsync(o => o.AutoJoin = false);
         cluster.Cut(fresh.Name, cluster[0].GrpcAddress, oneWay: true);
-        var client = await cluster.CreateClientAsync(null, "silo0");
+        // The SDK's default request timeout (as the CLI has it), no longer than the silo's patience with its seed: the
+        // join still gets the silo's answer, not the caller's deadline.
+        var client = await cluster.CreateClientAsync(o => o.RequestTimeout = DynamoClientOptions.DefaultRequestTimeout, "silo0");
+        Assert.True(DynamoClientOptions.DefaultRequestTimeout <= OrleansDynamo.Protocol.Limits.JoinTimings.SeedPatience);
 
         var started = System.Diagnostics.Stopwatch.StartNew();
         var error = await Assert.ThrowsAsync<DynamoException>(() => client.JoinAsync(cluster[0].GrpcAddress, fresh.GrpcAddress));

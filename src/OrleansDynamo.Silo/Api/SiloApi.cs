@@ -141,9 +141,8 @@ public sealed class SiloApi(SiloRuntime silo)
         return new KeyReplicasSnapshot(list.Partition, [.. list.Primaries], [.. await Task.WhenAll(reads)]);
     }
 
-    // How long a join keeps trying to reach its seed: a silo that has just started knows the seed's address only once
-    // it has gossiped with the members Orleans lists, which its first gossip may not have done yet.
-    private static readonly TimeSpan SeedPatience = TimeSpan.FromSeconds(5);
+    // How long a join keeps trying to reach its seed (JoinTimings: the SDK gives a join longer than that).
+    private static readonly TimeSpan SeedPatience = Protocol.Limits.JoinTimings.SeedPatience;
     private static readonly TimeSpan SeedRetryPause = TimeSpan.FromMilliseconds(250);
 
     /// <summary>
