@@ -164,7 +164,7 @@ public sealed partial class DynamoClient
                 return;
             }
             var failure = CallErrors.Classify(e, endpoint.Address);
-            if (failure.MarkDown) MarkDown(endpoint);
+            if (failure.MarkDown) MarkDown(endpoint, failure);
             if (CallErrors.IsRefusal(failure.Error)) round.Refuse(failure.Error);
             else round.OnFailure(target.Silo, failure.Error.Message, timedOut: failure.Error.Kind == DynamoErrorKind.Timeout);
         }

@@ -257,7 +257,7 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
                 var failure = CallErrors.Classify(e, endpoint.Address);
-                if (failure.MarkDown) MarkDown(endpoint);
+                if (failure.MarkDown) MarkDown(endpoint, failure);
                 if (CallErrors.IsRefusal(failure.Error)) throw failure.Error;
                 last = failure.Error;
                 continue;
@@ -330,7 +330,17 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
         }
     }
 
-    private void MarkDown(SiloEndpoint endpoint) => endpoint.MarkDown(_time.GetTimestamp() + _markDownTicks);
+    private void MarkDown(SiloEndpoint endpoint, CallFailure failure)
+    {
+        endpoint.MarkDown(_time.GetTimestamp() + _markDownTicks);
+        // The silo could not be reached, and Orleans may have taken its gateway off its live list until its next take:
+        // the next call to the silo waits until it is listed again, however short the mark-down.
+        if (failure.Action == FailureAction.MarkDownAndRetry && endpoint.GatewayEndpoint is { } gateway)
+        {
+            endpoint.ForgetApi();
+            _transport.Unlist(gateway);
+        }
+    }
 
     /// <summary>Swaps in a routing state for <paramref name="ring"/> unless a newer ring is cached already.</summary>
     private RoutingState Install(ClusterRing ring)
@@ -497,7 +507,7 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             var failure = CallErrors.Classify(e, endpoint.Address);
-            if (failure.MarkDown) MarkDown(endpoint);
+            if (failure.MarkDown) MarkDown(endpoint, failure);
             throw failure.Error;
         }
     }
@@ -530,7 +540,7 @@ public sealed partial class DynamoClient : IAsyncDisposable, IDisposable
                 var failure = CallErrors.Classify(e, endpoint.Address);
                 // A timeout marks the silo down too (too slow to coordinate: the next requests start elsewhere),
                 // but this request is not sent again: the deadline is the caller's.
-                if (failure.MarkDown) MarkDown(endpoint);
+                if (failure.MarkDown) MarkDown(endpoint, failure);
                 if (failure.Action == FailureAction.Throw) throw failure.Error;
                 if (state.Ring is not null) RequestRefresh();
                 tried ??= new bool[state.Endpoints.Length];

@@ -36,8 +36,9 @@ public sealed class DynamoClientOptions
 
     /// <summary>
     /// How long a silo that could not be reached is skipped before the client tries it again
-    /// (it is still tried as a last resort when every other silo is down). A silo marked down also loses its gateway
-    /// connection: the next call to it opens a fresh one. Default 5 s.
+    /// (it is still tried as a last resort when every other silo is down). After a call that could not reach the silo,
+    /// the next call to it also waits until the client's Orleans gateway list has the silo's gateway back (Orleans takes
+    /// the list every 100 ms). Default 5 s.
     /// </summary>
     public TimeSpan MarkDownDuration { get; set; } = DefaultMarkDownDuration;
 

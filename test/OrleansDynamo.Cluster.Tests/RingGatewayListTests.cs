@@ -51,6 +51,28 @@ public sealed class RingGatewayListTests
     }
 
     [Fact]
+    public async Task A_gateway_unlisted_after_a_call_failed_to_reach_it_waits_for_two_more_takes()
+    {
+        // Orleans takes a gateway it failed to connect to off its live list until its next take: a call sent there
+        // meanwhile would wait out its timeout. The start's gateway too (listed at once before).
+        var list = new RingGatewayList([A, B]);
+        await list.GetGateways();
+        await list.WhenListedAsync(A, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5));
+
+        list.Unlist(A);
+        var a = list.WhenListedAsync(A, CancellationToken.None);
+        await Task.Delay(50);
+        Assert.False(a.IsCompleted);
+        Assert.Equal([A.Port, B.Port], (await list.GetGateways()).Select(u => u.Port));
+        await Task.Delay(50);
+        Assert.False(a.IsCompleted);
+        await list.GetGateways();
+        await a.WaitAsync(TimeSpan.FromSeconds(5));
+        // The other gateway stayed listed throughout.
+        Assert.True(list.WhenListedAsync(B, CancellationToken.None).IsCompletedSuccessfully);
+    }
+
+    [Fact]
     public async Task Waiting_for_a_gateway_that_is_never_taken_ends_with_the_callers_token()
     {
         var list = new RingGatewayList([A]);

@@ -59,6 +59,19 @@ internal sealed class OrleansTransport(ConnectionSettings settings) : IAsyncDisp
     }
 
     /// <summary>
+    /// After a call to <paramref name="gateway"/> could not reach it: Orleans takes a gateway it failed to connect to off
+    /// its live list until its next take of the list, and a call sent there meanwhile would be left unanswered until its
+    /// timeout; so the gateway counts as listed again only after Orleans has taken the list twice more (within
+    /// 2 × <see cref="ListRefresh"/>).
+    /// </summary>
+    public void Unlist(IPEndPoint gateway)
+    {
+        RingGatewayList? list;
+        lock (_lock) list = _started?.List;
+        list?.Unlist(gateway);
+    }
+
+    /// <summary>
     /// Keeps in Orleans' list only <paramref name="gateways"/> (those of a newly installed ring, the ring's silos with a
     /// literal address), so that the gateways of silos that left do not stay on it.
     /// </summary>
@@ -343,6 +356,16 @@ internal sealed class RingGatewayList(List<IPEndPoint> initial) : IGatewayListPr
             // A gateway taken out and added again is listed again only after Orleans takes the list twice more.
             foreach (var uri in _firstTaken.Keys.Where(u => !keep.Contains(u)).ToList()) _firstTaken.Remove(uri);
         }
+    }
+
+    /// <summary>
+    /// A call to <paramref name="gateway"/> failed to reach it: it counts as listed again only once a take returned it and
+    /// another followed, as for a gateway added late.
+    /// </summary>
+    public void Unlist(IPEndPoint gateway)
+    {
+        var uri = ToUri(gateway);
+        lock (_lock) _firstTaken.Remove(uri);
     }
 
     /// <summary>Completes once Orleans lists <paramref name="gateway"/> (it must have been added).</summary>

@@ -144,6 +144,19 @@ internal sealed class SiloEndpoint(string address, ConnectionSettings settings, 
     public void MarkDown(long until) => Volatile.Write(ref _downUntil, until);
 
     /// <summary>
+    /// Drops the cached client API after a call could not reach the silo: the next call looks it up again, and so waits
+    /// until Orleans lists the silo's gateway again (<see cref="OrleansTransport.Unlist"/>).
+    /// </summary>
+    public void ForgetApi()
+    {
+        lock (_lock)
+        {
+            _api = null;
+            if (_opening is { IsCompleted: true }) _opening = null;
+        }
+    }
+
+    /// <summary>
     /// Notes the silo's status in a newly installed ring (at <paramref name="now"/>): a silo seen joining and then up
     /// starts ramping up as a coordinator from now (<see cref="CoordinatorShare"/>).
     /// </summary>
