@@ -141,14 +141,13 @@ public sealed class SiloApi(SiloRuntime silo)
         return new KeyReplicasSnapshot(list.Partition, [.. list.Primaries], [.. await Task.WhenAll(reads)]);
     }
 
-    // How long a join keeps trying to reach its seed (JoinTimings: the SDK gives a join longer than that).
-    private static readonly TimeSpan SeedPatience = Protocol.Limits.JoinTimings.SeedPatience;
     private static readonly TimeSpan SeedRetryPause = TimeSpan.FromMilliseconds(250);
 
     /// <summary>
     /// Gossips with the seed given by address; until it answers, meets the members Orleans lists (they teach this silo
-    /// the ring and so the seed's address) and tries again, for <see cref="SeedPatience"/> at most. False when the seed
-    /// refused this silo or could not be reached in that time.
+    /// the ring and so the seed's address) and tries again, for <see cref="Protocol.Limits.JoinTimings.SeedPatience"/> at
+    /// most (the SDK gives a join longer than that). False when the seed refused this silo or could not be reached in
+    /// that time.
     /// </summary>
     private async Task<bool> MeetSeedAsync(string seedAddress, CancellationToken ct)
     {
@@ -157,7 +156,7 @@ public sealed class SiloApi(SiloRuntime silo)
         {
             long refusals = silo.Membership.Refusals;
             if (await silo.Membership.GossipWithAsync(seedAddress, ct)) return true;
-            if (silo.Membership.Refusals != refusals || System.Diagnostics.Stopwatch.GetElapsedTime(start) >= SeedPatience) return false;
+            if (silo.Membership.Refusals != refusals || System.Diagnostics.Stopwatch.GetElapsedTime(start) >= Protocol.Limits.JoinTimings.SeedPatience) return false;
             await silo.Membership.MeetSeedsAsync(ct);
             await Task.Delay(SeedRetryPause, ct);
         }

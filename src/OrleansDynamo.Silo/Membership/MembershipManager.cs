@@ -148,14 +148,16 @@ public sealed class MembershipManager
     {
         var seeds = Seeds();
         if (seeds.Count == 0) return;
-        var answered = await Task.WhenAll(seeds.Select(seed => GossipWithAsync(seed, cancellationToken)));
+        var answered = await MeetSeedsAsync(cancellationToken);
         if (!answered.Any(a => a) && History.Events.Count == 0)
             _log.LogWarning("Silo {Silo} records its join without having heard from a seed ({Seeds}); if the cluster already holds data, run `dynamo repair` once it has joined",
                 SiloName, string.Join(", ", seeds));
     }
 
-    /// <summary>One gossip call to every seed (the configured ones and the members Orleans lists), all at once.</summary>
-    public Task MeetSeedsAsync(CancellationToken cancellationToken) => Task.WhenAll(Seeds().Select(seed => GossipWithAsync(seed, cancellationToken)));
+    /// <summary>
+    /// One gossip call to every seed (the configured ones and the members Orleans lists), all at once; whether each answered.
+    /// </summary>
+    public Task<bool[]> MeetSeedsAsync(CancellationToken cancellationToken) => Task.WhenAll(Seeds().Select(seed => GossipWithAsync(seed, cancellationToken)));
 
     /// <summary>Records this silo's join (the operator's `dynamo join`, or auto-join at first start).</summary>
     public Task<bool> JoinSelfAsync(CancellationToken cancellationToken) =>
